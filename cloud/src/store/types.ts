@@ -1,0 +1,246 @@
+/**
+ * The BAL store contract (DESIGN §4, §6). Every implementation (SQLite default, PostgreSQL for
+ * production) passes the one contract suite in `cloud/test/store/store-contract.ts`.
+ *
+ * Invariants every implementation keeps:
+ * - `(device, seq)` is unique: a resent identical reading is a duplicate, a different reading
+ *   (other digest) under a stored `(device, seq)` is an equivocation — recorded as evidence,
+ *   never replacing the stored one.
+ * - `storeBatch` is one transaction: when it resolves, every `stored` reading is durable
+ *   (the ack may be published); when it rejects, nothing of the batch was written.
+ * - Reading ids are assigned by the store, strictly increasing in commit order.
+ * - A reading belongs to at most one live anchor; its leaf index is its position in the
+ *   `readingIds` passed to `recordAnchor` (= input order of `buildMerkleTree`).
+ */
+
+/** 0x-prefixed lower-case hex. */
+export type Hex = `0x${string}`;
+
+/** Structurally identical to `SignedReading` of `@lightnode/shared/reading` (docs/interfaces.md). */
+export interface StoreMeasurement { quantity: string; value: number; scale: number; unit: string }
+export interface StoreSignedReading {
+  pod: string;
+  meter: string;
+  seq: number;
+  timestamp: number;
+  source: string;
+  values: StoreMeasurement[];
+  signature: Hex;
+}
+
+/** A reading that passed verification, ready to store. */
+export interface StoredReadingInput {
+  reading: StoreSignedReading;
+  /** EIP-712 digest of the reading (the Merkle leaf), 0x + 64 hex, lower-case. */
+  digest: Hex;
+  /** Recovered signer = the PoD's device at the reading's time, lower-case address. */
+  signer: Hex;
+  /** When the BAL received it, ms since epoch. */
+  receivedAtMs: number;
+}
+
+/** What happened to one input of `storeBatch`, aligned with the input array. */
+export type StoreOutcome = 'stored' | 'duplicate' | 'equivocation';
+
+export interface StoreBatchResult {
+  /** Seqs stored by this call (convenience for single-device batches; see `outcomes`). */
+  stored: number[];
+  /** Seqs already stored with the same digest. */
+  duplicate: number[];
+  /** Seqs already stored with a different digest (evidence recorded, reading not stored). */
+  equivocation: number[];
+  /** One entry per input, same order — unambiguous when a batch mixes devices. */
+  outcomes: StoreOutcome[];
+  /** Store ids of the inputs: the new id when stored, the existing id for duplicate/equivocation. */
+  ids: number[];
+}
+
+/**
+ * Reading lifecycle: `pending` (stored, not yet in an anchor), `anchored` (in an anchor whose
+ * transaction was sent), `confirmed` (the anchor's transaction has enough confirmations).
+ */
+export type ReadingStatus = 'pending' | 'anchored' | 'confirmed';
+export const READING_STATUSES: readonly ReadingStatus[] = ['pending', 'anchored', 'confirmed'];
+
+export interface StoredReading {
+  id: number;
+  pod: string;
+  device: Hex;
+  seq: number;
+  timestampMs: number;
+  receivedAtMs: number;
+  digest: Hex;
+  reading: StoreSignedReading;
+  status: ReadingStatus;
+  /** On-chain anchor index, null while pending. */
+  anchorIndex: number | null;
+  /** Position of this reading among its anchor's leaves (input order), null while pending. */
+  leafIndex: number | null;
+}
+
+export interface ReadingQuery {
+  pod?: string;
+  /** Inclusive lower bound on the reading's timestamp, ms since epoch. */
+  fromMs?: number;
+  /** Exclusive upper bound on the reading's timestamp, ms since epoch. */
+  toMs?: number;
+  status?: ReadingStatus;
+  /** Restrict to these pods (consumer role); an empty array matches nothing. */
+  pods?: string[];
+  /** Cursor: only ids greater than this. */
+  afterId?: number;
+  /** Page size, 1..1000. */
+  limit: number;
+}
+
+export interface ReadingPage {
+  items: StoredReading[];
+  /** Pass as `afterId` for the next page; null when this was the last page. */
+  nextAfterId: number | null;
+}
+
+/** The anchored window as sent to ReadingAnchor.anchor(root, leafCount, fromMs, toMs). */
+export interface AnchorWindow {
+  /** On-chain anchor index (ReadingAnchor.anchorCount() before the transaction). */
+  index: number;
+  root: Hex;
+  leafCount: number;
+  fromMs: number;
+  toMs: number;
+  /** Hash of the previous anchor (chain of anchors), 0x00…00 for the first. */
+  prevHash: Hex;
+  /** Hash of this anchor as emitted by `Anchored`, if known. */
+  anchorHash?: Hex | null;
+}
+
+export interface AnchorTxInfo {
+  transaction: Hex;
+  /** Block the transaction was mined in, null if only sent. */
+  blockNumber: number | null;
+}
+
+export type AnchorStatus = 'sent' | 'confirmed';
+
+export interface AnchorRecord extends AnchorWindow {
+  transaction: Hex;
+  blockNumber: number | null;
+  anchorHash: Hex | null;
+  status: AnchorStatus;
+  createdAtMs: number;
+  confirmedAtMs: number | null;
+}
+
+/** Everything a receipt needs besides deployment info (chainId, contracts). */
+export interface ProofMaterial {
+  reading: StoredReading;
+  anchor: AnchorRecord;
+  /** The anchor's leaves (reading digests) in leaf-index order; rebuild the tree from these. */
+  leaves: Hex[];
+  leafIndex: number;
+}
+
+/** Status message of a Light Node (docs/interfaces.md `Status`). */
+export interface NodeStatusInput {
+  pod: string;
+  device: Hex;
+  state: 'online' | 'offline';
+  ts: number;
+  lastSeq: number | null;
+  spoolDepth: number;
+  quarantined: number;
+  agentVersion: string;
+}
+
+/** Counters the ingest adds per PoD (rejects by reason, gaps seen on arrival, …). */
+export interface NodeCounterDelta {
+  rejected?: number;
+  duplicates?: number;
+  equivocations?: number;
+}
+
+export interface NodeRecord {
+  pod: string;
+  /** Device of the last status message or stored reading. */
+  device: Hex | null;
+  state: 'online' | 'offline' | 'unknown';
+  /** Last time anything (status or stored reading) arrived from the node, ms. */
+  lastSeenMs: number | null;
+  /** `ts` of the last status message, ms. */
+  lastStatusMs: number | null;
+  /** Highest seq stored for the PoD's current device. */
+  lastStoredSeq: number | null;
+  /** lastSeq the node itself reported in its status. */
+  reportedLastSeq: number | null;
+  spoolDepth: number | null;
+  quarantined: number | null;
+  agentVersion: string | null;
+  /** Readings stored for this PoD (all devices). */
+  readings: number;
+  /** Seqs currently missing: Σ over the PoD's devices of (max − min + 1 − count). */
+  gaps: number;
+  rejected: number;
+  duplicates: number;
+  equivocations: number;
+}
+
+export interface StoreCounts {
+  readings: number;
+  pending: number;
+  anchors: number;
+  equivocations: number;
+}
+
+/** The BAL store. All methods are async; implementations serialise writes as they need. */
+export interface BalStore {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Store verified readings in ONE transaction, deduplicating on (device, seq). */
+  storeBatch(verified: StoredReadingInput[]): Promise<StoreBatchResult>;
+
+  readingById(id: number): Promise<StoredReading | null>;
+  readingByDeviceSeq(device: Hex, seq: number): Promise<StoredReading | null>;
+  /** Paged by id ascending. */
+  listReadings(q: ReadingQuery): Promise<ReadingPage>;
+  /** Highest stored seq of a device, null if none (for gap accounting on arrival). */
+  lastSeqOfDevice(device: Hex): Promise<number | null>;
+
+  /** Oldest `pending` readings (ascending id), for the next anchor window. */
+  pendingForAnchoring(limit: number): Promise<StoredReading[]>;
+  /**
+   * Record an anchor whose transaction was sent: readings move to `anchored` with leaf index
+   * = position in `readingIds`. Throws `BAL_STORE_CONFLICT` if a reading is not pending or
+   * the index/transaction already exists (nothing written then).
+   */
+  recordAnchor(window: AnchorWindow, readingIds: number[], tx: AnchorTxInfo): Promise<AnchorRecord>;
+  /** Mark the anchor of `transaction` confirmed (its readings → `confirmed`). Idempotent. */
+  confirmAnchor(transaction: Hex, info: { blockNumber: number; anchorHash?: Hex | null }): Promise<AnchorRecord | null>;
+  /** Drop an anchor whose transaction failed/was dropped; its readings return to `pending`. */
+  abandonAnchor(transaction: Hex): Promise<boolean>;
+  anchorByTransaction(transaction: Hex): Promise<AnchorRecord | null>;
+  anchorByIndex(index: number): Promise<AnchorRecord | null>;
+  /** Highest-index anchor (chain tip for prevHash), null if none. */
+  latestAnchor(): Promise<AnchorRecord | null>;
+  /** Anchors in status `sent`, ascending index (to track confirmations after restart). */
+  unconfirmedAnchors(): Promise<AnchorRecord[]>;
+  /** Readings of an anchor in leaf order. */
+  readingsOfAnchor(index: number): Promise<StoredReading[]>;
+  /** Reading + its anchor + the anchor's leaves; null if the reading is unknown or pending. */
+  proofMaterial(readingId: number): Promise<ProofMaterial | null>;
+
+  /** Upsert the node table from a Status message. */
+  recordNodeStatus(status: NodeStatusInput, receivedAtMs: number): Promise<void>;
+  /** Add to a node's counters (creates the node row if needed). */
+  addNodeCounters(pod: string, delta: NodeCounterDelta): Promise<void>;
+  nodeByPod(pod: string): Promise<NodeRecord | null>;
+  listNodes(q?: { pods?: string[]; afterPod?: string; limit?: number }): Promise<NodeRecord[]>;
+
+  counts(): Promise<StoreCounts>;
+  /** Cheap liveness check for /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Which store to open (config `store`). */
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
