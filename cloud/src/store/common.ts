@@ -1,0 +1,144 @@
+/**
+ * Pieces shared by the store implementations: error codes, argument checks, the per-batch
+ * bookkeeping (which inputs repeat inside the batch, node counters to add) and row mapping.
+ * Pure: no database here.
+ */
+import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
+import type {
+  AnchorRecord, AnchorStatus, Hex, NodeRecord, ReadingStatus, StoreSignedReading, StoredReading, StoredReadingInput,
+} from './types.js';
+
+/** A write would break an invariant (reading not pending, anchor index/transaction exists). */
+export const BAL_STORE_CONFLICT = 'BAL_STORE_CONFLICT';
+/** An argument to a store method is out of range. */
+export const BAL_STORE_INVALID = 'BAL_STORE_INVALID';
+
+export const MAX_PAGE = 1000;
+
+export function conflict(message: string, details: Record<string, unknown> = {}): LightNodeError {
+  return new LightNodeError(BAL_STORE_CONFLICT, message, details);
+}
+
+export function checkLimit(limit: number, field = 'limit', max = MAX_PAGE): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) throw new ValidationError(BAL_STORE_INVALID, field, `integer 1..${max}`, limit);
+  return limit;
+}
+
+export function checkId(n: number, field: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(BAL_STORE_INVALID, field, 'safe integer >= 0', n);
+  return n;
+}
+
+/** `(device, seq)` key of a reading. */
+export function keyOf(device: string, seq: number): string { return `${device}:${seq}`; }
+
+/** Per-batch aggregates applied to the node tables after the inserts. */
+export interface DeviceAgg { device: Hex; pod: string; count: number; minSeq: number; maxSeq: number }
+export interface PodAgg { pod: string; device: Hex; lastSeenMs: number; duplicates: number; equivocations: number }
+
+export class BatchBook {
+  readonly devices = new Map<string, DeviceAgg>();
+  readonly pods = new Map<string, PodAgg>();
+
+  private pod(input: StoredReadingInput): PodAgg {
+    const pod = input.reading.pod;
+    let p = this.pods.get(pod);
+    if (!p) { p = { pod, device: input.signer, lastSeenMs: input.receivedAtMs, duplicates: 0, equivocations: 0 }; this.pods.set(pod, p); }
+    if (input.receivedAtMs >= p.lastSeenMs) { p.lastSeenMs = input.receivedAtMs; p.device = input.signer; }
+    return p;
+  }
+
+  stored(input: StoredReadingInput): void {
+    this.pod(input);
+    const seq = input.reading.seq;
+    const d = this.devices.get(input.signer);
+    if (!d) this.devices.set(input.signer, { device: input.signer, pod: input.reading.pod, count: 1, minSeq: seq, maxSeq: seq });
+    else { d.count++; if (seq < d.minSeq) d.minSeq = seq; if (seq > d.maxSeq) d.maxSeq = seq; }
+  }
+  duplicate(input: StoredReadingInput): void { this.pod(input).duplicates++; }
+  equivocation(input: StoredReadingInput): void { this.pod(input).equivocations++; }
+}
+
+/** Serialised reading body (exactly the signed fields, in the interface's order). */
+export function readingBody(r: StoreSignedReading): string {
+  return JSON.stringify({
+    pod: r.pod, meter: r.meter, seq: r.seq, timestamp: r.timestamp, source: r.source,
+    values: r.values.map((v) => ({ quantity: v.quantity, value: v.value, scale: v.scale, unit: v.unit })),
+    signature: r.signature,
+  });
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+
+/** Map a `readings` row (snake_case columns, bigint as string or number) to a StoredReading. */
+export function rowToReading(r: Record<string, unknown>): StoredReading {
+  return {
+    id: num(r.id),
+    pod: String(r.pod),
+    device: String(r.device) as Hex,
+    seq: num(r.seq),
+    timestampMs: num(r.ts_ms),
+    receivedAtMs: num(r.received_ms),
+    digest: String(r.digest) as Hex,
+    reading: JSON.parse(String(r.body)) as StoreSignedReading,
+    status: String(r.status) as ReadingStatus,
+    anchorIndex: numOrNull(r.anchor_index),
+    leafIndex: numOrNull(r.leaf_index),
+  };
+}
+
+export function rowToAnchor(r: Record<string, unknown>): AnchorRecord {
+  return {
+    index: num(r.idx),
+    root: String(r.root) as Hex,
+    leafCount: num(r.leaf_count),
+    fromMs: num(r.from_ms),
+    toMs: num(r.to_ms),
+    prevHash: String(r.prev_hash) as Hex,
+    anchorHash: r.anchor_hash === null || r.anchor_hash === undefined ? null : (String(r.anchor_hash) as Hex),
+    transaction: String(r.tx) as Hex,
+    blockNumber: numOrNull(r.block_number),
+    status: String(r.status) as AnchorStatus,
+    createdAtMs: num(r.created_ms),
+    confirmedAtMs: numOrNull(r.confirmed_ms),
+  };
+}
+
+export function rowToNode(r: Record<string, unknown>): NodeRecord {
+  const state = String(r.state);
+  return {
+    pod: String(r.pod),
+    device: r.device === null || r.device === undefined ? null : (String(r.device) as Hex),
+    state: state === 'online' || state === 'offline' ? state : 'unknown',
+    lastSeenMs: numOrNull(r.last_seen_ms),
+    lastStatusMs: numOrNull(r.last_status_ms),
+    lastStoredSeq: numOrNull(r.last_stored_seq),
+    reportedLastSeq: numOrNull(r.reported_last_seq),
+    spoolDepth: numOrNull(r.spool_depth),
+    quarantined: numOrNull(r.quarantined),
+    agentVersion: r.agent_version === null || r.agent_version === undefined ? null : String(r.agent_version),
+    readings: num(r.readings ?? 0),
+    gaps: num(r.gaps ?? 0),
+    rejected: num(r.rejected ?? 0),
+    duplicates: num(r.duplicates ?? 0),
+    equivocations: num(r.equivocations ?? 0),
+  };
+}
+
+/** SELECT list for nodes with their per-device aggregates (same SQL in both dialects). */
+export const NODE_SELECT = `
+  SELECT n.pod, n.device, n.state, n.last_seen_ms, n.last_status_ms, n.reported_last_seq, n.spool_depth,
+         n.quarantined, n.agent_version, n.rejected, n.duplicates, n.equivocations,
+         COALESCE(d.cnt, 0) AS readings, COALESCE(d.gaps, 0) AS gaps,
+         (SELECT nd.max_seq FROM node_devices nd WHERE nd.device = n.device) AS last_stored_seq
+  FROM nodes n
+  LEFT JOIN (SELECT pod, SUM(cnt) AS cnt, SUM(max_seq - min_seq + 1 - cnt) AS gaps FROM node_devices GROUP BY pod) d
+    ON d.pod = n.pod`;
+
+/** Check recordAnchor arguments (same rules in every implementation). */
+export function checkAnchorArgs(leafCount: number, readingIds: number[]): void {
+  if (readingIds.length === 0) throw new ValidationError(BAL_STORE_INVALID, 'readingIds', 'at least one reading', readingIds);
+  if (leafCount !== readingIds.length) throw new ValidationError(BAL_STORE_INVALID, 'window.leafCount', `${readingIds.length} (readingIds.length)`, leafCount);
+  if (new Set(readingIds).size !== readingIds.length) throw new ValidationError(BAL_STORE_INVALID, 'readingIds', 'distinct ids', 'duplicates');
+}

@@ -1,0 +1,321 @@
+/**
+ * PostgreSQL implementation of BalStore (production, DESIGN §7), on `pg`. A batch is a
+ * handful of set-based statements (unnest arrays) in one transaction, so a 1000-reading batch
+ * costs a few round trips, not a thousand. Writes are serialised in-process so store ids grow
+ * in commit order (paging and anchoring walk ids); one BAL instance owns a schema.
+ */
+import pg from 'pg';
+import { ValidationError } from '@lightnode/shared/errors';
+import {
+  BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, keyOf, readingBody, rowToAnchor,
+  rowToNode, rowToReading,
+} from './common.js';
+import type {
+  AnchorRecord, BalStore, Hex, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
+  StoredReadingInput,
+} from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS readings (
+  id BIGSERIAL PRIMARY KEY,
+  pod TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,
+  ts_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', anchor_index BIGINT, leaf_index INTEGER,
+  UNIQUE (device, seq)
+);
+CREATE INDEX IF NOT EXISTS readings_pod_ts ON readings (pod, ts_ms);
+CREATE INDEX IF NOT EXISTS readings_status ON readings (status, id);
+CREATE INDEX IF NOT EXISTS readings_anchor ON readings (anchor_index, leaf_index);
+CREATE TABLE IF NOT EXISTS equivocations (
+  id BIGSERIAL PRIMARY KEY, existing_id BIGINT NOT NULL, pod TEXT NOT NULL, device TEXT NOT NULL,
+  seq BIGINT NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL, received_ms BIGINT NOT NULL,
+  UNIQUE (device, seq, digest)
+);
+CREATE TABLE IF NOT EXISTS anchors (
+  idx BIGINT PRIMARY KEY, root TEXT NOT NULL, leaf_count INTEGER NOT NULL, from_ms BIGINT NOT NULL, to_ms BIGINT NOT NULL,
+  prev_hash TEXT NOT NULL, anchor_hash TEXT, tx TEXT NOT NULL UNIQUE, block_number BIGINT,
+  status TEXT NOT NULL, created_ms BIGINT NOT NULL, confirmed_ms BIGINT
+);
+CREATE TABLE IF NOT EXISTS nodes (
+  pod TEXT PRIMARY KEY, device TEXT, state TEXT NOT NULL DEFAULT 'unknown', last_seen_ms BIGINT, last_status_ms BIGINT,
+  reported_last_seq BIGINT, spool_depth BIGINT, quarantined BIGINT, agent_version TEXT,
+  rejected BIGINT NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL DEFAULT 0, equivocations BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS node_devices (
+  device TEXT PRIMARY KEY, pod TEXT NOT NULL, cnt BIGINT NOT NULL, min_seq BIGINT NOT NULL, max_seq BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS node_devices_pod ON node_devices (pod);
+`;
+
+const SCHEMA_NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface PostgresStoreOptions {
+  /** Connection URL, e.g. `postgres://postgres@127.0.0.1:5432/test`. */
+  url: string;
+  /** Schema to use (created if missing); default `public`. Lower-case identifier. */
+  schema?: string;
+  /** Pool size; default 4. */
+  poolSize?: number;
+  now?: () => number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Open the PostgreSQL store (creates the schema and tables if needed). */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<BalStore> {
+  const schema = opts.schema ?? 'public';
+  if (!SCHEMA_NAME_RE.test(schema)) throw new ValidationError(BAL_STORE_INVALID, 'store.schema', 'lower-case SQL identifier', schema);
+  const now = opts.now ?? Date.now;
+  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 4, options: `-c search_path=${schema}` });
+  pool.on('error', () => { /* idle client lost: the next query reconnects */ });
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await pool.query(SCHEMA);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+
+  // Serialise writes: ids are then assigned in commit order.
+  let tail: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  }
+  async function tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return exclusive(async () => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const out = await fn(c);
+        await c.query('COMMIT');
+        return out;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        c.release();
+      }
+    });
+  }
+  const one = async (sql: string, args: unknown[]): Promise<Row | undefined> => (await pool.query(sql, args)).rows[0] as Row | undefined;
+  const all = async (sql: string, args: unknown[] = []): Promise<Row[]> => (await pool.query(sql, args)).rows as Row[];
+
+  async function storeBatch(inputs: StoredReadingInput[]): Promise<StoreBatchResult> {
+    const res: StoreBatchResult = { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] };
+    if (inputs.length === 0) return res;
+    // First occurrence of each (device, seq) is the insert candidate; repeats compare against it.
+    const first = new Map<string, number>();
+    const cand: number[] = [];
+    inputs.forEach((inp, i) => { const k = keyOf(inp.signer, inp.reading.seq); if (!first.has(k)) { first.set(k, i); cand.push(i); } });
+    return tx(async (c) => {
+      const col = <T>(f: (x: StoredReadingInput) => T): T[] => cand.map((i) => f(inputs[i]!));
+      const ins = await c.query(
+        `INSERT INTO readings (pod, device, seq, ts_ms, received_ms, digest, body)
+         SELECT pod, device, seq, ts, rc, dg, body
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
+              WITH ORDINALITY AS u(pod, device, seq, ts, rc, dg, body, ord)
+         ORDER BY ord
+         ON CONFLICT (device, seq) DO NOTHING RETURNING id, device, seq`,
+        [col((x) => x.reading.pod), col((x) => x.signer), col((x) => x.reading.seq), col((x) => x.reading.timestamp),
+          col((x) => x.receivedAtMs), col((x) => x.digest), col((x) => readingBody(x.reading))]);
+      const inserted = new Map<string, number>();
+      for (const r of ins.rows as Row[]) inserted.set(keyOf(String(r.device), Number(r.seq)), Number(r.id));
+      const missing = [...first.keys()].filter((k) => !inserted.has(k));
+      const existing = new Map<string, { id: number; digest: string }>();
+      if (missing.length) {
+        const idx = missing.map((k) => inputs[first.get(k)!]!);
+        const ex = await c.query(
+          `SELECT r.id, r.device, r.seq, r.digest FROM readings r
+           JOIN unnest($1::text[], $2::bigint[]) AS u(device, seq) ON r.device = u.device AND r.seq = u.seq`,
+          [idx.map((x) => x.signer), idx.map((x) => x.reading.seq)]);
+        for (const r of ex.rows as Row[]) existing.set(keyOf(String(r.device), Number(r.seq)), { id: Number(r.id), digest: String(r.digest) });
+      }
+      const book = new BatchBook();
+      const equiv: { ex: number; inp: StoredReadingInput }[] = [];
+      inputs.forEach((inp, i) => {
+        const k = keyOf(inp.signer, inp.reading.seq);
+        const seq = inp.reading.seq;
+        if (first.get(k) === i && inserted.has(k)) {
+          res.stored.push(seq); res.outcomes.push('stored'); res.ids.push(inserted.get(k)!); book.stored(inp);
+          return;
+        }
+        const prior = inserted.has(k)
+          ? { id: inserted.get(k)!, digest: inputs[first.get(k)!]!.digest as string }
+          : existing.get(k)!;
+        res.ids.push(prior.id);
+        if (prior.digest === inp.digest) { res.duplicate.push(seq); res.outcomes.push('duplicate'); book.duplicate(inp); }
+        else { res.equivocation.push(seq); res.outcomes.push('equivocation'); book.equivocation(inp); equiv.push({ ex: prior.id, inp }); }
+      });
+      if (equiv.length) {
+        await c.query(
+          `INSERT INTO equivocations (existing_id, pod, device, seq, digest, body, received_ms)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[])
+           ON CONFLICT (device, seq, digest) DO NOTHING`,
+          [equiv.map((e) => e.ex), equiv.map((e) => e.inp.reading.pod), equiv.map((e) => e.inp.signer), equiv.map((e) => e.inp.reading.seq),
+            equiv.map((e) => e.inp.digest), equiv.map((e) => readingBody(e.inp.reading)), equiv.map((e) => e.inp.receivedAtMs)]);
+      }
+      for (const d of book.devices.values()) {
+        await c.query(
+          `INSERT INTO node_devices (device, pod, cnt, min_seq, max_seq) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (device) DO UPDATE SET cnt = node_devices.cnt + excluded.cnt,
+             min_seq = LEAST(node_devices.min_seq, excluded.min_seq), max_seq = GREATEST(node_devices.max_seq, excluded.max_seq)`,
+          [d.device, d.pod, d.count, d.minSeq, d.maxSeq]);
+      }
+      for (const p of book.pods.values()) {
+        await c.query(
+          `INSERT INTO nodes (pod, device, last_seen_ms, duplicates, equivocations) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (pod) DO UPDATE SET
+             device = CASE WHEN excluded.last_seen_ms >= COALESCE(nodes.last_seen_ms, 0) THEN excluded.device ELSE nodes.device END,
+             last_seen_ms = GREATEST(COALESCE(nodes.last_seen_ms, 0), excluded.last_seen_ms),
+             duplicates = nodes.duplicates + excluded.duplicates, equivocations = nodes.equivocations + excluded.equivocations`,
+          [p.pod, p.device, p.lastSeenMs, p.duplicates, p.equivocations]);
+      }
+      return res;
+    });
+  }
+
+  const anchorBy = async (col: 'tx' | 'idx', v: unknown): Promise<AnchorRecord | null> => {
+    const row = await one(`SELECT * FROM anchors WHERE ${col} = $1`, [v]);
+    return row ? rowToAnchor(row) : null;
+  };
+
+  let closed = false;
+  const store: BalStore = {
+    kind: 'postgres',
+    storeBatch,
+    async readingById(id) {
+      const row = await one('SELECT * FROM readings WHERE id = $1', [checkId(id, 'id')]);
+      return row ? rowToReading(row) : null;
+    },
+    async readingByDeviceSeq(device, seq) {
+      const row = await one('SELECT * FROM readings WHERE device = $1 AND seq = $2', [device.toLowerCase(), checkId(seq, 'seq')]);
+      return row ? rowToReading(row) : null;
+    },
+    async listReadings(q: ReadingQuery): Promise<ReadingPage> {
+      const limit = checkLimit(q.limit);
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const p = (v: unknown): string => { args.push(v); return `$${args.length}`; };
+      if (q.pod !== undefined) where.push(`pod = ${p(q.pod)}`);
+      if (q.pods !== undefined) {
+        if (q.pods.length === 0) return { items: [], nextAfterId: null };
+        where.push(`pod = ANY(${p(q.pods)}::text[])`);
+      }
+      if (q.fromMs !== undefined) where.push(`ts_ms >= ${p(q.fromMs)}`);
+      if (q.toMs !== undefined) where.push(`ts_ms < ${p(q.toMs)}`);
+      if (q.status !== undefined) where.push(`status = ${p(q.status)}`);
+      if (q.afterId !== undefined) where.push(`id > ${p(checkId(q.afterId, 'afterId'))}`);
+      const rows = await all(`SELECT * FROM readings ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ${p(limit + 1)}`, args);
+      const items = rows.slice(0, limit).map(rowToReading);
+      return { items, nextAfterId: rows.length > limit ? items[items.length - 1]!.id : null };
+    },
+    async lastSeqOfDevice(device) {
+      const row = await one('SELECT MAX(seq) AS m FROM readings WHERE device = $1', [device.toLowerCase()]);
+      return row?.m === null || row?.m === undefined ? null : Number(row.m);
+    },
+    async pendingForAnchoring(limit) {
+      return (await all(`SELECT * FROM readings WHERE status = 'pending' ORDER BY id LIMIT $1`, [checkLimit(limit, 'limit', 1_000_000)])).map(rowToReading);
+    },
+    async recordAnchor(w, readingIds, t) {
+      checkAnchorArgs(w.leafCount, readingIds);
+      return tx(async (c) => {
+        const dup = await c.query('SELECT idx, tx FROM anchors WHERE idx = $1 OR tx = $2', [w.index, t.transaction]);
+        if (dup.rowCount) throw conflict(`anchor index ${w.index} or transaction ${t.transaction} already recorded`, { index: w.index, transaction: t.transaction });
+        const ins = await c.query(
+          `INSERT INTO anchors (idx, root, leaf_count, from_ms, to_ms, prev_hash, anchor_hash, tx, block_number, status, created_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sent', $10) RETURNING *`,
+          [w.index, w.root, w.leafCount, w.fromMs, w.toMs, w.prevHash, w.anchorHash ?? null, t.transaction, t.blockNumber, now()]);
+        const upd = await c.query(
+          `UPDATE readings r SET status = 'anchored', anchor_index = $1, leaf_index = u.li
+           FROM unnest($2::bigint[], $3::int[]) AS u(id, li) WHERE r.id = u.id AND r.status = 'pending'`,
+          [w.index, readingIds, readingIds.map((_, i) => i)]);
+        if (upd.rowCount !== readingIds.length) throw conflict(`${readingIds.length - (upd.rowCount ?? 0)} of the readings are not pending`, { index: w.index });
+        return rowToAnchor(ins.rows[0] as Row);
+      });
+    },
+    async confirmAnchor(transaction, info) {
+      return tx(async (c) => {
+        const row = (await c.query('SELECT * FROM anchors WHERE tx = $1 FOR UPDATE', [transaction])).rows[0] as Row | undefined;
+        if (!row) return null;
+        if (row.status === 'confirmed') return rowToAnchor(row);
+        const upd = await c.query(
+          `UPDATE anchors SET status = 'confirmed', block_number = $1, anchor_hash = COALESCE($2, anchor_hash), confirmed_ms = $3 WHERE tx = $4 RETURNING *`,
+          [info.blockNumber, info.anchorHash ?? null, now(), transaction]);
+        await c.query(`UPDATE readings SET status = 'confirmed' WHERE anchor_index = $1`, [row.idx]);
+        return rowToAnchor(upd.rows[0] as Row);
+      });
+    },
+    async abandonAnchor(transaction) {
+      return tx(async (c) => {
+        const row = (await c.query('SELECT * FROM anchors WHERE tx = $1 FOR UPDATE', [transaction])).rows[0] as Row | undefined;
+        if (!row || row.status !== 'sent') return false;
+        await c.query(`UPDATE readings SET status = 'pending', anchor_index = NULL, leaf_index = NULL WHERE anchor_index = $1`, [row.idx]);
+        await c.query('DELETE FROM anchors WHERE idx = $1', [row.idx]);
+        return true;
+      });
+    },
+    anchorByTransaction: (t) => anchorBy('tx', t.toLowerCase()),
+    anchorByIndex: (i) => anchorBy('idx', checkId(i, 'index')),
+    async latestAnchor() {
+      const row = await one('SELECT * FROM anchors ORDER BY idx DESC LIMIT 1', []);
+      return row ? rowToAnchor(row) : null;
+    },
+    async unconfirmedAnchors() { return (await all(`SELECT * FROM anchors WHERE status = 'sent' ORDER BY idx`)).map(rowToAnchor); },
+    async readingsOfAnchor(index) {
+      return (await all('SELECT * FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [checkId(index, 'index')])).map(rowToReading);
+    },
+    async proofMaterial(readingId): Promise<ProofMaterial | null> {
+      const row = await one('SELECT * FROM readings WHERE id = $1', [checkId(readingId, 'readingId')]);
+      if (!row) return null;
+      const reading = rowToReading(row);
+      if (reading.anchorIndex === null || reading.leafIndex === null) return null;
+      const anchor = await anchorBy('idx', reading.anchorIndex);
+      if (!anchor) return null;
+      const leaves = (await all('SELECT digest FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [reading.anchorIndex])).map((r) => r.digest as Hex);
+      return { reading, anchor, leaves, leafIndex: reading.leafIndex };
+    },
+    async recordNodeStatus(s, receivedAtMs) {
+      await exclusive(() => pool.query(
+        `INSERT INTO nodes (pod, device, state, last_seen_ms, last_status_ms, reported_last_seq, spool_depth, quarantined, agent_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (pod) DO UPDATE SET device = excluded.device, state = excluded.state,
+           last_seen_ms = GREATEST(COALESCE(nodes.last_seen_ms, 0), excluded.last_seen_ms), last_status_ms = excluded.last_status_ms,
+           reported_last_seq = excluded.reported_last_seq, spool_depth = excluded.spool_depth,
+           quarantined = excluded.quarantined, agent_version = excluded.agent_version
+         WHERE excluded.last_status_ms >= COALESCE(nodes.last_status_ms, 0)`,
+        [s.pod, s.device.toLowerCase(), s.state, receivedAtMs, s.ts, s.lastSeq, s.spoolDepth, s.quarantined, s.agentVersion]));
+    },
+    async addNodeCounters(pod, d) {
+      await exclusive(() => pool.query(
+        `INSERT INTO nodes (pod, rejected, duplicates, equivocations) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (pod) DO UPDATE SET rejected = nodes.rejected + excluded.rejected,
+           duplicates = nodes.duplicates + excluded.duplicates, equivocations = nodes.equivocations + excluded.equivocations`,
+        [pod, d.rejected ?? 0, d.duplicates ?? 0, d.equivocations ?? 0]));
+    },
+    async nodeByPod(pod): Promise<NodeRecord | null> {
+      const row = await one(`${NODE_SELECT} WHERE n.pod = $1`, [pod]);
+      return row ? rowToNode(row) : null;
+    },
+    async listNodes(q = {}) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.pods !== undefined) {
+        if (q.pods.length === 0) return [];
+        args.push(q.pods); where.push(`n.pod = ANY($${args.length}::text[])`);
+      }
+      if (q.afterPod !== undefined) { args.push(q.afterPod); where.push(`n.pod > $${args.length}`); }
+      args.push(checkLimit(q.limit ?? 1000));
+      return (await all(`${NODE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY n.pod LIMIT $${args.length}`, args)).map(rowToNode);
+    },
+    async counts(): Promise<StoreCounts> {
+      const r = (await one(`SELECT (SELECT COUNT(*) FROM readings) AS readings, (SELECT COUNT(*) FROM readings WHERE status = 'pending') AS pending,
+        (SELECT COUNT(*) FROM anchors) AS anchors, (SELECT COUNT(*) FROM equivocations) AS equivocations`, []))!;
+      return { readings: Number(r.readings), pending: Number(r.pending), anchors: Number(r.anchors), equivocations: Number(r.equivocations) };
+    },
+    async ping() { await pool.query('SELECT 1'); },
+    async close() { if (closed) return; closed = true; await tail.catch(() => {}); await pool.end().catch(() => {}); },
+  };
+  return store;
+}

@@ -1,0 +1,263 @@
+/**
+ * SQLite implementation of BalStore (the embedded default, DESIGN §7): better-sqlite3 in WAL
+ * mode, synchronous=NORMAL (a committed transaction survives a process crash; WAL keeps readers
+ * off the writer's back). better-sqlite3 is synchronous, so each method is one atomic step of
+ * the event loop and writes never interleave.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, readingBody, rowToAnchor, rowToNode, rowToReading,
+} from './common.js';
+import type {
+  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, Hex, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
+  ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReadingInput,
+} from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS readings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  pod TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', anchor_index INTEGER, leaf_index INTEGER,
+  UNIQUE (device, seq)
+);
+CREATE INDEX IF NOT EXISTS readings_pod_ts ON readings (pod, ts_ms);
+CREATE INDEX IF NOT EXISTS readings_status ON readings (status, id);
+CREATE INDEX IF NOT EXISTS readings_anchor ON readings (anchor_index, leaf_index);
+CREATE TABLE IF NOT EXISTS equivocations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, existing_id INTEGER NOT NULL, pod TEXT NOT NULL, device TEXT NOT NULL,
+  seq INTEGER NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL, received_ms INTEGER NOT NULL,
+  UNIQUE (device, seq, digest)
+);
+CREATE TABLE IF NOT EXISTS anchors (
+  idx INTEGER PRIMARY KEY, root TEXT NOT NULL, leaf_count INTEGER NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL, anchor_hash TEXT, tx TEXT NOT NULL UNIQUE, block_number INTEGER,
+  status TEXT NOT NULL, created_ms INTEGER NOT NULL, confirmed_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS nodes (
+  pod TEXT PRIMARY KEY, device TEXT, state TEXT NOT NULL DEFAULT 'unknown', last_seen_ms INTEGER, last_status_ms INTEGER,
+  reported_last_seq INTEGER, spool_depth INTEGER, quarantined INTEGER, agent_version TEXT,
+  rejected INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, equivocations INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS node_devices (
+  device TEXT PRIMARY KEY, pod TEXT NOT NULL, cnt INTEGER NOT NULL, min_seq INTEGER NOT NULL, max_seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS node_devices_pod ON node_devices (pod);
+`;
+
+export interface SqliteStoreOptions {
+  /** Database file; `:memory:` for a throw-away store. Parent folders are created. */
+  path: string;
+  /** Clock for created/confirmed times, ms since epoch; default Date.now. */
+  now?: () => number;
+}
+
+/** Open (creating if needed) the SQLite store. */
+export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
+  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+  const db = new Database(opts.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  const now = opts.now ?? Date.now;
+
+  const st = {
+    insert: db.prepare(`INSERT INTO readings (pod, device, seq, ts_ms, received_ms, digest, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (device, seq) DO NOTHING`),
+    existing: db.prepare('SELECT id, digest FROM readings WHERE device = ? AND seq = ?'),
+    equivocation: db.prepare(`INSERT INTO equivocations (existing_id, pod, device, seq, digest, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (device, seq, digest) DO NOTHING`),
+    deviceAgg: db.prepare(`INSERT INTO node_devices (device, pod, cnt, min_seq, max_seq) VALUES (@device, @pod, @count, @minSeq, @maxSeq)
+      ON CONFLICT (device) DO UPDATE SET cnt = cnt + excluded.cnt, min_seq = MIN(min_seq, excluded.min_seq), max_seq = MAX(max_seq, excluded.max_seq)`),
+    podAgg: db.prepare(`INSERT INTO nodes (pod, device, last_seen_ms, duplicates, equivocations) VALUES (@pod, @device, @lastSeenMs, @duplicates, @equivocations)
+      ON CONFLICT (pod) DO UPDATE SET device = CASE WHEN excluded.last_seen_ms >= COALESCE(last_seen_ms, 0) THEN excluded.device ELSE device END,
+        last_seen_ms = MAX(COALESCE(last_seen_ms, 0), excluded.last_seen_ms),
+        duplicates = duplicates + excluded.duplicates, equivocations = equivocations + excluded.equivocations`),
+    byId: db.prepare('SELECT * FROM readings WHERE id = ?'),
+    byDeviceSeq: db.prepare('SELECT * FROM readings WHERE device = ? AND seq = ?'),
+    lastSeq: db.prepare('SELECT MAX(seq) AS m FROM readings WHERE device = ?'),
+    pending: db.prepare(`SELECT * FROM readings WHERE status = 'pending' ORDER BY id LIMIT ?`),
+    anchorByTx: db.prepare('SELECT * FROM anchors WHERE tx = ?'),
+    anchorByIdx: db.prepare('SELECT * FROM anchors WHERE idx = ?'),
+    latestAnchor: db.prepare('SELECT * FROM anchors ORDER BY idx DESC LIMIT 1'),
+    unconfirmed: db.prepare(`SELECT * FROM anchors WHERE status = 'sent' ORDER BY idx`),
+    insertAnchor: db.prepare(`INSERT INTO anchors (idx, root, leaf_count, from_ms, to_ms, prev_hash, anchor_hash, tx, block_number, status, created_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?)`),
+    assign: db.prepare(`UPDATE readings SET status = 'anchored', anchor_index = ?, leaf_index = ? WHERE id = ? AND status = 'pending'`),
+    confirm: db.prepare(`UPDATE anchors SET status = 'confirmed', block_number = ?, anchor_hash = COALESCE(?, anchor_hash), confirmed_ms = ? WHERE tx = ?`),
+    confirmReadings: db.prepare(`UPDATE readings SET status = 'confirmed' WHERE anchor_index = ?`),
+    release: db.prepare(`UPDATE readings SET status = 'pending', anchor_index = NULL, leaf_index = NULL WHERE anchor_index = ?`),
+    deleteAnchor: db.prepare('DELETE FROM anchors WHERE idx = ?'),
+    ofAnchor: db.prepare('SELECT * FROM readings WHERE anchor_index = ? ORDER BY leaf_index'),
+    leaves: db.prepare('SELECT digest FROM readings WHERE anchor_index = ? ORDER BY leaf_index'),
+    status: db.prepare(`INSERT INTO nodes (pod, device, state, last_seen_ms, last_status_ms, reported_last_seq, spool_depth, quarantined, agent_version)
+      VALUES (@pod, @device, @state, @receivedAtMs, @ts, @lastSeq, @spoolDepth, @quarantined, @agentVersion)
+      ON CONFLICT (pod) DO UPDATE SET device = excluded.device, state = excluded.state,
+        last_seen_ms = MAX(COALESCE(last_seen_ms, 0), excluded.last_seen_ms), last_status_ms = excluded.last_status_ms,
+        reported_last_seq = excluded.reported_last_seq, spool_depth = excluded.spool_depth,
+        quarantined = excluded.quarantined, agent_version = excluded.agent_version
+      WHERE excluded.last_status_ms >= COALESCE(nodes.last_status_ms, 0)`),
+    counters: db.prepare(`INSERT INTO nodes (pod, rejected, duplicates, equivocations) VALUES (@pod, @rejected, @duplicates, @equivocations)
+      ON CONFLICT (pod) DO UPDATE SET rejected = rejected + excluded.rejected, duplicates = duplicates + excluded.duplicates,
+        equivocations = equivocations + excluded.equivocations`),
+    node: db.prepare(`${NODE_SELECT} WHERE n.pod = ?`),
+    counts: db.prepare(`SELECT (SELECT COUNT(*) FROM readings) AS readings, (SELECT COUNT(*) FROM readings WHERE status = 'pending') AS pending,
+      (SELECT COUNT(*) FROM anchors) AS anchors, (SELECT COUNT(*) FROM equivocations) AS equivocations`),
+    ping: db.prepare('SELECT 1'),
+  };
+
+  const storeBatchTx = db.transaction((inputs: StoredReadingInput[]): StoreBatchResult => {
+    const res: StoreBatchResult = { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] };
+    const book = new BatchBook();
+    for (const inp of inputs) {
+      const r = inp.reading;
+      const info = st.insert.run(r.pod, inp.signer, r.seq, r.timestamp, inp.receivedAtMs, inp.digest, readingBody(r));
+      if (info.changes === 1) {
+        res.stored.push(r.seq); res.outcomes.push('stored'); res.ids.push(Number(info.lastInsertRowid));
+        book.stored(inp);
+        continue;
+      }
+      const ex = st.existing.get(inp.signer, r.seq) as { id: number; digest: string };
+      res.ids.push(ex.id);
+      if (ex.digest === inp.digest) { res.duplicate.push(r.seq); res.outcomes.push('duplicate'); book.duplicate(inp); }
+      else {
+        res.equivocation.push(r.seq); res.outcomes.push('equivocation'); book.equivocation(inp);
+        st.equivocation.run(ex.id, r.pod, inp.signer, r.seq, inp.digest, readingBody(r), inp.receivedAtMs);
+      }
+    }
+    for (const d of book.devices.values()) st.deviceAgg.run(d);
+    for (const p of book.pods.values()) st.podAgg.run(p);
+    return res;
+  });
+
+  const recordAnchorTx = db.transaction((w: AnchorWindow, ids: number[], tx: AnchorTxInfo): void => {
+    if (st.anchorByIdx.get(w.index)) throw conflict(`anchor index ${w.index} already recorded`, { index: w.index });
+    if (st.anchorByTx.get(tx.transaction)) throw conflict(`anchor transaction ${tx.transaction} already recorded`, { transaction: tx.transaction });
+    st.insertAnchor.run(w.index, w.root, w.leafCount, w.fromMs, w.toMs, w.prevHash, w.anchorHash ?? null, tx.transaction, tx.blockNumber, now());
+    ids.forEach((id, leaf) => {
+      if (st.assign.run(w.index, leaf, id).changes !== 1) throw conflict(`reading ${id} is not pending`, { readingId: id });
+    });
+  });
+
+  const confirmTx = db.transaction((transaction: Hex, blockNumber: number, anchorHash: Hex | null): AnchorRecord | null => {
+    const row = st.anchorByTx.get(transaction) as Record<string, unknown> | undefined;
+    if (!row) return null;
+    if (row.status !== 'confirmed') {
+      st.confirm.run(blockNumber, anchorHash, now(), transaction);
+      st.confirmReadings.run(row.idx);
+    }
+    return rowToAnchor(st.anchorByTx.get(transaction) as Record<string, unknown>);
+  });
+
+  const abandonTx = db.transaction((transaction: Hex): boolean => {
+    const row = st.anchorByTx.get(transaction) as Record<string, unknown> | undefined;
+    if (!row || row.status !== 'sent') return false;
+    st.release.run(row.idx);
+    st.deleteAnchor.run(row.idx);
+    return true;
+  });
+
+  const counterTx = db.transaction((pod: string, d: NodeCounterDelta) => {
+    st.counters.run({ pod, rejected: d.rejected ?? 0, duplicates: d.duplicates ?? 0, equivocations: d.equivocations ?? 0 });
+  });
+
+  let closed = false;
+  const store: BalStore = {
+    kind: 'sqlite',
+    async storeBatch(verified) { return verified.length === 0 ? { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] } : storeBatchTx(verified); },
+    async readingById(id) {
+      const row = st.byId.get(checkId(id, 'id')) as Record<string, unknown> | undefined;
+      return row ? rowToReading(row) : null;
+    },
+    async readingByDeviceSeq(device, seq) {
+      const row = st.byDeviceSeq.get(device.toLowerCase(), checkId(seq, 'seq')) as Record<string, unknown> | undefined;
+      return row ? rowToReading(row) : null;
+    },
+    async listReadings(q: ReadingQuery): Promise<ReadingPage> {
+      const limit = checkLimit(q.limit);
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.pod !== undefined) { where.push('pod = ?'); args.push(q.pod); }
+      if (q.pods !== undefined) {
+        if (q.pods.length === 0) return { items: [], nextAfterId: null };
+        where.push(`pod IN (${q.pods.map(() => '?').join(',')})`); args.push(...q.pods);
+      }
+      if (q.fromMs !== undefined) { where.push('ts_ms >= ?'); args.push(q.fromMs); }
+      if (q.toMs !== undefined) { where.push('ts_ms < ?'); args.push(q.toMs); }
+      if (q.status !== undefined) { where.push('status = ?'); args.push(q.status); }
+      if (q.afterId !== undefined) { where.push('id > ?'); args.push(checkId(q.afterId, 'afterId')); }
+      const sql = `SELECT * FROM readings ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`;
+      const rows = db.prepare(sql).all(...args, limit + 1) as Record<string, unknown>[];
+      const items = rows.slice(0, limit).map(rowToReading);
+      return { items, nextAfterId: rows.length > limit ? items[items.length - 1]!.id : null };
+    },
+    async lastSeqOfDevice(device) {
+      const row = st.lastSeq.get(device.toLowerCase()) as { m: number | null };
+      return row.m ?? null;
+    },
+    async pendingForAnchoring(limit) {
+      return (st.pending.all(checkLimit(limit, 'limit', 1_000_000)) as Record<string, unknown>[]).map(rowToReading);
+    },
+    async recordAnchor(window, readingIds, tx) {
+      checkAnchorArgs(window.leafCount, readingIds);
+      recordAnchorTx(window, readingIds, tx);
+      return rowToAnchor(st.anchorByIdx.get(window.index) as Record<string, unknown>);
+    },
+    async confirmAnchor(transaction, info) { return confirmTx(transaction, info.blockNumber, info.anchorHash ?? null); },
+    async abandonAnchor(transaction) { return abandonTx(transaction); },
+    async anchorByTransaction(transaction) {
+      const row = st.anchorByTx.get(transaction.toLowerCase()) as Record<string, unknown> | undefined;
+      return row ? rowToAnchor(row) : null;
+    },
+    async anchorByIndex(index) {
+      const row = st.anchorByIdx.get(checkId(index, 'index')) as Record<string, unknown> | undefined;
+      return row ? rowToAnchor(row) : null;
+    },
+    async latestAnchor() {
+      const row = st.latestAnchor.get() as Record<string, unknown> | undefined;
+      return row ? rowToAnchor(row) : null;
+    },
+    async unconfirmedAnchors() { return (st.unconfirmed.all() as Record<string, unknown>[]).map(rowToAnchor); },
+    async readingsOfAnchor(index) { return (st.ofAnchor.all(checkId(index, 'index')) as Record<string, unknown>[]).map(rowToReading); },
+    async proofMaterial(readingId): Promise<ProofMaterial | null> {
+      const row = st.byId.get(checkId(readingId, 'readingId')) as Record<string, unknown> | undefined;
+      if (!row) return null;
+      const reading = rowToReading(row);
+      if (reading.anchorIndex === null || reading.leafIndex === null) return null;
+      const anchor = rowToAnchor(st.anchorByIdx.get(reading.anchorIndex) as Record<string, unknown>);
+      const leaves = (st.leaves.all(reading.anchorIndex) as { digest: Hex }[]).map((l) => l.digest);
+      return { reading, anchor, leaves, leafIndex: reading.leafIndex };
+    },
+    async recordNodeStatus(s: NodeStatusInput, receivedAtMs: number) {
+      st.status.run({ ...s, device: s.device.toLowerCase(), receivedAtMs });
+    },
+    async addNodeCounters(pod, delta) { counterTx(pod, delta); },
+    async nodeByPod(pod): Promise<NodeRecord | null> {
+      const row = st.node.get(pod) as Record<string, unknown> | undefined;
+      return row ? rowToNode(row) : null;
+    },
+    async listNodes(q = {}) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.pods !== undefined) {
+        if (q.pods.length === 0) return [];
+        where.push(`n.pod IN (${q.pods.map(() => '?').join(',')})`); args.push(...q.pods);
+      }
+      if (q.afterPod !== undefined) { where.push('n.pod > ?'); args.push(q.afterPod); }
+      const limit = checkLimit(q.limit ?? 1000);
+      const sql = `${NODE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY n.pod LIMIT ?`;
+      return (db.prepare(sql).all(...args, limit) as Record<string, unknown>[]).map(rowToNode);
+    },
+    async counts(): Promise<StoreCounts> {
+      const r = st.counts.get() as Record<string, number>;
+      return { readings: r.readings!, pending: r.pending!, anchors: r.anchors!, equivocations: r.equivocations! };
+    },
+    async ping() { st.ping.get(); },
+    async close() { if (!closed) { closed = true; db.close(); } },
+  };
+  return store;
+}
+

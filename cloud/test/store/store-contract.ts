@@ -1,0 +1,276 @@
+/**
+ * The one contract suite every BalStore implementation passes (STYLE habit 10). Run by
+ * `sqlite.test.ts` and `postgres.test.ts` with a factory that can reopen the same backing store.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { isLightNodeError } from '@lightnode/shared/errors';
+import type { BalStore, Hex, StoreSignedReading, StoredReadingInput } from '../../src/store/types.js';
+
+export interface StoreFactory {
+  /** Open the store (a second call opens the same data). */
+  open(): Promise<BalStore>;
+  /** Remove the backing data (after the suite). */
+  destroy(): Promise<void>;
+}
+
+const DEV_A = '0x00000000000000000000000000000000000000aa' as Hex;
+const DEV_B = '0x00000000000000000000000000000000000000bb' as Hex;
+const DEV_C = '0x00000000000000000000000000000000000000cc' as Hex;
+
+export function mkReading(pod: string, seq: number, opts: { ts?: number; value?: number } = {}): StoreSignedReading {
+  return {
+    pod, meter: 'm1', seq, timestamp: opts.ts ?? 1_700_000_000_000 + seq * 1000, source: 'modbus',
+    values: [{ quantity: '1-0:1.8.0', value: opts.value ?? seq * 10, scale: 0, unit: 'Wh' }],
+    signature: `0x${'11'.repeat(64)}1b`,
+  };
+}
+
+function digestOf(r: StoreSignedReading): Hex {
+  return `0x${createHash('sha256').update(JSON.stringify(r)).digest('hex')}`;
+}
+
+export function mkInput(pod: string, device: Hex, seq: number, opts: { ts?: number; value?: number; receivedAtMs?: number } = {}): StoredReadingInput {
+  const reading = mkReading(pod, seq, opts);
+  return { reading, digest: digestOf(reading), signer: device, receivedAtMs: opts.receivedAtMs ?? 1_700_000_100_000 + seq };
+}
+
+const tx = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`;
+const root = (n: number): Hex => `0x${'ab'.repeat(31)}${n.toString(16).padStart(2, '0')}`;
+const ZERO = `0x${'00'.repeat(32)}` as Hex;
+
+async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+  try { await p; } catch (err) {
+    assert.ok(isLightNodeError(err, code), `expected ${code}, got ${String((err as Error).message)}`);
+    return;
+  }
+  assert.unreachable(`expected rejection ${code}`);
+}
+
+/** Register the contract suite for one implementation. */
+export function storeContract(name: string, factory: StoreFactory): void {
+  const t = suite(`BalStore contract: ${name}`);
+  let store: BalStore;
+  t.before(async () => { store = await factory.open(); });
+  t.after(async () => { await store?.close(); await factory.destroy(); });
+
+  t('storeBatch stores new readings with increasing ids and round-trips them exactly', async () => {
+    const batch = [1, 2, 3].map((s) => mkInput('IT001E00000001', DEV_A, s));
+    const res = await store.storeBatch(batch);
+    assert.equal(res.stored, [1, 2, 3]);
+    assert.equal(res.duplicate, []);
+    assert.equal(res.equivocation, []);
+    assert.equal(res.outcomes, ['stored', 'stored', 'stored']);
+    assert.ok(res.ids[0]! < res.ids[1]! && res.ids[1]! < res.ids[2]!);
+    const r = await store.readingById(res.ids[1]!);
+    assert.ok(r);
+    assert.equal(r!.reading, batch[1]!.reading);
+    assert.is(r!.digest, batch[1]!.digest);
+    assert.is(r!.device, DEV_A);
+    assert.is(r!.pod, 'IT001E00000001');
+    assert.is(r!.seq, 2);
+    assert.is(r!.timestampMs, batch[1]!.reading.timestamp);
+    assert.is(r!.status, 'pending');
+    assert.is(r!.anchorIndex, null);
+    const bySeq = await store.readingByDeviceSeq(DEV_A, 3);
+    assert.is(bySeq!.id, res.ids[2]);
+    assert.is(await store.readingById(999_999), null);
+    assert.is(await store.lastSeqOfDevice(DEV_A), 3);
+    assert.is(await store.lastSeqOfDevice(DEV_C), null);
+  });
+
+  t('a resent reading is a duplicate, a different one under the same (device, seq) an equivocation', async () => {
+    const before = await store.counts();
+    const res = await store.storeBatch([
+      mkInput('IT001E00000001', DEV_A, 2),
+      mkInput('IT001E00000001', DEV_A, 3, { value: 999 }),
+      mkInput('IT001E00000001', DEV_A, 4),
+    ]);
+    assert.equal(res.outcomes, ['duplicate', 'equivocation', 'stored']);
+    assert.equal(res.duplicate, [2]);
+    assert.equal(res.equivocation, [3]);
+    assert.equal(res.stored, [4]);
+    const kept = await store.readingByDeviceSeq(DEV_A, 3);
+    assert.is(kept!.reading.values[0]!.value, 30, 'the first stored reading is kept');
+    assert.is(res.ids[1], kept!.id);
+    const after = await store.counts();
+    assert.is(after.readings, before.readings + 1);
+    assert.is(after.equivocations, before.equivocations + 1);
+  });
+
+  t('repeats inside one batch are resolved against the first occurrence', async () => {
+    const a = mkInput('IT001E00000002', DEV_B, 1);
+    const res = await store.storeBatch([a, a, mkInput('IT001E00000002', DEV_B, 1, { value: 7 }), mkInput('IT001E00000002', DEV_B, 2)]);
+    assert.equal(res.outcomes, ['stored', 'duplicate', 'equivocation', 'stored']);
+    assert.is(res.ids[0], res.ids[1]);
+    assert.is(res.ids[0], res.ids[2]);
+    assert.equal(await store.storeBatch([]), { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] });
+  });
+
+  t('a batch that fails part-way writes nothing', async () => {
+    const before = await store.counts();
+    const bad = mkInput('IT001E00000003', DEV_C, 2);
+    (bad.reading as unknown as { pod: null }).pod = null; // violates NOT NULL in the database
+    let threw = false;
+    try { await store.storeBatch([mkInput('IT001E00000003', DEV_C, 1), bad]); } catch { threw = true; }
+    assert.ok(threw, 'the batch must fail');
+    assert.equal(await store.counts(), before);
+    assert.is(await store.readingByDeviceSeq(DEV_C, 1), null);
+    assert.is(await store.nodeByPod('IT001E00000003'), null);
+  });
+
+  t('listReadings filters by pod, pods, time and status and pages by id', async () => {
+    const pod = 'IT001E00000004';
+    const inputs = Array.from({ length: 7 }, (_, i) => mkInput(pod, DEV_C, 100 + i, { ts: 2_000_000 + i * 10 }));
+    await store.storeBatch(inputs);
+    const seen: number[] = [];
+    let afterId: number | undefined;
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await store.listReadings({ pod, limit: 3, afterId });
+      seen.push(...page.items.map((r) => r.seq));
+      if (page.nextAfterId === null) break;
+      afterId = page.nextAfterId;
+    }
+    assert.equal(seen, [100, 101, 102, 103, 104, 105, 106]);
+    const ranged = await store.listReadings({ pod, fromMs: 2_000_020, toMs: 2_000_050, limit: 100 });
+    assert.equal(ranged.items.map((r) => r.seq), [102, 103, 104]);
+    assert.is(ranged.nextAfterId, null);
+    assert.equal((await store.listReadings({ pods: [], limit: 10 })).items, []);
+    const two = await store.listReadings({ pods: [pod, 'IT001E00000002'], limit: 100 });
+    assert.equal(new Set(two.items.map((r) => r.pod)), new Set([pod, 'IT001E00000002']));
+    const pending = await store.listReadings({ status: 'pending', pod, limit: 100 });
+    assert.is(pending.items.length, 7);
+    assert.is((await store.listReadings({ status: 'confirmed', pod, limit: 100 })).items.length, 0);
+    await rejects(store.listReadings({ limit: 0 }), 'BAL_STORE_INVALID');
+    await rejects(store.listReadings({ limit: 1001 }), 'BAL_STORE_INVALID');
+    await rejects(store.listReadings({ limit: 1.5 }), 'BAL_STORE_INVALID');
+    await rejects(store.listReadings({ limit: 1, afterId: -1 }), 'BAL_STORE_INVALID');
+  });
+
+  t('anchoring: pending → anchored (leaf order) → confirmed; conflicts write nothing; abandon releases', async () => {
+    const pending = await store.pendingForAnchoring(4);
+    assert.is(pending.length, 4);
+    assert.ok(pending.every((r, i) => i === 0 || r.id > pending[i - 1]!.id), 'ascending ids');
+    // leaf order deliberately differs from id order
+    const ids = [pending[2]!.id, pending[0]!.id, pending[3]!.id, pending[1]!.id];
+    assert.is(await store.latestAnchor(), null);
+    const w = { index: 0, root: root(0), leafCount: 4, fromMs: 1, toMs: 2, prevHash: ZERO };
+    const rec = await store.recordAnchor(w, ids, { transaction: tx(1), blockNumber: null });
+    assert.is(rec.status, 'sent');
+    assert.is(rec.transaction, tx(1));
+    assert.is(rec.leafCount, 4);
+    const of = await store.readingsOfAnchor(0);
+    assert.equal(of.map((r) => r.id), ids);
+    assert.equal(of.map((r) => r.leafIndex), [0, 1, 2, 3]);
+    assert.ok(of.every((r) => r.status === 'anchored' && r.anchorIndex === 0));
+    const pm = await store.proofMaterial(ids[2]!);
+    assert.ok(pm);
+    assert.is(pm!.leafIndex, 2);
+    assert.equal(pm!.leaves, of.map((r) => r.digest));
+    assert.is(pm!.anchor.root, root(0));
+    assert.is(await store.proofMaterial(999_999), null);
+    const stillPending = (await store.pendingForAnchoring(1))[0]!;
+    assert.is(await store.proofMaterial(stillPending.id), null);
+
+    // re-anchoring an anchored reading: conflict, and the new anchor is not written
+    await rejects(store.recordAnchor({ ...w, index: 1, leafCount: 2 }, [stillPending.id, ids[0]!], { transaction: tx(2), blockNumber: null }), 'BAL_STORE_CONFLICT');
+    assert.is(await store.anchorByIndex(1), null);
+    assert.is((await store.readingById(stillPending.id))!.status, 'pending');
+    await rejects(store.recordAnchor({ ...w, leafCount: 1 }, [stillPending.id], { transaction: tx(3), blockNumber: null }), 'BAL_STORE_CONFLICT');
+    await rejects(store.recordAnchor({ ...w, index: 5, leafCount: 1 }, [stillPending.id], { transaction: tx(1), blockNumber: null }), 'BAL_STORE_CONFLICT');
+    await rejects(store.recordAnchor({ ...w, index: 5, leafCount: 2 }, [stillPending.id], { transaction: tx(9), blockNumber: null }), 'BAL_STORE_INVALID');
+    await rejects(store.recordAnchor({ ...w, index: 5, leafCount: 0 }, [], { transaction: tx(9), blockNumber: null }), 'BAL_STORE_INVALID');
+
+    assert.equal((await store.unconfirmedAnchors()).map((a) => a.index), [0]);
+    const conf = await store.confirmAnchor(tx(1), { blockNumber: 42, anchorHash: root(99) });
+    assert.is(conf!.status, 'confirmed');
+    assert.is(conf!.blockNumber, 42);
+    assert.is(conf!.anchorHash, root(99));
+    assert.ok(conf!.confirmedAtMs !== null);
+    assert.equal(await store.confirmAnchor(tx(1), { blockNumber: 43 }), conf, 'idempotent');
+    assert.is(await store.confirmAnchor(tx(77), { blockNumber: 1 }), null);
+    assert.ok((await store.readingsOfAnchor(0)).every((r) => r.status === 'confirmed'));
+    assert.equal((await store.unconfirmedAnchors()), []);
+    assert.is((await store.anchorByTransaction(tx(1)))!.index, 0);
+    assert.is(await store.anchorByTransaction(tx(55)), null);
+    assert.is(await store.abandonAnchor(tx(1)), false, 'a confirmed anchor stays');
+
+    // a second anchor whose transaction is dropped: readings go back to pending, in order
+    const next = await store.pendingForAnchoring(2);
+    await store.recordAnchor({ index: 1, root: root(1), leafCount: 2, fromMs: 3, toMs: 4, prevHash: root(99) }, next.map((r) => r.id), { transaction: tx(2), blockNumber: 7 });
+    assert.is((await store.latestAnchor())!.index, 1);
+    assert.is((await store.pendingForAnchoring(1))[0]!.id !== next[0]!.id, true);
+    assert.is(await store.abandonAnchor(tx(2)), true);
+    assert.is(await store.anchorByIndex(1), null);
+    assert.equal((await store.pendingForAnchoring(2)).map((r) => r.id), next.map((r) => r.id));
+    assert.is((await store.readingById(next[0]!.id))!.anchorIndex, null);
+    const c = await store.counts();
+    assert.is(c.anchors, 1);
+  });
+
+  t('node table: status upsert (older status ignored), counters, gaps and last stored seq', async () => {
+    const pod = 'IT001E00000005';
+    assert.is(await store.nodeByPod(pod), null);
+    await store.storeBatch([1, 2, 5].map((s) => mkInput(pod, DEV_B.replace('bb', 'b5') as Hex, s, { receivedAtMs: 5000 + s })));
+    let n = await store.nodeByPod(pod);
+    assert.ok(n);
+    assert.is(n!.readings, 3);
+    assert.is(n!.gaps, 2);
+    assert.is(n!.lastStoredSeq, 5);
+    assert.is(n!.lastSeenMs, 5005);
+    assert.is(n!.state, 'unknown');
+    await store.storeBatch([mkInput(pod, DEV_B.replace('bb', 'b5') as Hex, 3, { receivedAtMs: 6000 })]);
+    n = await store.nodeByPod(pod);
+    assert.is(n!.gaps, 1, 'a late reading fills a gap');
+    await store.recordNodeStatus({ pod, device: DEV_B.replace('bb', 'b5') as Hex, state: 'online', ts: 7000, lastSeq: 9, spoolDepth: 4, quarantined: 1, agentVersion: '0.1.0' }, 7001);
+    await store.recordNodeStatus({ pod, device: DEV_B.replace('bb', 'b5') as Hex, state: 'offline', ts: 6500, lastSeq: 8, spoolDepth: 9, quarantined: 0, agentVersion: '0.0.9' }, 7002);
+    await store.addNodeCounters(pod, { rejected: 3 });
+    await store.addNodeCounters(pod, { rejected: 1 });
+    await store.storeBatch([mkInput(pod, DEV_B.replace('bb', 'b5') as Hex, 3, { receivedAtMs: 6000 })]); // duplicate
+    n = await store.nodeByPod(pod);
+    assert.is(n!.state, 'online');
+    assert.is(n!.reportedLastSeq, 9);
+    assert.is(n!.spoolDepth, 4);
+    assert.is(n!.quarantined, 1);
+    assert.is(n!.agentVersion, '0.1.0');
+    assert.is(n!.lastStatusMs, 7000);
+    assert.is(n!.rejected, 4);
+    assert.is(n!.duplicates, 1);
+    assert.is(n!.device, DEV_B.replace('bb', 'b5'));
+    await store.addNodeCounters('IT001E00000099', { rejected: 2 });
+    const unknown = await store.nodeByPod('IT001E00000099');
+    assert.is(unknown!.rejected, 2);
+    assert.is(unknown!.readings, 0);
+    assert.is(unknown!.lastStoredSeq, null);
+  });
+
+  t('listNodes pages by pod and filters by pods', async () => {
+    const all = await store.listNodes();
+    const pods = all.map((n) => n.pod);
+    assert.equal(pods, [...pods].sort());
+    assert.ok(pods.includes('IT001E00000001') && pods.includes('IT001E00000005'));
+    const firstTwo = await store.listNodes({ limit: 2 });
+    const rest = await store.listNodes({ afterPod: firstTwo[1]!.pod });
+    assert.equal([...firstTwo, ...rest].map((n) => n.pod), pods);
+    assert.equal((await store.listNodes({ pods: ['IT001E00000002'] })).map((n) => n.pod), ['IT001E00000002']);
+    assert.equal(await store.listNodes({ pods: [] }), []);
+    const n1 = all.find((n) => n.pod === 'IT001E00000001')!;
+    assert.is(n1.equivocations, 1);
+    assert.is(n1.duplicates, 1);
+  });
+
+  t('data survives close and reopen', async () => {
+    const before = await store.counts();
+    const r = await store.readingByDeviceSeq(DEV_A, 4);
+    await store.close();
+    store = await factory.open();
+    assert.equal(await store.counts(), before);
+    assert.equal(await store.readingByDeviceSeq(DEV_A, 4), r);
+    const res = await store.storeBatch([mkInput('IT001E00000001', DEV_A, 5)]);
+    assert.ok(res.ids[0]! > r!.id, 'ids keep increasing after reopen');
+    await store.ping();
+  });
+
+  t.run();
+}
