@@ -1,0 +1,169 @@
+/**
+ * Verification spread over worker threads (issue 5 item 3). Each MQTT batch becomes a job
+ * (topic pod + raw payload bytes); parsing, validation, digest and signer recovery all run in
+ * the workers, so the main thread only moves bytes, checks the registry mirror and stores.
+ * Jobs waiting while all workers are busy are coalesced into one postMessage (up to
+ * `maxJobsPerMessage` jobs / `maxBytesPerMessage` bytes) to amortise the message cost.
+ * `threads: 0` verifies inline on the calling thread (tests, tiny deployments).
+ */
+import { Worker } from 'node:worker_threads';
+import { cpus } from 'node:os';
+import type { SignedReading } from '@lightnode/shared/reading';
+import { domainSeparator, type DigestDomain } from './digest.js';
+import { createBatchVerifier, type CoreBatchResult } from './verify-core.js';
+import type { SecpImpl } from './recover.js';
+import type { PoolJob, PoolRequest, PoolResponse, WorkerInit } from './pool-protocol.js';
+
+export interface VerifyPoolOptions {
+  /** EIP-712 domain of the deployment (verifyingContract = PodRegistry). */
+  domain: DigestDomain;
+  /** Worker threads; 0 = inline. Default: number of CPUs (min 1). */
+  threads?: number;
+  /** secp256k1 implementation; default `auto` (native when it loads). */
+  secp?: 'auto' | SecpImpl;
+  /** Messages in flight per worker before jobs queue up; default 2. */
+  maxInFlightPerWorker?: number;
+  /** Coalescing limits per postMessage; defaults 64 jobs, 512 KiB. */
+  maxJobsPerMessage?: number;
+  maxBytesPerMessage?: number;
+}
+
+export interface VerifyPool {
+  /** secp256k1 implementation used by the workers. */
+  readonly secp: SecpImpl;
+  readonly threads: number;
+  /** Verify one MQTT readings batch of `pod`'s topic. */
+  verifyBatch(pod: string, payload: Uint8Array | string): Promise<CoreBatchResult>;
+  /** Jobs waiting for a worker (gauge). */
+  queued(): number;
+  /**
+   * Crypto ceiling for the bench: each worker digests + recovers `readings` `rounds` times in a
+   * tight loop; returns total verified and the slowest worker's ms.
+   */
+  ceiling(readings: SignedReading[], rounds: number): Promise<{ verified: number; ms: number }>;
+  close(): Promise<void>;
+}
+
+interface Pending { job: PoolJob; bytes: number; resolve(r: CoreBatchResult): void; reject(e: unknown): void }
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, Pending[]>;
+  ceilings: Map<number, (r: { verified: number; ms: number }) => void>;
+}
+
+function startWorker(init: WorkerInit): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: init });
+  // Running from TypeScript sources under tsx: Node 20 workers do not inherit tsx's loader
+  // hooks for their entry module, so register tsx inside the worker, then load the entry.
+  const entry = new URL('./verify-worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: init });
+}
+
+/** Start the pool; resolves when every worker has loaded its crypto. */
+export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyPool> {
+  const separator = domainSeparator(opts.domain);
+  const threads = opts.threads ?? Math.max(1, cpus().length);
+  const secpPref = opts.secp ?? 'auto';
+
+  if (threads === 0) {
+    const v = createBatchVerifier(separator, secpPref);
+    return {
+      secp: v.secp,
+      threads: 0,
+      verifyBatch: async (pod, payload) => v.verifyPayload(pod, payload),
+      queued: () => 0,
+      ceiling: async (readings, rounds) => {
+        const t0 = performance.now();
+        let verified = 0;
+        for (let i = 0; i < rounds; i++) for (const s of v.verifyReadings(readings)) if (s) verified++;
+        return { verified, ms: performance.now() - t0 };
+      },
+      close: async () => {},
+    };
+  }
+
+  const maxInFlight = opts.maxInFlightPerWorker ?? 2;
+  const maxJobs = opts.maxJobsPerMessage ?? 64;
+  const maxBytes = opts.maxBytesPerMessage ?? 512 * 1024;
+  const init: WorkerInit = { separatorHex: `0x${Buffer.from(separator).toString('hex')}`, secp: secpPref };
+  const queue: Pending[] = [];
+  const slots: Slot[] = [];
+  let msgSeq = 0;
+  let closed = false;
+  let secp: SecpImpl = 'noble';
+
+  const failAll = (err: unknown): void => {
+    for (const s of slots) for (const list of s.inFlight.values()) for (const p of list) p.reject(err);
+    for (const p of queue.splice(0)) p.reject(err);
+  };
+
+  const pump = (): void => {
+    while (queue.length > 0) {
+      let best: Slot | null = null;
+      for (const s of slots) if (s.inFlight.size < maxInFlight && (!best || s.inFlight.size < best.inFlight.size)) best = s;
+      if (!best) return;
+      const take: Pending[] = [];
+      let bytes = 0;
+      while (queue.length > 0 && take.length < maxJobs && (take.length === 0 || bytes + queue[0]!.bytes <= maxBytes)) {
+        const p = queue.shift()!;
+        bytes += p.bytes;
+        take.push(p);
+      }
+      const seq = ++msgSeq;
+      best.inFlight.set(seq, take);
+      best.worker.postMessage({ kind: 'jobs', seq, jobs: take.map((p) => p.job) } satisfies PoolRequest);
+    }
+  };
+
+  await Promise.all(Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+    const worker = startWorker(init);
+    const slot: Slot = { worker, inFlight: new Map(), ceilings: new Map() };
+    slots.push(slot);
+    worker.on('message', (m: PoolResponse) => {
+      if (m.kind === 'ready') { secp = m.secp; resolve(); return; }
+      if (m.kind === 'results') {
+        const list = slot.inFlight.get(m.seq);
+        slot.inFlight.delete(m.seq);
+        list?.forEach((p, i) => p.resolve(m.results[i]!));
+        pump();
+      } else if (m.kind === 'ceiling') {
+        slot.ceilings.get(m.seq)?.({ verified: m.verified, ms: m.ms });
+        slot.ceilings.delete(m.seq);
+      }
+    });
+    worker.on('error', (err) => { reject(err); failAll(err); });
+    worker.on('exit', (code) => {
+      if (!closed) failAll(new Error(`verify worker exited with code ${code}`));
+    });
+  })));
+
+  return {
+    secp,
+    threads,
+    verifyBatch(pod, payload) {
+      if (closed) return Promise.reject(new Error('verify pool closed'));
+      return new Promise((resolve, reject) => {
+        const bytes = typeof payload === 'string' ? payload.length : payload.byteLength;
+        queue.push({ job: { pod, payload }, bytes, resolve, reject });
+        pump();
+      });
+    },
+    queued: () => queue.length,
+    async ceiling(readings, rounds) {
+      const parts = await Promise.all(slots.map((s) => new Promise<{ verified: number; ms: number }>((resolve) => {
+        const seq = ++msgSeq;
+        s.ceilings.set(seq, resolve);
+        s.worker.postMessage({ kind: 'ceiling', seq, readings, rounds } satisfies PoolRequest);
+      })));
+      return { verified: parts.reduce((a, p) => a + p.verified, 0), ms: Math.max(...parts.map((p) => p.ms)) };
+    },
+    async close() {
+      closed = true;
+      failAll(new Error('verify pool closed'));
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}
