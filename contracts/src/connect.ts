@@ -1,0 +1,23 @@
+// ethers handles for a deployment: a provider without request caching and Contract objects for
+// PodRegistry / ReadingAnchor built from the compiled ABIs.
+import { Contract, JsonRpcProvider, type ContractRunner } from 'ethers';
+import { loadArtifact } from './artifacts.js';
+
+/**
+ * JsonRpcProvider for a local or permissioned chain: fixed chain id (no network polling) and
+ * request caching off (ethers caches identical calls for 250 ms by default, which returns stale
+ * nonces and stale views right after a transaction).
+ */
+export function jsonRpcProvider(rpcUrl: string, chainId?: number): JsonRpcProvider {
+  return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: chainId !== undefined, cacheTimeout: -1 });
+}
+
+/** ethers Contract for the PodRegistry at `address` (ABI from the build artifact). */
+export function podRegistryAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, loadArtifact('PodRegistry').abi as never, runner);
+}
+
+/** ethers Contract for the ReadingAnchor at `address` (ABI from the build artifact). */
+export function readingAnchorAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, loadArtifact('ReadingAnchor').abi as never, runner);
+}

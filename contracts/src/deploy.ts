@@ -1,0 +1,111 @@
+// Deploys PodRegistry + ReadingAnchor with ethers and reads/writes the deployment file that
+// `pnpm chain` produces and edge, cloud and scripts read.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ContractFactory, JsonRpcProvider, type Signer } from 'ethers';
+import { loadArtifact } from './artifacts.js';
+
+type Hex = `0x${string}`;
+
+/** Where the contracts live; the JSON of the deployment file. Addresses lower-case. */
+export interface Deployment {
+  rpcUrl: string;
+  chainId: number;
+  podRegistry: Hex;
+  readingAnchor: Hex;
+  /** Block of the PodRegistry deployment: where event scans (registry mirror) start. */
+  deployBlock: number;
+  /** Holder of DEFAULT_ADMIN_ROLE on both contracts. */
+  admin: Hex;
+}
+
+/** Options of deployAll. */
+export interface DeployOptions {
+  /** Admin of both contracts; default: the signer. */
+  admin?: string;
+  /** Accounts granted DSO_ROLE on PodRegistry; default: [signer] (only works when the signer is the admin). */
+  dso?: string[];
+  /** Accounts granted BAL_ROLE on ReadingAnchor; default: [signer] (only works when the signer is the admin). */
+  bal?: string[];
+  /** RPC URL written into the Deployment; default: the URL of the signer's JsonRpcProvider. */
+  rpcUrl?: string;
+}
+
+/** Deploys PodRegistry and ReadingAnchor(podRegistry, admin), grants the DSO and BAL roles, returns the Deployment. */
+export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promise<Deployment> {
+  const provider = signer.provider;
+  if (!provider) throw new Error('deployAll: the signer has no provider');
+  const from = (await signer.getAddress()).toLowerCase() as Hex;
+  const admin = (opts.admin ?? from).toLowerCase() as Hex;
+
+  // Explicit nonces: ethers' JsonRpcProvider caches identical requests for 250 ms (cacheTimeout), so
+  // back-to-back transactions of one signer would otherwise reuse a stale 'pending' nonce.
+  let nonce = await provider.getTransactionCount(from, 'pending');
+  const reg = loadArtifact('PodRegistry');
+  const anc = loadArtifact('ReadingAnchor');
+  const registry = await new ContractFactory(reg.abi as never, reg.bytecode, signer).deploy(admin, { nonce: nonce++ });
+  const registryReceipt = await registry.deploymentTransaction()!.wait();
+  const podRegistry = (await registry.getAddress()).toLowerCase() as Hex;
+  const anchor = await new ContractFactory(anc.abi as never, anc.bytecode, signer).deploy(podRegistry, admin, { nonce: nonce++ });
+  await anchor.deploymentTransaction()!.wait();
+  const readingAnchor = (await anchor.getAddress()).toLowerCase() as Hex;
+
+  const dso = opts.dso ?? [from];
+  const bal = opts.bal ?? [from];
+  if (dso.length > 0) {
+    const role = (await registry.getFunction('DSO_ROLE')()) as string;
+    for (const a of dso) await (await registry.getFunction('grantRole')(role, a, { nonce: nonce++ })).wait();
+  }
+  if (bal.length > 0) {
+    const role = (await anchor.getFunction('BAL_ROLE')()) as string;
+    for (const a of bal) await (await anchor.getFunction('grantRole')(role, a, { nonce: nonce++ })).wait();
+  }
+
+  const network = await provider.getNetwork();
+  const rpcUrl = opts.rpcUrl ?? (provider instanceof JsonRpcProvider ? provider._getConnection().url : '');
+  return {
+    rpcUrl,
+    chainId: Number(network.chainId),
+    podRegistry,
+    readingAnchor,
+    deployBlock: registryReceipt?.blockNumber ?? 0,
+    admin,
+  };
+}
+
+/** Writes the deployment file (pretty JSON), creating its directory. */
+export function writeDeployment(path: string, d: Deployment): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(d, null, 2)}\n`);
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** Reads and validates a deployment file; throws naming the field that is wrong. */
+export function readDeployment(path: string): Deployment {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`deployment file ${path}: ${(err as Error).message}`);
+  }
+  const o = raw as Record<string, unknown>;
+  const bad = (field: string, expected: string): never => {
+    throw new Error(`deployment file ${path}: field ${field} must be ${expected}, found ${JSON.stringify(o?.[field])}`);
+  };
+  if (typeof o !== 'object' || o === null) throw new Error(`deployment file ${path}: not a JSON object`);
+  if (typeof o.rpcUrl !== 'string' || !/^(https?|wss?):\/\//.test(o.rpcUrl)) bad('rpcUrl', 'an http(s)/ws(s) URL');
+  if (!Number.isSafeInteger(o.chainId) || (o.chainId as number) <= 0) bad('chainId', 'a positive integer');
+  for (const f of ['podRegistry', 'readingAnchor', 'admin']) {
+    if (typeof o[f] !== 'string' || !ADDRESS.test(o[f] as string)) bad(f, 'a 0x-prefixed 20-byte address');
+  }
+  if (!Number.isSafeInteger(o.deployBlock) || (o.deployBlock as number) < 0) bad('deployBlock', 'an integer >= 0');
+  return {
+    rpcUrl: o.rpcUrl as string,
+    chainId: o.chainId as number,
+    podRegistry: (o.podRegistry as string).toLowerCase() as Hex,
+    readingAnchor: (o.readingAnchor as string).toLowerCase() as Hex,
+    deployBlock: o.deployBlock as number,
+    admin: (o.admin as string).toLowerCase() as Hex,
+  };
+}
