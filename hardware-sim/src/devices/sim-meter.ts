@@ -41,7 +41,6 @@ export class SimMeter implements ModbusDevice {
   private readonly model: MeterModelConfig;
   private readonly clock: SimTime;
   private state: MeterState;
-  private sample = 0;
 
   constructor(o: SimMeterOptions) {
     this.id = o.id;
@@ -56,7 +55,7 @@ export class SimMeter implements ModbusDevice {
   snapshot(): MeterSnapshot {
     // Integrate with the real overrides only: an injected outOfRange value must not pollute the counters.
     this.state = advanceMeter(this.model, this.state, this.clock.nowMs(), this.overrides);
-    return snapshotMeter(this.model, this.state, this.overrides, this.sample++);
+    return snapshotMeter(this.model, this.state, this.overrides);
   }
 
   /** Sets (or with undefined, clears) physical overrides. */
@@ -68,7 +67,7 @@ export class SimMeter implements ModbusDevice {
   handle(req: ModbusRequest): ModbusResponse {
     if (req.fc !== 3 && req.fc !== 4) throw new ModbusException(1, `meter ${this.id} is read-only`);
     let snap = this.snapshot();
-    if (this.faults.values === 'outOfRange') snap = snapshotMeter(this.model, this.state, OUT_OF_RANGE, this.sample);
+    if (this.faults.values === 'outOfRange') snap = snapshotMeter(this.model, this.state, OUT_OF_RANGE);
     const img = renderRegisters(this.template, snap, { wordOrder: this.faults.wordOrder, nan: this.faults.values === 'nan' });
     return { fc: req.fc, registers: readImage(img, req.fc, req.address, req.quantity) };
   }
