@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+/**
+ * fleet — the DSO's provisioning CLI. See scripts/README.md for every command and option.
+ * Exit codes: 0 done, 1 a FLEET_ error (code printed), 2 usage.
+ */
+import { realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Wallet } from 'ethers';
+import { openContext, type GlobalOptions } from './context.js';
+import { readPodsCsv } from './csv.js';
+import { FleetCode, FleetError } from './errors.js';
+import { fetchBalNodes, formatStatus, joinStatus } from './fleet-status.js';
+import { formatImportSummary, importPods } from './import-pods.js';
+import { makeProgress } from './progress.js';
+import { encryptKeystore } from './keys.js';
+import { formatPodTable, listPods } from './list-pods.js';
+import { enrollPod, registerPod, revokePod, rotatePod, type WriteResult } from './registry-ops.js';
+import { runBundleCommand, runFlashCommand } from './cli-bundle.js';
+
+export const USAGE = `usage: fleet <command> [options]
+global: --rpc URL  --deployment FILE  --keystore FILE (password: FLEET_KEYSTORE_PASSWORD or prompt)
+        or FLEET_PRIVATE_KEY env; --dry-run on every write; --json for machine output
+commands:
+  register --pod POD --address ADDR          bind a device to a PoD
+  import FILE.csv [--batch-size N]           bulk register (pod,address[,site]); resumable
+  rotate --pod POD --address ADDR            replace a PoD's device
+  revoke --pod POD                           revoke a PoD's device
+  enroll --pod POD --address ADDR [--replace] [--bundle DIR]
+                                             register the address a device showed at first boot
+  list [--json]                              PoDs and devices from the registry's events
+  status --bal URL [--api-key K] [--silent-after-min M] [--json]
+                                             registry joined with the BAL's /api/nodes
+  bundle (--pod POD | --from FILE.csv) --out DIR [--key-mode device|cli] [--template NAME|FILE]
+         [--broker URL] [--ca FILE] [--mqtt-user-prefix P] [--agent FILE.mjs]
+                                             build Light Node image bundles
+  flash --bundle DIR --target ROOTFS [--password-file F]
+                                             install a bundle into a root filesystem tree
+  keystore-new --out FILE                    create an encrypted DSO keystore (password from env/prompt)`;
+
+const OPTIONS = {
+  rpc: { type: 'string' }, deployment: { type: 'string' }, keystore: { type: 'string' },
+  'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  pod: { type: 'string' }, address: { type: 'string' }, 'batch-size': { type: 'string' },
+  replace: { type: 'boolean' }, bundle: { type: 'string' }, bal: { type: 'string' }, 'api-key': { type: 'string' },
+  'silent-after-min': { type: 'string' }, from: { type: 'string' }, out: { type: 'string' },
+  'key-mode': { type: 'string' }, template: { type: 'string' }, broker: { type: 'string' }, ca: { type: 'string' },
+  'mqtt-user-prefix': { type: 'string' }, agent: { type: 'string' }, target: { type: 'string' },
+  'password-file': { type: 'string' }, 'scrypt-n': { type: 'string' }, 'deployment-out': { type: 'string' },
+} as const;
+
+export type CliValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+export interface CliIo { out(s: string): void; err(s: string): void; env: NodeJS.ProcessEnv; errIsTTY?: boolean }
+
+const defaultIo: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env, errIsTTY: Boolean(process.stderr.isTTY) };
+
+/** Run the fleet CLI; returns the exit code. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let values: CliValues; let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true }) as { values: CliValues; positionals: string[] });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) { io.out(`${USAGE}\n`); return command || values.help ? 0 : 2; }
+  const g: GlobalOptions = { ...(values.rpc ? { rpc: values.rpc } : {}), ...(values.deployment ? { deployment: values.deployment } : {}), ...(values.keystore ? { keystore: values.keystore } : {}), dryRun: values['dry-run'] ?? false, env: io.env };
+  try {
+    return await dispatch(command, rest, values, g, io);
+  } catch (err) {
+    if (err instanceof FleetError || (err as { code?: string }).code?.startsWith?.('FLEET_')) {
+      const e = err as FleetError;
+      if (values.json) io.out(`${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } })}\n`);
+      io.err(`${e.code}: ${e.message}\n`);
+      return e.code === FleetCode.USAGE ? 2 : 1;
+    }
+    io.err(`unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new FleetError(FleetCode.USAGE, `missing ${flag}\n${USAGE}`);
+  return v;
+}
+
+function printWrite(io: CliIo, values: CliValues, r: WriteResult): void {
+  if (values.json) { io.out(`${JSON.stringify({ ok: true, ...r })}\n`); return; }
+  const pre = r.dryRun ? '[dry run] would ' : '';
+  if (r.action === 'none') io.out(`${r.pod}: nothing to do (${r.note})\n`);
+  else if (r.action === 'register') io.out(`${pre}register ${r.pod} → ${r.device}${r.tx ? ` (tx ${r.tx}, block ${r.blockNumber})` : ''}\n`);
+  else if (r.action === 'rotate') io.out(`${pre}rotate ${r.pod}: ${r.previous} → ${r.device}${r.tx ? ` (tx ${r.tx}, block ${r.blockNumber})` : ''}\n`);
+  else io.out(`${pre}revoke ${r.pod} (was ${r.previous})${r.tx ? ` (tx ${r.tx}, block ${r.blockNumber})` : ''}\n`);
+}
+
+async function withContext<T>(g: GlobalOptions, write: boolean, fn: (ctx: Awaited<ReturnType<typeof openContext>>) => Promise<T>): Promise<T> {
+  const ctx = await openContext(g, write);
+  try { return await fn(ctx); } finally { ctx.close(); }
+}
+
+async function dispatch(command: string, rest: string[], values: CliValues, g: GlobalOptions, io: CliIo): Promise<number> {
+  switch (command) {
+    case 'register':
+      printWrite(io, values, await withContext(g, true, (ctx) => registerPod(ctx, need(values.pod, '--pod'), need(values.address, '--address'))));
+      return 0;
+    case 'rotate':
+      printWrite(io, values, await withContext(g, true, (ctx) => rotatePod(ctx, need(values.pod, '--pod'), need(values.address, '--address'))));
+      return 0;
+    case 'revoke':
+      printWrite(io, values, await withContext(g, true, (ctx) => revokePod(ctx, need(values.pod, '--pod'))));
+      return 0;
+    case 'enroll': {
+      const pod = need(values.pod, '--pod');
+      if (values.bundle) (await import('./bundle-manifest.js')).checkEnrollBundle(values.bundle, pod);
+      printWrite(io, values, await withContext(g, true, (ctx) => enrollPod(ctx, pod, need(values.address, '--address'), values.replace ?? false)));
+      return 0;
+    }
+    case 'import': {
+      const file = rest[0] ?? need(undefined, 'pods.csv argument');
+      const rows = readPodsCsv(file);
+      const batchSize = values['batch-size'] ? Number(values['batch-size']) : 100;
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new FleetError(FleetCode.USAGE, `--batch-size: expected an integer 1..1000, found ${values['batch-size']}`);
+      const summary = await withContext(g, true, (ctx) => importPods(ctx, rows, { batchSize, progress: (n) => makeProgress(n, 'import', { write: io.err, isTTY: io.errIsTTY ?? false }) }));
+      io.out(values.json ? `${JSON.stringify({ ok: summary.conflicts.length === 0, ...summary })}\n` : `${formatImportSummary(summary)}\n`);
+      return summary.conflicts.length === 0 ? 0 : 1;
+    }
+    case 'list': {
+      const entries = await withContext(g, false, (ctx) => listPods(ctx));
+      io.out(values.json ? `${JSON.stringify(entries)}\n` : `${formatPodTable(entries)}\n`);
+      return 0;
+    }
+    case 'status': {
+      const bal = need(values.bal ?? io.env.FLEET_BAL_URL, '--bal');
+      const silentMin = Number(values['silent-after-min'] ?? 60);
+      const entries = await withContext(g, false, (ctx) => listPods(ctx));
+      const nodes = await fetchBalNodes(bal, values['api-key'] ?? io.env.FLEET_BAL_API_KEY);
+      const now = Date.now();
+      const rows = joinStatus(entries, nodes, now, silentMin * 60_000);
+      io.out(values.json ? `${JSON.stringify(rows)}\n` : `${formatStatus(rows, now)}\n`);
+      return 0;
+    }
+    case 'bundle':
+      return runBundleCommand(values, g, io);
+    case 'flash':
+      return runFlashCommand(values, io);
+    case 'keystore-new': {
+      const out = need(values.out, '--out');
+      const password = need(io.env.FLEET_KEYSTORE_PASSWORD, 'FLEET_KEYSTORE_PASSWORD');
+      const w = Wallet.createRandom();
+      const json = await encryptKeystore(w.privateKey, password, values['scrypt-n'] ? Number(values['scrypt-n']) : undefined);
+      if (!g.dryRun) writeFileSync(out, json, { mode: 0o600 });
+      io.out(`${g.dryRun ? '[dry run] would write' : 'wrote'} keystore ${out} for ${w.address.toLowerCase()}\n`);
+      return 0;
+    }
+    default:
+      io.err(`unknown command ${command}\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+function isMain(): boolean {
+  try { return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url); } catch { return false; }
+}
+
+if (isMain()) main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

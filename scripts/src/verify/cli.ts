@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * verify-receipt <receipt.json> --rpc <url> [--json]
+ * Checks a reading receipt against the chain alone. Exit 0 only when every check holds,
+ * 1 when a check fails, 2 on usage or unreadable input.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { verifyReceipt } from './verify-receipt.js';
+
+const USAGE = 'usage: verify-receipt <receipt.json|-> --rpc <url> [--json] [--timeout-ms N]';
+
+/** Run the CLI with argv (without node and script); returns the exit code. */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  let values: { rpc?: string; json?: boolean; help?: boolean; 'timeout-ms'?: string };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { rpc: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'timeout-ms': { type: 'string' } },
+    }));
+  } catch (err) {
+    out(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) { out(`${USAGE}\n`); return 0; }
+  const rpcUrl = values.rpc ?? process.env.VERIFY_RPC_URL;
+  if (positionals.length !== 1 || !rpcUrl) { out(`${USAGE}\n`); return 2; }
+  let receipt: unknown;
+  try {
+    const text = positionals[0] === '-' ? readFileSync(0, 'utf8') : readFileSync(positionals[0]!, 'utf8');
+    receipt = JSON.parse(text);
+  } catch (err) {
+    out(`cannot read receipt ${positionals[0]}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const timeoutMs = values['timeout-ms'] ? Number(values['timeout-ms']) : undefined;
+  const result = await verifyReceipt(receipt, { rpcUrl, ...(timeoutMs ? { timeoutMs } : {}) });
+  if (values.json) {
+    out(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    for (const c of result.checks) out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}\n`);
+    out(result.ok ? 'receipt VALID: every check holds\n' : `receipt INVALID: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')} failed\n`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+function isMain(): boolean {
+  try { return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url); } catch { return false; }
+}
+
+if (isMain()) main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,26 @@
+/** Result types of the receipt verifier and the receipt shape it reads (docs/interfaces.md `Receipt`). */
+
+/** One named check and why it holds or fails. */
+export interface ReceiptCheck { name: string; ok: boolean; detail: string }
+
+/** `ok` is true only when every check holds. */
+export interface VerifyResult { ok: boolean; checks: ReceiptCheck[] }
+
+/** A receipt as read from JSON; structurally the same as `Receipt` of @lightnode/shared/receipt. */
+export interface ReceiptLike {
+  v: 1;
+  reading: {
+    pod: string; meter: string; seq: number; timestamp: number; source: string;
+    values: { quantity: string; value: number; scale: number; unit: string }[];
+    signature: string;
+  };
+  digest: string;
+  signer: string;
+  chainId: number;
+  contracts: { podRegistry: string; readingAnchor: string };
+  anchor: {
+    index: number; root: string; leafCount: number; fromMs: number; toMs: number;
+    prevHash: string; transaction: string; blockNumber: number;
+  };
+  proof: string[];
+}

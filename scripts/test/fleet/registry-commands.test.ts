@@ -1,0 +1,137 @@
+// fleet register / rotate / revoke / enroll / list on anvil: what the registry answers
+// changes as the commands say, every write has a dry run, and mistakes get stable codes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Wallet } from 'ethers';
+import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
+import { openContext } from '../../src/fleet/context.js';
+import { sendWrite } from '../../src/fleet/registry-ops.js';
+import { encryptKeystore } from '../../src/fleet/keys.js';
+import { startChain, type ChainFixture } from './chain-fixture.js';
+import { fleet } from './cli-harness.js';
+
+let f: ChainFixture;
+let g: string[];
+const env = { FLEET_PRIVATE_KEY: ANVIL_PRIVATE_KEYS[0] };
+const devA = Wallet.createRandom().address.toLowerCase();
+const devB = Wallet.createRandom().address.toLowerCase();
+const deviceOf = async (pod: string) => String(await f.registry.getFunction('deviceOf')(pod)).toLowerCase();
+
+test.before(async () => {
+  f = await startChain();
+  g = ['--deployment', f.deploymentPath];
+});
+test.after(async () => { await f?.stop(); });
+
+test('register binds a device; --dry-run sends nothing', async () => {
+  const dry = await fleet(['register', ...g, '--pod', 'IT001E10000001', '--address', devA, '--dry-run'], env);
+  assert.is(dry.code, 0, dry.err);
+  assert.match(dry.out, /\[dry run\] would register IT001E10000001/);
+  assert.is(await deviceOf('IT001E10000001'), '0x0000000000000000000000000000000000000000');
+  const r = await fleet(['register', ...g, '--pod', 'IT001E10000001', '--address', devA], env);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /register IT001E10000001 → 0x[0-9a-f]{40} \(tx 0x[0-9a-f]{64}/);
+  assert.is(await deviceOf('IT001E10000001'), devA);
+  const again = await fleet(['register', ...g, '--pod', 'IT001E10000001', '--address', devA], env);
+  assert.is(again.code, 0);
+  assert.match(again.out, /nothing to do/);
+});
+
+test('FLEET_POD_ALREADY_BOUND: pre-checked, and mapped from the contract\'s custom error', async () => {
+  const r = await fleet(['register', ...g, '--pod', 'IT001E10000001', '--address', devB, '--json'], env);
+  assert.is(r.code, 1);
+  assert.match(r.err, /^FLEET_POD_ALREADY_BOUND: .*already bound to 0x/);
+  assert.is(JSON.parse(r.out).error.code, 'FLEET_POD_ALREADY_BOUND');
+  // bypass the pre-check: the revert PodAlreadyRegistered itself becomes the same code
+  const ctx = await openContext({ deployment: f.deploymentPath, env }, true);
+  try {
+    await sendWrite(ctx, 'register', ['IT001E10000001', devB], 'register');
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'FLEET_POD_ALREADY_BOUND');
+  } finally { ctx.close(); }
+});
+
+test('malformed PoD or address, non-DSO caller, unreachable chain: clear codes', async () => {
+  const badPod = await fleet(['register', ...g, '--pod', 'FR001E1', '--address', devA], env);
+  assert.is(badPod.code, 1);
+  assert.match(badPod.err, /^FLEET_POD_INVALID: --pod/);
+  // the last one is the EIP-55 example address with one letter's case flipped: a broken checksum
+  for (const addr of ['0x1234', 'hello', '0x0000000000000000000000000000000000000000', '0x52908400098527886e0F7030069857D2E4169EE7']) {
+    const r = await fleet(['register', ...g, '--pod', 'IT001E10000009', '--address', addr], env);
+    assert.is(r.code, 1, addr);
+    assert.match(r.err, /^FLEET_ADDRESS_INVALID/, addr);
+  }
+  assert.is((await fleet(['register', ...g, '--pod', 'IT001E10000009', '--address', '0x52908400098527886E0F7030069857D2E4169EE7', '--dry-run'], env)).code, 0);
+  const notDso = await fleet(['register', ...g, '--pod', 'IT001E10000009', '--address', devA], { FLEET_PRIVATE_KEY: ANVIL_PRIVATE_KEYS[5] });
+  assert.is(notDso.code, 1);
+  assert.match(notDso.err, /^FLEET_NOT_DSO/);
+  const down = await fleet(['register', ...g, '--rpc', 'http://127.0.0.1:1', '--pod', 'IT001E10000009', '--address', devA], env);
+  assert.is(down.code, 1);
+  assert.match(down.err, /^FLEET_CHAIN_UNREACHABLE/);
+  const noKey = await fleet(['register', ...g, '--pod', 'IT001E10000009', '--address', devA], {});
+  assert.match(noKey.err, /^FLEET_KEY_MISSING/);
+});
+
+test('rotate and revoke change what the registry answers, now and historically', async () => {
+  const pod = 'IT001E10000001';
+  const dry = await fleet(['rotate', ...g, '--pod', pod, '--address', devB, '--dry-run'], env);
+  assert.is(dry.code, 0, dry.err);
+  assert.is(await deviceOf(pod), devA);
+  await f.provider.send('evm_increaseTime', [10]); // chain time moves on: the old binding gets a non-empty period
+  const r = await fleet(['rotate', ...g, '--pod', pod, '--address', devB], env);
+  assert.is(r.code, 0, r.err);
+  assert.is(await deviceOf(pod), devB);
+  const block = await f.provider.getBlock('latest');
+  const rotatedAt = Number(block!.timestamp) * 1000;
+  assert.is(String(await f.registry.getFunction('deviceAt')(pod, rotatedAt - 1)).toLowerCase(), devA);
+  assert.is(String(await f.registry.getFunction('deviceAt')(pod, rotatedAt)).toLowerCase(), devB);
+  assert.is((await fleet(['revoke', ...g, '--pod', pod, '--dry-run'], env)).code, 0);
+  assert.is(await deviceOf(pod), devB);
+  const rv = await fleet(['revoke', ...g, '--pod', pod], env);
+  assert.is(rv.code, 0, rv.err);
+  assert.is(await deviceOf(pod), '0x0000000000000000000000000000000000000000');
+  const again = await fleet(['revoke', ...g, '--pod', pod], env);
+  assert.match(again.err, /^FLEET_POD_NOT_REGISTERED/);
+  const rotUnknown = await fleet(['rotate', ...g, '--pod', 'IT001E19999999', '--address', devA], env);
+  assert.match(rotUnknown.err, /^FLEET_POD_NOT_REGISTERED/);
+});
+
+test('enroll registers the address a device showed; --replace rotates a swapped device', async () => {
+  const pod = 'IT002E20000001';
+  const e = await fleet(['enroll', ...g, '--pod', pod, '--address', devA], env);
+  assert.is(e.code, 0, e.err);
+  assert.is(await deviceOf(pod), devA);
+  const bound = await fleet(['enroll', ...g, '--pod', pod, '--address', devB], env);
+  assert.match(bound.err, /^FLEET_POD_ALREADY_BOUND/);
+  const swap = await fleet(['enroll', ...g, '--pod', pod, '--address', devB, '--replace'], env);
+  assert.is(swap.code, 0, swap.err);
+  assert.is(await deviceOf(pod), devB);
+});
+
+test('list folds the registry events: active and revoked PoDs with their devices', async () => {
+  const r = await fleet(['list', ...g, '--json']);
+  assert.is(r.code, 0, r.err);
+  const entries = JSON.parse(r.out) as { pod: string; device: string | null; state: string; changes: number }[];
+  const byPod = new Map(entries.map((e) => [e.pod, e]));
+  assert.equal(byPod.get('IT001E10000001'), { ...byPod.get('IT001E10000001')!, device: null, state: 'revoked', changes: 3 });
+  assert.equal(byPod.get('IT002E20000001'), { ...byPod.get('IT002E20000001')!, device: devB, state: 'active', changes: 2 });
+  const table = await fleet(['list', ...g]);
+  assert.match(table.out, /IT002E20000001\s+active/);
+});
+
+test('DSO key from an encrypted keystore (password from FLEET_KEYSTORE_PASSWORD); wrong password refused', async () => {
+  const path = join(f.dir, 'dso.json');
+  writeFileSync(path, await encryptKeystore(ANVIL_PRIVATE_KEYS[0], 'correct horse', 1 << 10));
+  const ok = await fleet(['register', ...g, '--keystore', path, '--pod', 'IT003E30000001', '--address', devA], { FLEET_KEYSTORE_PASSWORD: 'correct horse' });
+  assert.is(ok.code, 0, ok.err);
+  assert.is(await deviceOf('IT003E30000001'), devA);
+  const bad = await fleet(['register', ...g, '--keystore', path, '--pod', 'IT003E30000002', '--address', devA], { FLEET_KEYSTORE_PASSWORD: 'wrong' });
+  assert.is(bad.code, 1);
+  assert.match(bad.err, /^FLEET_KEYSTORE_INVALID/);
+  assert.not.match(bad.err, new RegExp(ANVIL_PRIVATE_KEYS[0].slice(2, 20)));
+});
+
+test.run();
