@@ -6,7 +6,7 @@
  * The clock is injected; cron expressions are evaluated with node-cron's matcher on a
  * one-second tick of that clock.
  */
-import cron from 'node-cron';
+import cron, { type ScheduledTask } from 'node-cron';
 import { ValidationError } from '@lightnode/shared/errors';
 import { Metrics } from '../ops/metrics.js';
 import { systemTimerClock, type TimerClock } from './clock.js';
@@ -14,7 +14,7 @@ import { systemTimerClock, type TimerClock } from './clock.js';
 export type JobFn = (scheduledMs: number) => Promise<void> | void;
 export type JobSchedule = { intervalMs: number } | { cron: string };
 
-interface Job { name: string; schedule: JobSchedule; fn: JobFn; busy: boolean; matcher?: cron.ScheduledTask }
+interface Job { name: string; schedule: JobSchedule; fn: JobFn; busy: boolean; matcher?: ScheduledTask }
 
 /** Validate a cron expression (6 fields, seconds first) or throw CONFIG_INVALID naming `field`. */
 export function validateCron(expr: string, field: string): void {
