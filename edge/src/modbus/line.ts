@@ -126,44 +126,58 @@ export class LineDevice implements RegisterReader {
     });
   }
 
-  /** Reads registers; rejects at once with EDGE_MODBUS_BACKOFF while the device is backing off. */
-  readRegisters(functionCode: 3 | 4, address: number, count: number): Promise<number[]> {
-    if (this.clock.now() < this.health.backoffUntilMs) return Promise.reject(this.skipError());
-    return this.line.enqueue(async () => {
-      // Re-check: the device may have failed while this request waited in the queue.
-      if (this.clock.now() < this.health.backoffUntilMs) throw this.skipError();
-      // A device that already failed gets a single probe: no retries on a dead meter.
-      const attempts = this.health.consecutiveFailures > 0 ? 1 : 1 + this.retries;
-      let last: LightNodeError | undefined;
-      for (let i = 0; i < attempts; i++) {
-        await this.line.pace(this.unitId);
-        const started = this.clock.now();
-        try {
-          const regs = await this.line.link.read({ unitId: this.unitId, functionCode, address, count, timeoutMs: this.timeoutMs });
-          this.line.frameDone();
-          this.metrics?.onRequest?.(this.name, this.clock.now() - started, true);
-          if (regs.length !== count) {
-            throw new LightNodeError('EDGE_MODBUS_FRAME', `${this.line.link.name} unit ${this.unitId}: asked ${count} registers, got ${regs.length}`, { unitId: this.unitId, address, count });
-          }
-          this.health.consecutiveFailures = 0;
-          this.health.backoffUntilMs = 0;
-          return regs;
-        } catch (err) {
-          this.line.frameDone();
-          const e = err as LightNodeError;
-          this.metrics?.onRequest?.(this.name, this.clock.now() - started, false);
-          this.metrics?.onEvent(e.code ?? 'EDGE_MODBUS_CONNECTION', this.name);
-          // An exception answer means the device is alive: no retry, no backoff.
-          if (e.code === 'EDGE_MODBUS_EXCEPTION') throw e;
-          last = e;
-          if (!isTransient(e)) break;
-        }
+  /**
+   * Reads registers; rejects at once with EDGE_MODBUS_BACKOFF while the device is backing off.
+   * Each retry queues again at the back of the line, so a dead meter holds the line for at most
+   * one timeout at a time while the other meters' requests go in between.
+   */
+  async readRegisters(functionCode: 3 | 4, address: number, count: number): Promise<number[]> {
+    if (this.clock.now() < this.health.backoffUntilMs) throw this.skipError();
+    // A device that already failed gets a single probe: no retries on a dead meter.
+    const attempts = this.health.consecutiveFailures > 0 ? 1 : 1 + this.retries;
+    let last: LightNodeError | undefined;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        return await this.line.enqueue(() => this.attempt(functionCode, address, count));
+      } catch (err) {
+        const e = err as LightNodeError;
+        // An exception answer means the device is alive: no retry, no backoff. A skip is final.
+        if (e.code === 'EDGE_MODBUS_EXCEPTION' || e.code === 'EDGE_MODBUS_BACKOFF') throw e;
+        last = e;
+        if (!isTransient(e)) break;
       }
-      this.health.consecutiveFailures++;
-      const backoff = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(30, this.health.consecutiveFailures - 1));
-      this.health.backoffUntilMs = this.clock.now() + backoff;
-      throw last!;
-    });
+    }
+    this.health.consecutiveFailures++;
+    const backoff = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(30, this.health.consecutiveFailures - 1));
+    this.health.backoffUntilMs = this.clock.now() + backoff;
+    throw last!;
+  }
+
+  /** One request on the wire (runs inside the line's queue). */
+  private async attempt(functionCode: 3 | 4, address: number, count: number): Promise<number[]> {
+    // Re-check: the device may have failed while this request waited in the queue.
+    if (this.clock.now() < this.health.backoffUntilMs) throw this.skipError();
+    await this.line.pace(this.unitId);
+    const started = this.clock.now();
+    let regs: number[];
+    try {
+      regs = await this.line.link.read({ unitId: this.unitId, functionCode, address, count, timeoutMs: this.timeoutMs });
+    } catch (err) {
+      this.line.frameDone();
+      const e = err as LightNodeError;
+      this.metrics?.onRequest?.(this.name, this.clock.now() - started, false);
+      this.metrics?.onEvent(e.code ?? 'EDGE_MODBUS_CONNECTION', this.name);
+      throw e;
+    }
+    this.line.frameDone();
+    this.metrics?.onRequest?.(this.name, this.clock.now() - started, true);
+    if (regs.length !== count) {
+      this.metrics?.onEvent('EDGE_MODBUS_FRAME', this.name);
+      throw new LightNodeError('EDGE_MODBUS_FRAME', `${this.line.link.name} unit ${this.unitId}: asked ${count} registers, got ${regs.length}`, { unitId: this.unitId, address, count });
+    }
+    this.health.consecutiveFailures = 0;
+    this.health.backoffUntilMs = 0;
+    return regs;
   }
 }
 
