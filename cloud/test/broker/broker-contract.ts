@@ -1,0 +1,103 @@
+/**
+ * Broker security contract (issue 5 §7, STYLE habit 10): the same checks against the embedded
+ * aedes broker and a real Mosquitto configured by writeMosquittoConfig.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { MqttClient } from 'mqtt';
+import type { BrokerAccount } from '../../src/broker/credentials.js';
+import { POD_A, POD_B, collector, connect, endAll, granted, testAccounts, trySubscribe } from './helpers.js';
+
+export interface BrokerUnderTest { url: string; stop(): Promise<void> }
+export type StartBroker = (accounts: BrokerAccount[]) => Promise<BrokerUnderTest>;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Publish and wait until the broker processed it (PUBACK) or dropped the connection. */
+async function publishSettled(c: MqttClient, topic: string, payload: string): Promise<void> {
+  await Promise.race([c.publishAsync(topic, payload, { qos: 1 }).catch(() => {}), new Promise<void>((r) => c.once('close', () => r())), sleep(3000)]);
+}
+
+export function brokerSecurityContract(name: string, start: StartBroker, opts: { refusesSubscribe: boolean }): void {
+  const t = suite(`broker security: ${name}`);
+  let broker: BrokerUnderTest;
+  const clients: MqttClient[] = [];
+  const open = async (user: string, pw?: string): Promise<MqttClient> => { const c = await connect(broker.url, user, pw); clients.push(c); return c; };
+
+  t.before(async () => { broker = await start(await testAccounts()); });
+  t.after(async () => { await endAll(clients); await broker?.stop(); });
+
+  t('wrong password, unknown user and no credentials are refused', async () => {
+    for (const [u, p] of [[POD_A, 'wrong'], ['nobody', 'x'], [POD_A, '']] as const) {
+      let ok = false;
+      try { const c = await connect(broker.url, u, p); ok = true; await c.endAsync(true); } catch { /* refused */ }
+      assert.not.ok(ok, `${u}/${p} must be refused`);
+    }
+  });
+
+  t("a device's readings reach the BAL; its publish on another PoD's topic never does", async () => {
+    const bal = await open('bal');
+    const seen = collector(bal);
+    assert.equal(granted(await bal.subscribeAsync(['ln/v1/+/readings', 'ln/v1/+/status'], { qos: 1 })), [1, 1]);
+    const intruder = await open(POD_A);
+    await publishSettled(intruder, `ln/v1/${POD_B}/readings`, 'forged-by-A');
+    await publishSettled(await open(POD_A), `ln/v1/${POD_B}/status`, 'forged-status');
+    const a = await open(POD_A);
+    await a.publishAsync(`ln/v1/${POD_A}/readings`, 'genuine-A', { qos: 1 });
+    assert.is(await seen.waitFor(`ln/v1/${POD_A}/readings`), 'genuine-A');
+    const b = await open(POD_B);
+    await b.publishAsync(`ln/v1/${POD_B}/readings`, 'genuine-B', { qos: 1 });
+    assert.is(await seen.waitFor(`ln/v1/${POD_B}/readings`), 'genuine-B');
+    assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), [], 'no forged message delivered');
+  });
+
+  t('a device cannot forge acks or setpoints, nor read another PoD', async () => {
+    const ops = await open('dso-ops');
+    const seen = collector(ops);
+    assert.equal(granted(await ops.subscribeAsync('ln/v1/#', { qos: 1 })), [1]);
+    const a = await open(POD_A);
+    await publishSettled(a, `ln/v1/${POD_A}/ack`, 'forged-ack');
+    const a2 = await open(POD_A);
+    await publishSettled(a2, `ln/v1/${POD_B}/setpoints`, 'forged-setpoint');
+    // Filters outside the device's own ack/setpoints: aedes refuses the SUBSCRIBE (0x80);
+    // Mosquitto 2.0 grants it and filters every delivery by the read ACL. Either way nothing
+    // of another PoD may arrive.
+    const snoop = await open(POD_A);
+    const snooped = collector(snoop);
+    const res: number[] = [];
+    for (const f of [`ln/v1/${POD_B}/ack`, 'ln/v1/+/ack', 'ln/v1/#', `ln/v1/${POD_B}/setpoints`]) res.push(await trySubscribe(snoop, f));
+    if (opts.refusesSubscribe) assert.ok(res.every((q) => q >= 128), `denied: ${res}`);
+    const a3 = await open(POD_A);
+    assert.equal([await trySubscribe(a3, `ln/v1/${POD_A}/ack`), await trySubscribe(a3, `ln/v1/${POD_A}/setpoints`)], [1, 1]);
+    const mine = collector(a3);
+    const bal = await open('bal');
+    await bal.publishAsync(`ln/v1/${POD_B}/ack`, 'ack-for-B', { qos: 1 });
+    await ops.publishAsync(`ln/v1/${POD_B}/setpoints`, 'sp-for-B', { qos: 1 });
+    await bal.publishAsync(`ln/v1/${POD_A}/ack`, 'ack-for-A', { qos: 1 });
+    assert.is(await mine.waitFor(`ln/v1/${POD_A}/ack`), 'ack-for-A');
+    await ops.publishAsync(`ln/v1/${POD_A}/setpoints`, 'sp-for-A', { qos: 1 });
+    assert.is(await mine.waitFor(`ln/v1/${POD_A}/setpoints`), 'sp-for-A');
+    assert.equal(mine.got.map((g) => g.payload).sort(), ['ack-for-A', 'sp-for-A']);
+    await sleep(100);
+    const own = new Set([`ln/v1/${POD_A}/ack`, `ln/v1/${POD_A}/setpoints`]);
+    assert.equal(snooped.got.filter((g) => !own.has(g.topic)), [], 'nothing of another PoD reaches device A');
+    await seen.waitFor(`ln/v1/${POD_A}/setpoints`);
+    assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
+  });
+
+  t('the BAL account cannot publish setpoints or readings', async () => {
+    const ops = await open('dso-ops');
+    const seen = collector(ops);
+    await ops.subscribeAsync('ln/v1/#', { qos: 1 });
+    const bal = await open('bal');
+    await publishSettled(bal, `ln/v1/${POD_A}/setpoints`, 'forged-by-bal');
+    const bal2 = await open('bal');
+    await publishSettled(bal2, `ln/v1/${POD_A}/readings`, 'forged-by-bal');
+    const a = await open(POD_A);
+    await a.publishAsync(`ln/v1/${POD_A}/status`, 'marker', { qos: 1 });
+    await seen.waitFor(`ln/v1/${POD_A}/status`);
+    assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
+  });
+
+  t.run();
+}

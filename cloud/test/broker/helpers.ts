@@ -1,0 +1,63 @@
+/** Test helpers for the broker suites: accounts, MQTT clients, free ports, message waits. */
+import mqtt, { type MqttClient } from 'mqtt';
+import { createServer, type AddressInfo } from 'node:net';
+import { hashPassword } from '../../src/broker/password-hash.js';
+import type { BrokerAccount } from '../../src/broker/credentials.js';
+
+export const POD_A = 'IT001E00000001';
+export const POD_B = 'IT001E00000002';
+
+export const PASSWORDS: Record<string, string> = { [POD_A]: 'pw-a', [POD_B]: 'pw-b', bal: 'pw-bal', 'dso-ops': 'pw-ops' };
+
+export async function testAccounts(): Promise<BrokerAccount[]> {
+  return [
+    { username: POD_A, role: 'device', passwordHash: await hashPassword(PASSWORDS[POD_A]!, { iterations: 101 }) },
+    { username: POD_B, role: 'device', passwordHash: await hashPassword(PASSWORDS[POD_B]!) },
+    { username: 'bal', role: 'bal', passwordHash: await hashPassword(PASSWORDS.bal!) },
+    { username: 'dso-ops', role: 'operator', passwordHash: await hashPassword(PASSWORDS['dso-ops']!) },
+  ];
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export function connect(url: string, username: string, password = PASSWORDS[username], extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: `${username}-${Math.random().toString(16).slice(2)}`, ...extra });
+}
+
+/** Collect messages per topic. */
+export function collector(client: MqttClient): { got: { topic: string; payload: string }[]; waitFor(topic: string, timeoutMs?: number): Promise<string> } {
+  const got: { topic: string; payload: string }[] = [];
+  const waiters: { topic: string; resolve: (p: string) => void }[] = [];
+  client.on('message', (topic, payload) => {
+    got.push({ topic, payload: payload.toString() });
+    for (const w of waiters.filter((x) => x.topic === topic)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(payload.toString()); }
+  });
+  return {
+    got,
+    waitFor(topic, timeoutMs = 5000) {
+      const hit = got.find((g) => g.topic === topic);
+      if (hit) return Promise.resolve(hit.payload);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ topic, resolve: (p) => { clearTimeout(t); resolve(p); } });
+      });
+    },
+  };
+}
+
+export function granted(res: { qos: number }[]): number[] { return res.map((g) => g.qos); }
+
+export async function endAll(clients: (MqttClient | undefined)[]): Promise<void> {
+  await Promise.all(clients.map((c) => c?.endAsync(true).catch(() => {})));
+}
+
+/** Subscribe to one filter; the granted QoS, or 128 when the broker refused it. */
+export async function trySubscribe(c: MqttClient, filter: string): Promise<number> {
+  try { return (await c.subscribeAsync(filter, { qos: 1 }))[0]!.qos; } catch { return 128; }
+}
