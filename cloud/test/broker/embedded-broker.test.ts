@@ -1,0 +1,103 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
+import { CredentialStore } from '../../src/broker/credentials.js';
+import { attachStatusRecorder } from '../../src/broker/status-recorder.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import { MetricsRegistry } from '../../src/metrics.js';
+import type { BalStore } from '../../src/store/types.js';
+import { POD_A, POD_B, PASSWORDS, connect, endAll, testAccounts } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bal-broker-'));
+const certPath = join(dir, 'cert.pem');
+const keyPath = join(dir, 'key.pem');
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+
+let broker: EmbeddedBroker;
+let store: BalStore;
+const metrics = new MetricsRegistry();
+const clients: MqttClient[] = [];
+const DEVICE_A = '0x' + 'a1'.repeat(20);
+
+const status = (pod: string, over: Record<string, unknown> = {}): string => JSON.stringify({
+  v: 1, pod, device: DEVICE_A, state: 'online', ts: 1_700_000_000_000, lastSeq: 41, spoolDepth: 3, quarantined: 0, agentVersion: '0.1.0', ...over,
+});
+
+async function until<T>(f: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test.before(async () => {
+  store = openSqliteStore({ path: ':memory:' });
+  broker = await startEmbeddedBroker({ port: 0, tls: { port: 0, certPath, keyPath }, credentials: new CredentialStore(await testAccounts()), metrics });
+  const internal = await connect(broker.url!, broker.internal.username, broker.internal.password);
+  clients.push(internal);
+  await attachStatusRecorder(internal, { store, metrics });
+});
+test.after(async () => { await endAll(clients); await broker?.close(); await store?.close(); rmSync(dir, { recursive: true, force: true }); });
+
+test('TLS listener: a device connects over mqtts with the server certificate as CA', async () => {
+  assert.match(broker.tlsUrl!, /^mqtts:\/\/127\.0\.0\.1:\d+$/);
+  const c = await connect(broker.tlsUrl!, POD_A, PASSWORDS[POD_A], { ca: readFileSync(certPath), servername: 'localhost' });
+  clients.push(c);
+  assert.ok(c.connected);
+  let refused = false;
+  try { const x = await connect(broker.tlsUrl!, POD_A, PASSWORDS[POD_A], { rejectUnauthorized: true }); await x.endAsync(true); } catch { refused = true; }
+  assert.ok(refused, 'an unknown certificate is refused by a verifying client');
+});
+
+test('status messages land in the node table; mismatched and malformed ones are counted, not stored', async () => {
+  const a = await connect(broker.url!, POD_A);
+  clients.push(a);
+  await a.publishAsync(`ln/v1/${POD_A}/status`, status(POD_A), { qos: 1, retain: true });
+  const node = await until(() => store.nodeByPod(POD_A), 'node row');
+  assert.is(node.state, 'online');
+  assert.is(node.reportedLastSeq, 41);
+  assert.is(node.spoolDepth, 3);
+  assert.is(node.device, DEVICE_A);
+  await a.publishAsync(`ln/v1/${POD_A}/status`, status(POD_B), { qos: 1 });
+  await a.publishAsync(`ln/v1/${POD_A}/status`, '{"v":1,"pod":', { qos: 1 });
+  await a.publishAsync(`ln/v1/${POD_A}/status`, status(POD_A, { spoolDepth: -1 }), { qos: 1 });
+  const c = metrics.counter('bal_status_messages_total', '', ['outcome']);
+  await until(async () => c.get({ outcome: 'rejected' }) >= 3, 'rejections counted');
+  assert.is(await store.nodeByPod(POD_B), null);
+  assert.is((await store.nodeByPod(POD_A))!.spoolDepth, 3);
+});
+
+test('the last will (offline status) is recorded when a device drops', async () => {
+  const b = await connect(broker.url!, POD_B, PASSWORDS[POD_B], {
+    will: { topic: `ln/v1/${POD_B}/status`, payload: Buffer.from(status(POD_B, { state: 'offline', ts: 1_700_000_000_500 })), qos: 1, retain: true },
+  });
+  await b.publishAsync(`ln/v1/${POD_B}/status`, status(POD_B), { qos: 1, retain: true });
+  await until(async () => (await store.nodeByPod(POD_B))?.state === 'online', 'online');
+  b.stream.destroy(); // abrupt drop: the broker publishes the will
+  await until(async () => (await store.nodeByPod(POD_B))?.state === 'offline', 'offline after will');
+  b.end(true);
+});
+
+test('refusals are counted in /metrics', async () => {
+  const a = await connect(broker.url!, POD_A);
+  await Promise.race([a.publishAsync(`ln/v1/${POD_B}/readings`, 'x', { qos: 1 }).catch(() => {}), new Promise<void>((r) => a.once('close', () => r()))]);
+  a.end(true);
+  let refused = false;
+  try { await connect(broker.url!, POD_A, 'nope'); } catch { refused = true; }
+  assert.ok(refused);
+  const text = metrics.render();
+  assert.match(text, /bal_broker_denied_total\{action="publish"\} [1-9]/);
+  assert.match(text, /bal_broker_auth_failures_total [1-9]/);
+  assert.match(text, /bal_broker_clients \d+/);
+});
+
+test.run();
