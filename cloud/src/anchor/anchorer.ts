@@ -1,0 +1,233 @@
+/**
+ * Anchoring (DESIGN §6, issue 5 item 5): stored readings are grouped into windows, closed by
+ * age (`windowMs` after the oldest pending reading arrived) or by size (`maxLeaves`); each
+ * window's Merkle root (`@lightnode/shared/merkle`, = OpenZeppelin SimpleMerkleTree) goes on
+ * chain in ONE `ReadingAnchor.anchor` transaction, chained on-chain to the previous anchor.
+ *
+ * Write-ahead: the transaction is signed first, so its hash is known; the window is recorded
+ * in the store with that hash (readings → `anchored`); only then is it broadcast. One window is
+ * in flight at a time, so windows reach the chain in store order. Chain down → ingest goes on,
+ * readings stay `pending`, and the backlog is anchored window by window, oldest first, when the
+ * RPC answers again. A recorded transaction that never lands is re-broadcast; if it is gone
+ * (e.g. the process restarted and the node lost it) or reverted, the anchor is abandoned and
+ * its readings return to `pending` for the next window.
+ */
+import { Contract, Interface, Transaction, type Signer, type Provider, type TransactionReceipt } from 'ethers';
+import { loadArtifact } from '@lightnode/contracts/artifacts';
+import { buildMerkleTree } from '@lightnode/shared/merkle';
+import type { Logger } from '../log.js';
+import type { MetricsRegistry } from '../metrics.js';
+import type { AnchorRecord, BalStore, Hex } from '../store/types.js';
+import { computeAnchorHash, windowBounds } from './window.js';
+
+export interface AnchorerConfig {
+  /** A window closes this long after its oldest pending reading was received; ms, default 60,000. */
+  windowMs?: number;
+  /** A window closes as soon as it has this many readings (and takes at most this many); default 10,000. */
+  maxLeaves?: number;
+  /** How often the anchorer looks for work; ms, default 1,000. */
+  pollIntervalMs?: number;
+  /** Blocks (including the one holding the tx) before an anchor counts as confirmed; default 1. */
+  confirmations?: number;
+  /** After this long without a receipt the stored raw transaction is re-broadcast; ms, default 30,000. */
+  rebroadcastMs?: number;
+}
+
+export interface AnchorerDeps {
+  store: BalStore;
+  /** Holder of BAL_ROLE on ReadingAnchor, connected to the chain's provider. */
+  signer: Signer;
+  /** ReadingAnchor address. */
+  readingAnchor: string;
+  metrics: MetricsRegistry;
+  log: Logger;
+  config?: AnchorerConfig;
+  now?: () => number;
+}
+
+export interface Anchorer {
+  /** One pass: track confirmations, then anchor at most one closed window. Never throws. */
+  tick(): Promise<void>;
+  /** Anchor every pending reading now (windows of ≤ maxLeaves), ignoring `windowMs`; waits for confirmations. */
+  flush(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ZERO32 = `0x${'0'.repeat(64)}` as Hex;
+
+/** Start the anchoring loop. */
+export function startAnchorer(deps: AnchorerDeps): Anchorer {
+  const { store, signer, log } = deps;
+  const provider = signer.provider as Provider;
+  if (!provider) throw new Error('startAnchorer: signer has no provider');
+  const now = deps.now ?? Date.now;
+  const cfg = deps.config ?? {};
+  const windowMs = cfg.windowMs ?? 60_000;
+  const maxLeaves = cfg.maxLeaves ?? 10_000;
+  const pollMs = cfg.pollIntervalMs ?? 1_000;
+  const confirmations = Math.max(1, cfg.confirmations ?? 1);
+  const rebroadcastMs = cfg.rebroadcastMs ?? 30_000;
+  const iface = new Interface(loadArtifact('ReadingAnchor').abi as never);
+  const contract = new Contract(deps.readingAnchor, iface, signer);
+  const r = deps.metrics;
+  const anchorsSent = r.counter('bal_anchor_sent_total', 'Anchor transactions broadcast');
+  const anchorsConfirmed = r.counter('bal_anchor_confirmed_total', 'Anchors confirmed on chain');
+  const anchorsAbandoned = r.counter('bal_anchor_abandoned_total', 'Anchors abandoned (tx lost or reverted); readings re-anchored');
+  const leavesAnchored = r.counter('bal_anchor_leaves_total', 'Readings included in sent anchors');
+  const chainErrors = r.counter('bal_anchor_chain_errors_total', 'Failed chain calls while anchoring (chain down, RPC error)');
+  const pendingGauge = r.gauge('bal_anchor_pending_readings', 'Readings waiting for an anchor (last seen)');
+  const raw = new Map<Hex, { tx: string; sentAtMs: number }>();
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+
+  async function trackConfirmations(): Promise<number> {
+    const open = await store.unconfirmedAnchors();
+    if (open.length === 0) return 0;
+    const head = await provider.getBlockNumber();
+    let still = 0;
+    for (const a of open) {
+      const receipt = await provider.getTransactionReceipt(a.transaction);
+      if (!receipt) { still++; await resendOrAbandon(a); continue; }
+      if (receipt.status !== 1) { await abandon(a, 'transaction reverted'); continue; }
+      const ev = anchoredEvent(receipt);
+      if (!ev || ev.index !== a.index) {
+        await abandon(a, `on-chain index ${ev?.index ?? 'missing'} differs from recorded ${a.index}`);
+        continue;
+      }
+      if (head - receipt.blockNumber + 1 >= confirmations) {
+        await store.confirmAnchor(a.transaction, { blockNumber: receipt.blockNumber, anchorHash: ev.anchorHash });
+        raw.delete(a.transaction);
+        anchorsConfirmed.inc();
+        log.info('anchor confirmed', { index: a.index, tx: a.transaction, block: receipt.blockNumber, leaves: a.leafCount });
+      } else still++;
+    }
+    return still;
+  }
+
+  async function resendOrAbandon(a: AnchorRecord): Promise<void> {
+    const known = await provider.getTransaction(a.transaction);
+    const mine = raw.get(a.transaction);
+    if (known) {
+      if (mine && now() - mine.sentAtMs > rebroadcastMs) { await broadcast(a.transaction, mine.tx).catch(() => {}); }
+      return;
+    }
+    if (mine) { await broadcast(a.transaction, mine.tx); return; }
+    // Not in the node and we no longer hold the signed tx (restart): is it on chain anyway?
+    const count = Number(await contract.getFunction('anchorCount')());
+    if (count > a.index) {
+      const onChain = await contract.getFunction('getAnchor')(a.index);
+      if ((onChain.root as string).toLowerCase() === a.root) return; // mined; receipt will appear
+    }
+    await abandon(a, 'transaction unknown to the node');
+  }
+
+  async function abandon(a: AnchorRecord, why: string): Promise<void> {
+    await store.abandonAnchor(a.transaction);
+    raw.delete(a.transaction);
+    anchorsAbandoned.inc();
+    log.warn('anchor abandoned; readings back to pending', { index: a.index, tx: a.transaction, why });
+  }
+
+  async function broadcast(hash: Hex, signed: string): Promise<void> {
+    try {
+      await provider.broadcastTransaction(signed);
+    } catch (err) {
+      const msg = String((err as Error).message ?? err);
+      if (!/already known|nonce too low|already imported/i.test(msg)) throw err;
+    }
+    raw.set(hash, { tx: signed, sentAtMs: now() });
+  }
+
+  function anchoredEvent(receipt: TransactionReceipt): { index: number; anchorHash: Hex } | null {
+    for (const l of receipt.logs) {
+      if (l.address.toLowerCase() !== deps.readingAnchor.toLowerCase()) continue;
+      const p = iface.parseLog({ topics: [...l.topics], data: l.data });
+      if (p?.name === 'Anchored') return { index: Number(p.args[0]), anchorHash: (p.args[6] as string).toLowerCase() as Hex };
+    }
+    return null;
+  }
+
+  /** Anchor one window if one is closed (or `force`). Returns readings anchored. */
+  async function anchorOne(force: boolean): Promise<number> {
+    const pending = await store.pendingForAnchoring(maxLeaves);
+    pendingGauge.set(pending.length);
+    if (pending.length === 0) return 0;
+    const oldest = Math.min(...pending.map((p) => p.receivedAtMs));
+    if (!force && pending.length < maxLeaves && now() - oldest < windowMs) return 0;
+
+    const tree = buildMerkleTree(pending.map((p) => Buffer.from(p.digest.slice(2), 'hex')));
+    const { fromMs, toMs } = windowBounds(pending.map((p) => p.timestampMs));
+    const index = Number(await contract.getFunction('anchorCount')());
+    const prevHash = index === 0 ? ZERO32 : (((await contract.getFunction('lastAnchorHash')()) as string).toLowerCase() as Hex);
+    const root = tree.root.toLowerCase() as Hex;
+    const anchorHash = computeAnchorHash(prevHash, root, pending.length, fromMs, toMs);
+
+    const from = await signer.getAddress();
+    const txReq = await contract.getFunction('anchor').populateTransaction(root, pending.length, fromMs, toMs);
+    const populated = await signer.populateTransaction({ ...txReq, from, nonce: await provider.getTransactionCount(from, 'pending') });
+    const signed = await signer.signTransaction(populated);
+    const hash = Transaction.from(signed).hash!.toLowerCase() as Hex;
+
+    await store.recordAnchor(
+      { index, root, leafCount: pending.length, fromMs, toMs, prevHash, anchorHash },
+      pending.map((p) => p.id),
+      { transaction: hash, blockNumber: null },
+    );
+    raw.set(hash, { tx: signed, sentAtMs: now() });
+    try {
+      await broadcast(hash, signed);
+    } catch (err) {
+      chainErrors.inc();
+      log.warn('anchor broadcast failed; will retry', { index, tx: hash, err });
+      return pending.length;
+    }
+    anchorsSent.inc();
+    leavesAnchored.inc(undefined, pending.length);
+    log.info('anchor sent', { index, tx: hash, root, leaves: pending.length, fromMs, toMs });
+    return pending.length;
+  }
+
+  async function pass(force: boolean): Promise<void> {
+    try {
+      const open = await trackConfirmations();
+      if (open === 0) await anchorOne(force);
+    } catch (err) {
+      chainErrors.inc();
+      log.warn('anchoring pass failed (chain unreachable?)', { err });
+    }
+  }
+
+  function tick(force = false): Promise<void> {
+    if (!running) running = pass(force).finally(() => { running = null; });
+    return running;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => { void tick().finally(schedule); }, pollMs);
+  }
+  schedule();
+
+  return {
+    tick: () => tick(false),
+    async flush(timeoutMs = 60_000) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        await running?.catch(() => {});
+        await tick(true);
+        const counts = await store.counts();
+        const open = (await store.unconfirmedAnchors()).length;
+        if (counts.pending === 0 && open === 0) return;
+        if (now() > deadline) throw new Error(`anchorer flush timed out: ${counts.pending} pending, ${open} unconfirmed`);
+        await new Promise((res) => setTimeout(res, Math.min(200, pollMs)));
+      }
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running?.catch(() => {});
+    },
+  };
+}
