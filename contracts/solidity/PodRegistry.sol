@@ -34,16 +34,19 @@ contract PodRegistry is AccessControl {
         uint64 validToMs;
     }
 
-    /// @dev Storage form of KeyPeriod packed in one slot (20 + 6 + 6 bytes): saves a 20k-gas SSTORE per
-    ///      registration. uint48 milliseconds last until the year 8900.
+    /// @dev Storage form of KeyPeriod packed in one slot (20 + 6 + 6 bytes). uint48 milliseconds last
+    ///      until the year 8900.
     struct Period {
         address device;
         uint48 validFromMs;
         uint48 validToMs;
     }
 
-    /// @dev keccak256(bytes(pod)) => bindings in chronological order.
-    mapping(bytes32 => Period[]) private _history;
+    /// @dev keccak256(bytes(pod)) => the newest binding (open, or closed by a revoke); device 0 = never
+    ///      registered. Kept apart from the older ones so a first registration writes one slot only.
+    mapping(bytes32 => Period) private _current;
+    /// @dev keccak256(bytes(pod)) => older, closed bindings in chronological order.
+    mapping(bytes32 => Period[]) private _past;
     uint256 private _podCount;
 
     address[] private _setpointSigners;
@@ -108,25 +111,24 @@ contract PodRegistry is AccessControl {
     /// @notice Replace the PoD's device: the old one is valid before now, `newDevice` from now.
     function rotate(string calldata pod, address newDevice) external onlyDso {
         if (newDevice == address(0)) revert ZeroAddress();
-        Period[] storage h = _history[keccak256(bytes(pod))];
-        if (h.length == 0 || h[h.length - 1].validToMs != 0) revert PodNotRegistered(pod);
-        Period storage current = h[h.length - 1];
-        address oldDevice = current.device;
+        bytes32 key = keccak256(bytes(pod));
+        Period memory cur = _current[key];
+        if (cur.device == address(0) || cur.validToMs != 0) revert PodNotRegistered(pod);
+        address oldDevice = cur.device;
         if (oldDevice == newDevice) revert SameDevice(pod, newDevice);
         uint48 nowMs = _nowMs();
-        current.validToMs = nowMs;
-        h.push(Period(newDevice, nowMs, 0));
+        _past[key].push(Period(oldDevice, cur.validFromMs, nowMs));
+        _current[key] = Period(newDevice, nowMs, 0);
         emit DeviceRotated(pod, oldDevice, newDevice, nowMs);
     }
 
     /// @notice Close the PoD's binding now. Readings timestamped before now stay valid; later ones do not.
     function revoke(string calldata pod) external onlyDso {
-        Period[] storage h = _history[keccak256(bytes(pod))];
-        if (h.length == 0 || h[h.length - 1].validToMs != 0) revert PodNotRegistered(pod);
-        Period storage current = h[h.length - 1];
+        Period storage cur = _current[keccak256(bytes(pod))];
+        if (cur.device == address(0) || cur.validToMs != 0) revert PodNotRegistered(pod);
         uint48 nowMs = _nowMs();
-        current.validToMs = nowMs;
-        emit DeviceRevoked(pod, current.device, nowMs);
+        cur.validToMs = nowMs;
+        emit DeviceRevoked(pod, cur.device, nowMs);
     }
 
     /// @notice Add an address whose EIP-712 Setpoint signatures Light Nodes accept.
@@ -157,18 +159,22 @@ contract PodRegistry is AccessControl {
 
     /// @notice The PoD's current device, or address(0) if never registered or revoked.
     function deviceOf(string calldata pod) external view returns (address) {
-        Period[] storage h = _history[keccak256(bytes(pod))];
-        if (h.length == 0) return address(0);
-        Period storage last = h[h.length - 1];
-        return last.validToMs == 0 ? last.device : address(0);
+        Period storage cur = _current[keccak256(bytes(pod))];
+        return cur.validToMs == 0 ? cur.device : address(0);
     }
 
     /// @notice The device whose binding covers `timestampMs` (validFromMs <= t < validToMs, open end = forever),
     ///         or address(0) if none (before the first registration, after a revocation, in a gap).
     function deviceAt(string calldata pod, uint64 timestampMs) public view returns (address) {
-        Period[] storage h = _history[keccak256(bytes(pod))];
+        bytes32 key = keccak256(bytes(pod));
         // Newest first: readings are usually recent. Periods are ordered and never overlap, so the
         // newest period starting at or before t is the only one that can contain t.
+        Period memory cur = _current[key];
+        if (cur.device == address(0)) return address(0);
+        if (cur.validFromMs <= timestampMs) {
+            return (cur.validToMs == 0 || timestampMs < cur.validToMs) ? cur.device : address(0);
+        }
+        Period[] storage h = _past[key];
         for (uint256 i = h.length; i > 0; --i) {
             Period storage p = h[i - 1];
             if (p.validFromMs <= timestampMs) {
@@ -180,11 +186,16 @@ contract PodRegistry is AccessControl {
 
     /// @notice Every binding the PoD ever had, oldest first.
     function historyOf(string calldata pod) external view returns (KeyPeriod[] memory out) {
-        Period[] storage h = _history[keccak256(bytes(pod))];
-        out = new KeyPeriod[](h.length);
-        for (uint256 i = 0; i < h.length; ++i) {
+        bytes32 key = keccak256(bytes(pod));
+        Period memory cur = _current[key];
+        if (cur.device == address(0)) return out;
+        Period[] storage h = _past[key];
+        uint256 n = h.length;
+        out = new KeyPeriod[](n + 1);
+        for (uint256 i = 0; i < n; ++i) {
             out[i] = KeyPeriod(h[i].device, h[i].validFromMs, h[i].validToMs);
         }
+        out[n] = KeyPeriod(cur.device, cur.validFromMs, cur.validToMs);
     }
 
     /// @notice Number of distinct PoDs ever registered.
@@ -231,14 +242,16 @@ contract PodRegistry is AccessControl {
     function _register(string calldata pod, address device, uint48 nowMs) private {
         if (device == address(0)) revert ZeroAddress();
         if (!isValidPod(pod)) revert InvalidPod(pod);
-        Period[] storage h = _history[keccak256(bytes(pod))];
-        uint256 n = h.length;
-        if (n == 0) {
+        bytes32 key = keccak256(bytes(pod));
+        Period memory cur = _current[key];
+        if (cur.device == address(0)) {
             ++_podCount;
-        } else if (h[n - 1].validToMs == 0) {
-            revert PodAlreadyRegistered(pod, h[n - 1].device);
+        } else if (cur.validToMs == 0) {
+            revert PodAlreadyRegistered(pod, cur.device);
+        } else {
+            _past[key].push(cur); // re-registration after a revoke: the closed binding becomes history
         }
-        h.push(Period(device, nowMs, 0));
+        _current[key] = Period(device, nowMs, 0);
         emit DeviceRegistered(pod, device, nowMs);
     }
 

@@ -131,6 +131,21 @@ contract ReadingAnchor is AccessControl {
         return ReadingTypes.digest(domainSeparator(), r);
     }
 
+    /// @notice EIP-712 hashStruct(reading), independent of the domain (for cross-checks against other domains).
+    function readingStructHash(ReadingTypes.Reading calldata r) external pure returns (bytes32) {
+        return ReadingTypes.hashReading(r);
+    }
+
+    /// @notice The address that signed `r` (EIP-712 digest in this domain), or address(0) with the reason
+    ///         (SignatureInvalid, SignatureMalleable) when the signature is not a valid low-s 65-byte signature.
+    function recoverReadingSigner(ReadingTypes.Reading calldata r, bytes calldata signature)
+        public
+        view
+        returns (address signer, uint8 reason)
+    {
+        return _recover(readingDigest(r), signature);
+    }
+
     /// @notice Verify a reading end to end: digest from the struct, low-s signature, the registry's device
     ///         for the PoD at the reading's timestamp, inclusion in anchor `index`.
     /// @return ok True only if every check passes.
@@ -142,9 +157,8 @@ contract ReadingAnchor is AccessControl {
         bytes32[] calldata proof
     ) external view returns (bool ok, uint8 reason) {
         bytes32 d = readingDigest(r);
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(d, signature);
-        if (err == ECDSA.RecoverError.InvalidSignatureS) return (false, uint8(VerifyResult.SignatureMalleable));
-        if (err != ECDSA.RecoverError.NoError) return (false, uint8(VerifyResult.SignatureInvalid));
+        (address signer, uint8 sigReason) = _recover(d, signature);
+        if (signer == address(0)) return (false, sigReason);
         address device = IPodRegistry(podRegistry).deviceAt(r.pod, r.timestamp);
         if (device == address(0)) return (false, uint8(VerifyResult.NoDeviceAtTime));
         if (device != signer) return (false, uint8(VerifyResult.SignerNotDevice));
@@ -153,5 +167,14 @@ contract ReadingAnchor is AccessControl {
             return (false, uint8(VerifyResult.NotIncluded));
         }
         return (true, uint8(VerifyResult.Ok));
+    }
+
+    function _recover(bytes32 d, bytes calldata signature) private pure returns (address, uint8) {
+        // OpenZeppelin ECDSA: rejects length != 65 and s > n/2; ecrecover yields 0 for v not in {27, 28},
+        // r or s zero or out of range, or r not an x-coordinate on the curve.
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(d, signature);
+        if (err == ECDSA.RecoverError.NoError) return (signer, uint8(VerifyResult.Ok));
+        if (err == ECDSA.RecoverError.InvalidSignatureS) return (address(0), uint8(VerifyResult.SignatureMalleable));
+        return (address(0), uint8(VerifyResult.SignatureInvalid));
     }
 }
