@@ -60,8 +60,8 @@ function int(x: unknown, field: string, lo: number, hi: number): number {
   return x;
 }
 
-function str(x: unknown, field: string): string {
-  if (typeof x !== 'string' || x.length === 0 || x.length > 200) fail(field, 'non-empty string', x);
+function str(x: unknown, field: string, maxLength = 200): string {
+  if (typeof x !== 'string' || x.length === 0 || x.length > maxLength) fail(field, `string of 1..${maxLength} chars`, x);
   return x;
 }
 
@@ -75,7 +75,7 @@ export function validateTemplate(x: unknown): MeterTemplate {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) fail('template', 'object', x);
   const t = x as Record<string, unknown>;
   const id = str(t.id, 'id');
-  const description = str(t.description, 'description');
+  const description = str(t.description, 'description', 1000);
   if (typeof t.sentinels !== 'boolean') fail('sentinels', 'boolean', t.sentinels);
   const maxHoleFill = int(t.maxHoleFill ?? 16, 'maxHoleFill', 0, MODBUS_MAX_READ_REGISTERS);
   const maxRegisters = int(t.maxRegisters ?? MODBUS_MAX_READ_REGISTERS, 'maxRegisters', 2, MODBUS_MAX_READ_REGISTERS);

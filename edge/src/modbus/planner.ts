@@ -73,21 +73,28 @@ export function planBlocks(spans: readonly RegisterSpan[], opts: PlannerOptions 
 }
 
 /**
- * How to split a block the device rejected with exception 2: first without filling any hole;
- * if the block has no hole to drop, in two halves at a span boundary. Returns `[]` when the
- * block serves one span only (nothing left to split: that point is unreadable).
+ * How to split a block the device rejected with exception 2: at its largest hole (the likeliest
+ * edge of what the device serves), each side keeping small holes filled; a block without holes
+ * is cut in two halves at a span boundary. Further rejections split further. Returns `[]` when
+ * the block serves one span only (nothing left to split: that point is unreadable).
  */
 export function splitBlock(block: Block, opts: PlannerOptions = {}): Block[] {
-  const { maxRegisters } = check(opts);
-  const tight = planBlocks(block.spans, { maxRegisters, maxHoleFill: 0 });
-  if (tight.length > 1) return tight;
-  const distinct = [...block.spans].sort((a, b) => a.address - b.address);
-  if (distinct.length < 2) return [];
-  const half = Math.ceil(distinct.length / 2);
-  return [
-    ...planBlocks(distinct.slice(0, half), { maxRegisters, maxHoleFill: 0 }),
-    ...planBlocks(distinct.slice(half), { maxRegisters, maxHoleFill: 0 }),
-  ];
+  const { maxRegisters, maxHoleFill } = check(opts);
+  const sorted = [...block.spans].sort((a, b) => a.address - b.address || b.count - a.count);
+  if (sorted.length < 2) return [];
+  let cut = Math.ceil(sorted.length / 2);
+  let widest = 0;
+  let end = sorted[0]!.address + sorted[0]!.count;
+  for (let i = 1; i < sorted.length; i++) {
+    const s = sorted[i]!;
+    if (s.address - end > widest) {
+      widest = s.address - end;
+      cut = i;
+    }
+    end = Math.max(end, s.address + s.count);
+  }
+  const fill = Math.min(maxHoleFill, Math.max(0, widest - 1));
+  return [...planBlocks(sorted.slice(0, cut), { maxRegisters, maxHoleFill: fill }), ...planBlocks(sorted.slice(cut), { maxRegisters, maxHoleFill: fill })];
 }
 
 /** A plan that adapts: blocks the device rejected are replaced by their split, for good. */

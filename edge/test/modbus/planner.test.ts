@@ -35,17 +35,19 @@ test('every span lands in exactly one block that covers it', () => {
   }
 });
 
-test('shipped SDM630 template: all points in 2 requests; SDM120 in 2', () => {
-  for (const [id, want] of [['sdm630', 2], ['sdm120', 2]] as const) {
+test('shipped SDM templates: all points in 2 requests', () => {
+  for (const [id, want] of [['sdm630', 2], ['sdm630-thd', 2], ['sdm120', 2]] as const) {
     const t = loadTemplate(id);
     const spans = t.points.map((p) => span(p.name, p.address, registerCount(p.type), p.functionCode));
     assert.is(planBlocks(spans, { maxHoleFill: t.maxHoleFill }).length, want, id);
   }
 });
 
-test('split: first drop the holes, then bisect, then give up on a single span', () => {
-  const [block] = planBlocks([span('a', 0), span('b', 10), span('c', 12)], { maxHoleFill: 20 });
-  assert.equal(shape(splitBlock(block!)), [[4, 0, 2], [4, 10, 4]]);
+test('split: at the widest hole first, keeping smaller holes filled; then bisect; a single span is final', () => {
+  const [block] = planBlocks([span('a', 0), span('b', 10), span('c', 14), span('d', 60)], { maxHoleFill: 100 });
+  assert.equal(shape(splitBlock(block!, { maxHoleFill: 100 })), [[4, 0, 16], [4, 60, 2]]);
+  const [left] = planBlocks([span('a', 0), span('b', 10), span('c', 14)], { maxHoleFill: 100 });
+  assert.equal(shape(splitBlock(left!, { maxHoleFill: 100 })), [[4, 0, 2], [4, 10, 6]]);
   const [tight] = planBlocks([span('a', 0), span('b', 2), span('c', 4)], { maxHoleFill: 0 });
   assert.equal(shape(splitBlock(tight!)), [[4, 0, 4], [4, 4, 2]]);
   const [single] = planBlocks([span('a', 0)]);

@@ -1,0 +1,153 @@
+// The agent's Modbus acquisition against the hardware simulators (@lightnode/hardware-sim):
+// SDM630/SDM120 and a SunSpec meter over Modbus TCP, SDM630 over RTU on a socat pty, and each
+// injected fault giving its reason code. Request counts come from the simulators' own counters.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isLightNodeError } from '@lightnode/shared/errors';
+import { physicalValue } from '@lightnode/shared/quantities';
+import { loadTemplate as loadSimTemplate } from '@lightnode/hardware-sim/devices/template';
+import { SimMeter } from '@lightnode/hardware-sim/devices/sim-meter';
+import { ModbusTcpServer } from '@lightnode/hardware-sim/modbus/tcp-server';
+import { ModbusRtuServer } from '@lightnode/hardware-sim/modbus/rtu-server';
+import { SimClock } from '@lightnode/hardware-sim/physics/clock';
+import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from '../../src/meters/modbus-factory.js';
+import { loadTemplate } from '../../src/meters/template.js';
+import { countingMetrics } from '../../src/meters/source.js';
+import type { ReadingDraft } from '../../src/meters/source.js';
+import { startPtyPair } from '../modbus/pty.js';
+
+const clock = new SimClock({ startMs: Date.UTC(2026, 5, 1, 12, 0, 0) });
+const meters = {
+  sdm630: new SimMeter({ id: 'm630', template: loadSimTemplate('sdm630'), clock, profile: { kind: 'constant', powerW: 2300 }, initialImportWh: 1_234_000 }),
+  sdm120: new SimMeter({ id: 'm120', template: loadSimTemplate('sdm120'), clock, profile: { kind: 'constant', powerW: 1200 } }),
+  sunspec: new SimMeter({ id: 'sun', template: loadSimTemplate('sunspec-meter'), clock, profile: { kind: 'constant', powerW: -3000 }, initialExportWh: 50_000 }),
+};
+const server = new ModbusTcpServer({ devices: new Map<number, SimMeter>([[1, meters.sdm630], [2, meters.sdm120], [3, meters.sunspec]]) });
+let port = 0;
+let pool: ModbusLinePool;
+
+test.before(async () => {
+  ({ port } = await server.start());
+});
+test.after(async () => {
+  await server.stop();
+});
+test.before.each(() => {
+  pool = new ModbusLinePool();
+  for (const m of Object.values(meters)) m.faults = {};
+});
+test.after.each(async () => {
+  await pool.closeAll();
+});
+
+const tcp = (id: string, unitId: number, template: string): ModbusMeterConfig => ({
+  id,
+  template,
+  link: { kind: 'tcp', host: '127.0.0.1', port },
+  device: { unitId, timeoutMs: 300, retries: 0, backoffBaseMs: 1 },
+});
+const value = (d: ReadingDraft, q: string) => {
+  const m = d.values.find((v) => v.quantity === q);
+  assert.ok(m, `${q} in snapshot`);
+  return physicalValue(m!);
+};
+
+test('SDM630 over TCP (simulator): every mapped quantity in <= 2 requests, plausible values', async () => {
+  const meter = createModbusMeter(tcp('sdm630', 1, 'sdm630'), pool);
+  const before = server.counters.requests;
+  const d = await meter.poll();
+  const used = server.counters.requests - before;
+  assert.ok(used <= 2, `requests per snapshot: ${used}`);
+  assert.is(d.values.length, loadTemplate('sdm630').points.length);
+  assert.ok(Math.abs(value(d, '1-0:32.7.0') - 230) < 10);
+  assert.ok(Math.abs(value(d, '1-0:14.7.0') - 50) < 0.5);
+  assert.ok(Math.abs(value(d, '1-0:16.7.0') - 2300) < 50, `total power ${value(d, '1-0:16.7.0')}`);
+  assert.ok(Math.abs(value(d, '1-0:1.8.0') - 1_234_000) < 1000, 'import energy in Wh (kWh × 1000)');
+  const phases = value(d, '1-0:21.8.0') + value(d, '1-0:41.8.0') + value(d, '1-0:61.8.0');
+  assert.ok(Math.abs(phases - value(d, '1-0:1.8.0')) < 5);
+});
+
+test('SDM630 with THD on the simulator: the rejected hole read is split once and remembered', async () => {
+  const metrics = countingMetrics();
+  const meter = createModbusMeter(tcp('sdm630-thd', 1, 'sdm630-thd'), pool, { metrics });
+  const d = await meter.poll();
+  assert.is(d.values.length, loadTemplate('sdm630-thd').points.length);
+  assert.is(metrics.counts.get('EDGE_MODBUS_BLOCK_SPLIT'), 1);
+  const before = server.counters.requests;
+  await meter.poll();
+  assert.is(server.counters.requests - before, 3);
+});
+
+test('SDM120 over TCP (simulator)', async () => {
+  const d = await createModbusMeter(tcp('sdm120', 2, 'sdm120'), pool).poll();
+  assert.is(d.values.length, loadTemplate('sdm120').points.length);
+  assert.ok(Math.abs(value(d, '1-0:16.7.0') - 1200) < 30);
+});
+
+test('SunSpec 203 and 213 over TCP (simulator): model chain discovered, export power negative', async () => {
+  for (const template of ['sunspec-203', 'sunspec-213']) {
+    const meter = createModbusMeter(tcp(template, 3, template), pool);
+    const d = await meter.poll();
+    assert.ok(meter.modelAddress !== undefined && meter.modelAddress > 40000, `${template} found at ${meter.modelAddress}`);
+    assert.ok(d.values.length >= 10, `${template}: ${d.values.length} values`);
+    assert.ok(Math.abs(value(d, '1-0:16.7.0') + 3000) < 100, `${template} W ${value(d, '1-0:16.7.0')}`);
+    assert.ok(Math.abs(value(d, '1-0:32.7.0') - 230) < 10);
+    assert.ok(value(d, '1-0:2.8.0') >= 49_000, `${template} export energy`);
+  }
+});
+
+test('simulator faults over TCP: exception, timeout, NaN and out-of-range each give their code', async () => {
+  const metrics = countingMetrics();
+  const meter = createModbusMeter(tcp('sdm630', 1, 'sdm630'), pool, { metrics });
+  meters.sdm630.faults = { exception: 4 };
+  const e1 = await meter.poll().catch((e: unknown) => e);
+  assert.ok(isLightNodeError(e1, 'EDGE_MODBUS_EXCEPTION') && e1.details.exceptionCode === 4, String(e1));
+  meters.sdm630.faults = { timeout: true };
+  const e2 = await meter.poll().catch((e: unknown) => e);
+  assert.ok(isLightNodeError(e2, 'EDGE_MODBUS_TIMEOUT'), String(e2));
+  await new Promise((r) => setTimeout(r, 5)); // let the 1 ms backoff expire
+  meters.sdm630.faults = { values: 'nan' };
+  const e3 = await meter.poll().catch((e: unknown) => e);
+  assert.ok(isLightNodeError(e3, 'EDGE_VALUE_INVALID'), `all points NaN → no value: ${String(e3)}`);
+  meters.sdm630.faults = { values: 'outOfRange' };
+  const d = await meter.poll();
+  assert.not.ok(d.values.some((v) => v.quantity === '1-0:32.7.0'), '9999 V dropped');
+  assert.ok(d.values.length > 0, 'the other points are kept');
+  assert.ok((metrics.counts.get('EDGE_VALUE_INVALID') ?? 0) >= 36 + 3);
+  assert.ok((metrics.counts.get('EDGE_MODBUS_TIMEOUT') ?? 0) >= 1);
+});
+
+test('SDM630 over RTU on a pty (simulator): snapshot in <= 2 requests; CRC fault gives EDGE_MODBUS_CRC', async () => {
+  const pty = await startPtyPair();
+  const rtu = new ModbusRtuServer({ path: pty.b, devices: new Map<number, SimMeter>([[1, meters.sdm630], [2, meters.sdm120]]) });
+  try {
+    await rtu.start();
+    const cfg = (id: string, unitId: number, template: string): ModbusMeterConfig => ({
+      id,
+      template,
+      link: { kind: 'rtu', path: pty.a, baudRate: 9600 },
+      line: { interFrameGapMs: 5, slaveSwitchPauseMs: 20 },
+      device: { unitId, timeoutMs: 500, retries: 1, backoffBaseMs: 1 },
+    });
+    const metrics = countingMetrics();
+    const a = createModbusMeter(cfg('sdm630', 1, 'sdm630'), pool, { metrics });
+    const b = createModbusMeter(cfg('sdm120', 2, 'sdm120'), pool, { metrics });
+    const before = rtu.counters.requests;
+    const d = await a.poll();
+    assert.ok(rtu.counters.requests - before <= 2, `requests: ${rtu.counters.requests - before}`);
+    assert.is(d.values.length, loadTemplate('sdm630').points.length);
+    assert.ok((await b.poll()).values.length > 0);
+    meters.sdm120.faults = { corruptCrc: true };
+    const e = await b.poll().catch((x: unknown) => x);
+    assert.ok(isLightNodeError(e, 'EDGE_MODBUS_CRC'), String(e));
+    // The other meter on the line is unaffected.
+    assert.is((await a.poll()).values.length, loadTemplate('sdm630').points.length);
+    assert.ok((metrics.counts.get('EDGE_MODBUS_CRC') ?? 0) >= 1);
+  } finally {
+    await pool.closeAll();
+    await rtu.stop();
+    await pty.close();
+  }
+});
+
+test.run();
