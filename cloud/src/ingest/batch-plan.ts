@@ -1,0 +1,88 @@
+/**
+ * Pure decisions of one readings batch (DESIGN §4): from the worker's per-reading verdicts,
+ * the clock and the registry verdicts to (a) the inputs for `store.storeBatch` and (b) the
+ * ack entries that do not depend on the store. No I/O here; ./ingest.ts does the awaiting.
+ */
+import type { StoredReadingInput, StoreBatchResult } from '../store/types.js';
+import type { CoreItem, VerifiedItem } from '../verify/verify-core.js';
+
+/** One rejected seq of the Ack message (docs/interfaces.md). */
+export interface AckRejection { seq: number; code: string; reason: string }
+
+/** The Ack message (docs/interfaces.md). */
+export interface AckMessage {
+  v: 1;
+  stored: number[];
+  duplicate: number[];
+  rejected: AckRejection[];
+}
+
+/** Registry verdict for one reading: ok, a final rejection, or "ask again later". */
+export type RegistryVerdict = { ok: true } | { ok: false; code: string; reason: string } | { ok: false; retry: true; reason: string };
+
+export interface BatchPlan {
+  /** Readings for `storeBatch`, first occurrence of each (signer, seq) in the batch. */
+  toStore: StoredReadingInput[];
+  /** Later copies of a (signer, seq) already in `toStore`: settled after the first is stored. */
+  repeats: StoredReadingInput[];
+  rejected: AckRejection[];
+  /** Readings left out of the ack (registry unreachable): the device resends them. */
+  deferred: number;
+  /** Rejections that had no usable seq (cannot be acked). */
+  unattributable: number;
+}
+
+/** Split verified items after the clock and registry checks. `verdicts[i]` is for `items[i]`. */
+export function planBatch(
+  items: readonly CoreItem[],
+  verdicts: readonly (RegistryVerdict | null)[],
+  nowMs: number,
+  futureSkewMs: number,
+): BatchPlan {
+  const plan: BatchPlan = { toStore: [], repeats: [], rejected: [], deferred: 0, unattributable: 0 };
+  const seen = new Set<string>();
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (!item.ok) {
+      if (item.seq === null) plan.unattributable++;
+      else plan.rejected.push({ seq: item.seq, code: item.code, reason: item.reason });
+      continue;
+    }
+    const r = item.reading;
+    if (r.timestamp > nowMs + futureSkewMs) {
+      plan.rejected.push({ seq: r.seq, code: 'BAL_TIMESTAMP_FUTURE', reason: `timestamp ${r.timestamp} is more than ${futureSkewMs} ms ahead of ${nowMs}` });
+      continue;
+    }
+    const v = verdicts[i];
+    if (!v) throw new Error(`planBatch: no registry verdict for item ${i}`);
+    if (!v.ok) {
+      if ('retry' in v) plan.deferred++;
+      else plan.rejected.push({ seq: r.seq, code: v.code, reason: v.reason });
+      continue;
+    }
+    const input = toInput(item, nowMs);
+    const key = `${item.signer}|${r.seq}`;
+    if (seen.has(key)) plan.repeats.push(input);
+    else { seen.add(key); plan.toStore.push(input); }
+  }
+  return plan;
+}
+
+function toInput(item: VerifiedItem, nowMs: number): StoredReadingInput {
+  return { reading: item.reading, digest: item.digest, signer: item.signer, receivedAtMs: nowMs };
+}
+
+/** Fold store outcomes into the ack (equivocation → rejected BAL_EQUIVOCATION). */
+export function addStoreOutcomes(ack: AckMessage, inputs: readonly StoredReadingInput[], res: StoreBatchResult): void {
+  for (let i = 0; i < inputs.length; i++) {
+    const seq = inputs[i]!.reading.seq;
+    switch (res.outcomes[i]) {
+      case 'stored': ack.stored.push(seq); break;
+      case 'duplicate': ack.duplicate.push(seq); break;
+      case 'equivocation':
+        ack.rejected.push({ seq, code: 'BAL_EQUIVOCATION', reason: `another reading is already stored under (${inputs[i]!.signer}, ${seq})` });
+        break;
+      default: throw new Error(`store returned no outcome for input ${i}`);
+    }
+  }
+}

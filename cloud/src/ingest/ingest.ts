@@ -1,0 +1,215 @@
+/**
+ * MQTT ingest (DESIGN §4, issue 5 item 1): subscribes `ln/v1/+/readings` (QoS 1) on any mqtt.js
+ * client (embedded aedes or an external broker), and per batch: verify in the worker pool,
+ * check timestamps against the clock and signers against the registry mirror, store the good
+ * readings in ONE store transaction, and only then publish the Ack on `ln/v1/{pod}/ack`.
+ * A batch whose store transaction fails is not acked at all: the device resends it.
+ * Bad input is counted per reason code and logged; nothing here throws out of a handler.
+ */
+import type { MqttClient } from 'mqtt';
+import { parseTopic, topicFor } from './topics-shim.js';
+import type { Logger } from '../log.js';
+import type { MetricsRegistry } from '../metrics.js';
+import type { BalStore, Hex } from '../store/types.js';
+import type { VerifyPool } from '../verify/pool.js';
+import type { CoreItem } from '../verify/verify-core.js';
+import { addStoreOutcomes, planBatch, type AckMessage, type RegistryVerdict } from './batch-plan.js';
+import { createIngestMetrics } from './ingest-metrics.js';
+
+/** The part of the registry mirror the ingest uses (./registry/mirror.ts implements it). */
+export interface SignerChecker {
+  checkLocal(pod: string, signer: Hex, ms: number): string | null;
+  checkSigner(pod: string, signer: Hex, ms: number): Promise<RegistryVerdict>;
+}
+
+export interface IngestConfig {
+  /** Readings timestamped more than this ahead of the BAL clock are rejected (BAL_TIMESTAMP_FUTURE); ms, default 60,000. */
+  futureSkewMs?: number;
+  /** Batches in flight (verifying or storing) before MQTT reading is paused; default 64. */
+  maxInFlightBatches?: number;
+  /** QoS of the published acks; default 1. */
+  ackQos?: 0 | 1;
+}
+
+export interface IngestDeps {
+  mqtt: MqttClient;
+  store: BalStore;
+  mirror: SignerChecker;
+  pool: VerifyPool;
+  metrics: MetricsRegistry;
+  log: Logger;
+  config?: IngestConfig;
+  /** Clock, ms since epoch; default Date.now. */
+  now?: () => number;
+}
+
+export interface Ingest {
+  /** Resolves when no batch is in flight. */
+  idle(): Promise<void>;
+  /** Batches in flight. */
+  inFlight(): number;
+  /** Unsubscribe and wait for in-flight batches (their acks are still published). */
+  stop(): Promise<void>;
+}
+
+export const READINGS_FILTER = 'ln/v1/+/readings';
+
+type HandleMessage = (packet: { topic: string }, cb: (err?: Error) => void) => void;
+
+/** Subscribe and start processing readings batches. Resolves once the subscription is granted. */
+export async function startIngest(deps: IngestDeps): Promise<Ingest> {
+  const { mqtt, store, mirror, pool, log } = deps;
+  const now = deps.now ?? Date.now;
+  const futureSkewMs = deps.config?.futureSkewMs ?? 60_000;
+  const maxInFlight = deps.config?.maxInFlightBatches ?? 64;
+  const ackQos = deps.config?.ackQos ?? 1;
+  const m = createIngestMetrics(deps.metrics, () => inFlight);
+  const lastSeq = new Map<Hex, number>();
+
+  let inFlight = 0;
+  let stopped = false;
+  const gateWaiters: (() => void)[] = [];
+  let idleWaiters: (() => void)[] = [];
+
+  // Backpressure: mqtt.js reads the next packet only after handleMessage's callback.
+  const prevHandle = (mqtt as unknown as { handleMessage: HandleMessage }).handleMessage.bind(mqtt);
+  const gated: HandleMessage = (packet, cb) => {
+    prevHandle(packet, (err) => {
+      if (err || inFlight < maxInFlight || parseTopic(packet.topic)?.kind !== 'readings') cb(err);
+      else gateWaiters.push(() => cb());
+    });
+  };
+  (mqtt as unknown as { handleMessage: HandleMessage }).handleMessage = gated;
+
+  const onMessage = (topic: string, payload: Buffer): void => {
+    const t = parseTopic(topic);
+    if (!t || t.kind !== 'readings' || stopped) return;
+    inFlight++;
+    const done = m.batchSeconds.startTimer();
+    processBatch(t.pod, payload)
+      .catch((err) => { m.internalErrors.inc(); log.error('batch processing failed', { pod: t.pod, err }); })
+      .finally(() => {
+        done();
+        inFlight--;
+        while (gateWaiters.length > 0 && inFlight < maxInFlight) gateWaiters.shift()!();
+        if (inFlight === 0) { const w = idleWaiters; idleWaiters = []; w.forEach((f) => f()); }
+      });
+  };
+  mqtt.on('message', onMessage);
+
+  async function processBatch(pod: string, payload: Buffer): Promise<void> {
+    m.batches.inc();
+    m.bytes.inc(undefined, payload.byteLength);
+    const core = await pool.verifyBatch(pod, payload);
+    if (core.envelopeError) {
+      m.malformed.inc({ code: core.envelopeError.code });
+      log.warn('readings batch refused', { pod, code: core.envelopeError.code, reason: core.envelopeError.reason, bytes: payload.byteLength });
+    }
+    if (core.items.length === 0) return; // nothing attributable: counted, cannot be acked
+
+    const verdicts = await registryVerdicts(pod, core.items);
+    const plan = planBatch(core.items, verdicts, now(), futureSkewMs);
+    const ack: AckMessage = { v: 1, stored: [], duplicate: [], rejected: plan.rejected };
+
+    if (plan.toStore.length > 0) {
+      let res;
+      try {
+        res = await store.storeBatch(plan.toStore);
+      } catch (err) {
+        m.storeErrors.inc();
+        log.error('store transaction failed; batch not acked', { pod, readings: plan.toStore.length, err });
+        return;
+      }
+      addStoreOutcomes(ack, plan.toStore, res);
+      countGaps(plan.toStore.filter((_, i) => res.outcomes[i] === 'stored').map((x) => [x.signer, x.reading.seq] as const));
+    }
+    if (plan.repeats.length > 0) {
+      // Same (device, seq) twice in one batch: settled against the copy just stored.
+      try {
+        const res = await store.storeBatch(plan.repeats);
+        const extra: AckMessage = { v: 1, stored: [], duplicate: [], rejected: [] };
+        addStoreOutcomes(extra, plan.repeats, res);
+        const already = new Set([...ack.stored, ...ack.duplicate]);
+        ack.duplicate.push(...extra.duplicate.filter((s) => !already.has(s)));
+        ack.stored.push(...extra.stored);
+        ack.rejected.push(...extra.rejected);
+      } catch (err) {
+        m.storeErrors.inc();
+        log.error('store of repeated seqs failed', { pod, err });
+      }
+    }
+
+    for (const r of ack.rejected) m.rejected.inc({ code: r.code });
+    m.readings.inc({ outcome: 'stored' }, ack.stored.length);
+    m.readings.inc({ outcome: 'duplicate' }, ack.duplicate.length);
+    m.readings.inc({ outcome: 'rejected' }, ack.rejected.length);
+    m.readings.inc({ outcome: 'deferred' }, plan.deferred);
+    m.readings.inc({ outcome: 'unattributable' }, plan.unattributable);
+    if (ack.rejected.length > 0) log.info('readings rejected', { pod, rejected: ack.rejected.slice(0, 10).map((r) => `${r.seq}:${r.code}`), count: ack.rejected.length });
+
+    const equivocations = ack.rejected.filter((r) => r.code === 'BAL_EQUIVOCATION').length;
+    if (ack.rejected.length + ack.duplicate.length > 0) {
+      store.addNodeCounters(pod, { rejected: ack.rejected.length, duplicates: ack.duplicate.length, equivocations })
+        .catch((err) => log.warn('node counters update failed', { pod, err }));
+    }
+    if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return;
+    publishAck(pod, ack);
+  }
+
+  async function registryVerdicts(pod: string, items: readonly CoreItem[]): Promise<(RegistryVerdict | null)[]> {
+    const out: (RegistryVerdict | null)[] = new Array(items.length).fill(null);
+    const misses: Promise<void>[] = [];
+    const memo = new Map<string, Promise<RegistryVerdict>>();
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (!it.ok) continue;
+      const ts = it.reading.timestamp;
+      if (mirror.checkLocal(pod, it.signer, ts) === null) { out[i] = { ok: true }; continue; }
+      const key = `${it.signer}|${ts}`;
+      let p = memo.get(key);
+      if (!p) { p = mirror.checkSigner(pod, it.signer, ts); memo.set(key, p); }
+      misses.push(p.then((v) => { out[i] = v; }));
+    }
+    await Promise.all(misses);
+    return out;
+  }
+
+  function countGaps(stored: (readonly [Hex, number])[]): void {
+    // Gaps seen on arrival, per device (the store's node table keeps the exact count).
+    const bySigner = new Map<Hex, number[]>();
+    for (const [s, seq] of stored) (bySigner.get(s) ?? bySigner.set(s, []).get(s)!).push(seq);
+    for (const [signer, seqs] of bySigner) {
+      seqs.sort((a, b) => a - b);
+      let last = lastSeq.get(signer);
+      for (const seq of seqs) {
+        if (last !== undefined && seq > last + 1) m.gaps.inc(undefined, seq - last - 1);
+        if (last === undefined || seq > last) last = seq;
+      }
+      if (last !== undefined) lastSeq.set(signer, last);
+    }
+    if (lastSeq.size > 1_000_000) lastSeq.clear();
+  }
+
+  function publishAck(pod: string, ack: AckMessage): void {
+    mqtt.publish(topicFor(pod, 'ack'), JSON.stringify(ack), { qos: ackQos }, (err) => {
+      if (err) { m.ackErrors.inc(); log.warn('ack publish failed', { pod, err }); } else m.acks.inc();
+    });
+  }
+
+  await mqtt.subscribeAsync(READINGS_FILTER, { qos: 1 });
+  log.info('ingest subscribed', { filter: READINGS_FILTER, secp: pool.secp, threads: pool.threads });
+
+  const idle = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r)));
+  return {
+    idle,
+    inFlight: () => inFlight,
+    async stop() {
+      stopped = true;
+      mqtt.removeListener('message', onMessage);
+      (mqtt as unknown as { handleMessage: HandleMessage }).handleMessage = prevHandle;
+      while (gateWaiters.length > 0) gateWaiters.shift()!();
+      await mqtt.unsubscribeAsync(READINGS_FILTER).catch(() => {});
+      await idle();
+    },
+  };
+}
