@@ -7,6 +7,7 @@ import { ModbusLine, type DeviceOptions, type LineOptions } from '../modbus/line
 import { ModbusSerialLink, linkName, type LinkConfig } from '../modbus/link.js';
 import { ModbusMeter } from './modbus-meter.js';
 import { loadTemplate, type MeterTemplate } from './template.js';
+import { validateModbusMeterConfig } from './modbus-config.js';
 import { noMetrics, systemClock, type AcquisitionMetrics, type Clock } from './source.js';
 import type { LightNodeError } from '@lightnode/shared/errors';
 
@@ -77,8 +78,13 @@ export interface CreateMeterOptions {
   template?: MeterTemplate;
 }
 
-/** Creates a ModbusMeter on the pool's line for `cfg.link`; close() releases the line. */
-export function createModbusMeter(cfg: ModbusMeterConfig, pool: ModbusLinePool, opts: CreateMeterOptions = {}): ModbusMeter {
+/**
+ * Creates a ModbusMeter on the pool's line for `cfg.link`; close() releases the line. `cfg` is
+ * validated here (CONFIG_INVALID / CONFIG_TEMPLATE_INVALID naming the field), so raw config
+ * entries may be passed as they are.
+ */
+export function createModbusMeter(raw: ModbusMeterConfig, pool: ModbusLinePool, opts: CreateMeterOptions = {}): ModbusMeter {
+  const cfg = validateModbusMeterConfig(raw, `meters.${String((raw as { id?: unknown }).id)}`);
   const template = opts.template ?? loadTemplate(cfg.template);
   const line = pool.acquire(cfg.link, cfg.line);
   const device = line.device({ ...cfg.device, name: cfg.id }, opts.metrics);
