@@ -53,7 +53,18 @@ contract ReadingAnchor is AccessControl {
     /// @notice The PodRegistry consulted for signers; also the EIP-712 verifyingContract.
     address public immutable podRegistry;
 
-    Anchor[] private _anchors;
+    /// @dev Storage form of Anchor in three slots (root, anchorHash, the rest packed); prevHash is the
+    ///      previous entry's anchorHash and is not stored again.
+    struct Stored {
+        bytes32 root;
+        bytes32 anchorHash;
+        uint32 leafCount;
+        uint64 fromMs;
+        uint64 toMs;
+        uint64 blockNumber;
+    }
+
+    Stored[] private _anchors;
 
     /// @notice The caller does not hold BAL_ROLE.
     error NotBal(address account);
@@ -91,7 +102,7 @@ contract ReadingAnchor is AccessControl {
         index = _anchors.length;
         bytes32 prevHash = index == 0 ? bytes32(0) : _anchors[index - 1].anchorHash;
         bytes32 h = keccak256(abi.encode(prevHash, root, leafCount, fromMs, toMs));
-        _anchors.push(Anchor(root, leafCount, fromMs, toMs, prevHash, h, uint64(block.number)));
+        _anchors.push(Stored(root, h, leafCount, fromMs, toMs, uint64(block.number)));
         emit Anchored(index, root, leafCount, fromMs, toMs, prevHash, h);
     }
 
@@ -101,7 +112,9 @@ contract ReadingAnchor is AccessControl {
 
     function getAnchor(uint256 index) external view returns (Anchor memory) {
         if (index >= _anchors.length) revert AnchorNotFound(index);
-        return _anchors[index];
+        Stored storage a = _anchors[index];
+        bytes32 prevHash = index == 0 ? bytes32(0) : _anchors[index - 1].anchorHash;
+        return Anchor(a.root, a.leafCount, a.fromMs, a.toMs, prevHash, a.anchorHash, a.blockNumber);
     }
 
     /// @notice anchorHash of the newest anchor (bytes32(0) if none): the next anchor's prevHash.

@@ -51,15 +51,29 @@ export interface AnvilHandle {
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+function killAll(): void {
+  for (const child of running) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Synchronous kill on exit: no orphan anvil survives the test or CLI that started it.
-  process.on('exit', () => {
-    for (const child of running) {
-      try { child.kill('SIGKILL'); } catch { /* already gone */ }
-    }
-  });
+  process.on('exit', killAll);
+  // A signal skips 'exit' handlers. Kill anvil, then keep Node's default (terminate) unless the
+  // application handles the signal itself (e.g. `pnpm chain` stops gracefully on SIGINT).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killAll();
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 /** Path of the native anvil binary shipped in the platform package of @foundry-rs/anvil. */
