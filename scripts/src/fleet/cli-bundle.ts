@@ -1,14 +1,110 @@
-/** `fleet bundle` and `fleet flash` command handlers (filled in by the bundle module). */
+/** `fleet bundle` and `fleet flash` command handlers. */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentMeta, buildAgent, type AgentBuild } from './agent-build.js';
+import { buildBundle, isSiteTemplate, loadSiteTemplate, type BundleResult, type SiteTemplate } from './bundle.js';
+import { readManifest, type KeyMode } from './bundle-manifest.js';
 import type { CliIo, CliValues } from './cli.js';
-import type { GlobalOptions } from './context.js';
+import { openContext, readDeploymentFile, type GlobalOptions } from './context.js';
+import { readPodsCsv, type PodRow } from './csv.js';
 import { FleetCode, FleetError } from './errors.js';
+import { flashBundle } from './flash.js';
+import { formatImportSummary, importPods } from './import-pods.js';
+import { makeCredentials, mosquittoAcl, mosquittoPasswdLine } from './mqtt-credentials.js';
+import { makeProgress } from './progress.js';
+import { validatePod } from './validate.js';
 
-/** fleet bundle … */
-export async function runBundleCommand(_values: CliValues, _g: GlobalOptions, _io: CliIo): Promise<number> {
-  throw new FleetError(FleetCode.USAGE, 'bundle: not implemented yet');
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new FleetError(FleetCode.USAGE, `missing ${flag}`);
+  return v;
 }
 
-/** fleet flash … */
-export async function runFlashCommand(_values: CliValues, _io: CliIo): Promise<number> {
-  throw new FleetError(FleetCode.USAGE, 'flash: not implemented yet');
+/** fleet bundle (--pod POD | --from pods.csv) --out DIR … */
+export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: CliIo): Promise<number> {
+  const keyMode = (values['key-mode'] ?? 'device') as KeyMode;
+  if (keyMode !== 'device' && keyMode !== 'cli') throw new FleetError(FleetCode.USAGE, `--key-mode: expected device or cli, found ${keyMode}`);
+  const out = need(values.out, '--out');
+  const brokerUrl = need(values.broker ?? io.env.FLEET_BROKER_URL, '--broker (the MQTT URL devices connect to)');
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\/.+/.test(brokerUrl)) throw new FleetError(FleetCode.USAGE, `--broker: expected mqtt(s)://host:port, found ${brokerUrl}`);
+  const deployment = readDeploymentFile(g.deployment ?? io.env.FLEET_DEPLOYMENT ?? 'deployment.json');
+  const caPem = values.ca ? readFileSync(values.ca, 'utf8') : null;
+  const defaultTemplate = loadSiteTemplate(values.template ?? 'residential-sdm120');
+  const scryptN = values['scrypt-n'] ? Number(values['scrypt-n']) : 1 << 15;
+  if (!Number.isInteger(Math.log2(scryptN)) || scryptN < 1024) throw new FleetError(FleetCode.USAGE, `--scrypt-n: expected a power of two >= 1024, found ${values['scrypt-n']}`);
+  const prefix = values['mqtt-user-prefix'] ?? 'ln-';
+
+  let rows: PodRow[];
+  let bundleDirOf: (pod: string) => string;
+  if (values.from) {
+    rows = readPodsCsv(values.from, { requireAddress: false });
+    bundleDirOf = (pod) => join(out, pod);
+  } else {
+    rows = [{ pod: validatePod(need(values.pod, '--pod or --from'), '--pod'), address: null, site: null, line: 0 }];
+    bundleDirOf = () => out;
+  }
+  const brokerDir = join(out, 'broker');
+
+  const agent: AgentBuild = values.agent
+    ? { code: readFileSync(values.agent, 'utf8'), ...agentMeta(values.agent) }
+    : await buildAgent();
+  const templates = new Map<string, SiteTemplate>();
+  const templateFor = (row: PodRow): SiteTemplate => {
+    if (!row.site || !isSiteTemplate(row.site)) return defaultTemplate;
+    if (!templates.has(row.site)) templates.set(row.site, loadSiteTemplate(row.site));
+    return templates.get(row.site)!;
+  };
+
+  const results: BundleResult[] = [];
+  let reused = 0;
+  const progress = makeProgress(rows.length, 'bundle', { write: io.err, isTTY: io.errIsTTY ?? false });
+  for (const row of rows) {
+    const dir = bundleDirOf(row.pod);
+    if (existsSync(join(dir, 'manifest.json'))) {
+      const m = readManifest(dir, true);
+      if (m.pod === row.pod && m.keyMode === keyMode) { results.push({ dir, manifest: m, address: m.address }); reused++; progress.update(results.length, `${row.pod} (kept)`); continue; }
+      throw new FleetError(FleetCode.BUNDLE_INVALID, `${dir} already holds a ${m.keyMode}-key bundle for ${m.pod}; choose another --out`);
+    }
+    if (g.dryRun) { progress.update(results.length + 1, `${row.pod} (dry run)`); continue; }
+    mkdirSync(dir, { recursive: true });
+    const credentials = makeCredentials(`${prefix}${row.pod}`);
+    const res = await buildBundle({ pod: row.pod, dir, keyMode, template: templateFor(row), deployment, brokerUrl, caPem, credentials, agent, scryptN, agentRpcUrl: values['agent-rpc'] ?? null });
+    mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
+    appendFileSync(join(brokerDir, 'mosquitto.passwd'), `${mosquittoPasswdLine(credentials)}\n`, { mode: 0o600 });
+    appendFileSync(join(brokerDir, 'mosquitto.acl'), `${mosquittoAcl(credentials.username, row.pod)}\n`);
+    results.push(res);
+    progress.update(results.length, row.pod);
+  }
+  progress.finish();
+  io.out(`${g.dryRun ? '[dry run] would build' : 'built'} ${rows.length - reused} bundle(s), kept ${reused} existing, key mode ${keyMode}, agent ${agent.version} (${(agent.code.length / 1024).toFixed(0)} KiB) → ${out}\n`);
+
+  if (keyMode === 'cli') {
+    // Register the CLI-made keys (resumable: what the chain already binds to the same address is skipped).
+    const toRegister: PodRow[] = results.map((r, i) => ({ pod: r.manifest.pod, address: r.address as `0x${string}`, site: null, line: i + 1 }));
+    if (toRegister.length) {
+      const ctx = await openContext(g, true);
+      try {
+        const summary = await importPods(ctx, toRegister, { progress: (n) => makeProgress(n, 'register', { write: io.err, isTTY: io.errIsTTY ?? false }) });
+        io.out(`${formatImportSummary(summary)}\n`);
+        if (summary.conflicts.length) return 1;
+      } finally { ctx.close(); }
+    }
+  } else {
+    io.out('key mode device: each Light Node makes its key at first boot and shows its address; register it with `fleet enroll --pod <pod> --address <addr>`\n');
+  }
+  if (values.json) io.out(`${JSON.stringify(results.map((r) => ({ pod: r.manifest.pod, dir: r.dir, keyMode: r.manifest.keyMode, address: r.address })))}\n`);
+  return 0;
+}
+
+/** fleet flash --bundle DIR --target ROOTFS [--password-file F] [--node-modules-from DIR] */
+export async function runFlashCommand(values: CliValues, g: GlobalOptions, io: CliIo): Promise<number> {
+  const res = flashBundle({
+    bundleDir: need(values.bundle, '--bundle'),
+    target: need(values.target, '--target'),
+    ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+    ...(values['node-modules-from'] ? { nodeModulesFrom: values['node-modules-from'] } : {}),
+    dryRun: g.dryRun ?? false,
+  });
+  if (values.json) io.out(`${JSON.stringify({ ok: true, pod: res.manifest.pod, installed: res.installed, unitEnabled: res.unitEnabled, dryRun: res.dryRun })}\n`);
+  else io.out(`${res.dryRun ? '[dry run] would install' : 'installed'} ${res.installed.length} file(s) for ${res.manifest.pod} into ${values.target}; lightnode.service enabled (${res.unitEnabled})${res.manifest.keyMode === 'device' ? '; the device shows its address at first boot: fleet enroll --pod ' + res.manifest.pod + ' --address <addr>' : ''}\n`);
+  return 0;
 }

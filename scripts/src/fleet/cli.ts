@@ -32,9 +32,9 @@ commands:
   status --bal URL [--api-key K] [--silent-after-min M] [--json]
                                              registry joined with the BAL's /api/nodes
   bundle (--pod POD | --from FILE.csv) --out DIR [--key-mode device|cli] [--template NAME|FILE]
-         [--broker URL] [--ca FILE] [--mqtt-user-prefix P] [--agent FILE.mjs]
+         --broker URL [--ca FILE] [--mqtt-user-prefix P] [--agent FILE.mjs] [--agent-rpc URL] [--scrypt-n N]
                                              build Light Node image bundles
-  flash --bundle DIR --target ROOTFS [--password-file F]
+  flash --bundle DIR --target ROOTFS [--password-file F] [--node-modules-from DIR]
                                              install a bundle into a root filesystem tree
   keystore-new --out FILE                    create an encrypted DSO keystore (password from env/prompt)`;
 
@@ -46,7 +46,7 @@ const OPTIONS = {
   'silent-after-min': { type: 'string' }, from: { type: 'string' }, out: { type: 'string' },
   'key-mode': { type: 'string' }, template: { type: 'string' }, broker: { type: 'string' }, ca: { type: 'string' },
   'mqtt-user-prefix': { type: 'string' }, agent: { type: 'string' }, target: { type: 'string' },
-  'password-file': { type: 'string' }, 'scrypt-n': { type: 'string' }, 'deployment-out': { type: 'string' },
+  'password-file': { type: 'string' }, 'scrypt-n': { type: 'string' }, 'node-modules-from': { type: 'string' }, 'agent-rpc': { type: 'string' },
 } as const;
 
 export type CliValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -144,7 +144,7 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
     case 'bundle':
       return runBundleCommand(values, g, io);
     case 'flash':
-      return runFlashCommand(values, io);
+      return runFlashCommand(values, g, io);
     case 'keystore-new': {
       const out = need(values.out, '--out');
       const password = need(io.env.FLEET_KEYSTORE_PASSWORD, 'FLEET_KEYSTORE_PASSWORD');

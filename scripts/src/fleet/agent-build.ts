@@ -1,0 +1,67 @@
+/**
+ * Builds the Light Node agent into one ESM file with esbuild, so a Pi needs only Node: the
+ * edge CLI and its pure-JS dependencies are inlined; native modules (better-sqlite3,
+ * serialport) stay external and are installed on the device by npm from the bundle's
+ * package.json (they need a build for the Pi's CPU).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { FleetCode, FleetError } from './errors.js';
+
+const EDGE_DIR = fileURLToPath(new URL('../../../edge/', import.meta.url));
+
+/** Native packages the agent loads at run time; versions come from edge/package.json. */
+export const NATIVE_PACKAGES = ['better-sqlite3', 'serialport'] as const;
+
+export interface AgentBuild { code: string; version: string; nativeDependencies: Record<string, string>; templatesDir: string; entry: string }
+
+/**
+ * esbuild inlines code but not data: the edge's meter templates are read from a directory
+ * relative to its source file. In the bundle that directory sits beside lightnode.mjs.
+ */
+const templatesBesideBundle: Plugin = {
+  name: 'templates-beside-bundle',
+  setup(b) {
+    b.onLoad({ filter: /meters[\\/]template\.ts$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      const out = src.replace(/new URL\((['"])\.\.\/\.\.\/templates\/\1,\s*import\.meta\.url\)/, "new URL('./templates/', import.meta.url)");
+      return { contents: out, loader: 'ts' };
+    });
+  },
+};
+
+/** Version, native dependencies and templates of the edge package (for a prebuilt agent passed with --agent). */
+export function agentMeta(entry = `${EDGE_DIR}src/cli.ts`): Omit<AgentBuild, 'code'> {
+  const pkg = JSON.parse(readFileSync(`${EDGE_DIR}package.json`, 'utf8')) as { version: string; dependencies: Record<string, string> };
+  const nativeDependencies: Record<string, string> = {};
+  for (const n of NATIVE_PACKAGES) if (pkg.dependencies[n]) nativeDependencies[n] = pkg.dependencies[n]!;
+  return { version: pkg.version, nativeDependencies, templatesDir: `${EDGE_DIR}templates`, entry };
+}
+
+/** Bundle `entry` (default edge/src/cli.ts). Throws FLEET_AGENT_BUILD_FAILED. */
+export async function buildAgent(entry = `${EDGE_DIR}src/cli.ts`): Promise<AgentBuild> {
+  const meta = agentMeta(entry);
+  try {
+    const res = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      minify: false,
+      legalComments: 'none',
+      external: [...NATIVE_PACKAGES, '@serialport/*', 'bufferutil', 'utf-8-validate'],
+      plugins: [templatesBesideBundle],
+      // CommonJS dependencies bundled into ESM still call require() for node built-ins.
+      banner: { js: "#!/usr/bin/env node\nimport { createRequire as __lnCreateRequire } from 'node:module';\nconst require = __lnCreateRequire(import.meta.url);" },
+      logLevel: 'silent',
+    });
+    const file = res.outputFiles[0];
+    if (!file) throw new Error('esbuild produced no output');
+    return { code: file.text, ...meta };
+  } catch (err) {
+    throw new FleetError(FleetCode.AGENT_BUILD_FAILED, `cannot build the agent from ${entry}: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+  }
+}
