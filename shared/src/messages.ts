@@ -1,0 +1,231 @@
+/**
+ * MQTT message schemas (DESIGN §4, docs/interfaces.md): readings batch, ack, status, setpoint
+ * command, activation. `parseX(payload)` validates untrusted bytes and throws
+ * `PROTO_MESSAGE_INVALID` / `PROTO_MESSAGE_TOO_LARGE`; `serializeX(msg)` validates before it
+ * encodes, so nothing invalid is ever sent.
+ */
+import { LightNodeError } from './errors.js';
+import { normalizeAddress, type Hex } from './hex.js';
+import { validateSignedReading, SETPOINT_ID_RE, POD_RE, MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS, type SignedReading } from './reading.js';
+import { validateSignedSetpoint, type SignedSetpoint } from './setpoint.js';
+import { decodeMessage, encodeMessage, invalid, nested, isCount, utf8Length, MAX_MESSAGE_BYTES } from './message-codec.js';
+
+/** Readings per batch. */
+export const MAX_BATCH_READINGS = 1000;
+/** Stable codes the BAL puts in `Ack.rejected[].code` (the edge quarantines on them). */
+export const ACK_REJECT_CODES = [
+  'BAL_SIGNATURE_INVALID', 'BAL_SIGNER_NOT_REGISTERED', 'BAL_DEVICE_REVOKED', 'BAL_POD_UNKNOWN',
+  'BAL_POD_MISMATCH', 'BAL_EQUIVOCATION', 'BAL_TIMESTAMP_FUTURE', 'BAL_READING_INVALID',
+] as const;
+export type AckRejectCode = (typeof ACK_REJECT_CODES)[number];
+
+export interface ReadingsBatch { v: 1; readings: SignedReading[] }
+export interface AckRejection { seq: number; code: string; reason: string }
+export interface Ack { v: 1; stored: number[]; duplicate: number[]; rejected: AckRejection[] }
+export interface Status {
+  v: 1; pod: string; device: Hex; state: 'online' | 'offline'; ts: number; lastSeq: number | null;
+  spoolDepth: number; quarantined: number; agentVersion: string;
+}
+export interface SetpointCommand { v: 1; setpoint: SignedSetpoint }
+export type ActivationStatus = 'applied' | 'refused' | 'expired';
+export interface Activation { v: 1; setpointId: string; status: ActivationStatus; code?: string; reading?: SignedReading }
+
+const CODE_RE = /^[A-Z][A-Z0-9_]{2,63}$/;
+const MAX_REASON = 512;
+type Payload = Uint8Array | string;
+
+function isTimestamp(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= MIN_TIMESTAMP_MS && x <= MAX_TIMESTAMP_MS;
+}
+
+// ---------------------------------------------------------------- readings batch
+
+function readingsOf(o: Record<string, unknown>): unknown[] {
+  const readings = o['readings'];
+  if (!Array.isArray(readings) || readings.length < 1 || readings.length > MAX_BATCH_READINGS) invalid('readings', `an array of 1..${MAX_BATCH_READINGS} signed readings`, readings);
+  return readings;
+}
+
+function checkBatch(o: Record<string, unknown>, pod?: string): ReadingsBatch {
+  const readings = readingsOf(o).map((r, i) => nested(`readings[${i}]`, () => validateSignedReading(r), 'reading'));
+  if (pod !== undefined) {
+    readings.forEach((r, i) => {
+      if (r.pod !== pod) throw new LightNodeError('PROTO_POD_MISMATCH', `readings[${i}].pod ${r.pod} is not the topic's PoD ${pod}`, { field: `readings[${i}].pod`, expected: pod, found: r.pod });
+    });
+  }
+  return { v: 1, readings };
+}
+
+/**
+ * Strict parse: every reading valid, and (when `pod` is given) every reading of that PoD, else
+ * `PROTO_MESSAGE_INVALID` / `PROTO_POD_MISMATCH`. For the BAL's per-reading verdicts use
+ * `splitReadingsBatch`.
+ */
+export function parseReadingsBatch(payload: Payload, pod?: string): ReadingsBatch {
+  return checkBatch(decodeMessage(payload, ['readings']), pod);
+}
+
+/**
+ * Lenient parse for the BAL: the envelope must be valid (else throws like parseReadingsBatch),
+ * but each reading is judged on its own, so one bad reading cannot block its batch-mates.
+ * Bad ones come back as ack rejections (`BAL_READING_INVALID`, `BAL_POD_MISMATCH`); a reading
+ * with no usable `seq` cannot be acked and is listed in `unackable` (count it, log it).
+ */
+export function splitReadingsBatch(payload: Payload, pod: string): { readings: SignedReading[]; rejected: AckRejection[]; unackable: { index: number; reason: string }[] } {
+  const list = readingsOf(decodeMessage(payload, ['readings']));
+  const readings: SignedReading[] = [];
+  const rejected: AckRejection[] = [];
+  const unackable: { index: number; reason: string }[] = [];
+  list.forEach((raw, index) => {
+    try {
+      const r = validateSignedReading(raw);
+      if (r.pod !== pod) rejected.push({ seq: r.seq, code: 'BAL_POD_MISMATCH', reason: `reading pod ${r.pod} is not the topic's PoD ${pod}` });
+      else readings.push(r);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message.slice(0, MAX_REASON) : 'invalid reading';
+      const seq = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['seq'] : undefined;
+      if (isCount(seq)) rejected.push({ seq, code: 'BAL_READING_INVALID', reason });
+      else unackable.push({ index, reason });
+    }
+  });
+  return { readings, rejected, unackable };
+}
+
+/** Serialize a batch (validated; throws `PROTO_MESSAGE_TOO_LARGE` above 1 MiB). */
+export function serializeReadingsBatch(batch: ReadingsBatch): string {
+  return encodeMessage(checkBatch(batch as unknown as Record<string, unknown>));
+}
+
+/**
+ * Split signed readings into batches that each serialize within `maxBytes` and `maxCount`
+ * (the edge publishes them in order). A single reading larger than `maxBytes` throws
+ * `PROTO_MESSAGE_TOO_LARGE` (it cannot be sent at all).
+ */
+export function packReadingsBatches(readings: SignedReading[], maxBytes = MAX_MESSAGE_BYTES, maxCount = MAX_BATCH_READINGS): ReadingsBatch[] {
+  const overhead = utf8Length('{"v":1,"readings":[]}');
+  const out: ReadingsBatch[] = [];
+  let cur: SignedReading[] = [];
+  let size = overhead;
+  for (const r of readings) {
+    const n = utf8Length(JSON.stringify(r));
+    if (overhead + n > maxBytes) throw new LightNodeError('PROTO_MESSAGE_TOO_LARGE', `reading seq ${r.seq} alone exceeds ${maxBytes} bytes`, { seq: r.seq });
+    if (cur.length > 0 && (size + 1 + n > maxBytes || cur.length >= maxCount)) {
+      out.push({ v: 1, readings: cur });
+      cur = [];
+      size = overhead;
+    }
+    size += (cur.length > 0 ? 1 : 0) + n; // 1 = the comma between readings
+    cur.push(r);
+  }
+  if (cur.length > 0) out.push({ v: 1, readings: cur });
+  return out;
+}
+
+// ---------------------------------------------------------------- ack
+
+function checkAck(o: Record<string, unknown>): Ack {
+  const seen = new Set<number>();
+  const seqList = (field: 'stored' | 'duplicate'): number[] => {
+    const list = o[field];
+    if (!Array.isArray(list)) invalid(field, 'an array of sequence numbers', list);
+    return list.map((s, i) => {
+      if (!isCount(s)) invalid(`${field}[${i}]`, 'a safe integer >= 0', s);
+      if (seen.has(s)) invalid(`${field}[${i}]`, 'a seq not listed twice in one ack', s);
+      seen.add(s);
+      return s;
+    });
+  };
+  const stored = seqList('stored');
+  const duplicate = seqList('duplicate');
+  const rej = o['rejected'];
+  if (!Array.isArray(rej)) invalid('rejected', 'an array of {seq, code, reason}', rej);
+  const rejected = rej.map((x, i): AckRejection => {
+    const f = `rejected[${i}]`;
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) invalid(f, 'an object {seq, code, reason}', x);
+    const { seq, code, reason, ...extra } = x as Record<string, unknown>;
+    for (const k of Object.keys(extra)) invalid(`${f}.${k}`, 'no such field', extra[k]);
+    if (!isCount(seq)) invalid(`${f}.seq`, 'a safe integer >= 0', seq);
+    if (seen.has(seq)) invalid(`${f}.seq`, 'a seq not listed twice in one ack', seq);
+    seen.add(seq);
+    if (typeof code !== 'string' || !CODE_RE.test(code)) invalid(`${f}.code`, 'an error code like BAL_SIGNATURE_INVALID', code);
+    if (typeof reason !== 'string' || reason.length > MAX_REASON) invalid(`${f}.reason`, `a string of at most ${MAX_REASON} characters`, reason);
+    return { seq, code, reason };
+  });
+  if (seen.size === 0) invalid('stored', 'at least one seq in stored, duplicate or rejected', stored);
+  return { v: 1, stored, duplicate, rejected };
+}
+
+/** Parse an ack (every seq at most once across the three lists, at least one seq). */
+export function parseAck(payload: Payload): Ack {
+  return checkAck(decodeMessage(payload, ['stored', 'duplicate', 'rejected']));
+}
+export function serializeAck(ack: Ack): string {
+  return encodeMessage(checkAck(ack as unknown as Record<string, unknown>));
+}
+
+// ---------------------------------------------------------------- status
+
+function checkStatus(o: Record<string, unknown>): Status {
+  const { pod, device, state, ts, lastSeq, spoolDepth, quarantined, agentVersion } = o;
+  if (typeof pod !== 'string' || !POD_RE.test(pod)) invalid('pod', 'an Italian PoD code', pod);
+  const dev = nested('device', () => normalizeAddress(device, 'device'), 'device');
+  if (state !== 'online' && state !== 'offline') invalid('state', "'online' | 'offline'", state);
+  if (!isTimestamp(ts)) invalid('ts', 'ms since the epoch', ts);
+  if (lastSeq !== null && !isCount(lastSeq)) invalid('lastSeq', 'a safe integer >= 0 or null', lastSeq);
+  if (!isCount(spoolDepth)) invalid('spoolDepth', 'a safe integer >= 0', spoolDepth);
+  if (!isCount(quarantined)) invalid('quarantined', 'a safe integer >= 0', quarantined);
+  if (typeof agentVersion !== 'string' || agentVersion.length < 1 || agentVersion.length > 64) invalid('agentVersion', 'a string of 1..64 characters', agentVersion);
+  return { v: 1, pod, device: dev, state, ts, lastSeq, spoolDepth, quarantined, agentVersion };
+}
+
+const STATUS_KEYS = ['pod', 'device', 'state', 'ts', 'lastSeq', 'spoolDepth', 'quarantined', 'agentVersion'];
+/** Parse a device status (retained; also the last will with `state: 'offline'`). */
+export function parseStatus(payload: Payload): Status {
+  const o = decodeMessage(payload, STATUS_KEYS);
+  for (const k of STATUS_KEYS) if (!(k in o)) invalid(k, 'a value (field is required)', undefined);
+  return checkStatus(o);
+}
+export function serializeStatus(status: Status): string {
+  return encodeMessage(checkStatus(status as unknown as Record<string, unknown>));
+}
+
+// ---------------------------------------------------------------- setpoint command
+
+function checkSetpointCommand(o: Record<string, unknown>): SetpointCommand {
+  return { v: 1, setpoint: nested('setpoint', () => validateSignedSetpoint(o['setpoint']), 'setpoint') };
+}
+
+/** Parse a signed setpoint command (the signature itself is checked by recoverSetpointSigner). */
+export function parseSetpointCommand(payload: Payload): SetpointCommand {
+  return checkSetpointCommand(decodeMessage(payload, ['setpoint']));
+}
+export function serializeSetpointCommand(cmd: SetpointCommand): string {
+  return encodeMessage(checkSetpointCommand(cmd as unknown as Record<string, unknown>));
+}
+
+// ---------------------------------------------------------------- activation
+
+function checkActivation(o: Record<string, unknown>): Activation {
+  const { setpointId, status, code, reading } = o;
+  if (typeof setpointId !== 'string' || !SETPOINT_ID_RE.test(setpointId)) invalid('setpointId', '1..53 characters of [A-Za-z0-9._:-]', setpointId);
+  if (status !== 'applied' && status !== 'refused' && status !== 'expired') invalid('status', "'applied' | 'refused' | 'expired'", status);
+  const out: Activation = { v: 1, setpointId, status };
+  if (code !== undefined) {
+    if (typeof code !== 'string' || !CODE_RE.test(code)) invalid('code', 'an error code like EDGE_SETPOINT_EXPIRED', code);
+    out.code = code;
+  }
+  if (reading !== undefined) {
+    const r = nested('reading', () => validateSignedReading(reading), 'reading');
+    if (r.source !== `activation:${setpointId}`) invalid('reading.source', `activation:${setpointId}`, r.source);
+    out.reading = r;
+  }
+  return out;
+}
+
+/** Parse an activation notice; an attached reading must have `source: 'activation:<setpointId>'`. */
+export function parseActivation(payload: Payload): Activation {
+  return checkActivation(decodeMessage(payload, ['setpointId', 'status', 'code', 'reading']));
+}
+export function serializeActivation(a: Activation): string {
+  return encodeMessage(checkActivation(a as unknown as Record<string, unknown>));
+}

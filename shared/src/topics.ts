@@ -1,0 +1,37 @@
+/**
+ * The MQTT topic layout (DESIGN §4), versioned, in one place:
+ *   ln/v1/{pod}/readings     device → BAL, signed reading batches (QoS 1)
+ *   ln/v1/{pod}/ack          BAL → device, stored / duplicate / rejected sequence numbers
+ *   ln/v1/{pod}/status       device → all, retained, also the device's last will
+ *   ln/v1/{pod}/setpoints    DSO → device, signed setpoints
+ *   ln/v1/{pod}/activations  device → DSO, prompt notice that a setpoint was applied or refused
+ */
+import { ValidationError } from './errors.js';
+import { POD_RE } from './reading.js';
+
+export const TOPIC_PREFIX = 'ln/v1';
+export const TOPIC_KINDS = ['readings', 'ack', 'status', 'setpoints', 'activations'] as const;
+export type TopicKind = (typeof TOPIC_KINDS)[number];
+
+/** The topic of `kind` for one PoD. Throws `PROTO_TOPIC_INVALID` for a bad PoD or kind. */
+export function topicFor(pod: string, kind: TopicKind): string {
+  if (typeof pod !== 'string' || !POD_RE.test(pod)) throw new ValidationError('PROTO_TOPIC_INVALID', 'pod', 'an Italian PoD code like IT001E12345678', pod);
+  if (!(TOPIC_KINDS as readonly string[]).includes(kind)) throw new ValidationError('PROTO_TOPIC_INVALID', 'kind', TOPIC_KINDS.join(' | '), kind);
+  return `${TOPIC_PREFIX}/${pod}/${kind}`;
+}
+
+/** A subscription filter for `kind` on every PoD (`ln/v1/+/readings`) or on one PoD. */
+export function topicFilter(kind: TopicKind, pod: string | '+' = '+'): string {
+  return pod === '+' ? `${TOPIC_PREFIX}/+/${kind}` : topicFor(pod, kind);
+}
+
+/** Split a topic of this layout into PoD and kind; `null` for anything else (other prefix, bad PoD, extra levels). */
+export function parseTopic(topic: string): { pod: string; kind: TopicKind } | null {
+  if (typeof topic !== 'string') return null;
+  const parts = topic.split('/');
+  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX) return null;
+  const pod = parts[2]!;
+  const kind = parts[3]!;
+  if (!POD_RE.test(pod) || !(TOPIC_KINDS as readonly string[]).includes(kind)) return null;
+  return { pod, kind: kind as TopicKind };
+}

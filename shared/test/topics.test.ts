@@ -1,0 +1,31 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { topicFor, parseTopic, topicFilter, TOPIC_KINDS } from '../src/topics.js';
+import { isLightNodeError } from '../src/errors.js';
+
+test('topicFor builds ln/v1/{pod}/{kind} and parseTopic inverts it for every kind', () => {
+  for (const kind of TOPIC_KINDS) {
+    const t = topicFor('IT001E12345678', kind);
+    assert.is(t, `ln/v1/IT001E12345678/${kind}`);
+    assert.equal(parseTopic(t), { pod: 'IT001E12345678', kind });
+  }
+  assert.is(topicFilter('readings'), 'ln/v1/+/readings');
+  assert.is(topicFilter('ack', 'IT001E12345678'), 'ln/v1/IT001E12345678/ack');
+});
+
+test('parseTopic returns null for foreign or malformed topics', () => {
+  for (const t of ['', 'ln/v1', 'ln/v2/IT001E12345678/readings', 'ln/v1/IT001E12345678/readings/x', 'ln/v1/+/readings',
+    'ln/v1/it001e12345678/readings', 'ln/v1/IT001E12345678/other', '/ln/v1/IT001E12345678/ack', 'ln/v1//ack']) {
+    assert.is(parseTopic(t), null, t);
+  }
+  assert.is(parseTopic(42 as unknown as string), null);
+});
+
+test('topicFor refuses a bad PoD (no MQTT wildcards or separators can be injected) and a bad kind', () => {
+  for (const pod of ['+', '#', 'IT001E12345678/x', '', 'IT001E1234567']) {
+    assert.throws(() => topicFor(pod, 'readings'), (e: unknown) => isLightNodeError(e, 'PROTO_TOPIC_INVALID'), pod);
+  }
+  assert.throws(() => topicFor('IT001E12345678', 'nope' as 'ack'), (e: unknown) => isLightNodeError(e, 'PROTO_TOPIC_INVALID'));
+});
+
+test.run();
