@@ -1,0 +1,33 @@
+/**
+ * Builds the acquisition sources of the config's `meters[]` (the meter engine, Modbus lines and
+ * Chain 2 client live in meters/, modbus/, chain2/). The agent only needs the two shapes of
+ * meters/source.ts: polled (`AcquisitionSource`) or pushed (`StreamSource`).
+ */
+import { LightNodeError } from '@lightnode/shared/errors';
+import type { MeterConfig } from './config.js';
+import type { AcquisitionMetrics, AcquisitionSource, StreamSource } from './meters/source.js';
+import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from './meters/modbus-factory.js';
+
+export type AnySource = { kind: 'poll'; source: AcquisitionSource } | { kind: 'stream'; source: StreamSource };
+
+/** Creates one source from a meter config entry. Injected so tests can use in-process sources. */
+export type SourceFactory = (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string }) => Promise<AnySource> | AnySource;
+
+/** Streamed source constructors registered by kind (Chain 2 registers itself here when wired). */
+export const streamFactories = new Map<string, (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string }) => StreamSource>();
+
+/** The default factory: Modbus meters share one line per port/endpoint (ModbusLinePool). */
+export function defaultSourceFactory(): { factory: SourceFactory; close: () => Promise<void> } {
+  let pool: ModbusLinePool | undefined;
+  const factory: SourceFactory = (m, ctx) => {
+    if (m.kind === 'modbus') {
+      pool ??= new ModbusLinePool(undefined, ctx.metrics);
+      const { intervalMs: _i, cron: _c, kind: _k, ...rest } = m.raw;
+      return { kind: 'poll', source: createModbusMeter(rest as unknown as ModbusMeterConfig, pool, { metrics: ctx.metrics }) };
+    }
+    const stream = streamFactories.get(m.kind);
+    if (stream) return { kind: 'stream', source: stream(m, ctx) };
+    throw new LightNodeError('CONFIG_INVALID', `meters: kind "${m.kind}" has no source in this build`, { field: `meters.${m.id}.kind` });
+  };
+  return { factory, close: async () => { await pool?.closeAll(); } };
+}

@@ -1,0 +1,104 @@
+/** Test brokers and a minimal BAL stand-in that verifies signatures and acks (real sockets). */
+import net, { type AddressInfo } from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import { recoverReadingSigner, type Eip712Domain } from '@lightnode/shared/eip712';
+import { parseReadingsBatch } from '@lightnode/shared/messages';
+import { topicFor } from '@lightnode/shared/topics';
+import type { SignedReading } from '@lightnode/shared/reading';
+
+export interface TestBroker { port: number; url: string; close(): Promise<void> }
+
+/** A free TCP port (listen on 0, read, close). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** An in-process aedes broker on `port` (0 = free port). */
+export async function startAedes(port = 0): Promise<TestBroker> {
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    broker.handle(sock);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const p = (server.address() as AddressInfo).port;
+  return {
+    port: p,
+    url: `mqtt://127.0.0.1:${p}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => broker.close(() => r()));
+    },
+  };
+}
+
+/** What the fake BAL saw. */
+export interface FakeBal {
+  received: SignedReading[];
+  /** seqs in first-arrival order */
+  firstArrival: number[];
+  stored: Set<number>;
+  /** When false, the BAL receives but withholds acks. */
+  acking: boolean;
+  /** Seqs to reject with a code. */
+  rejectSeqs: Map<number, string>;
+  badSignatures: number;
+  flushAcks(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Subscribes to the pod's readings, verifies each signature against `device`, acks stored/duplicate/rejected. */
+export async function startFakeBal(url: string, pod: string, domain: Eip712Domain, device: string, opts: { protocolVersion?: 4 | 5 } = {}): Promise<FakeBal> {
+  const client: MqttClient = await mqtt.connectAsync(url, { protocolVersion: opts.protocolVersion ?? 4, clientId: `bal-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 200 });
+  const withheld: { stored: number[]; duplicate: number[]; rejected: { seq: number; code: string; reason: string }[] }[] = [];
+  const bal: FakeBal = {
+    received: [], firstArrival: [], stored: new Set(), acking: true, rejectSeqs: new Map(), badSignatures: 0,
+    async flushAcks() {
+      for (const a of withheld.splice(0)) await client.publishAsync(topicFor(pod, 'ack'), JSON.stringify({ v: 1, ...a }), { qos: 1 });
+    },
+    async close() { await client.endAsync(true); },
+  };
+  client.on('message', (_topic, payload) => {
+    const batch = parseReadingsBatch(payload, pod);
+    const ack = { stored: [] as number[], duplicate: [] as number[], rejected: [] as { seq: number; code: string; reason: string }[] };
+    for (const r of batch.readings) {
+      bal.received.push(r);
+      let ok = false;
+      try { ok = recoverReadingSigner(domain, r) === device.toLowerCase(); } catch { ok = false; }
+      if (!ok) { bal.badSignatures++; ack.rejected.push({ seq: r.seq, code: 'BAL_SIGNATURE_INVALID', reason: 'signer mismatch' }); continue; }
+      const rej = bal.rejectSeqs.get(r.seq);
+      if (rej) { ack.rejected.push({ seq: r.seq, code: rej, reason: 'test' }); continue; }
+      if (bal.stored.has(r.seq)) ack.duplicate.push(r.seq);
+      else { bal.stored.add(r.seq); bal.firstArrival.push(r.seq); ack.stored.push(r.seq); }
+    }
+    if (bal.acking) void client.publishAsync(topicFor(pod, 'ack'), JSON.stringify({ v: 1, ...ack }), { qos: 1 }).catch(() => undefined);
+    else withheld.push(ack);
+  });
+  await client.subscribeAsync(topicFor(pod, 'readings'), { qos: 1 });
+  return bal;
+}
+
+/** A random valid PoD code, so tests sharing a broker never see each other's topics. */
+export function randomPod(): string {
+  return `IT${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}E${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+}
+
+/** Poll `cond` every 20 ms until true or `timeoutMs` (then throw with `what`). */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
