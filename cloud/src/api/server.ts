@@ -1,0 +1,33 @@
+/** Listen with the API app on HTTP or HTTPS (config `api.tls`), with a clean close. */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import type { TlsFiles } from '../config.js';
+
+export interface ApiServer { url: string; server: Server; close(): Promise<void> }
+
+/** Start listening; `port` 0 picks a free port. */
+export async function listenApi(app: RequestListener, opts: { host: string; port: number; tls?: TlsFiles | null }): Promise<ApiServer> {
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: readFileSync(opts.tls.certPath), key: readFileSync(opts.tls.keyPath), ...(opts.tls.caPath ? { ca: readFileSync(opts.tls.caPath) } : {}) }, app)
+    : createHttpServer(app);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      return closing;
+    },
+  };
+}
