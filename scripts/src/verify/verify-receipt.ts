@@ -4,7 +4,7 @@
  * why it holds or fails; `ok` is true only when all of them hold.
  */
 import { AbiCoder, Contract, FetchRequest, JsonRpcProvider, ZeroHash, getAddress, keccak256 } from 'ethers';
-import { podRegistryAbi, readingAnchorAbi } from './receipt-abi.js';
+import { VERIFY_READING_REASONS, podRegistryAbi, readingAnchorAbi } from './receipt-abi.js';
 import { checkDigest, checkInclusion, checkSignature, receiptShapeProblem } from './offline-checks.js';
 import type { ReceiptCheck, ReceiptLike, VerifyResult } from './receipt-types.js';
 
@@ -51,6 +51,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyOptions): Prom
     checks.push(txCheck);
     checks.push(await checkAnchorState(anchorC, r));
     checks.push(await checkAnchorLink(anchorC, r, log));
+    checks.push(await checkOnChainView(anchorC, r));
   } finally {
     provider.destroy();
   }
@@ -167,6 +168,22 @@ async function checkAnchorLink(anchorC: Contract, r: ReceiptLike, log: AnchoredL
     return { name, ok, detail: ok ? `links to anchor #${r.anchor.index - 1} (${found.anchorHash})` : `previous anchor's hash is ${found.anchorHash}, receipt's prevHash is ${prev}` };
   } catch (err) {
     return { name, ok: false, detail: `cannot read previous anchor: ${shortError(err)}` };
+  }
+}
+
+/**
+ * Second opinion from the contract itself: ReadingAnchor.verifyReading recomputes digest,
+ * signer, historic binding and inclusion in Solidity — an implementation independent of ethers.
+ */
+async function checkOnChainView(anchorC: Contract, r: ReceiptLike): Promise<ReceiptCheck> {
+  const name = 'contract-verify';
+  try {
+    const { signature, ...reading } = r.reading;
+    const [ok, reason] = (await anchorC.getFunction('verifyReading')(reading, signature, BigInt(r.anchor.index), r.proof)) as [boolean, bigint];
+    const label = VERIFY_READING_REASONS[Number(reason)] ?? `reason ${reason}`;
+    return { name, ok: Boolean(ok), detail: ok ? 'ReadingAnchor.verifyReading: Ok' : `ReadingAnchor.verifyReading refuses: ${label}` };
+  } catch (err) {
+    return { name, ok: false, detail: `verifyReading failed: ${shortError(err)}` };
   }
 }
 

@@ -50,7 +50,7 @@ test('a receipt from a real anchor transaction verifies: every check holds', asy
   const res = await verifyReceipt(good, { rpcUrl: f.anvil.rpcUrl });
   assert.equal(failed(res), [], JSON.stringify(res.checks, null, 1));
   assert.ok(res.ok);
-  assert.equal(res.checks.map((c) => c.name), ['receipt-format', 'digest', 'signature', 'merkle-inclusion', 'chain-id', 'signer-registered', 'anchor-transaction', 'anchor-state', 'anchor-link']);
+  assert.equal(res.checks.map((c) => c.name), ['receipt-format', 'digest', 'signature', 'merkle-inclusion', 'chain-id', 'signer-registered', 'anchor-transaction', 'anchor-state', 'anchor-link', 'contract-verify']);
   assert.equal(good.anchor.index, 1);
   assert.ok((await verifyReceipt(sibling, { rpcUrl: f.anvil.rpcUrl })).ok);
 });
@@ -60,19 +60,21 @@ test('changed value: digest, signature and inclusion fail', async () => {
   r.reading.values[0]!.value += 1;
   const res = await verifyReceipt(r, { rpcUrl: f.anvil.rpcUrl });
   assert.not.ok(res.ok);
-  assert.equal(failed(res), ['digest', 'merkle-inclusion', 'signature']);
+  assert.equal(failed(res), ['contract-verify', 'digest', 'merkle-inclusion', 'signature']);
 });
 
 test('changed proof: inclusion fails', async () => {
   const r = clone(good);
   r.proof[0] = sibling.digest === r.proof[0] ? good.digest : sibling.digest;
   const res = await verifyReceipt(r, { rpcUrl: f.anvil.rpcUrl });
-  assert.equal(failed(res), ['merkle-inclusion']);
+  assert.equal(failed(res), ['contract-verify', 'merkle-inclusion']);
+  assert.match(res.checks.find((c) => c.name === 'contract-verify')!.detail, /NotIncluded/);
   const r2 = clone(good);
   r2.proof.pop();
-  assert.equal(failed(await verifyReceipt(r2, { rpcUrl: f.anvil.rpcUrl })), ['merkle-inclusion']);
+  assert.equal(failed(await verifyReceipt(r2, { rpcUrl: f.anvil.rpcUrl })), ['contract-verify', 'merkle-inclusion']);
 });
 
+// (the contract's own verifyReading looks the root up by index, so it still holds: the receipt's root is what is wrong)
 test('wrong root: inclusion and both on-chain anchor checks fail', async () => {
   const r = clone(good);
   r.anchor.root = `0x${'ab'.repeat(32)}`;
@@ -107,8 +109,9 @@ test('wrong chain: same contract addresses on another chain do not hold the anch
 
 test('signature by a device revoked before the reading: signer-registered fails, the rest holds', async () => {
   const res = await verifyReceipt(revoked, { rpcUrl: f.anvil.rpcUrl });
-  assert.equal(failed(res), ['signer-registered']);
+  assert.equal(failed(res), ['contract-verify', 'signer-registered']);
   assert.match(res.checks.find((c) => c.name === 'signer-registered')!.detail, /no active device/);
+  assert.match(res.checks.find((c) => c.name === 'contract-verify')!.detail, /NoDeviceAtTime/);
 });
 
 test('another signer named, broken anchor link, or a foreign tx: each caught', async () => {
