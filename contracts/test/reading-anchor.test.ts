@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AbiCoder, ZeroHash, hexlify, keccak256, randomBytes, type Contract } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
+import { buildMerkleTree } from '@lightnode/shared/merkle';
 import { eventsOf, expectRevert, send, setupChain, type Fixture } from './helpers/chain.js';
 
 let fx: Fixture;
@@ -101,6 +102,23 @@ test('verifyInclusion accepts @openzeppelin/merkle-tree proofs and refuses wrong
   // A single-leaf tree's root is the leaf itself with an empty proof.
   assert.ok(await call<boolean>('verifyInclusion', base, trees[0]!.root, []));
   console.log(`  ${proofs} OpenZeppelin proofs accepted on-chain`);
+});
+
+test('verifyInclusion accepts @lightnode/shared/merkle proofs (same root as OpenZeppelin)', async () => {
+  let proofs = 0;
+  for (const n of [1, 2, 5, 33, 1000]) {
+    const ls = leaves(n);
+    const ours = buildMerkleTree(ls.map((l) => Uint8Array.from(Buffer.from(l.slice(2), 'hex'))));
+    assert.is(ours.root, SimpleMerkleTree.of(ls).root, `root of ${n} leaves`);
+    const index = Number(await call<bigint>('anchorCount'));
+    await send(fx.anchor, 'anchor', ours.root, n, 0, 0);
+    for (const k of n <= 5 ? ls.map((_, k) => k) : [0, n >> 1, n - 1]) {
+      assert.ok(await call<boolean>('verifyInclusion', index, ls[k], ours.proof(k)), `${n} leaves, leaf ${k}`);
+      assert.not.ok(await call<boolean>('verifyInclusion', index, ls[(k + 1) % n], n > 1 ? ours.proof(k) : ['0x' + '11'.repeat(32)]));
+      proofs++;
+    }
+  }
+  console.log(`  ${proofs} @lightnode/shared/merkle proofs accepted on-chain`);
 });
 
 test.run();

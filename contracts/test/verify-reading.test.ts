@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Signature, Wallet, concat, hexlify, randomBytes, toBeHex } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
+import { makeDomain, signReading } from '@lightnode/shared/eip712';
+import { buildMerkleTree } from '@lightnode/shared/merkle';
 import { increaseTime, send, setupChain, type Fixture } from './helpers/chain.js';
 import { domainOf, ethersDigest, ethersSign, sampleReading, toStruct, type Domain, type Reading } from './helpers/readings.js';
 
@@ -125,6 +127,23 @@ test('rotation: old device valid before the rotation only, new device from it', 
   assert.equal(await verify(oldAfter, a.index, proofOf(a, oldAfter)), [false, NOT_DEVICE]);
   assert.equal(await verify(newBefore, a.index, proofOf(a, newBefore)), [false, NOT_DEVICE]);
   assert.equal(await verify(newAfter, a.index, proofOf(a, newAfter)), [true, OK]);
+});
+
+test('noble-signed readings (@lightnode/shared) in a @lightnode/shared/merkle tree verify on-chain', async () => {
+  const key = randomBytes(32);
+  const dev = new Wallet(hexlify(key));
+  await send(fx.registry, 'register', 'IT001E00000051', dev.address);
+  const t0 = await chainNowMs();
+  const d = makeDomain(fx.deployment.chainId, fx.deployment.podRegistry);
+  const signed = Array.from({ length: 9 }, (_, i) => signReading(d, sampleReading('IT001E00000051', i, t0 + i, (i % 6) + 1), key));
+  const digests = signed.map((s) => ethersDigest(domain, s));
+  const tree = buildMerkleTree(digests.map((h) => Uint8Array.from(Buffer.from(h.slice(2), 'hex'))));
+  const index = Number(await fx.anchor.getFunction('anchorCount')());
+  await send(fx.anchor, 'anchor', tree.root, signed.length, t0, t0 + 8);
+  for (const [i, s] of signed.entries()) {
+    const [ok, reason] = (await fx.anchor.getFunction('verifyReading')(toStruct(s), s.signature, index, tree.proof(i))) as [boolean, bigint];
+    assert.equal([ok, Number(reason)], [true, OK], `reading ${i}`);
+  }
 });
 
 test.run();
