@@ -1,0 +1,174 @@
+/**
+ * bench:ingest — pre-signed readings of N registered devices replayed over MQTT at full speed
+ * into one BAL (embedded aedes + verify pool + registry mirror + SQLite store + ingest, all in
+ * this process; the publishers run in a worker thread on the same 2-core machine).
+ *
+ * Prints, from the same run:
+ *  - ingest: readings/s verified + stored + acked (first publish → last ack);
+ *  - ceiling: digest + signer recovery on the pool's 2 worker threads, no I/O;
+ *  - naive: ethers verifyTypedData + one autocommitted INSERT per reading (the seed's design);
+ * and one machine-readable line `BENCH {json}`.
+ *
+ * Env: BENCH_DEVICES (1000), BENCH_READINGS (50 per device), BENCH_BATCH (10 readings per
+ * MQTT message), BENCH_CONNECTIONS (10 publisher connections), BENCH_THREADS (2 verify workers),
+ * BENCH_NAIVE (2000 readings for the baseline).
+ */
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import Database from 'better-sqlite3';
+import { Wallet, verifyTypedData } from 'ethers';
+import { startAnvil, ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
+import { deployAll } from '@lightnode/contracts/deploy';
+import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import { makeDomain, READING_TYPES, recoverReadingSigner } from '@lightnode/shared/eip712';
+import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { createLogger } from '../src/log.js';
+import { MetricsRegistry } from '../src/metrics.js';
+import { createVerifyPool } from '../src/verify/pool.js';
+import { domainSeparator, fastReadingDigest } from '../src/verify/digest.js';
+import { keccakImpl } from '../src/verify/keccak.js';
+import { startRegistryMirror } from '../src/registry/mirror.js';
+import { startIngest } from '../src/ingest/ingest.js';
+
+const env = (k: string, d: number) => Number(process.env[k] ?? d);
+const DEVICES = env('BENCH_DEVICES', 1000);
+const PER_DEVICE = env('BENCH_READINGS', 50);
+const BATCH = env('BENCH_BATCH', 10);
+const CONNECTIONS = env('BENCH_CONNECTIONS', 10);
+const THREADS = env('BENCH_THREADS', 2);
+const NAIVE = env('BENCH_NAIVE', 2000);
+const TOTAL = DEVICES * PER_DEVICE;
+
+const secp = createRequire(import.meta.url)('secp256k1/bindings') as {
+  ecdsaSign(msg32: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
+};
+const log = createLogger({ level: 'warn' });
+const dir = mkdtempSync(join(tmpdir(), 'bal-bench-'));
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+const anvil = await startAnvil();
+try {
+  // ---------------------------------------------------------------- chain + devices
+  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
+  const dep = await deployAll(admin);
+  const domain = makeDomain(dep.chainId, dep.podRegistry);
+  const devices = Array.from({ length: DEVICES }, (_, i) => {
+    const w = Wallet.createRandom();
+    return { pod: `IT001E${String(10_000_000 + i).padStart(8, '0')}`, key: Buffer.from(w.privateKey.slice(2), 'hex'), address: w.address };
+  });
+  const reg = podRegistryAt(dep.podRegistry, admin);
+  let nonce = await admin.getNonce('pending');
+  const txs = [];
+  for (let i = 0; i < DEVICES; i += 200) {
+    const chunk = devices.slice(i, i + 200);
+    txs.push(await reg.getFunction('registerBatch')(chunk.map((d) => d.pod), chunk.map((d) => d.address), { nonce: nonce++ }));
+  }
+  await Promise.all(txs.map((t) => t.wait()));
+  const regBlock = await admin.provider!.getBlock('latest');
+  // Readings must postdate the registration and stay within the future-skew window.
+  const ts0 = regBlock!.timestamp * 1000 + 1000;
+
+  // ---------------------------------------------------------------- pre-signed readings (native signer, bench only)
+  const sep = domainSeparator(domain);
+  const tSign = performance.now();
+  const byDevice: SignedReading[][] = devices.map((d, di) => Array.from({ length: PER_DEVICE }, (_, s) => {
+    const r: Reading = { pod: d.pod, meter: 'sdm630', seq: s, timestamp: ts0 + s * 20, source: 'modbus', values: [
+      { quantity: '1-0:1.8.0', value: 12_345_678 + s * 7, scale: 0, unit: 'Wh' },
+      { quantity: '1-0:1.7.0', value: 1500 + (s % 100), scale: 0, unit: 'W' },
+      { quantity: '1-0:32.7.0', value: 2301, scale: -1, unit: 'V' },
+      { quantity: '1-0:31.7.0', value: 652, scale: -2, unit: 'A' },
+    ] };
+    const { signature, recid } = secp.ecdsaSign(fastReadingDigest(sep, r), d.key);
+    return { ...r, signature: `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}` as `0x${string}` };
+  }));
+  if (recoverReadingSigner(domain, byDevice[0]![0]!) !== devices[0]!.address.toLowerCase()) throw new Error('bench signer mismatch');
+  say(`setup: ${DEVICES} devices registered, ${TOTAL} readings pre-signed in ${((performance.now() - tSign) / 1000).toFixed(1)} s`);
+  const jobs: { topic: string; payload: string }[] = [];
+  for (let s = 0; s < PER_DEVICE; s += BATCH) {
+    for (let di = 0; di < DEVICES; di++) {
+      jobs.push({ topic: `ln/v1/${devices[di]!.pod}/readings`, payload: JSON.stringify({ v: 1, readings: byDevice[di]!.slice(s, s + BATCH) }) });
+    }
+  }
+
+  // ---------------------------------------------------------------- the BAL
+  const aedes = await Aedes.createBroker();
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const metrics = new MetricsRegistry();
+  const store = openSqliteStore({ path: join(dir, 'bal.db') });
+  const pool = await createVerifyPool({ domain, threads: THREADS });
+  const mirror = await startRegistryMirror({ provider: jsonRpcProvider(anvil.rpcUrl, anvil.chainId), podRegistry: dep.podRegistry, fromBlock: dep.deployBlock, log, metrics });
+  const balClient = await mqtt.connectAsync(url, { clientId: 'bal' });
+  const ingest = await startIngest({ mqtt: balClient, store, mirror, pool, metrics, log });
+
+  // Ceiling first, on an idle machine: digest + recover on the pool's threads.
+  const sample = byDevice.slice(0, 40).flat().slice(0, 2000);
+  const rounds = Math.max(1, Math.round(4000 / sample.length));
+  await pool.ceiling(sample, 1); // warm-up
+  const ceil = await pool.ceiling(sample, rounds);
+  const ceilingPerSec = ceil.verified / (ceil.ms / 1000);
+
+  // ---------------------------------------------------------------- replay
+  const pubCode = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./publisher-worker.ts', import.meta.url).href)}); })`;
+  const pub = new Worker(pubCode, { eval: true, workerData: { url, connections: CONNECTIONS, jobs, total: TOTAL } });
+  const result = await new Promise<{ ms: number; acked: number; rejected: number }>((resolve, reject) => {
+    pub.on('message', (m: { kind: string; ms: number; acked: number; rejected: number }) => {
+      if (m.kind === 'ready') pub.postMessage('go');
+      else if (m.kind === 'done') resolve(m);
+      else if (m.kind === 'timeout') reject(new Error(`bench timed out: ${m.acked}/${TOTAL} acked`));
+    });
+    pub.on('error', reject);
+  });
+  await pub.terminate();
+  const ingestPerSec = result.acked / (result.ms / 1000);
+  const counts = await store.counts();
+  await ingest.stop();
+  await balClient.endAsync(true);
+  await mirror.stop();
+  await pool.close();
+  await store.close();
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => aedes.close(() => r()));
+  if (counts.readings !== TOTAL || result.rejected !== 0) throw new Error(`bench integrity: stored ${counts.readings}/${TOTAL}, rejected ${result.rejected}`);
+
+  // ---------------------------------------------------------------- naive baseline (same run)
+  const db = new Database(join(dir, 'naive.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE readings (id INTEGER PRIMARY KEY, device TEXT, seq INTEGER, body TEXT, UNIQUE (device, seq))');
+  const insert = db.prepare('INSERT INTO readings (device, seq, body) VALUES (?, ?, ?)');
+  const naiveSet = byDevice.flat().slice(0, NAIVE);
+  const types = { Reading: [...READING_TYPES.Reading], Measurement: [...READING_TYPES.Measurement] };
+  const tn = performance.now();
+  for (const r of naiveSet) {
+    const { signature, ...reading } = r;
+    const signer = verifyTypedData(domain, types, reading, signature).toLowerCase();
+    insert.run(signer, r.seq, JSON.stringify(r));
+  }
+  const naivePerSec = naiveSet.length / ((performance.now() - tn) / 1000);
+  db.close();
+
+  const out = {
+    bench: 'ingest', readings: TOTAL, devices: DEVICES, batch: BATCH, connections: CONNECTIONS, threads: THREADS,
+    secp: pool.secp, keccak: keccakImpl, store: 'sqlite',
+    ingestPerSec: Math.round(ingestPerSec), ceilingPerSec: Math.round(ceilingPerSec),
+    ratioToCeiling: Number((ingestPerSec / ceilingPerSec).toFixed(2)), naivePerSec: Math.round(naivePerSec),
+    speedupVsNaive: Number((ingestPerSec / naivePerSec).toFixed(1)),
+  };
+  say(`ingest  : ${out.ingestPerSec} readings/s verified+stored+acked (${TOTAL} readings, batches of ${BATCH}, ${(result.ms / 1000).toFixed(2)} s)`);
+  say(`ceiling : ${out.ceilingPerSec} readings/s digest+recover on ${THREADS} threads (${pool.secp} secp256k1, ${keccakImpl} keccak)`);
+  say(`naive   : ${out.naivePerSec} readings/s ethers verifyTypedData + one INSERT per reading`);
+  say(`ratio   : ${out.ratioToCeiling} × ceiling, ${out.speedupVsNaive} × naive`);
+  say(`BENCH ${JSON.stringify(out)}`);
+} finally {
+  await anvil.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
