@@ -48,6 +48,7 @@ export class ModbusSerialLink implements ModbusLink {
   private open(): Promise<Client> {
     if (this.client?.isOpen) return Promise.resolve(this.client);
     if (this.opening) return this.opening;
+    this.drop(); // a client whose link dropped is closed before a new one opens
     const client = new ModbusRTU();
     const cfg = this.cfg;
     const p = (async () => {
