@@ -87,6 +87,7 @@ const ROWS: Row[] = [
   ['1-0:53.7.0', '1', -3, 'power factor L2'],
   ['1-0:73.7.0', '1', -3, 'power factor L3'],
   ['0-0:96.7.21', '1', 0, 'number of power failures (any phase)'],
+  ['0-0:96.14.0', '1', 0, 'current tariff band (1..6 = F1..F6)'],
   // project codes (C = 128): quantities with no standard OBIS code
   ['1-0:128.1.0', 'deg', -1, 'phase angle, total', true],
   ['1-0:128.2.1', '%', -2, 'voltage THD L1', true],
