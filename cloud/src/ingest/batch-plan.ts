@@ -86,3 +86,24 @@ export function addStoreOutcomes(ack: AckMessage, inputs: readonly StoredReading
     }
   }
 }
+
+const MAX_REASON = 512;
+
+/**
+ * Make every seq appear once across stored / duplicate / rejected (the Ack contract). A batch
+ * can carry two readings with one seq (a forged copy, a repeat): the edge's spool holds one
+ * reading per seq, so the verdict that keeps it safe wins — stored, then duplicate, then the
+ * first rejection. Lists are sorted; reasons are cut to the message limit.
+ */
+export function finalizeAck(ack: AckMessage): void {
+  const stored = new Set(ack.stored);
+  const duplicate = new Set([...ack.duplicate].filter((s) => !stored.has(s)));
+  const rejected = new Map<number, AckRejection>();
+  for (const r of ack.rejected) {
+    if (stored.has(r.seq) || duplicate.has(r.seq) || rejected.has(r.seq)) continue;
+    rejected.set(r.seq, { seq: r.seq, code: r.code, reason: r.reason.length > MAX_REASON ? r.reason.slice(0, MAX_REASON) : r.reason });
+  }
+  ack.stored = [...stored].sort((a, b) => a - b);
+  ack.duplicate = [...duplicate].sort((a, b) => a - b);
+  ack.rejected = [...rejected.values()].sort((a, b) => a.seq - b.seq);
+}

@@ -7,13 +7,14 @@
  * Bad input is counted per reason code and logged; nothing here throws out of a handler.
  */
 import type { MqttClient } from 'mqtt';
-import { parseTopic, topicFor } from './topics-shim.js';
+import { parseTopic, topicFor } from '@lightnode/shared/topics';
+import { serializeAck } from '@lightnode/shared/messages';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
 import type { BalStore, Hex } from '../store/types.js';
 import type { VerifyPool } from '../verify/pool.js';
 import type { CoreItem } from '../verify/verify-core.js';
-import { addStoreOutcomes, planBatch, type AckMessage, type RegistryVerdict } from './batch-plan.js';
+import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage, type RegistryVerdict } from './batch-plan.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 
 /** The part of the registry mirror the ingest uses (./registry/mirror.ts implements it). */
@@ -124,22 +125,19 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       countGaps(plan.toStore.filter((_, i) => res.outcomes[i] === 'stored').map((x) => [x.signer, x.reading.seq] as const));
     }
     if (plan.repeats.length > 0) {
-      // Same (device, seq) twice in one batch: settled against the copy just stored.
+      // Same (device, seq) twice in one batch: settled against the copy just stored, so an
+      // equivocating copy is recorded as evidence by the store.
       try {
-        const res = await store.storeBatch(plan.repeats);
-        const extra: AckMessage = { v: 1, stored: [], duplicate: [], rejected: [] };
-        addStoreOutcomes(extra, plan.repeats, res);
-        const already = new Set([...ack.stored, ...ack.duplicate]);
-        ack.duplicate.push(...extra.duplicate.filter((s) => !already.has(s)));
-        ack.stored.push(...extra.stored);
-        ack.rejected.push(...extra.rejected);
+        addStoreOutcomes(ack, plan.repeats, await store.storeBatch(plan.repeats));
       } catch (err) {
         m.storeErrors.inc();
         log.error('store of repeated seqs failed', { pod, err });
       }
     }
+    const equivocations = ack.rejected.filter((r) => r.code === 'BAL_EQUIVOCATION').length;
+    for (const r of ack.rejected) m.rejected.inc({ code: r.code }); // every refused reading, before seqs are merged
+    finalizeAck(ack);
 
-    for (const r of ack.rejected) m.rejected.inc({ code: r.code });
     m.readings.inc({ outcome: 'stored' }, ack.stored.length);
     m.readings.inc({ outcome: 'duplicate' }, ack.duplicate.length);
     m.readings.inc({ outcome: 'rejected' }, ack.rejected.length);
@@ -147,8 +145,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     m.readings.inc({ outcome: 'unattributable' }, plan.unattributable);
     if (ack.rejected.length > 0) log.info('readings rejected', { pod, rejected: ack.rejected.slice(0, 10).map((r) => `${r.seq}:${r.code}`), count: ack.rejected.length });
 
-    const equivocations = ack.rejected.filter((r) => r.code === 'BAL_EQUIVOCATION').length;
-    if (ack.rejected.length + ack.duplicate.length > 0) {
+    if (ack.rejected.length + ack.duplicate.length + equivocations > 0) {
       store.addNodeCounters(pod, { rejected: ack.rejected.length, duplicates: ack.duplicate.length, equivocations })
         .catch((err) => log.warn('node counters update failed', { pod, err }));
     }
@@ -191,7 +188,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   }
 
   function publishAck(pod: string, ack: AckMessage): void {
-    mqtt.publish(topicFor(pod, 'ack'), JSON.stringify(ack), { qos: ackQos }, (err) => {
+    mqtt.publish(topicFor(pod, 'ack'), serializeAck(ack), { qos: ackQos }, (err) => {
       if (err) { m.ackErrors.inc(); log.warn('ack publish failed', { pod, err }); } else m.acks.inc();
     });
   }

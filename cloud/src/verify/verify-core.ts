@@ -4,19 +4,19 @@
  * no registry, no store — those checks happen on the main thread in the ingest.
  *
  * The ReadingsBatch envelope (docs/interfaces.md: `{ v: 1, readings: SignedReading[] }`,
- * 1..1000 readings, ≤ 1 MiB) is checked here reading by reading with shared's
- * `validateSignedReading`, rather than all-or-nothing, so one bad reading is rejected with
- * its own seq (BAL_READING_INVALID) while the rest of the batch is stored and acked.
+ * 1..1000 readings, ≤ 1 MiB) is parsed with shared's `splitReadingsBatch`, which judges each
+ * reading on its own, so one bad reading is rejected with its own seq (BAL_READING_INVALID,
+ * BAL_POD_MISMATCH) while the rest of the batch is stored and acked.
  */
-import { validateSignedReading, type SignedReading } from '@lightnode/shared/reading';
+import type { SignedReading } from '@lightnode/shared/reading';
 import { isLightNodeError } from '@lightnode/shared/errors';
+import { splitReadingsBatch, MAX_BATCH_READINGS } from '@lightnode/shared/messages';
+import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
 import { fastReadingDigest } from './digest.js';
 import { createRecoverer, type Recoverer, type SecpImpl } from './recover.js';
 
 /** Max MQTT payload of a readings batch (docs/interfaces.md). */
-export const MAX_BATCH_BYTES = 1024 * 1024;
-/** Max readings per batch (docs/interfaces.md). */
-export const MAX_BATCH_READINGS = 1000;
+export const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES;
 
 /** One reading that passed shape, pod and signature checks. */
 export interface VerifiedItem {
@@ -46,6 +46,24 @@ export interface CoreBatchResult {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The envelope is broken (wrong `v`, 0 or > 1000 readings, unknown fields) but the JSON may
+ * still name seqs: refuse each nameable reading so the device quarantines instead of resending forever.
+ */
+function salvageSeqs(payload: Uint8Array | string, reason: string): CoreItem[] {
+  let msg: unknown;
+  try { msg = JSON.parse(typeof payload === 'string' ? payload : decoder.decode(payload)); } catch { return []; }
+  const readings = msg !== null && typeof msg === 'object' ? (msg as { readings?: unknown }).readings : undefined;
+  if (!Array.isArray(readings) || readings.length > 10 * MAX_BATCH_READINGS) return [];
+  const items: CoreItem[] = [];
+  const seen = new Set<number>();
+  for (const r of readings) {
+    const seq = recoverableSeq(r);
+    if (seq !== null && !seen.has(seq)) { seen.add(seq); items.push({ ok: false, seq, code: 'BAL_READING_INVALID', reason: `batch envelope invalid: ${reason}`.slice(0, 512) }); }
+  }
+  return items;
+}
+
 function recoverableSeq(x: unknown): number | null {
   if (x === null || typeof x !== 'object') return null;
   const seq = (x as { seq?: unknown }).seq;
@@ -64,17 +82,7 @@ export interface BatchVerifier {
 export function createBatchVerifier(separator: Uint8Array, secp: 'auto' | SecpImpl = 'auto'): BatchVerifier {
   const recoverer: Recoverer = createRecoverer(secp);
 
-  function verifyOne(topicPod: string, raw: unknown): CoreItem {
-    let reading: SignedReading;
-    try {
-      reading = validateSignedReading(raw);
-    } catch (err) {
-      const reason = isLightNodeError(err) ? err.message : 'reading is not valid';
-      return { ok: false, seq: recoverableSeq(raw), code: 'BAL_READING_INVALID', reason };
-    }
-    if (reading.pod !== topicPod) {
-      return { ok: false, seq: reading.seq, code: 'BAL_POD_MISMATCH', reason: `reading pod ${reading.pod} on topic of ${topicPod}` };
-    }
+  function verifyOne(reading: SignedReading): CoreItem {
     const digest = fastReadingDigest(separator, reading);
     const sig = Buffer.from(reading.signature.slice(2), 'hex');
     const signer = recoverer.recoverAddress(digest, sig);
@@ -87,36 +95,18 @@ export function createBatchVerifier(separator: Uint8Array, secp: 'auto' | SecpIm
   return {
     secp: recoverer.impl,
     verifyPayload(topicPod, payload) {
-      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-      if (size > MAX_BATCH_BYTES) {
-        return { envelopeError: { code: 'PROTO_MESSAGE_TOO_LARGE', reason: `payload of ${size} bytes exceeds ${MAX_BATCH_BYTES}` }, items: [] };
-      }
-      let msg: unknown;
+      let split: ReturnType<typeof splitReadingsBatch>;
       try {
-        msg = JSON.parse(typeof payload === 'string' ? payload : decoder.decode(payload));
-      } catch {
-        return { envelopeError: { code: 'PROTO_MESSAGE_INVALID', reason: 'payload is not UTF-8 JSON' }, items: [] };
+        split = splitReadingsBatch(payload, topicPod);
+      } catch (err) {
+        const code = isLightNodeError(err, 'PROTO_MESSAGE_TOO_LARGE') ? 'PROTO_MESSAGE_TOO_LARGE' : 'PROTO_MESSAGE_INVALID';
+        const reason = err instanceof Error ? err.message : 'invalid readings batch';
+        return { envelopeError: { code, reason }, items: code === 'PROTO_MESSAGE_INVALID' ? salvageSeqs(payload, reason) : [] };
       }
-      if (msg === null || typeof msg !== 'object' || !Array.isArray((msg as { readings?: unknown }).readings)) {
-        return { envelopeError: { code: 'PROTO_MESSAGE_INVALID', reason: 'expected an object with a readings array' }, items: [] };
-      }
-      const readings = (msg as { readings: unknown[] }).readings;
-      const v = (msg as { v?: unknown }).v;
-      let envelopeProblem: string | null = null;
-      if (v !== 1) envelopeProblem = `v: expected 1, found ${JSON.stringify(v) ?? 'undefined'}`;
-      else if (readings.length === 0) envelopeProblem = 'readings: expected 1..1000 entries, found 0';
-      else if (readings.length > MAX_BATCH_READINGS) envelopeProblem = `readings: expected 1..${MAX_BATCH_READINGS} entries, found ${readings.length}`;
-      if (envelopeProblem !== null) {
-        // The batch breaks the protocol: refuse every reading whose seq we can name.
-        const items: CoreItem[] = [];
-        for (const r of readings) {
-          const seq = recoverableSeq(r);
-          if (seq !== null) items.push({ ok: false, seq, code: 'BAL_READING_INVALID', reason: `batch envelope invalid: ${envelopeProblem}` });
-        }
-        return { envelopeError: { code: 'PROTO_MESSAGE_INVALID', reason: envelopeProblem }, items };
-      }
-      const items = new Array<CoreItem>(readings.length);
-      for (let i = 0; i < readings.length; i++) items[i] = verifyOne(topicPod, readings[i]);
+      const items: CoreItem[] = [];
+      for (const r of split.rejected) items.push({ ok: false, seq: r.seq, code: r.code as RejectedItem['code'], reason: r.reason });
+      for (const u of split.unackable) items.push({ ok: false, seq: null, code: 'BAL_READING_INVALID', reason: `readings[${u.index}]: ${u.reason}` });
+      for (const r of split.readings) items.push(verifyOne(r));
       return { envelopeError: null, items };
     },
     verifyReadings(readings) {

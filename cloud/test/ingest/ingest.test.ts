@@ -163,4 +163,15 @@ test('malformed and oversized payloads: counted, no crash; invalid reading named
   assert.match(metrics.render(), /bal_ingest_rejected_total\{code="BAL_TIMESTAMP_FUTURE"\} 1/);
 });
 
+test('one seq twice in a batch (forged copy + repeat): one verdict per seq, the good reading stored', async () => {
+  const ts = Math.max(Date.now(), t.regA);
+  const good = A.reading(60, ts);
+  const before = rejected('BAL_SIGNER_NOT_REGISTERED');
+  const ack = await A.send({ v: 1, readings: [A.reading(60, ts, {}, Wallet.createRandom()), good, good] });
+  assert.equal(ack.stored, [60]);
+  assert.equal(ack.duplicate, []);
+  assert.equal(ack.rejected, []);
+  assert.is(rejected('BAL_SIGNER_NOT_REGISTERED'), before + 1, 'the forged copy is still counted');
+});
+
 test.run();
