@@ -4,7 +4,7 @@
 // recorded as a hash in artifacts/.build-hash. Exits non-zero on any compiler error.
 // Usage: pnpm --filter @lightnode/contracts build [--force]
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -40,6 +40,13 @@ function findImport(path: string): { contents: string } | { error: string } {
   } catch (err) {
     return { error: `cannot resolve import ${path}: ${(err as Error).message}` };
   }
+}
+
+/** Write-then-rename, so a concurrent build (two test files at once) never exposes a half-written file. */
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 function ozVersion(): string {
@@ -88,9 +95,9 @@ export function buildArtifacts(opts: { force?: boolean; quiet?: boolean } = {}):
       bytecode: `0x${c.evm.bytecode.object}`,
       deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
     };
-    writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(artifact, null, 2)}\n`);
+    writeAtomic(join(outDir, `${name}.json`), `${JSON.stringify(artifact, null, 2)}\n`);
   }
-  writeFileSync(hashFile, `${hash}\n`);
+  writeAtomic(hashFile, `${hash}\n`);
   const ms = Date.now() - started;
   log(`contracts: compiled ${files.length} sources into ${CONTRACTS.length} artifacts in ${ms} ms (solc ${solc.version()})`);
   return { compiled: true, ms };
