@@ -47,6 +47,20 @@ function m(quantity: string, value: number, scale?: number): Measurement {
   return { quantity, value, scale: scale ?? q.scale, unit: q.unit };
 }
 
+// The 64 quantities of the 'many values' vector, fixed here so the vector never changes when the
+// quantity table grows.
+const MANY_CODES = [
+  '1-0:1.8.0', '1-0:1.8.1', '1-0:1.8.2', '1-0:1.8.3', '1-0:1.8.4', '1-0:1.8.5', '1-0:1.8.6', '1-0:2.8.0',
+  '1-0:15.8.0', '1-0:21.8.0', '1-0:41.8.0', '1-0:61.8.0', '1-0:22.8.0', '1-0:42.8.0', '1-0:62.8.0',
+  '1-0:3.8.0', '1-0:4.8.0', '1-0:9.8.0', '1-0:10.8.0', '1-0:1.7.0', '1-0:2.7.0', '1-0:16.7.0', '1-0:36.7.0',
+  '1-0:56.7.0', '1-0:76.7.0', '1-0:3.7.0', '1-0:23.7.0', '1-0:43.7.0', '1-0:63.7.0', '1-0:9.7.0',
+  '1-0:29.7.0', '1-0:49.7.0', '1-0:69.7.0', '1-0:1.5.0', '1-0:1.6.0', '1-0:32.7.0', '1-0:52.7.0',
+  '1-0:72.7.0', '1-0:12.7.0', '1-0:12.3.0', '1-0:12.6.0', '1-0:31.7.0', '1-0:51.7.0', '1-0:71.7.0',
+  '1-0:90.7.0', '1-0:91.7.0', '1-0:14.7.0', '1-0:13.7.0', '1-0:33.7.0', '1-0:53.7.0', '1-0:73.7.0',
+  '0-0:96.7.21', '1-0:128.1.0', '1-0:128.2.1', '1-0:128.2.2', '1-0:128.2.3', '1-0:128.3.0', '1-0:128.3.1',
+  '1-0:128.4.1', '1-0:128.4.2', '1-0:128.4.3', '1-0:128.4.4', '1-0:128.4.5', '1-0:128.4.6',
+];
+
 function readings(): { name: string; key: number; domain: string; reading: Reading }[] {
   const sdm630: Measurement[] = [
     m('1-0:32.7.0', 23012), m('1-0:52.7.0', 22987), m('1-0:72.7.0', 23101),
@@ -60,7 +74,7 @@ function readings(): { name: string; key: number; domain: string; reading: Readi
     m('1-0:1.8.0', 12_345_678), m('1-0:2.8.0', 2_345_678), m('1-0:3.8.0', 345_678), m('1-0:4.8.0', 45_678),
   ];
   // 64 values (the maximum), signs and scales spread over the whole int8 range allowed.
-  const codes = [...QUANTITIES.keys()].slice(0, 64);
+  const codes = MANY_CODES;
   const many = codes.map((code, i) => ({ ...m(code, 0), value: (i % 2 ? -1 : 1) * (i * 7_919 + 1) ** 2, scale: -18 + ((i * 5) % 37) }));
   return [
     { name: 'minimal', key: 0, domain: 'anvil', reading: { pod: 'IT001E12345678', meter: 'm', seq: 0, timestamp: MIN_TIMESTAMP_MS, source: 'modbus', values: [m('1-0:1.8.0', 0)] } },
