@@ -55,12 +55,14 @@ export async function buildAgent(entry = `${EDGE_DIR}src/cli.ts`): Promise<Agent
       external: [...NATIVE_PACKAGES, '@serialport/*', 'bufferutil', 'utf-8-validate'],
       plugins: [templatesBesideBundle],
       // CommonJS dependencies bundled into ESM still call require() for node built-ins.
-      banner: { js: "#!/usr/bin/env node\nimport { createRequire as __lnCreateRequire } from 'node:module';\nconst require = __lnCreateRequire(import.meta.url);" },
+      banner: { js: "import { createRequire as __lnCreateRequire } from 'node:module';\nconst require = __lnCreateRequire(import.meta.url);" },
       logLevel: 'silent',
     });
     const file = res.outputFiles[0];
     if (!file) throw new Error('esbuild produced no output');
-    return { code: file.text, ...meta };
+    // The entry's own hashbang may name tsx (`node --import tsx`); the bundle needs plain node.
+    const code = file.text.startsWith('#!') ? `#!/usr/bin/env node${file.text.slice(file.text.indexOf('\n'))}` : `#!/usr/bin/env node\n${file.text}`;
+    return { code, ...meta };
   } catch (err) {
     throw new FleetError(FleetCode.AGENT_BUILD_FAILED, `cannot build the agent from ${entry}: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
   }

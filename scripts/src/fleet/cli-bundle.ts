@@ -10,7 +10,7 @@ import { readPodsCsv, type PodRow } from './csv.js';
 import { FleetCode, FleetError } from './errors.js';
 import { flashBundle } from './flash.js';
 import { formatImportSummary, importPods } from './import-pods.js';
-import { makeCredentials, mosquittoAcl, mosquittoPasswdLine } from './mqtt-credentials.js';
+import { addBalAccount, makeCredentials, mosquittoAcl, mosquittoPasswdLine, passwdHash } from './mqtt-credentials.js';
 import { makeProgress } from './progress.js';
 import { validatePod } from './validate.js';
 
@@ -31,7 +31,7 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
   const defaultTemplate = loadSiteTemplate(values.template ?? 'residential-sdm120');
   const scryptN = values['scrypt-n'] ? Number(values['scrypt-n']) : 1 << 15;
   if (!Number.isInteger(Math.log2(scryptN)) || scryptN < 1024) throw new FleetError(FleetCode.USAGE, `--scrypt-n: expected a power of two >= 1024, found ${values['scrypt-n']}`);
-  const prefix = values['mqtt-user-prefix'] ?? 'ln-';
+  const prefix = values['mqtt-user-prefix'] ?? ''; // the BAL's broker ACL expects username = PoD code
 
   let rows: PodRow[];
   let bundleDirOf: (pod: string) => string;
@@ -69,8 +69,10 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
     const credentials = makeCredentials(`${prefix}${row.pod}`);
     const res = await buildBundle({ pod: row.pod, dir, keyMode, template: templateFor(row), deployment, brokerUrl, caPem, credentials, agent, scryptN, agentRpcUrl: values['agent-rpc'] ?? null });
     mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
-    appendFileSync(join(brokerDir, 'mosquitto.passwd'), `${mosquittoPasswdLine(credentials)}\n`, { mode: 0o600 });
+    const passwdLine = mosquittoPasswdLine(credentials);
+    appendFileSync(join(brokerDir, 'mosquitto.passwd'), `${passwdLine}\n`, { mode: 0o600 });
     appendFileSync(join(brokerDir, 'mosquitto.acl'), `${mosquittoAcl(credentials.username, row.pod)}\n`);
+    addBalAccount(join(brokerDir, 'bal-credentials.json'), credentials.username, passwdHash(passwdLine));
     results.push(res);
     progress.update(results.length, row.pod);
   }

@@ -13,22 +13,31 @@ export type NodeFlag = 'never-seen' | 'silent' | 'gaps' | 'rejects' | 'revoked' 
 
 export interface NodeStatus { pod: string; device: string | null; flags: NodeFlag[]; lastSeenMs: number | null; lastSeq: number | null; gaps: number; rejected: number }
 
-/** Fetch and normalise the BAL's node list. */
+/** Fetch and normalise the BAL's node list (`{ items, next }` pages, or a bare array). */
 export async function fetchBalNodes(balUrl: string, apiKey: string | undefined, timeoutMs = 10_000): Promise<BalNode[]> {
-  const url = new URL('/api/nodes', balUrl).toString();
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      headers: apiKey ? { 'x-api-key': apiKey, authorization: `Bearer ${apiKey}` } : {},
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL unreachable at ${url}: ${(err as Error).message}`);
+  const nodes: BalNode[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 10_000; page++) {
+    const url = new URL('/api/nodes', balUrl);
+    url.searchParams.set('limit', '500');
+    if (cursor) url.searchParams.set('cursor', cursor);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: apiKey ? { 'x-api-key': apiKey } : {},
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL unreachable at ${url.origin}: ${(err as Error).message}`);
+    }
+    if (!res.ok) throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL answered ${res.status} at ${url.origin}/api/nodes${res.status === 401 || res.status === 403 ? ' (check --api-key)' : ''}`);
+    const body = (await res.json()) as unknown;
+    const list = Array.isArray(body) ? body : ((body as { items?: unknown[]; nodes?: unknown[] })?.items ?? (body as { nodes?: unknown[] })?.nodes ?? []);
+    nodes.push(...list.map(normaliseNode).filter((n): n is BalNode => n !== null));
+    cursor = Array.isArray(body) ? null : ((body as { next?: string | null }).next ?? null);
+    if (!cursor) break;
   }
-  if (!res.ok) throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL answered ${res.status} at ${url}${res.status === 401 || res.status === 403 ? ' (check --api-key)' : ''}`);
-  const body = (await res.json()) as unknown;
-  const list = Array.isArray(body) ? body : ((body as { nodes?: unknown[] })?.nodes ?? []);
-  return list.map(normaliseNode).filter((n): n is BalNode => n !== null);
+  return nodes;
 }
 
 function num(x: unknown): number | null {
@@ -49,9 +58,9 @@ function normaliseNode(x: unknown): BalNode | null {
     pod: o.pod,
     device: typeof o.device === 'string' ? o.device.toLowerCase() : null,
     lastSeenMs: num(o.lastSeenMs ?? o.lastSeen ?? o.lastReadingAt ?? o.lastSeenAt),
-    lastSeq: num(o.lastSeq),
+    lastSeq: num(o.lastStoredSeq ?? o.lastSeq),
     gaps: count(o.gaps ?? o.gapCount ?? o.missingSeqs),
-    rejected: count(o.rejected ?? o.rejects ?? o.rejectedCount),
+    rejected: count(o.rejected ?? o.rejects ?? o.rejectedCount) + count(o.equivocations),
     stored: num(o.stored ?? o.storedCount ?? o.readings),
   };
 }

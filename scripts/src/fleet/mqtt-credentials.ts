@@ -4,6 +4,7 @@
  * entries limiting each device to its own PoD's topics (DESIGN §7: per-device ACL).
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface MqttCredentials { username: string; password: string }
 
@@ -29,4 +30,20 @@ export function mosquittoAcl(username: string, pod: string): string {
     `topic read ln/v1/${pod}/setpoints`,
     '',
   ].join('\n');
+}
+
+/** The `$7$…` hash part of a password-file line. */
+export function passwdHash(line: string): string {
+  return line.slice(line.indexOf(':') + 1);
+}
+
+/**
+ * Add (or replace) a device account in the BAL's broker credentials file
+ * (`{ v: 1, accounts: [{ username, role, passwordHash }] }`, cloud/src/broker/credentials.ts).
+ */
+export function addBalAccount(path: string, username: string, passwordHash: string): void {
+  const doc = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { v: 1; accounts: { username: string; role: string; passwordHash: string }[] }) : { v: 1 as const, accounts: [] };
+  doc.accounts = doc.accounts.filter((a) => a.username !== username);
+  doc.accounts.push({ username, role: 'device', passwordHash });
+  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
 }

@@ -63,7 +63,7 @@ test('bundle --from pods.csv --key-mode cli: one bundle per PoD, keys encrypted,
     assert.is(cfg.chain.podRegistry, f.deployment.podRegistry);
     assert.is(cfg.chain.chainId, f.deployment.chainId);
     assert.is(cfg.mqtt.url, 'mqtt://127.0.0.1:1883');
-    assert.is(cfg.mqtt.username, `ln-${pod}`);
+    assert.is(cfg.mqtt.username, pod);
     assert.ok(cfg.mqtt.password.length >= 32);
     assert.ok(m.files.some((x) => x.path === 'opt/lightnode/lightnode.mjs'));
     assert.ok(m.files.some((x) => x.path === 'etc/systemd/system/lightnode.service'));
@@ -76,8 +76,8 @@ test('bundle --from pods.csv --key-mode cli: one bundle per PoD, keys encrypted,
   assert.is(cfg2.meters[0].link.kind, 'tcp');
   const passwd = readFileSync(join(out, 'broker/mosquitto.passwd'), 'utf8').trim().split('\n');
   assert.is(passwd.length, 3);
-  assert.match(passwd[0]!, /^ln-IT001E70000001:\$7\$101\$/);
-  assert.match(readFileSync(join(out, 'broker/mosquitto.acl'), 'utf8'), /user ln-IT001E70000002\ntopic write ln\/v1\/IT001E70000002\/readings/);
+  assert.match(passwd[0]!, /^IT001E70000001:\$7\$101\$/);
+  assert.match(readFileSync(join(out, 'broker/mosquitto.acl'), 'utf8'), /user IT001E70000002\ntopic write ln\/v1\/IT001E70000002\/readings/);
 
   // re-run: bundles kept, nothing registered twice
   const again = await fleet(['bundle', ...g, '--from', csv, '--out', out, '--key-mode', 'cli', '--broker', 'mqtt://127.0.0.1:1883', '--scrypt-n', '1024', ...agentArgs], env);
@@ -136,7 +136,7 @@ test('flash installs into a scratch rootfs: files, 0600 secrets, unit enabled; -
   assert.match(nodir.err, /^FLEET_USAGE/);
 });
 
-test('the bundled agent JS runs from the flashed rootfs with only node (natives linked as npm would install them)', async () => {
+test('the bundled agent runs from the flashed rootfs with only node: it opens the CLI-made key', async () => {
   const bundle = join(f.dir, 'bundles', pods[0]!);
   const target = join(f.dir, 'rootfs-b');
   mkdirSync(target);
@@ -144,14 +144,42 @@ test('the bundled agent JS runs from the flashed rootfs with only node (natives 
   assert.is(r.code, 0, r.err);
   assert.ok(lstatSync(join(target, 'opt/lightnode/node_modules/better-sqlite3')).isSymbolicLink());
   const agent = join(target, 'opt/lightnode/lightnode.mjs');
+  assert.match(readFileSync(agent, 'utf8').split('\n')[0]!, /^#!\/usr\/bin\/env node$/);
   if (AGENT_ENTRY) {
     // no agent CLI yet: the bundled module must at least load with its natives resolved from the rootfs
     const outText = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(agent)}); console.log(typeof m.startAgent, m.AGENT_VERSION);`], { cwd: target, encoding: 'utf8' });
     assert.match(outText, /^function \d+\.\d+\.\d+/);
-  } else {
-    const help = execFileSync(process.execPath, [agent, '--help'], { cwd: target, encoding: 'utf8' });
-    assert.match(help, /lightnode/i);
+    return;
   }
+  const m = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as BundleManifest;
+  const addr = execFileSync(process.execPath, [agent, 'address', '--config', join(target, 'etc/lightnode/config.json')], { cwd: target, encoding: 'utf8' }).trim();
+  assert.is(addr.toLowerCase(), m.address);
+});
+
+test('enrolment: device-key bundle → flash → first boot makes the key and shows the address → fleet enroll registers it', async () => {
+  if (AGENT_ENTRY) return; // needs the agent CLI (keygen, address)
+  const pod = 'IT001E70000042';
+  const bundle = join(f.dir, 'enrol-bundle');
+  const b = await fleet(['bundle', ...g, '--pod', pod, '--out', bundle, '--broker', 'mqtt://127.0.0.1:1883', '--template', 'lab-simulators', '--scrypt-n', '1024'], {});
+  assert.is(b.code, 0, b.err);
+  const target = join(f.dir, 'rootfs-c');
+  mkdirSync(target);
+  assert.is((await fleet(['flash', '--bundle', bundle, '--target', target, '--node-modules-from', EDGE])).code, 0);
+  assert.not.ok(existsSync(join(target, 'etc/lightnode/keystore.json')));
+  const boot = execFileSync('/bin/sh', [join(target, 'opt/lightnode/first-boot.sh')], { env: { PATH: process.env.PATH ?? '', LIGHTNODE_ROOT: target, NODE: process.execPath }, encoding: 'utf8' });
+  const shown = /Light Node device address: (0x[0-9a-fA-F]{40})/.exec(boot)?.[1];
+  assert.ok(shown, boot);
+  assert.is(readFileSync(join(target, 'etc/lightnode/address'), 'utf8').trim(), shown);
+  assert.is(mode(join(target, 'etc/lightnode/keystore.json')), 0o600);
+  assert.is(mode(join(target, 'etc/lightnode/keystore.password')), 0o600);
+  // first boot is idempotent: the key survives a restart
+  const boot2 = execFileSync('/bin/sh', [join(target, 'opt/lightnode/first-boot.sh')], { env: { PATH: process.env.PATH ?? '', LIGHTNODE_ROOT: target, NODE: process.execPath }, encoding: 'utf8' });
+  assert.match(boot2, new RegExp(shown!));
+  const wrongBundle = await fleet(['enroll', ...g, '--pod', pod, '--address', shown!, '--bundle', join(f.dir, 'bundles', pods[0]!)], env);
+  assert.match(wrongBundle.err, /^FLEET_BUNDLE_INVALID/);
+  const e = await fleet(['enroll', ...g, '--pod', pod, '--address', shown!, '--bundle', bundle], env);
+  assert.is(e.code, 0, e.err);
+  assert.is(String(await f.registry.getFunction('deviceOf')(pod)).toLowerCase(), shown!.toLowerCase());
 });
 
 test.run();
