@@ -8,8 +8,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-// @ts-expect-error solc ships no type declarations
-import solc from 'solc';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 const solDir = join(pkgDir, 'solidity');
@@ -49,9 +47,14 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-function ozVersion(): string {
-  const pkg = JSON.parse(readFileSync(require.resolve('@openzeppelin/contracts/package.json'), 'utf8')) as { version: string };
+function packageVersion(name: string): string {
+  const pkg = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** solc-js, loaded only when compiling (its WebAssembly compiler takes a second or more to load). */
+function loadSolc(): { version(): string; compile(input: string, callbacks: { import: typeof findImport }): string } {
+  return require('solc') as ReturnType<typeof loadSolc>;
 }
 
 /** Result of buildArtifacts. */
@@ -68,16 +71,17 @@ export function buildArtifacts(opts: { force?: boolean; quiet?: boolean } = {}):
   for (const f of files) sources[`solidity/${f}`] = { content: readFileSync(join(solDir, f), 'utf8') };
 
   const hash = createHash('sha256')
-    .update(JSON.stringify({ solc: solc.version(), oz: ozVersion(), settings, sources }))
+    .update(JSON.stringify({ solc: packageVersion('solc'), oz: packageVersion('@openzeppelin/contracts'), settings, sources }))
     .digest('hex');
   const expected = CONTRACTS.map((n) => join(outDir, `${n}.json`));
   if (!opts.force && existsSync(hashFile) && readFileSync(hashFile, 'utf8').trim() === hash && expected.every(existsSync)) {
-    log(`contracts: artifacts up to date (${files.length} sources, solc ${solc.version()})`);
+    log(`contracts: artifacts up to date (${files.length} sources, solc ${packageVersion('solc')})`);
     return { compiled: false, ms: 0 };
   }
 
   const started = Date.now();
   const input = { language: 'Solidity', sources, settings };
+  const solc = loadSolc();
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   for (const w of (output.errors ?? []).filter((e) => e.severity === 'warning')) console.warn(w.formattedMessage);
