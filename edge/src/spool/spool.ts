@@ -11,7 +11,7 @@
  *   its seq — an equivocation at the BAL.
  */
 import Database from 'better-sqlite3';
-import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import { validateReading, type Reading, type SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
 import { SPOOL_DDL, SPOOL_SCHEMA_VERSION } from './schema.js';
 import { Metrics } from '../ops/metrics.js';
@@ -136,7 +136,9 @@ export class Spool {
       const out: SignedReading[] = [];
       for (const d of drafts) {
         seq += 1;
-        const reading: Reading = { pod: this.#pod, meter: d.meter, seq, timestamp: d.timestamp, source: d.source, values: d.values };
+        // Validate at the boundary (integers only, known units, …): a bad draft throws
+        // PROTO_READING_INVALID, rolls the transaction back and burns no seq.
+        const reading: Reading = validateReading({ pod: this.#pod, meter: d.meter, seq, timestamp: d.timestamp, source: d.source, values: d.values });
         const signed = this.#sign(reading);
         const body = JSON.stringify(signed);
         const bytes = Buffer.byteLength(body);

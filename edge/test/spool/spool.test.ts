@@ -107,13 +107,15 @@ test('age bound evicts readings spooled longer ago than maxAgeMs', () => {
 
 test('export as jsonl and csv keeps the signed reading', () => {
   const s = Spool.open({ path: file(), pod: POD, sign });
-  s.appendMany([draft('a,b'), draft()]);
+  s.appendMany([draft('a.b'), draft()]);
+  assert.throws(() => s.append(draft('a,b')), (e: unknown) => (e as { code?: string }).code === 'PROTO_READING_INVALID');
+  assert.is(s.status().lastSeq, 1, 'a refused draft burns no seq');
   s.applyAck({ stored: [], duplicate: [], rejected: [{ seq: 1, code: 'BAL_POD_UNKNOWN', reason: 'no such "pod"' }] });
   const lines: string[] = [];
   assert.is(exportSpool(s, { format: 'jsonl' }, (l) => lines.push(l)), 1);
   const row = JSON.parse(lines[0]!) as { state: string; reading: SignedReading };
   assert.is(row.state, 'pending');
-  assert.is(row.reading.meter, 'a,b');
+  assert.is(row.reading.meter, 'a.b');
   assert.ok(row.reading.signature.startsWith('0x'));
   const csv: string[] = [];
   assert.is(exportSpool(s, { format: 'csv', table: 'quarantine' }, (l) => csv.push(l)), 1);
