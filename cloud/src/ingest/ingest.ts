@@ -2,7 +2,8 @@
  * MQTT ingest (DESIGN §4, issue 5 item 1): subscribes `ln/v1/+/readings` (QoS 1) on any mqtt.js
  * client (embedded aedes or an external broker), and per batch: verify in the worker pool,
  * check timestamps against the clock and signers against the registry mirror, store the good
- * readings in ONE store transaction, and only then publish the Ack on `ln/v1/{pod}/ack`.
+ * readings in ONE store transaction (batches ready together share it: ./group-commit.ts), and
+ * only then publish the Ack on `ln/v1/{pod}/ack`.
  * A batch whose store transaction fails is not acked at all: the device resends it.
  * Bad input is counted per reason code and logged; nothing here throws out of a handler.
  */
@@ -16,6 +17,7 @@ import type { VerifyPool } from '../verify/pool.js';
 import type { CoreItem } from '../verify/verify-core.js';
 import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage, type RegistryVerdict } from './batch-plan.js';
 import { createIngestMetrics } from './ingest-metrics.js';
+import { createGroupCommitter } from './group-commit.js';
 
 /** The part of the registry mirror the ingest uses (./registry/mirror.ts implements it). */
 export interface SignerChecker {
@@ -66,6 +68,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const ackQos = deps.config?.ackQos ?? 1;
   const m = createIngestMetrics(deps.metrics, () => inFlight);
   const lastSeq = new Map<Hex, number>();
+  const committer = createGroupCommitter(store);
 
   let inFlight = 0;
   let stopped = false;
@@ -115,7 +118,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     if (plan.toStore.length > 0) {
       let res;
       try {
-        res = await store.storeBatch(plan.toStore);
+        res = await committer.submit(plan.toStore);
       } catch (err) {
         m.storeErrors.inc();
         log.error('store transaction failed; batch not acked', { pod, readings: plan.toStore.length, err });
@@ -128,7 +131,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       // Same (device, seq) twice in one batch: settled against the copy just stored, so an
       // equivocating copy is recorded as evidence by the store.
       try {
-        addStoreOutcomes(ack, plan.repeats, await store.storeBatch(plan.repeats));
+        addStoreOutcomes(ack, plan.repeats, await committer.submit(plan.repeats));
       } catch (err) {
         m.storeErrors.inc();
         log.error('store of repeated seqs failed', { pod, err });
