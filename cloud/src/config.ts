@@ -48,7 +48,7 @@ export interface BalConfig {
   broker: BrokerConfig;
   store: StoreConfig;
   anchoring: { enabled: boolean; windowMs: number; maxLeaves: number; confirmations: number; pollIntervalMs: number; rebroadcastMs: number };
-  ingest: { futureSkewMs: number; maxBatch: number; maxInFlightBatches: number; verifyThreads: number };
+  ingest: { futureSkewMs: number; maxInFlightBatches: number; verifyThreads: number };
   registry: { pollIntervalMs: number; maxBlockRange: number; confirmations: number };
   api: { host: string; port: number; tls: TlsFiles | null; clients: ApiClient[]; metricsPublic: boolean; maxPageSize: number };
   log: { level: LogLevel };
@@ -169,10 +169,9 @@ export function parseConfig(raw: unknown, baseDir: string, env: Record<string, s
     rebroadcastMs: int(a, 'rebroadcastMs', 'anchoring', 30_000, 100, 3_600_000),
   };
 
-  const i = optObj(root.ingest, 'ingest', ['futureSkewMs', 'maxBatch', 'maxInFlightBatches', 'verifyThreads']);
+  const i = optObj(root.ingest, 'ingest', ['futureSkewMs', 'maxInFlightBatches', 'verifyThreads']);
   const ingest = {
     futureSkewMs: int(i, 'futureSkewMs', 'ingest', 60_000, 0, 86_400_000),
-    maxBatch: int(i, 'maxBatch', 'ingest', 1000, 1, 1000),
     maxInFlightBatches: int(i, 'maxInFlightBatches', 'ingest', 64, 1, 10_000),
     verifyThreads: int(i, 'verifyThreads', 'ingest', 2, 0, 64),
   };

@@ -1,0 +1,203 @@
+/**
+ * Composition root of the BAL (DESIGN §1, §7): store + broker (embedded aedes or an external
+ * Mosquitto) + registry mirror + verify pool + ingest + status recorder + anchorer + REST API,
+ * from one validated config. `startBal(config)` returns the endpoints and a `stop()` that shuts
+ * down in dependency order (API first so no request sees a closed store; ingest before the
+ * store so in-flight batches commit and ack).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { Wallet } from 'ethers';
+import { ValidationError } from '@lightnode/shared/errors';
+import { makeDomain } from '@lightnode/shared/eip712';
+import { jsonRpcProvider } from '@lightnode/contracts/connect';
+import { readDeployment } from '@lightnode/contracts/deploy';
+import { CONFIG_INVALID, type BalConfig, type Hex } from './config.js';
+import { MetricsRegistry } from './metrics.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore } from './store/open-store.js';
+import type { BalStore } from './store/types.js';
+import { CredentialStore, loadCredentialsFile } from './broker/credentials.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { attachStatusRecorder } from './broker/status-recorder.js';
+import { createApiApp } from './api/app.js';
+import { listenApi } from './api/server.js';
+import { createVerifyPool } from './verify/pool.js';
+import { startRegistryMirror } from './registry/mirror.js';
+import { startIngest, type Ingest } from './ingest/ingest.js';
+import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
+
+/** Where the BAL can be reached. */
+export interface BalEndpoints {
+  /** REST API base URL (http:// or https://). */
+  api: string;
+  /** MQTT URL devices connect to: the embedded broker's, or the external broker's. */
+  mqtt: string | null;
+  /** TLS MQTT URL of the embedded broker, if enabled. */
+  mqtts: string | null;
+  broker: 'embedded' | 'external';
+}
+
+/** The chain the BAL works with (deployment file or direct config). */
+export interface ResolvedChain { rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number }
+
+export interface RunningBal {
+  endpoints: BalEndpoints;
+  chain: ResolvedChain;
+  store: BalStore;
+  metrics: MetricsRegistry;
+  ingest: Ingest;
+  /** null when anchoring is disabled. */
+  anchorer: Anchorer | null;
+  /** Stop everything (idempotent). */
+  stop(): Promise<void>;
+}
+
+export interface StartBalOptions {
+  log?: Logger;
+  /** Clock, ms since epoch (ingest skew, store timestamps); default Date.now. */
+  now?: () => number;
+}
+
+/** Resolve the chain section (reads the deployment file). */
+export function resolveChain(config: BalConfig): ResolvedChain {
+  const c = config.chain;
+  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock };
+  let d;
+  try { d = readDeployment(c.deploymentPath); } catch (err) { throw new ValidationError(CONFIG_INVALID, 'chain.deploymentPath', 'a valid deployment file', (err as Error).message); }
+  return { rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock };
+}
+
+/** The anchoring private key (env BAL_ANCHOR_KEY or chain.anchorKeyPath), or null if none. */
+export function resolveAnchorKey(config: BalConfig): string | null {
+  const c = config.chain;
+  let key = c.anchorKey ?? null;
+  if (!key && c.anchorKeyPath) {
+    try { key = readFileSync(c.anchorKeyPath, 'utf8').trim(); } catch (err) {
+      throw new ValidationError(CONFIG_INVALID, 'chain.anchorKeyPath', 'a readable file with a hex private key', (err as Error).message);
+    }
+  }
+  if (key === null) return null;
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new ValidationError(CONFIG_INVALID, 'chain.anchorKey', '32-byte hex private key', 'something else (not shown)');
+  return key.startsWith('0x') ? key : `0x${key}`;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, rej) => { t = setTimeout(() => rej(new Error(`${what} timed out`)), ms); })]).finally(() => clearTimeout(t));
+}
+
+/** Start the whole BAL from a validated config. */
+export async function startBal(config: BalConfig, opts: StartBalOptions = {}): Promise<RunningBal> {
+  const log = opts.log ?? createLogger({ level: config.log.level });
+  const metrics = new MetricsRegistry();
+  const chain = resolveChain(config);
+  const anchorKey = config.anchoring.enabled ? resolveAnchorKey(config) : null;
+  if (config.anchoring.enabled && !anchorKey) {
+    throw new ValidationError(CONFIG_INVALID, 'chain.anchorKeyPath', 'an anchoring key (file, or env BAL_ANCHOR_KEY) while anchoring.enabled', 'none');
+  }
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    while (closers.length) {
+      const c = closers.pop()!;
+      try { await c.close(); } catch (err) { log.warn('stop step failed', { step: c.name, err }); }
+    }
+  };
+
+  try {
+    const store = await openStore(config.store, opts.now ? { now: opts.now } : {});
+    closers.push({ name: 'store', close: () => store.close() });
+
+    let broker: EmbeddedBroker | null = null;
+    let client: MqttClient;
+    if (config.broker.kind === 'embedded') {
+      const b = config.broker;
+      const credentials = new CredentialStore(b.credentialsPath ? loadCredentialsFile(b.credentialsPath).accounts : []);
+      broker = await startEmbeddedBroker({ host: b.host, port: b.port, tls: b.tls, credentials, maxPayloadBytes: b.maxPayloadBytes, metrics, log: log.child({ component: 'broker' }) });
+      const eb = broker;
+      closers.push({ name: 'broker', close: () => eb.close() });
+      client = await mqtt.connectAsync((broker.url ?? broker.tlsUrl)!, {
+        username: broker.internal.username, password: broker.internal.password, clientId: `bal-internal-${process.pid}`,
+        reconnectPeriod: 1000, connectTimeout: 10_000, rejectUnauthorized: false, // own loopback listener
+      });
+    } else {
+      const b = config.broker;
+      client = await mqtt.connectAsync(b.url, {
+        username: b.username, ...(b.password !== null ? { password: b.password } : {}), clientId: b.clientId,
+        clean: false, reconnectPeriod: 1000, connectTimeout: 10_000, ...(b.caPath ? { ca: readFileSync(b.caPath) } : {}),
+      });
+    }
+    const mq = client;
+    closers.push({ name: 'mqtt', close: () => mq.endAsync() });
+    mq.on('error', (err) => log.warn('mqtt client error', { err }));
+
+    const provider = jsonRpcProvider(chain.rpcUrl, chain.chainId);
+    closers.push({ name: 'provider', close: async () => provider.destroy() });
+    const mirror = await startRegistryMirror({
+      provider, podRegistry: chain.podRegistry, fromBlock: chain.deployBlock, pollIntervalMs: config.registry.pollIntervalMs,
+      maxBlockRange: config.registry.maxBlockRange, confirmations: config.registry.confirmations, log: log.child({ component: 'registry' }), metrics,
+    });
+    closers.push({ name: 'registry', close: () => mirror.stop() });
+    const pool = await createVerifyPool({ domain: makeDomain(chain.chainId, chain.podRegistry), threads: config.ingest.verifyThreads });
+    closers.push({ name: 'verify-pool', close: () => pool.close() });
+
+    let anchorer: Anchorer | null = null;
+    if (anchorKey) {
+      const a = startAnchorer({
+        store, signer: new Wallet(anchorKey, provider), readingAnchor: chain.readingAnchor, metrics, log: log.child({ component: 'anchor' }),
+        config: { windowMs: config.anchoring.windowMs, maxLeaves: config.anchoring.maxLeaves, pollIntervalMs: config.anchoring.pollIntervalMs,
+          confirmations: config.anchoring.confirmations, rebroadcastMs: config.anchoring.rebroadcastMs },
+        ...(opts.now ? { now: opts.now } : {}),
+      });
+      anchorer = a;
+      closers.push({ name: 'anchorer', close: () => a.stop() });
+    }
+
+    const status = await attachStatusRecorder(mq, { store, metrics, log: log.child({ component: 'status' }), ...(opts.now ? { now: opts.now } : {}) });
+    closers.push({ name: 'status', close: () => status.detach() });
+    const ingest = await startIngest({
+      mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
+      config: { futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches },
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    closers.push({ name: 'ingest', close: () => ingest.stop() });
+
+    const readingsGauge = metrics.gauge('bal_store_readings', 'Readings in the store');
+    const pendingGauge = metrics.gauge('bal_store_pending_readings', 'Stored readings not yet anchored');
+    const refresh = async (): Promise<void> => {
+      try { const c = await store.counts(); readingsGauge.set(c.readings); pendingGauge.set(c.pending); } catch { /* store down: /healthz says so */ }
+    };
+    await refresh();
+    const timer = setInterval(() => { void refresh(); }, 5000);
+    timer.unref();
+    closers.push({ name: 'gauges', close: async () => clearInterval(timer) });
+
+    const app = createApiApp({
+      store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor },
+      clients: config.api.clients, metrics, log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
+      health: {
+        mqtt: async () => (mq.connected ? 'ok' : 'disconnected'),
+        chain: async () => { await withTimeout(provider.getBlockNumber(), 2000, 'rpc'); return 'ok'; },
+      },
+    });
+    const api = await listenApi(app, { host: config.api.host, port: config.api.port, tls: config.api.tls });
+    closers.push({ name: 'api', close: () => api.close() });
+
+    const endpoints: BalEndpoints = config.broker.kind === 'embedded'
+      ? { api: api.url, mqtt: broker!.url, mqtts: broker!.tlsUrl, broker: 'embedded' }
+      : { api: api.url, mqtt: config.broker.url, mqtts: null, broker: 'external' };
+    log.info('bal started', { ...endpoints, store: config.store.kind, chainId: chain.chainId, anchoring: anchorer !== null });
+
+    let stopping: Promise<void> | null = null;
+    return {
+      endpoints, chain, store, metrics, ingest, anchorer,
+      stop() {
+        stopping ??= (async () => { log.info('bal stopping'); await stopAll(); log.info('bal stopped'); })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

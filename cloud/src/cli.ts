@@ -1,0 +1,203 @@
+/**
+ * `bal` — the Blockchain Access Layer command line.
+ *
+ *   bal run --config bal.json                 start the BAL; prints one JSON line with the endpoints
+ *   bal check-config --config bal.json        validate the config and the files it names
+ *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u]
+ *                                             write mosquitto.conf + passwd + acl for a production broker
+ *   bal passwd --credentials creds.json --user U --role device|bal|operator [--password P]
+ *                                             add/replace a broker account (prints a generated password)
+ *   bal api-key --name N --role dso|consumer [--pods IT..,IT..] [--token]
+ *                                             make an API key (or bearer token) and its config entry
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
+ */
+import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isLightNodeError } from '@lightnode/shared/errors';
+import { POD_RE } from '@lightnode/shared/reading';
+import { loadConfig, type BalConfig } from './config.js';
+import { createLogger, parseLogLevel } from './log.js';
+import { loadCredentialsFile, parseCredentials, type CredentialsFile } from './broker/credentials.js';
+import { ROLES, type Role } from './broker/acl.js';
+import { hashPassword } from './broker/password-hash.js';
+import { writeMosquittoConfig } from './broker/mosquitto-config.js';
+import { newSecret } from './api/auth.js';
+
+const USAGE = `usage:
+  bal run --config <file>
+  bal check-config --config <file>
+  bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>]
+  bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
+  bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]`;
+
+class UsageError extends Error {}
+
+/** Where the CLI writes (injected by tests). */
+export interface CliIo { out(line: string): void; err(text: string): void }
+const stdio: CliIo = { out: (line) => { process.stdout.write(line + '\n'); }, err: (text) => { process.stderr.write(text); } };
+let io: CliIo = stdio;
+const out = (line: string): void => io.out(line);
+
+function checkFiles(config: BalConfig): string[] {
+  const files: [string, string | undefined | null][] = [];
+  if (config.chain.kind === 'deployment') files.push(['chain.deploymentPath', config.chain.deploymentPath]);
+  if (config.broker.kind === 'embedded') {
+    files.push(['broker.credentialsPath', config.broker.credentialsPath]);
+    if (config.broker.tls) files.push(['broker.tls.certPath', config.broker.tls.certPath], ['broker.tls.keyPath', config.broker.tls.keyPath], ['broker.tls.caPath', config.broker.tls.caPath]);
+  } else files.push(['broker.caPath', config.broker.caPath]);
+  if (config.api.tls) files.push(['api.tls.certPath', config.api.tls.certPath], ['api.tls.keyPath', config.api.tls.keyPath], ['api.tls.caPath', config.api.tls.caPath]);
+  return files.filter(([, p]) => p && !existsSync(p)).map(([f, p]) => `${f}: file not found: ${p}`);
+}
+
+async function cmdCheckConfig(file: string): Promise<number> {
+  const config = loadConfig(file);
+  const { resolveAnchorKey, resolveChain } = await import('./bal.js'); // heavy (ethers, workers): load on use
+  const problems = checkFiles(config);
+  if (problems.length === 0) {
+    try { resolveChain(config); } catch (err) { problems.push((err as Error).message); }
+    if (config.broker.kind === 'embedded' && config.broker.credentialsPath) {
+      try { loadCredentialsFile(config.broker.credentialsPath); } catch (err) { problems.push((err as Error).message); }
+    }
+    if (config.anchoring.enabled) {
+      try { if (!resolveAnchorKey(config)) problems.push('chain.anchorKeyPath: anchoring is enabled but no key is configured (file or env BAL_ANCHOR_KEY)'); }
+      catch (err) { problems.push((err as Error).message); }
+    }
+  }
+  if (problems.length) { for (const p of problems) io.err(`config problem: ${p}\n`); return 2; }
+  out(JSON.stringify({ ok: true, store: config.store.kind, broker: config.broker.kind, chain: config.chain.kind, apiClients: config.api.clients.length }));
+  return 0;
+}
+
+async function cmdRun(file: string): Promise<number> {
+  const config = loadConfig(file);
+  const { startBal } = await import('./bal.js');
+  const log = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL ?? config.log.level) });
+  const bal = await startBal(config, { log });
+  out(JSON.stringify({ event: 'started', endpoints: bal.endpoints, chainId: bal.chain.chainId }));
+  await new Promise<void>((resolveStop) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log.info('signal received', { signal: sig });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveStop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const hardStop = setTimeout(() => { log.error('shutdown took too long; exiting'); process.exit(1); }, 30_000);
+  hardStop.unref();
+  await bal.stop();
+  out(JSON.stringify({ event: 'stopped' }));
+  return 0;
+}
+
+function int(v: string | undefined, name: string, def?: number): number | undefined {
+  if (v === undefined) return def;
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--${name}: expected a port number, got ${v}`);
+  return Number(v);
+}
+
+async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const outDir = v.out as string | undefined;
+  if (!outDir) throw new UsageError('--out <dir> is required');
+  let creds: CredentialsFile;
+  if (typeof v.credentials === 'string') creds = loadCredentialsFile(v.credentials);
+  else {
+    if (typeof v.config !== 'string') throw new UsageError('--config <file> or --credentials <file> is required');
+    const config = loadConfig(v.config);
+    if (config.broker.kind !== 'embedded' || !config.broker.credentialsPath) throw new UsageError('the config has no broker.credentialsPath; pass --credentials');
+    creds = loadCredentialsFile(config.broker.credentialsPath);
+  }
+  const tlsPort = int(v['tls-port'] as string | undefined, 'tls-port');
+  if (tlsPort !== undefined && (typeof v.cert !== 'string' || typeof v.key !== 'string')) throw new UsageError('--tls-port needs --cert and --key');
+  const files = writeMosquittoConfig({
+    outDir, accounts: creds.accounts,
+    listener: v['no-plain'] ? null : { port: int(v.port as string | undefined, 'port', 1883)!, ...(typeof v.host === 'string' ? { host: v.host } : {}) },
+    tls: tlsPort !== undefined ? { port: tlsPort, certPath: v.cert as string, keyPath: v.key as string, ...(typeof v.ca === 'string' ? { caPath: v.ca } : {}) } : null,
+    ...(typeof v['run-as-user'] === 'string' ? { runAsUser: v['run-as-user'] } : {}),
+  });
+  out(JSON.stringify({ ...files, accounts: creds.accounts.length }));
+  return 0;
+}
+
+async function cmdPasswd(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const file = v.credentials;
+  const user = v.user;
+  const role = v.role;
+  if (typeof file !== 'string' || typeof user !== 'string' || typeof role !== 'string') throw new UsageError('--credentials, --user and --role are required');
+  if (!ROLES.includes(role as Role)) throw new UsageError(`--role: expected ${ROLES.join(' | ')}`);
+  const creds: CredentialsFile = existsSync(file) ? loadCredentialsFile(file) : { v: 1, accounts: [] };
+  const generated = typeof v.password !== 'string';
+  const password = generated ? randomBytes(18).toString('base64url') : (v.password as string);
+  const account = { username: user, role: role as Role, passwordHash: await hashPassword(password) };
+  const next = parseCredentials({ v: 1, accounts: [...creds.accounts.filter((a) => a.username !== user), account] }, file);
+  const tmp = `${resolve(file)}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+  out(JSON.stringify({ username: user, role, ...(generated ? { password } : {}) }));
+  return 0;
+}
+
+async function cmdApiKey(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const name = v.name;
+  const role = v.role;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(name)) throw new UsageError('--name: 1..64 of [A-Za-z0-9._:-]');
+  if (role !== 'dso' && role !== 'consumer') throw new UsageError('--role: dso | consumer');
+  const pods = typeof v.pods === 'string' ? v.pods.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  for (const p of pods) if (!POD_RE.test(p)) throw new UsageError(`--pods: ${p} is not a PoD code`);
+  if (role === 'consumer' && pods.length === 0) throw new UsageError('--pods is required for a consumer');
+  const { secret, hash } = newSecret();
+  const entry = { name, role, ...(role === 'consumer' ? { pods } : {}), ...(v.token ? { tokenHash: hash } : { apiKeyHash: hash }) };
+  out(JSON.stringify({ [v.token ? 'token' : 'apiKey']: secret, configEntry: entry }));
+  return 0;
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number> {
+  io = cliIo;
+  const [cmd, ...rest] = argv;
+  try {
+    const { values } = parseArgs({
+      args: rest, strict: true, allowPositionals: false,
+      options: {
+        config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
+        cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' },
+        credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
+        name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' },
+      },
+    });
+    if (values.help || cmd === 'help' || cmd === '--help' || cmd === undefined) { out(USAGE); return cmd === undefined ? 2 : 0; }
+    const needConfig = (): string => { if (typeof values.config !== 'string') throw new UsageError('--config <file> is required'); return values.config; };
+    switch (cmd) {
+      case 'run': return await cmdRun(needConfig());
+      case 'check-config': return await cmdCheckConfig(needConfig());
+      case 'mosquitto-config': return await cmdMosquittoConfig(values);
+      case 'passwd': return await cmdPasswd(values);
+      case 'api-key': return await cmdApiKey(values);
+      default: throw new UsageError(`unknown command ${cmd}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(err as Error).message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (isLightNodeError(err) && (err.code === 'CONFIG_INVALID' || err.code === 'BAL_CREDENTIALS_INVALID')) {
+      io.err(`config error [${err.code}] ${err.message}\n`);
+      return 2;
+    }
+    io.err(`bal: ${isLightNodeError(err) ? `[${err.code}] ` : ''}${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // A leftover handle (a socket in TIME_WAIT, a worker) must not keep a stopped BAL alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  }, (err) => { process.stderr.write(`${String(err)}\n`); process.exit(1); });
+}

@@ -1,0 +1,101 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyPassword } from '../../src/broker/password-hash.js';
+import { secretHash } from '../../src/api/auth.js';
+import { main } from '../../src/cli.js';
+
+/** Run the CLI in-process with captured output and temporary env vars. */
+async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    const code = await main(args, { out: (l) => { stdout += l + '\n'; }, err: (t) => { stderr += t; } });
+    return { code, stdout, stderr };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bal-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('api-key prints a secret and the config entry holding only its hash', async () => {
+  const r = await runCli(['api-key', '--name', 'retailer-1', '--role', 'consumer', '--pods', 'IT001E00000001,IT001E00000002']);
+  assert.is(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  assert.match(o.apiKey, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(o.configEntry, { name: 'retailer-1', role: 'consumer', pods: ['IT001E00000001', 'IT001E00000002'], apiKeyHash: secretHash(o.apiKey) });
+  const t = JSON.parse((await runCli(['api-key', '--name', 'ops', '--role', 'dso', '--token'])).stdout);
+  assert.is(t.configEntry.tokenHash, secretHash(t.token));
+  const bad = await runCli(['api-key', '--name', 'x', '--role', 'consumer']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--pods is required/);
+});
+
+test('passwd writes mosquitto-compatible hashes into the credentials file', async () => {
+  const file = join(dir, 'creds.json');
+  const a = await runCli(['passwd', '--credentials', file, '--user', 'IT001E00000001', '--role', 'device']);
+  assert.is(a.code, 0, a.stderr);
+  const generated = JSON.parse(a.stdout).password as string;
+  assert.ok(generated.length >= 20);
+  assert.is((await runCli(['passwd', '--credentials', file, '--user', 'bal', '--role', 'bal', '--password', 'bal-pw'])).code, 0);
+  const creds = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(creds.accounts.map((x: { username: string }) => x.username), ['IT001E00000001', 'bal']);
+  assert.ok(await verifyPassword(generated, creds.accounts[0].passwordHash));
+  assert.ok(await verifyPassword('bal-pw', creds.accounts[1].passwordHash));
+  const notPod = await runCli(['passwd', '--credentials', file, '--user', 'not-a-pod', '--role', 'device']);
+  assert.is(notPod.code, 2);
+  assert.match(notPod.stderr, /PoD code/);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).accounts.length, 2, 'file unchanged after a refused account');
+
+  const m = await runCli(['mosquitto-config', '--credentials', file, '--out', join(dir, 'mosq'), '--port', '1884', '--tls-port', '8884', '--cert', '/etc/c.pem', '--key', '/etc/k.pem']);
+  assert.is(m.code, 0, m.stderr);
+  const paths = JSON.parse(m.stdout);
+  const conf = readFileSync(paths.configPath, 'utf8');
+  assert.match(conf, /^listener 1884$/m);
+  assert.match(conf, /^listener 8884$/m);
+  assert.match(conf, /^certfile \/etc\/c\.pem$/m);
+  assert.match(readFileSync(paths.aclPath, 'utf8'), /^user bal\ntopic write ln\/v1\/\+\/ack$/m);
+  assert.match(readFileSync(paths.passwordPath, 'utf8'), /^IT001E00000001:\$7\$/m);
+});
+
+test('check-config: names the bad field, missing files, and accepts a good config', async () => {
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ chain: { deploymentPath: 'dep.json' }, api: { port: 70000 } }));
+  const r1 = await runCli(['check-config', '--config', bad]);
+  assert.is(r1.code, 2);
+  assert.match(r1.stderr, /CONFIG_INVALID.*api\.port: expected integer 0\.\.65535, found number 70000/);
+  const typo = join(dir, 'typo.json');
+  writeFileSync(typo, JSON.stringify({ chain: { deploymentPath: 'dep.json' }, store: { kind: 'sqlite', pth: 'x' } }));
+  assert.match((await runCli(['check-config', '--config', typo])).stderr, /store\.pth/);
+  const env = await runCli(['check-config', '--config', bad], { BAL_CONFIG__api__port: '8081' });
+  assert.match(env.stderr, /chain\.deploymentPath: file not found/, 'env override fixed the port; now the file is missing');
+  const good = join(dir, 'good.json');
+  writeFileSync(join(dir, 'dep.json'), JSON.stringify({ rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, podRegistry: `0x${'11'.repeat(20)}`, readingAnchor: `0x${'22'.repeat(20)}`, deployBlock: 0, admin: `0x${'33'.repeat(20)}` }));
+  writeFileSync(good, JSON.stringify({ chain: { deploymentPath: 'dep.json' }, broker: { credentialsPath: 'creds.json' }, anchoring: { enabled: false } }));
+  const r2 = await runCli(['check-config', '--config', good]);
+  assert.is(r2.code, 0, r2.stderr);
+  assert.equal(JSON.parse(r2.stdout), { ok: true, store: 'sqlite', broker: 'embedded', chain: 'deployment', apiClients: 0 });
+  writeFileSync(good, JSON.stringify({ chain: { deploymentPath: 'dep.json' } }));
+  const noKey = await runCli(['check-config', '--config', good]);
+  assert.is(noKey.code, 2);
+  assert.match(noKey.stderr, /anchoring is enabled but no key/);
+  assert.is((await runCli(['check-config', '--config', good], { BAL_ANCHOR_KEY: '0x' + '01'.repeat(32) })).code, 0);
+  assert.not.ok(existsSync(join(dir, 'data')), 'check-config opens no store');
+});
+
+test('usage errors exit 2', async () => {
+  assert.is((await runCli([])).code, 2);
+  assert.is((await runCli(['frobnicate'])).code, 2);
+  assert.is((await runCli(['run'])).code, 2);
+  assert.is((await runCli(['run', '--config', '/nonexistent/bal.json'])).code, 2);
+  assert.is((await runCli(['check-config', '--bogus', 'x'])).code, 2);
+  assert.is((await runCli(['--help'])).code, 0);
+});
+
+test.run();
