@@ -79,6 +79,13 @@ export class ModbusMeter implements AcquisitionSource {
     this.plan = new RequestPlan(spans, { maxHoleFill: this.opts.maxHoleFill ?? t.maxHoleFill, maxRegisters: this.opts.maxRegisters ?? t.maxRegisters });
   }
 
+  /** Forgets the plan (and the SunSpec model address); the next poll plans afresh. */
+  reset(): void {
+    this.plan = undefined;
+    this.modelAddress = undefined;
+    if (!this.opts.template.sunspec) this.resolve(0);
+  }
+
   private async discover(): Promise<void> {
     const ss = this.opts.template.sunspec!;
     try {
@@ -92,8 +99,27 @@ export class ModbusMeter implements AcquisitionSource {
     }
   }
 
-  /** Reads one snapshot; see file comment for what is dropped and what rejects. */
+  private inFlight = false;
+
+  /**
+   * Reads one snapshot; see file comment for what is dropped and what rejects. A poll started
+   * while the previous one is still running is refused with EDGE_POLL_OVERLAP (a slow line must
+   * not pile up requests, and one snapshot must never be signed twice).
+   */
   async poll(): Promise<ReadingDraft> {
+    if (this.inFlight) {
+      this.metrics.onEvent('EDGE_POLL_OVERLAP', this.id);
+      throw new LightNodeError('EDGE_POLL_OVERLAP', `${this.id}: previous poll still running`, { meter: this.id });
+    }
+    this.inFlight = true;
+    try {
+      return await this.snapshot();
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private async snapshot(): Promise<ReadingDraft> {
     const timestamp = this.clock.now();
     if (!this.plan) await this.discover();
     const plan = this.plan!;
@@ -121,6 +147,9 @@ export class ModbusMeter implements AcquisitionSource {
     }
     const values = this.decodeAll(got);
     if (values.length === 0) {
+      // Nothing readable: start again from a fresh plan (and SunSpec discovery) next time, so a
+      // device that refused everything while booting is not given up on for good.
+      if (plan.blocks.length === 0 || lastException) this.reset();
       if (lastException) throw lastException;
       throw new LightNodeError('EDGE_VALUE_INVALID', `${this.id}: no valid value in snapshot`, { meter: this.id });
     }

@@ -92,6 +92,30 @@ test('a Modbus exception gives EDGE_MODBUS_EXCEPTION with the exception code', a
   assert.ok((metrics.counts.get('EDGE_MODBUS_EXCEPTION') ?? 0) >= 1);
 });
 
+test('an overlapping poll is refused with EDGE_POLL_OVERLAP; the first completes', async () => {
+  renderTemplate(slave.units.unit(6), sdm630, sampleValues(sdm630));
+  const metrics = countingMetrics();
+  const meter = createModbusMeter(cfg(6), pool, { metrics });
+  const [a, b] = await Promise.allSettled([meter.poll(), meter.poll()]);
+  assert.is(a.status, 'fulfilled');
+  assert.ok(b.status === 'rejected' && isLightNodeError(b.reason, 'EDGE_POLL_OVERLAP'));
+  assert.is(metrics.counts.get('EDGE_POLL_OVERLAP'), 1);
+  assert.is((await meter.poll()).values.length, sdm630.points.length);
+});
+
+test('a device that refused every block (exception 2) is planned afresh once it answers again', async () => {
+  const bank = slave.units.unit(7);
+  renderTemplate(bank, sdm630, sampleValues(sdm630));
+  bank.exception = 2;
+  const meter = createModbusMeter(cfg(7), pool);
+  const err = await meter.poll().catch((e: unknown) => e);
+  assert.ok(isLightNodeError(err, 'EDGE_MODBUS_EXCEPTION'));
+  bank.exception = undefined;
+  const d = await meter.poll();
+  assert.is(d.values.length, sdm630.points.length);
+  assert.ok(meter.blocks.length <= 2);
+});
+
 test('a silent device gives EDGE_MODBUS_TIMEOUT, then EDGE_MODBUS_BACKOFF without touching the wire', async () => {
   slave.units.unit(5).silent = true;
   const meter = createModbusMeter(cfg(5, { device: { unitId: 5, timeoutMs: 150, retries: 1, backoffBaseMs: 60_000 } }), pool);

@@ -78,6 +78,19 @@ test('SDM630 with THD on the simulator: the rejected hole read is split once and
   assert.is(server.counters.requests - before, 3);
 });
 
+test('word order: a CDAB device read with a CDAB template gives the same values as ABCD', async () => {
+  const abcd = await createModbusMeter(tcp('sdm120', 2, 'sdm120'), pool).poll();
+  const t = loadTemplate('sdm120');
+  const cdab = { ...t, points: t.points.map((p) => ({ ...p, wordOrder: 'CDAB' as const })) };
+  meters.sdm120.faults = { wordOrder: 'CDAB' };
+  const metrics = countingMetrics();
+  // The ABCD template on the swapped device decodes garbage: implausible points are refused.
+  const wrong = await createModbusMeter(tcp('sdm120-wrong', 2, 'sdm120'), pool, { metrics }).poll().catch((e: unknown) => e);
+  assert.ok(isLightNodeError(wrong, 'EDGE_VALUE_INVALID') || (metrics.counts.get('EDGE_VALUE_INVALID') ?? 0) > 0, 'word-order confusion detected');
+  const d = await createModbusMeter(tcp('sdm120-cdab', 2, 'sdm120'), pool, { template: cdab }).poll();
+  for (const q of ['1-0:32.7.0', '1-0:14.7.0', '1-0:1.8.0']) assert.ok(Math.abs(value(d, q) - value(abcd, q)) <= Math.max(1, value(abcd, q) * 0.01), q);
+});
+
 test('SDM120 over TCP (simulator)', async () => {
   const d = await createModbusMeter(tcp('sdm120', 2, 'sdm120'), pool).poll();
   assert.is(d.values.length, loadTemplate('sdm120').points.length);
