@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
-const solDir = join(pkgDir, 'solidity');
-const outDir = join(pkgDir, 'artifacts');
-const hashFile = join(outDir, '.build-hash');
+const SOLIDITY_DIR = join(pkgDir, 'solidity');
+const OUT_DIR = join(pkgDir, 'artifacts');
 const require = createRequire(join(pkgDir, 'package.json'));
 /** The contracts that get an artifact (one per file of the same name). */
 const CONTRACTS = ['PodRegistry', 'ReadingAnchor'] as const;
@@ -60,11 +59,17 @@ function loadSolc(): { version(): string; compile(input: string, callbacks: { im
 /** Result of buildArtifacts. */
 export interface BuildResult { compiled: boolean; ms: number }
 
+/** Options of buildArtifacts; the directories exist for tests (defaults: contracts/solidity, contracts/artifacts). */
+export interface BuildOptions { force?: boolean; quiet?: boolean; solidityDir?: string; outDir?: string }
+
 /**
  * Compiles the contracts unless the artifacts match the inputs' hash; throws on compiler errors
  * (every error message included). `force` recompiles anyway.
  */
-export function buildArtifacts(opts: { force?: boolean; quiet?: boolean } = {}): BuildResult {
+export function buildArtifacts(opts: BuildOptions = {}): BuildResult {
+  const solDir = opts.solidityDir ?? SOLIDITY_DIR;
+  const outDir = opts.outDir ?? OUT_DIR;
+  const hashFile = join(outDir, '.build-hash');
   const log = opts.quiet ? () => {} : (m: string) => console.log(m);
   const files = readdirSync(solDir).filter((f) => f.endsWith('.sol')).sort();
   const sources: Record<string, { content: string }> = {};
