@@ -29,7 +29,6 @@ export interface MeterConfig {
 export interface EmsModbusConfig {
   host: string; port: number; unitId: number; timeoutMs: number;
   modeRegister: number; powerRegister: number; readbackModeRegister: number; readbackPowerRegister: number;
-  measuredPowerRegister: number;
 }
 
 export interface EmsConfig {
@@ -189,7 +188,7 @@ export function validateConfig(raw: unknown, baseDir = process.cwd()): AgentConf
   if (emsEnabled && transport === 'modbus') {
     const mb = obj(em, 'modbus', 'ems.', false);
     const p = 'ems.modbus.';
-    known(mb, p, ['host', 'port', 'unitId', 'timeoutMs', 'modeRegister', 'powerRegister', 'readbackModeRegister', 'readbackPowerRegister', 'measuredPowerRegister']);
+    known(mb, p, ['host', 'port', 'unitId', 'timeoutMs', 'modeRegister', 'powerRegister', 'readbackModeRegister', 'readbackPowerRegister']);
     const modeRegister = int(mb, 'modeRegister', p, 0, 0, 65535);
     const powerRegister = int(mb, 'powerRegister', p, 1, 0, 65534);
     ems.modbus = {
@@ -197,7 +196,6 @@ export function validateConfig(raw: unknown, baseDir = process.cwd()): AgentConf
       timeoutMs: int(mb, 'timeoutMs', p, 1000, 10, 60_000), modeRegister, powerRegister,
       readbackModeRegister: int(mb, 'readbackModeRegister', p, modeRegister, 0, 65535),
       readbackPowerRegister: int(mb, 'readbackPowerRegister', p, powerRegister, 0, 65534),
-      measuredPowerRegister: int(mb, 'measuredPowerRegister', p, 10, 0, 65534),
     };
   } else if (emsEnabled && transport === 'rest') {
     const rs = obj(em, 'rest', 'ems.', false);

@@ -1,7 +1,8 @@
 /**
- * EMS over Modbus TCP (modbus-serial): mode in one holding register, the power setpoint as a
- * signed 32-bit integer in two holding registers (big-endian words, W), measured power as int32
- * in two input registers. Addresses come from config (`ems.modbus.*`).
+ * EMS over Modbus TCP (modbus-serial): mode in one holding register (0 off, 1 limit, 2 target),
+ * the power setpoint as a signed 32-bit integer in two holding registers (most significant word
+ * first, W) — the lab EMS map (hardware-sim devices/ems.json). Addresses come from config
+ * (`ems.modbus.*`). The setpoint is written as a whole int32 (FC16), then the mode (FC06).
  */
 import ModbusRTU from 'modbus-serial';
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -66,10 +67,9 @@ export class ModbusEmsDriver implements EmsDriver {
     return this.#io('readback', async (c) => {
       const mode = (await c.readHoldingRegisters(this.cfg.readbackModeRegister, 1)).data[0]!;
       const p = (await c.readHoldingRegisters(this.cfg.readbackPowerRegister, 2)).data;
-      const m = (await c.readInputRegisters(this.cfg.measuredPowerRegister, 2)).data;
       const parsed = modeFromCode(mode);
       if (!parsed) throw new LightNodeError('EDGE_EMS_READBACK_INVALID', `EMS mode register holds ${mode}, not 0|1|2`);
-      return { mode: parsed, activePowerW: fromWords(p[0]!, p[1]!), measuredPowerW: fromWords(m[0]!, m[1]!) };
+      return { mode: parsed, activePowerW: fromWords(p[0]!, p[1]!) };
     });
   }
 

@@ -108,8 +108,8 @@ test('a DSO-signed setpoint reaches the EMS and comes back as a signed activatio
   await send({ v: 1, setpoint: dso.withSecret((k) => signSetpoint(domain, sp, k)) });
   const act = await activationFor(sp.id);
   assert.is(act.status, 'applied', JSON.stringify(act));
-  assert.is(ems.holding[0], 1, 'mode register = limit');
-  assert.is(((ems.holding[1]! << 16) | ems.holding[2]!) | 0, 2500);
+  assert.is(ems.state().mode, 'limit', 'the simulator runs in limit mode');
+  assert.is(ems.state().setpointW, 2500);
   const r = act.reading!;
   assert.is(r.meter, 'ems');
   assert.is(r.source, `activation:${sp.id}`);
@@ -121,7 +121,7 @@ test('a DSO-signed setpoint reaches the EMS and comes back as a signed activatio
 
 test('non-DSO signer, tampered content, garbage signature, other pod, replay: refused with codes, EMS untouched', async () => {
   const domain = makeDomain(dep.chainId, dep.podRegistry);
-  const before = ems.writes;
+  const before = ems.state().writeCount;
   const s1 = setpoint();
   await send({ v: 1, setpoint: stranger.withSecret((k) => signSetpoint(domain, s1, k)) });
   const s2 = setpoint();
@@ -140,7 +140,7 @@ test('non-DSO signer, tampered content, garbage signature, other pod, replay: re
   assert.is((await activationFor(s4.id)).code, 'EDGE_SETPOINT_POD_MISMATCH');
   assert.is((await activationFor(s5.id)).code, 'EDGE_SETPOINT_SIGNER_UNKNOWN');
   for (const id of [s1.id, s2.id, s3.id, s4.id, s5.id]) assert.is((await activationFor(id)).status, 'refused');
-  assert.is(ems.writes, before, 'nothing written to the EMS');
+  assert.is(ems.state().writeCount, before, 'nothing written to the EMS');
   assert.ok(agent.metrics.value('ems_setpoints_total', { result: 'refused', code: 'EDGE_SETPOINT_SIGNER_UNKNOWN' }) >= 3);
   // replay of the applied one
   const sp = setpoint();
@@ -162,7 +162,7 @@ test('malformed setpoints: code + metric, agent keeps running and still applies 
   const sp = setpoint({ mode: 'target', activePowerW: -1500 });
   await send({ v: 1, setpoint: dso.withSecret((k) => signSetpoint(domain, sp, k)) });
   assert.is((await activationFor(sp.id)).status, 'applied');
-  assert.is(((ems.holding[1]! << 16) | ems.holding[2]!) | 0, -1500);
+  assert.equal([ems.state().mode, ems.state().setpointW], ['target', -1500]);
   assert.ok(agent.health().ok);
 });
 
@@ -171,10 +171,10 @@ test('expiry: policy release puts the EMS back to mode off and spools a second a
   const sp = setpoint({ mode: 'limit', activePowerW: 1000, validUntil: Date.now() + 1500 });
   await send({ v: 1, setpoint: dso.withSecret((k) => signSetpoint(domain, sp, k)) });
   assert.is((await activationFor(sp.id)).status, 'applied');
-  assert.is(ems.holding[0], 1);
+  assert.is(ems.state().mode, 'limit');
   await waitFor(() => activations.some((a) => a.setpointId === sp.id && a.status === 'expired'), 10_000, 'expiry');
   const exp = activations.find((a) => a.setpointId === sp.id && a.status === 'expired')!;
-  assert.is(ems.holding[0], 0, 'released');
+  assert.is(ems.state().mode, 'off', 'released');
   assert.is(exp.reading?.source, `activation:${sp.id}`);
   const expired = setpoint({ validFrom: Date.now() - 10_000, validUntil: Date.now() - 5000 });
   await send({ v: 1, setpoint: dso.withSecret((k) => signSetpoint(domain, expired, k)) });
