@@ -45,6 +45,12 @@ test('SDM630 over RTU: full snapshot in <= 2 requests', async () => {
   await meter.close();
 });
 
+test('a serial port that does not exist gives EDGE_MODBUS_CONNECTION', async () => {
+  const meter = createModbusMeter({ ...cfg('nope', 1, 'sdm120'), link: { kind: 'rtu', path: `${pty.a}-missing` } }, pool);
+  const err = await meter.poll().catch((e: unknown) => e);
+  assert.ok(isLightNodeError(err, 'EDGE_MODBUS_CONNECTION'), String(err));
+});
+
 test('CRC errors give EDGE_MODBUS_CRC after the retry, counted per attempt', async () => {
   const bank = slave.units.unit(2);
   renderTemplate(bank, sdm120, sampleValues(sdm120));

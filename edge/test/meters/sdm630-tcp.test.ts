@@ -127,6 +127,31 @@ test('a silent device gives EDGE_MODBUS_TIMEOUT, then EDGE_MODBUS_BACKOFF withou
   assert.is(slave.units.count(5), 2, 'skipped while in backoff');
 });
 
+test('the endpoint drops a live connection: no crash, the meter reconnects', async () => {
+  renderTemplate(slave.units.unit(1), sdm630, sampleValues(sdm630));
+  const meter = createModbusMeter({ ...cfg(1), device: { unitId: 1, timeoutMs: 300, retries: 0, backoffBaseMs: 1 } }, pool);
+  assert.is((await meter.poll()).values.length, sdm630.points.length);
+  const port = slave.port;
+  await slave.close();
+  slave = await startTcpSlave(undefined, port);
+  renderTemplate(slave.units.unit(1), sdm630, sampleValues(sdm630));
+  const codes: string[] = [];
+  let recovered = false;
+  for (let i = 0; i < 5 && !recovered; i++) {
+    try {
+      const d = await meter.poll();
+      assert.is(d.values.length, sdm630.points.length);
+      recovered = true;
+    } catch (e) {
+      codes.push((e as { code: string }).code);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  assert.ok(recovered, `not recovered: ${codes.join(',')}`);
+  assert.ok(slave.units.count(1) >= 1);
+  assert.ok(codes.every((c) => c === 'EDGE_MODBUS_CONNECTION' || c === 'EDGE_MODBUS_TIMEOUT' || c === 'EDGE_MODBUS_BACKOFF'), codes.join(','));
+});
+
 test('no listener: EDGE_MODBUS_CONNECTION, and the meter recovers when the endpoint comes back', async () => {
   const port = slave.port;
   await slave.close();
