@@ -64,7 +64,21 @@ export const SETPOINT_TYPES = {
 } as const;
 
 const utf8 = new TextEncoder();
-const hashText = (s: string): Uint8Array => keccak_256(utf8.encode(s));
+const hashTextRaw = (s: string): Uint8Array => keccak_256(utf8.encode(s));
+// keccak256 of the short strings of a reading (quantity, unit, pod, meter, source) repeats across
+// every reading of a device: memoise them (bounded; results are never handed out for mutation).
+const textHashCache = new Map<string, Uint8Array>();
+function hashText(s: string): Uint8Array {
+  let h = textHashCache.get(s);
+  if (h === undefined) {
+    h = hashTextRaw(s);
+    if (s.length <= 128) {
+      if (textHashCache.size >= 4096) textHashCache.clear();
+      textHashCache.set(s, h);
+    }
+  }
+  return h;
+}
 const MEASUREMENT_TYPEHASH = hashText(MEASUREMENT_TYPE);
 const READING_TYPEHASH = hashText(READING_TYPE + MEASUREMENT_TYPE); // referenced types appended (EIP-712 encodeType)
 const SETPOINT_TYPEHASH = hashText(SETPOINT_TYPE);
