@@ -127,7 +127,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
           ingestErrors.inc({ meter: m.id, code: isLightNodeError(err) ? err.code : 'EDGE_SOURCE_ERROR' });
           log.warn('poll failed', { meter: m.id, err });
         }
-      });
+      }, { runAtStart: true });
     } else {
       s.source.start((d) => void ingest(d), (err) => {
         ingestErrors.inc({ meter: m.id, code: isLightNodeError(err) ? err.code : 'EDGE_SOURCE_ERROR' });

@@ -14,7 +14,7 @@ import { systemTimerClock, type TimerClock } from './clock.js';
 export type JobFn = (scheduledMs: number) => Promise<void> | void;
 export type JobSchedule = { intervalMs: number } | { cron: string };
 
-interface Job { name: string; schedule: JobSchedule; fn: JobFn; busy: boolean; matcher?: ScheduledTask }
+interface Job { name: string; schedule: JobSchedule; fn: JobFn; busy: boolean; runAtStart: boolean; matcher?: ScheduledTask }
 
 /** Validate a cron expression (6 fields, seconds first) or throw CONFIG_INVALID naming `field`. */
 export function validateCron(expr: string, field: string): void {
@@ -43,9 +43,12 @@ export class Scheduler {
     this.#onError = opts.onError ?? (() => undefined);
   }
 
-  /** Add a job (before or after start). */
-  add(name: string, schedule: JobSchedule, fn: JobFn): void {
-    const job: Job = { name, schedule, fn, busy: false };
+  /**
+   * Add a job (before or after start). `runAtStart` also runs it once right away, so a meter
+   * on a 15-minute schedule still gives its first reading at boot.
+   */
+  add(name: string, schedule: JobSchedule, fn: JobFn, opts: { runAtStart?: boolean } = {}): void {
+    const job: Job = { name, schedule, fn, busy: false, runAtStart: opts.runAtStart ?? false };
     if ('cron' in schedule) {
       validateCron(schedule.cron, `${name}.cron`);
       job.matcher = cron.createTask(schedule.cron, () => undefined);
@@ -53,12 +56,16 @@ export class Scheduler {
       throw new ValidationError('CONFIG_INVALID', `${name}.intervalMs`, 'a positive integer (ms)', schedule.intervalMs);
     }
     this.#jobs.push(job);
-    if (this.#running) this.#arm(job);
+    if (this.#running) {
+      if (job.runAtStart) this.#run(job, this.#clock.now());
+      this.#arm(job);
+    }
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    for (const j of this.#jobs) if (j.runAtStart) this.#run(j, this.#clock.now());
     for (const j of this.#jobs.filter((j) => 'intervalMs' in j.schedule)) this.#arm(j);
     if (this.#jobs.some((j) => j.matcher)) this.#armCronTick();
   }

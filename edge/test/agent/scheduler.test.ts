@@ -16,6 +16,13 @@ test('1 s and 15 min intervals fire on their boundaries, drift-free', async () =
   await clock.advance(1_800_000);
   s.stop();
   assert.is(fast.length, 1800);
+  const boot: number[] = [];
+  const s2 = new Scheduler({ clock });
+  s2.add('boot', { intervalMs: 900_000 }, (t) => { boot.push(t); }, { runAtStart: true });
+  s2.start();
+  await clock.advance(1000);
+  s2.stop();
+  assert.equal(boot, [clock.now() - 1000], 'runAtStart: one run at start, the next on the boundary');
   assert.ok(fast.every((t, i) => t === 1_700_000_001_000 + i * 1000));
   assert.is(slow.length, 2);
   assert.ok(slow.every((t) => t % 900_000 === 0));
