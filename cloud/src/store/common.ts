@@ -55,8 +55,10 @@ export class BatchBook {
     if (!d) this.devices.set(input.signer, { device: input.signer, pod: input.reading.pod, count: 1, minSeq: seq, maxSeq: seq });
     else { d.count++; if (seq < d.minSeq) d.minSeq = seq; if (seq > d.maxSeq) d.maxSeq = seq; }
   }
-  duplicate(input: StoredReadingInput): void { this.pod(input).duplicates++; }
-  equivocation(input: StoredReadingInput): void { this.pod(input).equivocations++; }
+  // Duplicates and equivocations only refresh last-seen: the node counters are the ingest's
+  // (addNodeCounters), so a reading is never counted twice.
+  duplicate(input: StoredReadingInput): void { this.pod(input); }
+  equivocation(input: StoredReadingInput): void { this.pod(input); }
 }
 
 /** Serialised reading body (exactly the signed fields, in the interface's order). */

@@ -151,7 +151,10 @@ export interface NodeStatusInput {
   agentVersion: string;
 }
 
-/** Counters the ingest adds per PoD (rejects by reason, gaps seen on arrival, …). */
+/**
+ * Counters the ingest adds per PoD after each batch. `storeBatch` never touches them (it only
+ * records equivocation evidence and refreshes last-seen), so nothing is counted twice.
+ */
 export interface NodeCounterDelta {
   rejected?: number;
   duplicates?: number;

@@ -1,0 +1,115 @@
+/**
+ * The production parts by configuration only (DESIGN §7): startBal with an external Mosquitto
+ * (configured by writeMosquittoConfig: per-device passwords + ACL) and PostgreSQL, on anvil.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import mqtt, { type MqttClient } from 'mqtt';
+import { Wallet } from 'ethers';
+import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
+import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import { makeDomain, signReading } from '@lightnode/shared/eip712';
+import { hexToBytes } from '@lightnode/shared/hex';
+import { parseConfig } from '../../src/config.js';
+import { startBal, type RunningBal } from '../../src/bal.js';
+import { hashPassword } from '../../src/broker/password-hash.js';
+import { writeMosquittoConfig } from '../../src/broker/mosquitto-config.js';
+import { newSecret } from '../../src/api/auth.js';
+import { silentLogger } from '../../src/log.js';
+import { freePort } from '../broker/helpers.js';
+
+const PG_URL = process.env.BAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POD = 'IT001E00000077';
+const schema = `bal_prod_${randomBytes(5).toString('hex')}`;
+const dir = mkdtempSync(join(tmpdir(), 'bal-prod-'));
+const device = Wallet.createRandom();
+const api = newSecret();
+let anvil: AnvilHandle;
+let dep: Deployment;
+let mosquitto: ChildProcess | null = null;
+let bal: RunningBal | null = null;
+let client: MqttClient | null = null;
+process.on('exit', () => mosquitto?.kill('SIGKILL'));
+
+test.before(async () => {
+  anvil = await startAnvil();
+  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
+  dep = await deployAll(admin);
+  await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
+});
+
+test.after(async () => {
+  await client?.endAsync(true).catch(() => {});
+  await bal?.stop();
+  mosquitto?.kill('SIGTERM');
+  await anvil?.stop();
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => c.end());
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('external Mosquitto + PostgreSQL: readings acked, status recorded, anchored, receipt served', async () => {
+  const port = await freePort();
+  const files = writeMosquittoConfig({
+    outDir: join(dir, 'mosquitto'), listener: { port, host: '127.0.0.1' }, runAsUser: userInfo().username,
+    accounts: [
+      { username: POD, role: 'device', passwordHash: await hashPassword('dev-pw') },
+      { username: 'bal', role: 'bal', passwordHash: await hashPassword('bal-pw') },
+    ],
+  });
+  mosquitto = spawn('mosquitto', ['-c', files.configPath], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try { await (await mqtt.connectAsync(url, { username: 'bal', password: 'bal-pw', reconnectPeriod: 0 })).endAsync(true); break; } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const config = parseConfig({
+    chain: { rpcUrl: anvil.rpcUrl, chainId: dep.chainId, podRegistry: dep.podRegistry, readingAnchor: dep.readingAnchor, deployBlock: dep.deployBlock },
+    broker: { kind: 'external', url, username: 'bal', clientId: `bal-test-${schema}` },
+    store: { kind: 'postgres', url: PG_URL, schema },
+    anchoring: { windowMs: 60_000, pollIntervalMs: 100, confirmations: 1 },
+    ingest: { verifyThreads: 1 },
+    api: { port: 0, clients: [{ name: 'dso', role: 'dso', apiKeyHash: api.hash }] },
+  }, dir, { BAL_BROKER_PASSWORD: 'bal-pw', BAL_ANCHOR_KEY: ANVIL_PRIVATE_KEYS[0] });
+  bal = await startBal(config, { log: silentLogger });
+  assert.equal(bal.endpoints.broker, 'external');
+  assert.is(bal.store.kind, 'postgres');
+
+  client = await mqtt.connectAsync(url, { username: POD, password: 'dev-pw', reconnectPeriod: 0, clientId: 'dev-77' });
+  const acks: any[] = [];
+  client.on('message', (topic, payload) => { if (topic === `ln/v1/${POD}/ack`) acks.push(JSON.parse(payload.toString())); });
+  await client.subscribeAsync(`ln/v1/${POD}/ack`, { qos: 1 });
+  const domain = makeDomain(dep.chainId, dep.podRegistry);
+  const now = Date.now();
+  const readings = [1, 2].map((seq) => signReading(domain, { pod: POD, meter: 'm', seq, timestamp: now + seq, source: 'chain2',
+    values: [{ quantity: '1-0:1.8.0', value: 42 + seq, scale: 0, unit: 'Wh' }] }, hexToBytes(device.privateKey)));
+  await client.publishAsync(`ln/v1/${POD}/readings`, JSON.stringify({ v: 1, readings }), { qos: 1 });
+  await client.publishAsync(`ln/v1/${POD}/readings`, JSON.stringify({ v: 1, readings }), { qos: 1 });
+  await client.publishAsync(`ln/v1/${POD}/status`, JSON.stringify({ v: 1, pod: POD, device: device.address.toLowerCase(), state: 'online', ts: now, lastSeq: 2, spoolDepth: 5, quarantined: 0, agentVersion: 't' }), { qos: 1 });
+  for (let i = 0; acks.length < 2 && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(acks, [{ v: 1, stored: [1, 2], duplicate: [], rejected: [] }, { v: 1, stored: [], duplicate: [1, 2], rejected: [] }]);
+
+  await bal.anchorer!.flush(30_000);
+  const list = await (await fetch(`${bal.endpoints.api}/api/readings?pod=${POD}&status=confirmed`, { headers: { 'x-api-key': api.secret } })).json() as { items: { id: number }[] };
+  assert.is(list.items.length, 2);
+  const rc = await fetch(`${bal.endpoints.api}/api/readings/${list.items[0]!.id}/receipt`, { headers: { authorization: `Bearer nope` } });
+  assert.is(rc.status, 401);
+  const ok = await fetch(`${bal.endpoints.api}/api/readings/${list.items[0]!.id}/receipt`, { headers: { 'x-api-key': api.secret } });
+  assert.is(ok.status, 200);
+  const node = await bal.store.nodeByPod(POD);
+  assert.is(node!.spoolDepth, 5);
+  assert.is(node!.duplicates, 2);
+});
+
+test.run();
