@@ -143,4 +143,51 @@ test('chain down: ingest side keeps storing, nothing lost; backlog anchored in o
   assert.equal(firstAnchor.map((r) => r.digest), first.slice(0, 3).map((x) => x.digest), 'oldest readings anchored first');
 });
 
+test('restart: a sent anchor is confirmed by the next process; a lost one is abandoned and re-anchored', async () => {
+  const domain = makeDomain(dep.chainId, dep.podRegistry);
+  const rpc = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
+  const c = readingAnchorAt(dep.readingAnchor, rpc);
+  const path = join(dir, 'restart.db');
+  const metrics = new MetricsRegistry();
+  const signer = () => new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(proxy.url, anvil.chainId));
+  const open = (store: BalStore) => startAnchorer({ store, signer: signer(), readingAnchor: dep.readingAnchor, metrics, log: silentLogger, config: { pollIntervalMs: 3_600_000, windowMs: 0, maxLeaves: 100 } });
+  const before = Number(await c.getFunction('anchorCount')());
+
+  // 1. sent but not mined when the process stops; mined later; a new process confirms it.
+  let store = openSqliteStore({ path });
+  await store.storeBatch(readings(3, domain));
+  await rpc.send('evm_setAutomine', [false]);
+  let a = open(store);
+  await a.tick();
+  assert.is((await store.unconfirmedAnchors()).length, 1, 'recorded (write-ahead) and broadcast');
+  await a.stop(); await store.close();
+  await rpc.send('evm_mine', []);
+  await rpc.send('evm_setAutomine', [true]);
+  store = openSqliteStore({ path });
+  a = open(store);
+  await a.tick();
+  assert.is((await store.unconfirmedAnchors()).length, 0, 'confirmed after restart');
+  assert.is((await store.anchorByIndex(before))?.status, 'confirmed');
+  await a.stop();
+
+  // 2. sent, then lost from the node's pool while the process was down: abandoned, re-anchored.
+  await store.storeBatch(readings(2, domain));
+  await rpc.send('evm_setAutomine', [false]);
+  a = open(store);
+  await a.tick();
+  const lost = (await store.unconfirmedAnchors())[0]!;
+  await a.stop(); await store.close();
+  await rpc.send('anvil_dropAllTransactions', []);
+  await rpc.send('evm_setAutomine', [true]);
+  store = openSqliteStore({ path });
+  a = open(store);
+  await a.tick(); // abandons the lost anchor (readings back to pending)
+  assert.is(await store.anchorByTransaction(lost.transaction), null);
+  assert.is(metrics.counter('bal_anchor_abandoned_total', '').get(), 1);
+  await a.flush();
+  assert.is(Number(await c.getFunction('anchorCount')()), before + 2, 'no orphan anchor on chain');
+  await checkOnChain(store, before);
+  await a.stop(); await store.close();
+});
+
 test.run();
