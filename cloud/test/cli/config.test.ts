@@ -1,0 +1,77 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isLightNodeError } from '@lightnode/shared/errors';
+import { applyEnvOverrides, parseConfig } from '../../src/config.js';
+
+const MIN = { chain: { deploymentPath: 'dep.json' } };
+const H = `sha256:${'ab'.repeat(32)}`;
+
+function fails(raw: unknown, field: RegExp, env: Record<string, string> = {}): void {
+  try { parseConfig(raw, '/etc/bal', env); } catch (err) {
+    assert.ok(isLightNodeError(err, 'CONFIG_INVALID'), String(err));
+    assert.match((err as Error).message, field);
+    return;
+  }
+  assert.unreachable(`expected CONFIG_INVALID matching ${field}`);
+}
+
+test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring every 60 s', () => {
+  const c = parseConfig(MIN, '/etc/bal');
+  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json' });
+  assert.equal(c.broker, { kind: 'embedded', host: '127.0.0.1', port: 1883, tls: null, credentialsPath: null, maxPayloadBytes: 2 * 1024 * 1024 });
+  assert.equal(c.store, { kind: 'sqlite', path: '/etc/bal/data/bal.db' });
+  assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000 });
+  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2 });
+  assert.equal(c.api, { host: '127.0.0.1', port: 8080, tls: null, clients: [], metricsPublic: true, maxPageSize: 1000 });
+  assert.is(c.log.level, 'info');
+});
+
+test('full config: external broker, postgres, TLS, clients; secrets from env', () => {
+  const c = parseConfig({
+    chain: { rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'AB'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, anchorKeyPath: 'keys/anchor.hex' },
+    broker: { kind: 'external', url: 'mqtts://mosquitto:8883', username: 'bal', caPath: '/etc/ssl/ca.pem' },
+    store: { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal' },
+    api: { port: 8443, tls: { certPath: 'tls/api.crt', keyPath: 'tls/api.key' }, clients: [
+      { name: 'dso', role: 'dso', apiKeyHash: H }, { name: 'c1', role: 'consumer', pods: ['IT001E00000001'], tokenHash: H }] },
+  }, '/srv', { BAL_BROKER_PASSWORD: 's3cret', BAL_ANCHOR_KEY: '0x' + '11'.repeat(32) });
+  assert.equal(c.chain, { kind: 'direct', rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'ab'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, anchorKeyPath: '/srv/keys/anchor.hex', anchorKey: '0x' + '11'.repeat(32) });
+  assert.is(c.broker.kind === 'external' && c.broker.password, 's3cret');
+  assert.equal(c.store, { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal', poolSize: 4 });
+  assert.equal(c.api.tls, { certPath: '/srv/tls/api.crt', keyPath: '/srv/tls/api.key' });
+  assert.is(c.api.clients[1]!.pods[0], 'IT001E00000001');
+});
+
+test('env overrides: BAL_CONFIG__section__field, JSON-parsed when possible', () => {
+  const raw = applyEnvOverrides(MIN, { BAL_CONFIG__api__port: '9090', BAL_CONFIG__store__path: '/var/lib/bal.db', BAL_CONFIG__anchoring__enabled: 'false', OTHER: 'x' });
+  const c = parseConfig(raw, '/etc/bal');
+  assert.is(c.api.port, 9090);
+  assert.equal(c.store, { kind: 'sqlite', path: '/var/lib/bal.db' });
+  assert.is(c.anchoring.enabled, false);
+  assert.equal(MIN, { chain: { deploymentPath: 'dep.json' } }, 'input not mutated');
+  try { applyEnvOverrides(MIN, { BAL_CONFIG__constructor__x: '1' }); assert.unreachable(); } catch (err) { assert.ok(isLightNodeError(err, 'CONFIG_INVALID')); }
+});
+
+test('bad configs fail closed naming the field', () => {
+  fails(null, /config: expected object/);
+  fails({}, /chain: expected object/);
+  fails({ chain: {} }, /chain\.rpcUrl/);
+  fails({ chain: { deploymentPath: 'd', chainId: 1 } }, /chain\.chainId: expected absent/);
+  fails({ ...MIN, extra: 1 }, /config\.extra/);
+  fails({ ...MIN, broker: { kind: 'nats' } }, /broker\.kind/);
+  fails({ ...MIN, broker: { port: -1 } }, /broker\.port/);
+  fails({ ...MIN, broker: { port: null } }, /broker\.port: expected a port, or broker\.tls/);
+  fails({ ...MIN, broker: { kind: 'external', url: 'http://x' } }, /broker\.url/);
+  fails({ ...MIN, store: { kind: 'postgres' } }, /store\.url/);
+  fails({ ...MIN, store: { kind: 'postgres', url: 'postgres://x', schema: 'Drop Table' } }, /store\.schema/);
+  fails({ ...MIN, anchoring: { windowMs: 1.5 } }, /anchoring\.windowMs/);
+  fails({ ...MIN, anchoring: { enabled: 'yes' } }, /anchoring\.enabled: expected boolean/);
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'consumer', apiKeyHash: H }] } }, /api\.clients\[0\]\.pods/);
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'admin', apiKeyHash: H }] } }, /api\.clients\[0\]\.role/);
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso', apiKeyHash: 'plaintext' }] } }, /apiKeyHash/);
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso' }] } }, /apiKeyHash or tokenHash/);
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso', apiKeyHash: H }, { name: 'c', role: 'dso', tokenHash: H }] } }, /unique name/);
+  fails({ ...MIN, api: { tls: { certPath: 'c' } } }, /api\.tls\.keyPath/);
+  fails({ ...MIN, log: { level: 'trace' } }, /log\.level/);
+});
+
+test.run();
