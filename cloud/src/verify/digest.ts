@@ -48,18 +48,12 @@ const TWO_32 = 4294967296;
 
 /** Write a safe integer as a 32-byte big-endian two's-complement word at `off`. */
 function writeInt256(buf: Uint8Array, off: number, n: number): void {
-  if (n >= 0) {
-    buf.fill(0, off, off + 24);
-    const hi = Math.floor(n / TWO_32);
-    const lo = n - hi * TWO_32;
-    writeU32(buf, off + 24, hi);
-    writeU32(buf, off + 28, lo);
-  } else {
-    buf.fill(0xff, off, off + 24);
-    const u = BigInt.asUintN(64, BigInt(n));
-    writeU32(buf, off + 24, Number(u >> 32n));
-    writeU32(buf, off + 28, Number(u & 0xffffffffn));
-  }
+  // |n| < 2^53, so the high 32-bit half is in (-2^21, 2^21): `>>> 0` gives its two's complement.
+  const hi = Math.floor(n / TWO_32);
+  const lo = n - hi * TWO_32;
+  buf.fill(n < 0 ? 0xff : 0, off, off + 24);
+  writeU32(buf, off + 24, hi >>> 0);
+  writeU32(buf, off + 28, lo);
 }
 
 function writeU32(buf: Uint8Array, off: number, v: number): void {
@@ -116,5 +110,5 @@ export function fastReadingDigest(separator: Uint8Array, r: DigestReading): Uint
   const structHash = keccak256(readingBuf);
   finalBuf.set(separator, 2);
   finalBuf.set(structHash, 34);
-  return Uint8Array.from(keccak256(finalBuf));
+  return keccak256(finalBuf); // a fresh array from either implementation
 }

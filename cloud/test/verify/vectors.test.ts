@@ -46,6 +46,20 @@ test('readings.json: fast digest = vector digest = shared readingDigest; both im
   }
 });
 
+test('fast digest = shared readingDigest on 300 random readings (extreme and negative integers, unicode-free ids)', () => {
+  const domain = good.vectors[0]!.domain;
+  const sep = domainSeparator(domain);
+  let x = 12345;
+  const rnd = () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
+  const edge = [0, 1, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, -(2 ** 32) + 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+  for (let i = 0; i < 300; i++) {
+    const val = i < edge.length ? edge[i]! : Math.round((rnd() * 2 - 1) * Number.MAX_SAFE_INTEGER * rnd() ** 8);
+    const r = { pod: 'IT001E12345678', meter: `m${i % 7}`, seq: Math.floor(rnd() * Number.MAX_SAFE_INTEGER), timestamp: 1_700_000_000_000 + i,
+      source: i % 2 ? 'modbus' : 'chain2', values: Array.from({ length: 1 + (i % 5) }, (_, k) => ({ quantity: '1-0:1.8.0', value: k === 0 ? val : -val, scale: (i % 37) - 18, unit: 'Wh' })) };
+    assert.is(bytesToHex(fastReadingDigest(sep, r)), bytesToHex(readingDigest(domain, r)), `reading ${i} value ${val}`);
+  }
+});
+
 function verdict(item: CoreItem | undefined, expected: string): string {
   if (!item) return 'none';
   if (!item.ok) return item.code;
