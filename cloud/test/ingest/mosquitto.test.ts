@@ -1,0 +1,78 @@
+// The ingest through an external broker: a real Mosquitto started on a free port (anonymous,
+// no ACL — broker security is tested in test/broker). Good readings stored then acked, a bad
+// one rejected with its code, a resend acked as duplicate.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { jsonRpcProvider } from '@lightnode/contracts/connect';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { BalStore } from '../../src/store/types.js';
+import { silentLogger } from '../../src/log.js';
+import { MetricsRegistry } from '../../src/metrics.js';
+import { createVerifyPool, type VerifyPool } from '../../src/verify/pool.js';
+import { startRegistryMirror, type RegistryMirror } from '../../src/registry/mirror.js';
+import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
+import { connect, FakeDevice, registryTx, startChain, tmpDir, type Chain } from './harness.js';
+
+const tmp = tmpDir('bal-mosq-ingest-');
+let mosq: ChildProcess | null = null;
+let chain: Chain; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror; let bal: MqttClient; let ingest: Ingest; let dev: FakeDevice;
+let registeredMs = 0;
+process.on('exit', () => mosq?.kill('SIGKILL'));
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+test.before(async () => {
+  const port = await freePort();
+  const conf = join(tmp.dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  mosq = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try { bal = await connect(url, 'bal'); break; } catch (err) {
+      if (Date.now() > deadline || mosq.exitCode !== null) throw new Error(`mosquitto did not start: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  chain = await startChain();
+  dev = await FakeDevice.connect(url, 'IT001E00000077', chain.domain);
+  registeredMs = await registryTx(chain, 'register', dev.pod, dev.address);
+  store = openSqliteStore({ path: join(tmp.dir, 'bal.db') });
+  pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
+  mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.dep.podRegistry, fromBlock: chain.dep.deployBlock, log: silentLogger });
+  ingest = await startIngest({ mqtt: bal, store, mirror, pool, metrics: new MetricsRegistry(), log: silentLogger });
+});
+
+test.after(async () => {
+  await ingest?.stop().catch(() => {});
+  await dev?.close().catch(() => {});
+  await bal?.endAsync(true).catch(() => {});
+  await mirror?.stop(); await pool?.close(); await store?.close();
+  await chain?.stop();
+  if (mosq && mosq.exitCode === null) { mosq.kill('SIGTERM'); await new Promise((r) => mosq!.once('exit', r)); }
+  tmp.remove();
+});
+
+test('readings over Mosquitto: stored then acked; bad one rejected; resend = duplicate', async () => {
+  const ts = Math.max(Date.now(), registeredMs);
+  const batch = { v: 1 as const, readings: [dev.reading(0, ts), dev.reading(1, ts + 1), dev.reading(2, Date.now() + 3_600_000)] };
+  const ack = await dev.send(batch);
+  assert.equal(ack.stored, [0, 1]);
+  assert.equal(ack.rejected.map((r) => [r.seq, r.code]), [[2, 'BAL_TIMESTAMP_FUTURE']]);
+  assert.ok(await store.readingByDeviceSeq(dev.address, 1));
+  const again = await dev.send({ v: 1, readings: batch.readings.slice(0, 2) });
+  assert.equal(again.duplicate, [0, 1]);
+});
+
+test.run();
