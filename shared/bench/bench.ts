@@ -1,7 +1,7 @@
 /**
  * shared benchmark (a script, never a test): per core (one thread), EIP-712 digest/s, sign/s and
  * verify (recover)/s with noble; Merkle tree build leaves/s for a 1,000,000-leaf tree with our
- * builder, against two baselines measured in the same run — a straightforward builder on
+ * builder (WebAssembly engine, and the pure-JS fallback), against two baselines measured in the same run — a straightforward builder on
  * noble's keccak_256, and OpenZeppelin's SimpleMerkleTree on a smaller tree (extrapolated,
  * labelled as such). Rates are given per CPU-second of this process (robust on a shared
  * machine) and per wall-second. Last line: one JSON object.
@@ -106,8 +106,13 @@ console.log(`keccak64 kernel (one 64-byte hash): ${fmt(kernel)}`);
 const nobleKernel = measure(() => { const b = new Uint8Array(64); for (let i = 0; i < 256; i++) keccak_256(b); }, 256);
 console.log(`noble keccak_256 on 64 bytes:      ${fmt(nobleKernel)}`);
 
-const ours = once(() => buildMerkleTreeFlat(flat).root, LEAVES);
-console.log(`Merkle build, ours, ${LEAVES.toLocaleString('en')} leaves:  ${fmt(ours)}  wall ${(ours.wallMs / 1000).toFixed(2)} s`);
+buildMerkleTreeFlat(flat.subarray(0, 32 * 10_000)); // warm up both engines
+buildMerkleTreeFlat(flat.subarray(0, 32 * 10_000), { engine: 'js' });
+const ours = once(() => buildMerkleTreeFlat(flat, { engine: 'wasm' }).root, LEAVES);
+console.log(`Merkle build, ours (WebAssembly), ${LEAVES.toLocaleString('en')} leaves:  ${fmt(ours)}  wall ${(ours.wallMs / 1000).toFixed(2)} s`);
+const oursJs = once(() => buildMerkleTreeFlat(flat, { engine: 'js' }).root, LEAVES);
+if (oursJs.result !== ours.result) throw new Error('the two engines disagree on the root');
+console.log(`Merkle build, ours (pure JS fallback), ${LEAVES.toLocaleString('en')} leaves:  ${fmt(oursJs)}  wall ${(oursJs.wallMs / 1000).toFixed(2)} s`);
 
 const naiveLeaves = Array.from({ length: NAIVE_LEAVES }, (_, i) => flat.slice(32 * i, 32 * i + 32));
 const naive = once(() => naiveBuild(naiveLeaves), NAIVE_LEAVES);
@@ -127,7 +132,8 @@ console.log(JSON.stringify({
   eip712: { digest3Values: r(digestSmall), digest29Values: r(digestSnap), sign: r(sign), recover: r(recover) },
   keccak64: { ours: r(kernel), noble: r(nobleKernel) },
   merkle: {
-    ours: { leaves: LEAVES, leavesPerSec: r(ours), wallMs: Math.round(ours.wallMs), targetLeavesPerSec: 500_000 },
+    ours: { engine: 'wasm', leaves: LEAVES, leavesPerSec: r(ours), wallMs: Math.round(ours.wallMs), targetLeavesPerSec: 500_000 },
+    oursJs: { engine: 'js', leaves: LEAVES, leavesPerSec: r(oursJs), wallMs: Math.round(oursJs.wallMs) },
     naiveNoble: { leaves: NAIVE_LEAVES, leavesPerSec: r(naive), wallMs: Math.round(naive.wallMs) },
     openZeppelin: { leaves: OZ_LEAVES, leavesPerSec: r(oz), wallMs: Math.round(oz.wallMs), extrapolated1MLeavesSec: Math.round(ozExtrapolated1M) },
   },

@@ -6,12 +6,17 @@
  * `MerkleProof.verify` (Solidity) and `SimpleMerkleTree.verify` (JS) accept ours.
  *
  * Built for a 1,000,000-leaf window: one flat buffer for the whole tree, an O(n) radix sort on
- * the first 32 bits of each leaf, and the specialised 64-byte Keccak of keccak64.ts.
+ * the first 32 bits of each leaf, and a 64-byte Keccak specialised for the node hash — in
+ * WebAssembly (keccak-wasm.ts, native 64-bit rotations) with keccak64.ts as the pure-JS fallback.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { LightNodeError, ValidationError } from './errors.js';
 import { bytesToHex, hexToBytes, isHex, type Hex } from './hex.js';
 import { keccak64, keccak256Of64, IS_LITTLE_ENDIAN } from './keccak64.js';
+import { instantiateMerkleWasm, RESERVED_BYTES } from './keccak-wasm.js';
+
+/** Which hash loop builds the inner nodes: WebAssembly when available (`auto`), or forced. */
+export type MerkleEngine = 'auto' | 'wasm' | 'js';
 
 /** A built tree. Node i of OpenZeppelin's array layout is `nodes[32i .. 32i+32)`. */
 export interface MerkleTree {
@@ -86,21 +91,26 @@ function sortLeafIndexes(leaves32: Uint32Array, n: number): Uint32Array {
 }
 
 /** Build from leaves given as separate 32-byte arrays. */
-export function buildMerkleTree(leaves: Uint8Array[]): MerkleTree {
+export function buildMerkleTree(leaves: Uint8Array[], opts: { engine?: MerkleEngine } = {}): MerkleTree {
   const flat = new Uint8Array(leaves.length * 32);
   for (let i = 0; i < leaves.length; i++) {
     const leaf = leaves[i];
     if (!(leaf instanceof Uint8Array) || leaf.length !== 32) throw new ValidationError('PROTO_MERKLE_INVALID', `leaves[${i}]`, '32 bytes', leaf);
     flat.set(leaf, 32 * i);
   }
-  return buildMerkleTreeFlat(flat);
+  return buildMerkleTreeFlat(flat, opts);
 }
 
-/** Build from leaves packed in one buffer, 32 bytes each (no per-leaf arrays for big windows). */
-export function buildMerkleTreeFlat(flatLeaves: Uint8Array): MerkleTree {
+/**
+ * Build from leaves packed in one buffer, 32 bytes each (no per-leaf arrays for big windows).
+ * `engine`: 'auto' (default) uses the WebAssembly loop of keccak-wasm.ts when the runtime has
+ * WebAssembly, else the pure-JS loop; 'wasm' throws `PROTO_MERKLE_ENGINE_UNAVAILABLE` without it.
+ */
+export function buildMerkleTreeFlat(flatLeaves: Uint8Array, opts: { engine?: MerkleEngine } = {}): MerkleTree {
   if (flatLeaves.length === 0 || flatLeaves.length % 32 !== 0) {
     throw new ValidationError('PROTO_MERKLE_INVALID', 'leaves', 'at least one 32-byte leaf', flatLeaves);
   }
+  const engine = opts.engine ?? 'auto';
   const n = flatLeaves.length / 32;
   const size = 2 * n - 1;
   // An aligned copy of the leaves so we can read them as 32-bit words.
@@ -108,8 +118,10 @@ export function buildMerkleTreeFlat(flatLeaves: Uint8Array): MerkleTree {
   new Uint8Array(leaves32.buffer).set(flatLeaves);
   const order = sortLeafIndexes(leaves32, n);
 
-  const nodes32 = new Uint32Array(8 * size);
-  const nodes = new Uint8Array(nodes32.buffer);
+  const wasm = engine === 'js' ? null : instantiateMerkleWasm(32 * size);
+  if (engine === 'wasm' && !wasm) throw new LightNodeError('PROTO_MERKLE_ENGINE_UNAVAILABLE', 'WebAssembly is not available in this runtime');
+  const nodes32 = wasm ? new Uint32Array(wasm.memory.buffer, RESERVED_BYTES, 8 * size) : new Uint32Array(8 * size);
+  const nodes = new Uint8Array(nodes32.buffer, nodes32.byteOffset, 32 * size);
   const treeIndexOf = new Uint32Array(n);
   for (let k = 0; k < n; k++) {
     const src = order[k]!;
@@ -117,6 +129,13 @@ export function buildMerkleTreeFlat(flatLeaves: Uint8Array): MerkleTree {
     treeIndexOf[src] = t;
     nodes32.set(leaves32.subarray(8 * src, 8 * src + 8), 8 * t);
   }
+  if (wasm) wasm.hashNodes(RESERVED_BYTES, n);
+  else hashNodesJs(nodes32, nodes, n);
+  return makeTree(nodes, n, treeIndexOf);
+}
+
+/** The inner-node loop in plain JS (keccak64 on 32-bit words). */
+function hashNodesJs(nodes32: Uint32Array, nodes: Uint8Array, n: number): void {
   for (let i = n - 2; i >= 0; i--) {
     const l = 16 * i + 8; // word offset of node 2i+1
     const r = l + 8; // node 2i+2
@@ -136,7 +155,6 @@ export function buildMerkleTreeFlat(flatLeaves: Uint8Array): MerkleTree {
       nodes.set(keccak_256(buf), 32 * i);
     }
   }
-  return makeTree(nodes, n, treeIndexOf);
 }
 
 function makeTree(nodes: Uint8Array, n: number, treeIndexOf: Uint32Array): MerkleTree {

@@ -22,7 +22,10 @@ const randomLeaf = (): Uint8Array => Uint8Array.from({ length: 32 }, () => Math.
 const digestLeaf = (i: number): Uint8Array => keccak_256(Uint8Array.of(i & 255, (i >> 8) & 255, (i >> 16) & 255));
 
 function crossCheck(leaves: Uint8Array[], label: string, allProofs = true): void {
-  const ours = buildMerkleTree(leaves);
+  // Both engines (WebAssembly and pure JS) must give OpenZeppelin's node array.
+  const ours = buildMerkleTree(leaves, { engine: 'wasm' });
+  const js = buildMerkleTree(leaves, { engine: 'js' });
+  assert.equal(js.nodes, ours.nodes, `${label}: js engine = wasm engine`);
   const hex = leaves.map((l) => bytesToHex(l));
   const oz = SimpleMerkleTree.of(hex);
   assert.is(ours.root, oz.root, `${label}: root`);
@@ -61,6 +64,16 @@ test('leaves sharing their first 4, 8 or 31 bytes, duplicates, all-zero and all-
   }
   leaves.push(new Uint8Array(32), new Uint8Array(32).fill(255), base, base, leaves[3]!);
   crossCheck(leaves, 'shared prefixes + duplicates');
+});
+
+test('auto engine is WebAssembly on Node and equals the JS engine on 20,000 leaves', () => {
+  const flat = new Uint8Array(20_000 * 32);
+  for (let i = 0; i < flat.length; i++) flat[i] = Math.floor(rnd() * 256);
+  const auto = buildMerkleTreeFlat(flat), js = buildMerkleTreeFlat(flat, { engine: 'js' });
+  assert.is(auto.root, js.root);
+  assert.equal(auto.nodes, js.nodes);
+  assert.is(auto.nodes.buffer instanceof ArrayBuffer, true);
+  assert.is(auto.nodes.byteOffset > 0, true, 'auto used the WebAssembly memory (reserved prefix)');
 });
 
 test('the flat builder equals the array builder', () => {
