@@ -163,4 +163,47 @@ test('SDM630 over RTU on a pty (simulator): snapshot in <= 2 requests; CRC fault
   }
 });
 
+test('dead meter on a shared RTU line (simulator, offline fault): the live meters keep their 1 s interval', async () => {
+  const pty = await startPtyPair();
+  const deadSim = new SimMeter({ id: 'dead', template: loadSimTemplate('sdm630'), clock, profile: { kind: 'constant', powerW: 100 }, faults: { offline: true } });
+  const rtu = new ModbusRtuServer({ path: pty.b, devices: new Map<number, SimMeter>([[1, meters.sdm630], [2, meters.sdm120], [3, deadSim]]) });
+  try {
+    await rtu.start();
+    const cfg = (id: string, unitId: number, template: string): ModbusMeterConfig => ({
+      id,
+      template,
+      link: { kind: 'rtu', path: pty.a },
+      line: { interFrameGapMs: 5, slaveSwitchPauseMs: 20 },
+      // 4 attempts × 300 ms would exceed the interval if the dead meter held the line for all of them.
+      device: { unitId, timeoutMs: 300, retries: 3, backoffBaseMs: 2000, backoffMaxMs: 8000 },
+    });
+    const live = [createModbusMeter(cfg('a', 1, 'sdm630'), pool), createModbusMeter(cfg('b', 2, 'sdm120'), pool)];
+    const dead = createModbusMeter(cfg('dead', 3, 'sdm630'), pool);
+    const intervalMs = 1000;
+    const late: string[] = [];
+    let ok = 0;
+    const t0 = Date.now();
+    for (let i = 0; i < 4; i++) {
+      const tickAt = t0 + i * intervalMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, tickAt - Date.now())));
+      const d = dead.poll().catch(() => {});
+      await Promise.all([
+        ...live.map((m) =>
+          m.poll().then(() => {
+            ok++;
+            if (Date.now() > tickAt + intervalMs) late.push(`${m.id}@${i}`);
+          }),
+        ),
+        d,
+      ]);
+    }
+    assert.equal(late, []);
+    assert.is(ok, 8);
+  } finally {
+    await pool.closeAll();
+    await rtu.stop();
+    await pty.close();
+  }
+});
+
 test.run();
