@@ -6,18 +6,11 @@
  */
 import { buildMerkleTreeFlat, type MerkleTree } from '@lightnode/shared/merkle';
 import { hexToBytes } from '@lightnode/shared/hex';
-import type { Hex, ProofMaterial, StoreSignedReading } from '../store/types.js';
+import type { Receipt } from '@lightnode/shared/receipt';
+import type { SignedReading } from '@lightnode/shared/reading';
+import type { Hex, ProofMaterial } from '../store/types.js';
 
-export interface Receipt {
-  v: 1;
-  reading: StoreSignedReading;
-  digest: Hex;
-  signer: Hex;
-  chainId: number;
-  contracts: { podRegistry: Hex; readingAnchor: Hex };
-  anchor: { index: number; root: Hex; leafCount: number; fromMs: number; toMs: number; prevHash: Hex; transaction: Hex; blockNumber: number };
-  proof: Hex[];
-}
+export type { Receipt };
 
 export interface DeploymentInfo { chainId: number; podRegistry: Hex; readingAnchor: Hex }
 
@@ -31,7 +24,7 @@ export class ReceiptBuilder {
     const tree = this.tree(m);
     return {
       v: 1,
-      reading: m.reading.reading,
+      reading: m.reading.reading as SignedReading,
       digest: m.reading.digest,
       signer: m.reading.device,
       chainId: this.deployment.chainId,

@@ -4,12 +4,14 @@
  * account's username — for a device, its PoD code (DESIGN §4 topic layout `ln/v1/{pod}/…`).
  */
 
+import { TOPIC_PREFIX } from '@lightnode/shared/topics';
+
 export type Role = 'device' | 'bal' | 'operator';
 export const ROLES: readonly Role[] = ['device', 'bal', 'operator'];
 
 export interface AclRules { publish: readonly string[]; subscribe: readonly string[] }
 
-export const TOPIC_PREFIX = 'ln/v1';
+export { TOPIC_PREFIX };
 
 /** The rule table. A device talks only about its own PoD; the BAL ingests all and acks all. */
 export const ACL: Readonly<Record<Role, AclRules>> = {

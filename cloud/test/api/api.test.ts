@@ -4,6 +4,7 @@ import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { verifyMerkleProof } from '@lightnode/shared/merkle';
 import { addressOf, recoverReadingSigner, readingDigest } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
+import { validateReceipt, verifyReceiptOffline } from '@lightnode/shared/receipt';
 import { ANCHOR_TX, DEPLOYMENT, DOMAIN, KEY_A, KEYS, OpenApiValidator, POD_A, POD_B, startFixture, type Fixture } from './api-fixture.js';
 
 let fx: Fixture;
@@ -111,6 +112,9 @@ test('receipts verify: signature, digest, OpenZeppelin proof against the anchore
     assert.ok(SimpleMerkleTree.verify(rc.anchor.root, rc.digest, rc.proof), 'OpenZeppelin accepts the proof');
     assert.ok(verifyMerkleProof(rc.anchor.root, rc.digest, rc.proof));
     assert.not.ok(SimpleMerkleTree.verify(rc.anchor.root, `0x${'00'.repeat(32)}`, rc.proof), 'and rejects another leaf');
+    verifyReceiptOffline(validateReceipt(rc)); // the shared verifier: shape, digest, signer, proof
+    const tampered = { ...rc, reading: { ...rc.reading, values: [{ ...rc.reading.values[0], value: rc.reading.values[0].value + 1 }] } };
+    assert.throws(() => verifyReceiptOffline(validateReceipt(tampered)), /digest/);
   }
   const pending = await get(`/api/readings/${fx.ids.a[5]}/receipt`, '/api/readings/{id}/receipt');
   assert.is(pending.status, 409);
