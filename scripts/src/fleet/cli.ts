@@ -23,7 +23,8 @@ global: --rpc URL  --deployment FILE  --keystore FILE (password: FLEET_KEYSTORE_
         or FLEET_PRIVATE_KEY env; --dry-run on every write; --json for machine output
 commands:
   register --pod POD --address ADDR          bind a device to a PoD
-  import FILE.csv [--batch-size N]           bulk register (pod,address[,site]); resumable
+  import FILE.csv [--batch-size N] [--include-revoked]
+                                             bulk register (pod,address[,site]); resumable
   rotate --pod POD --address ADDR            replace a PoD's device
   revoke --pod POD                           revoke a PoD's device
   enroll --pod POD --address ADDR [--replace] [--bundle DIR]
@@ -46,7 +47,7 @@ const OPTIONS = {
   'silent-after-min': { type: 'string' }, from: { type: 'string' }, out: { type: 'string' },
   'key-mode': { type: 'string' }, template: { type: 'string' }, broker: { type: 'string' }, ca: { type: 'string' },
   'mqtt-user-prefix': { type: 'string' }, agent: { type: 'string' }, target: { type: 'string' },
-  'password-file': { type: 'string' }, 'scrypt-n': { type: 'string' }, 'node-modules-from': { type: 'string' }, 'agent-rpc': { type: 'string' },
+  'password-file': { type: 'string' }, 'scrypt-n': { type: 'string' }, 'node-modules-from': { type: 'string' }, 'include-revoked': { type: 'boolean' }, 'agent-rpc': { type: 'string' },
 } as const;
 
 export type CliValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -122,7 +123,7 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
       const rows = readPodsCsv(file);
       const batchSize = values['batch-size'] ? Number(values['batch-size']) : 100;
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new FleetError(FleetCode.USAGE, `--batch-size: expected an integer 1..1000, found ${values['batch-size']}`);
-      const summary = await withContext(g, true, (ctx) => importPods(ctx, rows, { batchSize, progress: (n) => makeProgress(n, 'import', { write: io.err, isTTY: io.errIsTTY ?? false }) }));
+      const summary = await withContext(g, true, (ctx) => importPods(ctx, rows, { batchSize, includeRevoked: values['include-revoked'] ?? false, progress: (n) => makeProgress(n, 'import', { write: io.err, isTTY: io.errIsTTY ?? false }) }));
       io.out(values.json ? `${JSON.stringify({ ok: summary.conflicts.length === 0, ...summary })}\n` : `${formatImportSummary(summary)}\n`);
       return summary.conflicts.length === 0 ? 0 : 1;
     }

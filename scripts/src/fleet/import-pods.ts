@@ -8,15 +8,21 @@ import type { FleetContext } from './context.js';
 import type { PodRow } from './csv.js';
 import { makeProgress, type Progress } from './progress.js';
 import { deviceOf, sendWrite } from './registry-ops.js';
+import { toFleetError } from './errors.js';
 
 /** `progress`: makes the reporter once the number to register is known; null for none; default a bar on stderr. */
-export interface ImportOptions { batchSize?: number; progress?: ((total: number) => Progress) | null; readConcurrency?: number }
+/**
+ * `includeRevoked`: also re-register PoDs whose device was revoked. Off by default, so re-running
+ * an old CSV after a revocation cannot silently re-bind a compromised device.
+ */
+export interface ImportOptions { batchSize?: number; progress?: ((total: number) => Progress) | null; readConcurrency?: number; includeRevoked?: boolean }
 
 export interface ImportSummary {
   total: number;
   registered: number;           // newly bound by this run (or that would be, in dry-run)
   alreadyRegistered: number;    // bound to the same device before this run: skipped
   conflicts: { pod: string; line: number; wanted: string; bound: string }[]; // bound to another device: not touched
+  revoked: { pod: string; line: number }[];       // had a device that was revoked: not re-registered (unless includeRevoked)
   transactions: { hash: string | null; pods: number; gasUsed: string; blockNumber: number | null }[];
   dryRun: boolean;
   elapsedMs: number;
@@ -28,10 +34,13 @@ export async function importPods(ctx: FleetContext, rows: PodRow[], opts: Import
   const batchSize = opts.batchSize ?? 100;
   const current = await readDevices(ctx, rows.map((r) => r.pod), opts.readConcurrency ?? 100);
   const todo: PodRow[] = [];
-  const summary: ImportSummary = { total: rows.length, registered: 0, alreadyRegistered: 0, conflicts: [], transactions: [], dryRun: ctx.dryRun, elapsedMs: 0 };
+  const summary: ImportSummary = { total: rows.length, registered: 0, alreadyRegistered: 0, conflicts: [], revoked: [], transactions: [], dryRun: ctx.dryRun, elapsedMs: 0 };
+  const unbound = rows.filter((_, i) => !current[i]);
+  const hadDevice = opts.includeRevoked ? new Set<string>() : await readPreviouslyBound(ctx, unbound.map((r) => r.pod), opts.readConcurrency ?? 100);
   rows.forEach((row, i) => {
     const bound = current[i];
-    if (!bound) todo.push(row);
+    if (!bound && hadDevice.has(row.pod)) summary.revoked.push({ pod: row.pod, line: row.line });
+    else if (!bound) todo.push(row);
     else if (bound === row.address) summary.alreadyRegistered++;
     else summary.conflicts.push({ pod: row.pod, line: row.line, wanted: row.address ?? '', bound });
   });
@@ -60,13 +69,27 @@ async function readDevices(ctx: FleetContext, pods: string[], concurrency: numbe
   return out;
 }
 
+/** PoDs (of those without an active device) that had one before: revoked. */
+async function readPreviouslyBound(ctx: FleetContext, pods: string[], concurrency: number): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < pods.length; i += concurrency) {
+    const chunk = pods.slice(i, i + concurrency);
+    const res = await Promise.all(chunk.map(async (p) => {
+      try { return ((await ctx.registry.getFunction('historyOf')(p)) as unknown[]).length > 0; } catch (err) { throw toFleetError(err, `historyOf(${p})`, ctx.registry.interface); }
+    }));
+    res.forEach((had, j) => { if (had) out.add(chunk[j]!); });
+  }
+  return out;
+}
+
 /** Human summary lines of an import. */
 export function formatImportSummary(s: ImportSummary): string {
   const lines = [
-    `${s.dryRun ? '[dry run] would register' : 'registered'} ${s.registered} PoD(s) in ${s.transactions.length} transaction(s), ${s.alreadyRegistered} already registered (skipped), ${s.conflicts.length} bound to another device (not touched), ${s.total} in file, ${(s.elapsedMs / 1000).toFixed(1)} s`,
+    `${s.dryRun ? '[dry run] would register' : 'registered'} ${s.registered} PoD(s) in ${s.transactions.length} transaction(s), ${s.alreadyRegistered} already registered (skipped), ${s.conflicts.length} bound to another device (not touched), ${s.revoked.length} revoked (not re-registered), ${s.total} in file, ${(s.elapsedMs / 1000).toFixed(1)} s`,
   ];
   for (const t of s.transactions) if (t.hash) lines.push(`  tx ${t.hash} block ${t.blockNumber} ${t.pods} PoDs gas ${t.gasUsed}`);
   for (const c of s.conflicts.slice(0, 20)) lines.push(`  FLEET_POD_ALREADY_BOUND line ${c.line}: ${c.pod} is bound to ${c.bound}, file says ${c.wanted}`);
   if (s.conflicts.length > 20) lines.push(`  … and ${s.conflicts.length - 20} more conflicts`);
+  for (const r of s.revoked.slice(0, 20)) lines.push(`  revoked line ${r.line}: ${r.pod} had its device revoked; register it explicitly (fleet register) or pass --include-revoked`);
   return lines.join('\n');
 }

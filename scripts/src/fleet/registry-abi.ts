@@ -11,6 +11,7 @@ export const podRegistryFragments = [
   'function deviceOf(string pod) view returns (address)',
   'function deviceAt(string pod, uint64 timestampMs) view returns (address)',
   'function isDso(address account) view returns (bool)',
+  'function historyOf(string pod) view returns (tuple(address device, uint64 validFromMs, uint64 validToMs)[])',
   'event DeviceRegistered(string pod, address device, uint64 validFromMs)',
   'event DeviceRotated(string pod, address oldDevice, address newDevice, uint64 atMs)',
   'event DeviceRevoked(string pod, address device, uint64 atMs)',

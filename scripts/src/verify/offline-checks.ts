@@ -67,6 +67,13 @@ export function checkInclusion(r: ReceiptLike): ReceiptCheck {
   }
 }
 
+/** The reading's timestamp lies in the anchor's window (the contract records earliest..latest reading time). */
+export function checkWindow(r: ReceiptLike): ReceiptCheck {
+  const t = r.reading.timestamp;
+  const ok = Number.isSafeInteger(t) && t >= r.anchor.fromMs && t <= r.anchor.toMs;
+  return { name: 'anchor-window', ok, detail: ok ? `timestamp ${t} within ${r.anchor.fromMs}..${r.anchor.toMs}` : `timestamp ${t} outside the anchor window ${r.anchor.fromMs}..${r.anchor.toMs}` };
+}
+
 /** Structural check of a parsed JSON receipt; returns the reason it is unusable, or null. */
 export function receiptShapeProblem(x: unknown): string | null {
   const r = x as Partial<ReceiptLike> | null;

@@ -1,4 +1,5 @@
 /** Result types of the receipt verifier and the receipt shape it reads (docs/interfaces.md `Receipt`). */
+import type { Receipt } from '@lightnode/shared/receipt';
 
 /** One named check and why it holds or fails. */
 export interface ReceiptCheck { name: string; ok: boolean; detail: string }
@@ -24,3 +25,6 @@ export interface ReceiptLike {
   };
   proof: string[];
 }
+
+/** Compile-time proof that every receipt of @lightnode/shared/receipt is one this verifier reads. */
+export const RECEIPT_SHAPE_MATCHES_SHARED: Receipt extends ReceiptLike ? true : false = true;

@@ -5,7 +5,7 @@
  */
 import { AbiCoder, Contract, FetchRequest, JsonRpcProvider, ZeroHash, getAddress, keccak256 } from 'ethers';
 import { VERIFY_READING_REASONS, podRegistryAbi, readingAnchorAbi } from './receipt-abi.js';
-import { checkDigest, checkInclusion, checkSignature, receiptShapeProblem } from './offline-checks.js';
+import { checkDigest, checkInclusion, checkSignature, checkWindow, receiptShapeProblem } from './offline-checks.js';
 import type { ReceiptCheck, ReceiptLike, VerifyResult } from './receipt-types.js';
 
 export type { ReceiptCheck, VerifyResult } from './receipt-types.js';
@@ -26,7 +26,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyOptions): Prom
   if (shape) return done([{ name: 'receipt-format', ok: false, detail: shape }]);
   const r = receipt as ReceiptLike;
   checks.push({ name: 'receipt-format', ok: true, detail: 'all fields present' });
-  checks.push(checkDigest(r), checkSignature(r), checkInclusion(r));
+  checks.push(checkDigest(r), checkSignature(r), checkInclusion(r), checkWindow(r));
 
   const req = new FetchRequest(opts.rpcUrl);
   req.timeout = opts.timeoutMs ?? 10_000;

@@ -89,4 +89,20 @@ test('a re-run skips all 1,000 and sends nothing; a conflicting row is reported,
   assert.is(String(await f.registry.getFunction('deviceOf')(pod(3))).toLowerCase(), addr(3).toLowerCase());
 });
 
+test('a revoked PoD is not silently re-bound by re-running an old CSV; --include-revoked does it on purpose', async () => {
+  await (await f.registry.getFunction('revoke')(pod(5))).wait();
+  const full = join(f.dir, 'pods.csv');
+  const r = await fleet(['import', full, ...g, '--json'], env);
+  assert.is(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as ImportSummary;
+  assert.equal([s.registered, s.alreadyRegistered, s.revoked.map((x) => x.pod)], [0, N - 1, [pod(5)]]);
+  assert.is(String(await f.registry.getFunction('deviceOf')(pod(5))), '0x0000000000000000000000000000000000000000');
+  const human = await fleet(['import', full, ...g, '--dry-run'], env);
+  assert.match(human.out, /1 revoked \(not re-registered\)/);
+  const forced = await fleet(['import', full, ...g, '--include-revoked', '--json'], env);
+  const sf = JSON.parse(forced.out) as ImportSummary;
+  assert.equal([sf.registered, sf.revoked.length], [1, 0]);
+  assert.is(String(await f.registry.getFunction('deviceOf')(pod(5))).toLowerCase(), addr(5).toLowerCase());
+});
+
 test.run();

@@ -50,7 +50,7 @@ test('a receipt from a real anchor transaction verifies: every check holds', asy
   const res = await verifyReceipt(good, { rpcUrl: f.anvil.rpcUrl });
   assert.equal(failed(res), [], JSON.stringify(res.checks, null, 1));
   assert.ok(res.ok);
-  assert.equal(res.checks.map((c) => c.name), ['receipt-format', 'digest', 'signature', 'merkle-inclusion', 'chain-id', 'signer-registered', 'anchor-transaction', 'anchor-state', 'anchor-link', 'contract-verify']);
+  assert.equal(res.checks.map((c) => c.name), ['receipt-format', 'digest', 'signature', 'merkle-inclusion', 'anchor-window', 'chain-id', 'signer-registered', 'anchor-transaction', 'anchor-state', 'anchor-link', 'contract-verify']);
   assert.equal(good.anchor.index, 1);
   assert.ok((await verifyReceipt(sibling, { rpcUrl: f.anvil.rpcUrl })).ok);
 });
@@ -119,6 +119,8 @@ test('another signer named, broken anchor link, or a foreign tx: each caught', a
   assert.equal(failed(await verifyReceipt(a, { rpcUrl: f.anvil.rpcUrl })), ['signature', 'signer-registered']);
   const b = clone(good); b.anchor.prevHash = `0x${'11'.repeat(32)}`;
   assert.equal(failed(await verifyReceipt(b, { rpcUrl: f.anvil.rpcUrl })), ['anchor-link', 'anchor-state', 'anchor-transaction']);
+  const w = clone(good); w.anchor.toMs = w.reading.timestamp - 1;
+  assert.equal(failed(await verifyReceipt(w, { rpcUrl: f.anvil.rpcUrl })), ['anchor-state', 'anchor-transaction', 'anchor-window']);
   const c = clone(good); c.anchor.index = 0;
   assert.not.ok((await verifyReceipt(c, { rpcUrl: f.anvil.rpcUrl })).ok);
 });
