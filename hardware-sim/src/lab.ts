@@ -1,0 +1,204 @@
+/**
+ * A whole lab from one config: Modbus TCP endpoints and RTU lines shared by several slave ids,
+ * meters, Chain 2 gateways and EMSs, one simulated clock, an HTTP control API.
+ * `startLab(config)` is what the `sim` CLI runs and what other packages' tests call.
+ */
+import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
+import type { Server } from 'node:http';
+import { Chain2Gateway } from './chain2/gateway.js';
+import { startControlApi } from './control-api.js';
+import { SimMeter } from './devices/sim-meter.js';
+import { loadTemplate } from './devices/template.js';
+import { startEmsMqtt, type EmsMqtt } from './ems/ems-mqtt.js';
+import { startEmsRest } from './ems/ems-rest.js';
+import { SimEms } from './ems/sim-ems.js';
+import { validateFaults, type DeviceFaults } from './faults.js';
+import { validateLabConfig, type LabConfig, type LabDeviceConfig } from './lab-config.js';
+import type { ModbusDevice } from './modbus/device.js';
+import { ModbusRtuServer } from './modbus/rtu-server.js';
+import { ModbusTcpServer } from './modbus/tcp-server.js';
+import { SimClock, type RealClock } from './physics/clock.js';
+import type { ProfileConfig } from './physics/profiles.js';
+
+/** Where each part of the lab can be reached (printed by the CLI as JSON). */
+export interface LabEndpoints {
+  control: string;
+  timeAcceleration: number;
+  startTime: string;
+  tcp: Record<string, { host: string; port: number }>;
+  rtu: Record<string, { path: string; baudRate: number }>;
+  devices: Record<string, {
+    type: string; slaveId?: number;
+    tcp?: { host: string; port: number }; rtu?: { path: string; baudRate: number };
+    ws?: string; serial?: string; rest?: string; mqtt?: { url: string; topic: string };
+  }>;
+}
+
+/** Physical values to force (all optional; `null` clears an override). */
+export interface DeviceValues {
+  powerW?: number | null; voltageV?: number | null; frequencyHz?: number | null; outage?: boolean | null;
+  mode?: string; setpointW?: number;
+}
+
+export type LabDevice = SimMeter | SimEms | Chain2Gateway;
+
+export interface Lab {
+  endpoints: LabEndpoints;
+  clock: SimClock;
+  devices: Map<string, LabDevice>;
+  /** Replaces a device's faults (validated); applies at once. */
+  setFault(id: string, faults: DeviceFaults): Promise<void>;
+  /** Forces physical values (meters, gateways) or changes the EMS setpoint. */
+  setValues(id: string, values: DeviceValues): Promise<void>;
+  /** A JSON view of every device (faults, overrides, counters). */
+  describe(): Record<string, unknown>;
+  /** Stops everything; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartLabOptions {
+  /** Real clock (tests inject a fake). */
+  realClock?: RealClock;
+  /** Environment for `SIM_*` config overrides. */
+  env?: Record<string, string | undefined>;
+}
+
+function profileOf(d: LabDeviceConfig, seed: number): ProfileConfig {
+  const p = (d.profile ?? { kind: 'household' }) as { kind: ProfileConfig['kind']; powerW?: number; seed?: number };
+  if (p.kind === 'constant') return { kind: 'constant', powerW: p.powerW ?? 0 };
+  return { ...p, seed: p.seed ?? seed } as ProfileConfig;
+}
+
+/** Starts a lab; on any failure everything already started is stopped again. */
+export async function startLab(input: LabConfig | unknown, opts: StartLabOptions = {}): Promise<Lab> {
+  const cfg = validateLabConfig(input, opts.env);
+  const clock = new SimClock({ startMs: cfg.startTime ? Date.parse(cfg.startTime) : undefined, acceleration: cfg.timeAcceleration, real: opts.realClock });
+  const stops: (() => Promise<void>)[] = [];
+  const devices = new Map<string, LabDevice>();
+  const tcpMaps = new Map(cfg.tcp.map((t) => [t.name, new Map<number, ModbusDevice>()]));
+  const rtuMaps = new Map(cfg.serial.map((s) => [s.name, new Map<number, ModbusDevice>()]));
+  const endpoints: LabEndpoints = {
+    control: '', timeAcceleration: cfg.timeAcceleration, startTime: new Date(clock.nowMs()).toISOString(), tcp: {}, rtu: {}, devices: {},
+  };
+  const tcpServers: ModbusTcpServer[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    for (const d of cfg.devices) {
+      const faults = d.faults ? validateFaults(d.faults) : {};
+      if (d.type === 'chain2') {
+        const gw = new Chain2Gateway({
+          id: d.id, clock, faults, profile: profileOf(d, cfg.seed), initialEnergyWh: d.initialImportWh, tickMs: cfg.tickMs,
+          meter: { pod: d.pod!, contractPowerW: d.contractPowerW },
+          ws: d.ws ? { host: d.ws.host, port: d.ws.port } : undefined,
+          serial: d.serialPath ? { path: d.serialPath, baudRate: d.serialBaudRate } : undefined,
+        });
+        const ep = await gw.start();
+        stops.push(() => gw.stop());
+        devices.set(d.id, gw);
+        endpoints.devices[d.id] = { type: d.type, ...ep };
+        continue;
+      }
+      let dev: SimMeter | SimEms;
+      if (d.type === 'ems') {
+        const ems = new SimEms({ id: d.id, clock, faults, limits: d.limits });
+        endpoints.devices[d.id] = { type: d.type };
+        if (d.rest) {
+          const r = await startEmsRest(ems, d.rest.port, d.rest.host);
+          stops.push(() => new Promise((res) => r.server.close(() => res())));
+          endpoints.devices[d.id]!.rest = r.url;
+        }
+        if (d.mqtt) {
+          const m: EmsMqtt = await startEmsMqtt(ems, { url: d.mqtt.url, topic: d.mqtt.topic, publishIntervalMs: d.mqtt.publishIntervalMs });
+          stops.push(() => m.stop());
+          endpoints.devices[d.id]!.mqtt = { url: d.mqtt.url, topic: m.topic };
+        }
+        dev = ems;
+      } else {
+        dev = new SimMeter({
+          id: d.id, clock, faults, template: loadTemplate(d.type === 'meter' ? d.template! : d.type), profile: profileOf(d, cfg.seed),
+          initialImportWh: d.initialImportWh, initialExportWh: d.initialExportWh, seed: cfg.seed,
+        });
+        endpoints.devices[d.id] = { type: d.type };
+      }
+      devices.set(d.id, dev);
+      if (d.slaveId !== undefined) endpoints.devices[d.id]!.slaveId = d.slaveId;
+      if (d.tcp !== undefined) tcpMaps.get(d.tcp)!.set(d.slaveId!, dev);
+      if (d.rtu !== undefined) rtuMaps.get(d.rtu)!.set(d.slaveId!, dev);
+    }
+    for (const t of cfg.tcp) {
+      const s = new ModbusTcpServer({ host: t.host, port: t.port, devices: tcpMaps.get(t.name)! });
+      endpoints.tcp[t.name] = await s.start();
+      stops.push(() => s.stop());
+      tcpServers.push(s);
+    }
+    for (const l of cfg.serial) {
+      const s = new ModbusRtuServer({ path: l.path, baudRate: l.baudRate, devices: rtuMaps.get(l.name)! });
+      endpoints.rtu[l.name] = await s.start();
+      stops.push(() => s.stop());
+    }
+    for (const d of cfg.devices) {
+      const e = endpoints.devices[d.id]!;
+      if (d.tcp !== undefined && d.type !== 'chain2') e.tcp = endpoints.tcp[d.tcp];
+      if (d.rtu !== undefined && d.type !== 'chain2') e.rtu = endpoints.rtu[d.rtu];
+    }
+    // Bring TCP ports of devices configured offline down from the start.
+    for (const s of tcpServers) await s.refresh();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  const get = (id: string): LabDevice => {
+    const d = devices.get(id);
+    if (!d) throw new LightNodeError('SIM_DEVICE_UNKNOWN', `no device "${id}"`, { id });
+    return d;
+  };
+  const lab: Lab = {
+    endpoints, clock, devices, stop,
+    async setFault(id, faults) {
+      const d = get(id);
+      const f = validateFaults(faults);
+      if (d instanceof Chain2Gateway) d.setFaults(f);
+      else d.faults = f;
+      for (const s of tcpServers) await s.refresh();
+    },
+    async setValues(id, v) {
+      const d = get(id);
+      const num = (k: keyof DeviceValues) => {
+        const x = v[k];
+        if (x !== undefined && x !== null && (typeof x !== 'number' || !Number.isFinite(x))) throw new ValidationError('SIM_VALUES_INVALID', k, 'a finite number or null', x);
+        return (x ?? undefined) as number | undefined;
+      };
+      if (d instanceof SimEms) { d.change({ mode: v.mode, setpointW: v.setpointW }); return; }
+      if (d instanceof Chain2Gateway) {
+        if (v.outage !== undefined && v.outage !== null && typeof v.outage !== 'boolean') throw new ValidationError('SIM_VALUES_INVALID', 'outage', 'true, false or null', v.outage);
+        d.overrides = { ...d.overrides, powerW: num('powerW'), voltageV: num('voltageV'), outage: v.outage ?? undefined };
+        return;
+      }
+      d.setOverrides({ ...d.overrides, powerW: num('powerW'), voltageV: num('voltageV'), frequencyHz: num('frequencyHz') });
+    },
+    describe() {
+      const out: Record<string, unknown> = {};
+      for (const [id, d] of devices) {
+        if (d instanceof SimEms) out[id] = { faults: d.faults, ems: d.view() };
+        else if (d instanceof Chain2Gateway) out[id] = { faults: d.faults, overrides: d.overrides, frames: d.counters };
+        else out[id] = { faults: d.faults, overrides: d.overrides, powerW: d.snapshot()['power.total'] };
+      }
+      return { simTime: new Date(clock.nowMs()).toISOString(), endpoints, devices: out };
+    },
+  };
+  try {
+    const api: { server: Server; url: string } = await startControlApi(lab, cfg.control.port, cfg.control.host);
+    stops.push(() => new Promise((res) => { api.server.closeAllConnections?.(); api.server.close(() => res()); }));
+    endpoints.control = api.url;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return lab;
+}
