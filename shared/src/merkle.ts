@@ -17,6 +17,8 @@ import { instantiateMerkleWasm, RESERVED_BYTES } from './keccak-wasm.js';
 
 /** Which hash loop builds the inner nodes: WebAssembly when available (`auto`), or forced. */
 export type MerkleEngine = 'auto' | 'wasm' | 'js';
+/** `auto` uses WebAssembly from this many leaves on. */
+export const WASM_MIN_LEAVES = 2048;
 
 /** A built tree. Node i of OpenZeppelin's array layout is `nodes[32i .. 32i+32)`. */
 export interface MerkleTree {
@@ -103,8 +105,9 @@ export function buildMerkleTree(leaves: Uint8Array[], opts: { engine?: MerkleEng
 
 /**
  * Build from leaves packed in one buffer, 32 bytes each (no per-leaf arrays for big windows).
- * `engine`: 'auto' (default) uses the WebAssembly loop of keccak-wasm.ts when the runtime has
- * WebAssembly, else the pure-JS loop; 'wasm' throws `PROTO_MERKLE_ENGINE_UNAVAILABLE` without it.
+ * `engine`: 'auto' (default) uses the WebAssembly loop of keccak-wasm.ts for ≥ WASM_MIN_LEAVES
+ * leaves when the runtime has WebAssembly, else the pure-JS loop; 'wasm' forces it (throws
+ * `PROTO_MERKLE_ENGINE_UNAVAILABLE` without it); 'js' forces the pure-JS loop.
  */
 export function buildMerkleTreeFlat(flatLeaves: Uint8Array, opts: { engine?: MerkleEngine } = {}): MerkleTree {
   if (flatLeaves.length === 0 || flatLeaves.length % 32 !== 0) {
@@ -118,7 +121,10 @@ export function buildMerkleTreeFlat(flatLeaves: Uint8Array, opts: { engine?: Mer
   new Uint8Array(leaves32.buffer).set(flatLeaves);
   const order = sortLeafIndexes(leaves32, n);
 
-  const wasm = engine === 'js' ? null : instantiateMerkleWasm(32 * size);
+  // Small trees (e.g. one receipt's window) stay in JS: a WebAssembly memory is at least 64 KiB
+  // and lives as long as the tree, and the speed-up does not matter there.
+  const useWasm = engine === 'wasm' || (engine === 'auto' && n >= WASM_MIN_LEAVES);
+  const wasm = useWasm ? instantiateMerkleWasm(32 * size) : null;
   if (engine === 'wasm' && !wasm) throw new LightNodeError('PROTO_MERKLE_ENGINE_UNAVAILABLE', 'WebAssembly is not available in this runtime');
   const nodes32 = wasm ? new Uint32Array(wasm.memory.buffer, RESERVED_BYTES, 8 * size) : new Uint32Array(8 * size);
   const nodes = new Uint8Array(nodes32.buffer, nodes32.byteOffset, 32 * size);

@@ -74,6 +74,7 @@ test('auto engine is WebAssembly on Node and equals the JS engine on 20,000 leav
   assert.equal(auto.nodes, js.nodes);
   assert.is(auto.nodes.buffer instanceof ArrayBuffer, true);
   assert.is(auto.nodes.byteOffset > 0, true, 'auto used the WebAssembly memory (reserved prefix)');
+  assert.is(buildMerkleTreeFlat(flat.subarray(0, 32 * 100)).nodes.byteOffset, 0, 'small trees stay in JS');
 });
 
 test('the flat builder equals the array builder', () => {
