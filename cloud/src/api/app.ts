@@ -88,9 +88,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
     const from = optId(q, 'cursor') ?? 0;
     const anchor = await deps.store.anchorByTransaction(tx);
     if (!anchor) throw notFound(`anchor transaction ${tx}`);
-    const visible = (await deps.store.readingsOfAnchor(anchor.index)).filter((r) => canSeePod(p, r.pod) && (r.leafIndex ?? 0) >= from);
-    const page = visible.slice(0, limit);
-    const next = visible.length > limit ? String(visible[limit]!.leafIndex) : null;
+    const rows = await deps.store.readingsOfAnchor(anchor.index, { fromLeaf: from, limit: limit + 1, ...(p.pods ? { pods: [...p.pods] } : {}) });
+    const page = rows.slice(0, limit);
+    const next = rows.length > limit ? String(rows[limit]!.leafIndex) : null;
     res.json({ transaction: anchor.transaction, anchor: anchorView(anchor), readings: page.map(readingView), next });
   }));
 
@@ -128,9 +128,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   app.get('/api/readings/:id/receipt', wrap(async (req, res) => {
     const r = await visibleReading(req);
-    const m = await deps.store.proofMaterial(r.id);
-    const receipt = m ? receipts.build(m) : null;
-    if (!receipt) throw new ApiError(409, 'BAL_READING_NOT_ANCHORED', `reading ${r.id} is ${r.status}${m ? ' (anchor block not known yet)' : ''}; retry after anchoring`);
+    const anchor = r.anchorIndex === null ? null : await deps.store.anchorByIndex(r.anchorIndex);
+    const receipt = await receipts.build(r, anchor, (i) => deps.store.anchorLeaves(i));
+    if (!receipt) throw new ApiError(409, 'BAL_READING_NOT_ANCHORED', `reading ${r.id} is ${r.status}${anchor ? ' (anchor block not known yet)' : ''}; retry after anchoring`);
     res.json(receipt);
   }));
 

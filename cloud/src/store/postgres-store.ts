@@ -265,8 +265,17 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return row ? rowToAnchor(row) : null;
     },
     async unconfirmedAnchors() { return (await all(`SELECT * FROM anchors WHERE status = 'sent' ORDER BY idx`)).map(rowToAnchor); },
-    async readingsOfAnchor(index) {
-      return (await all('SELECT * FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [checkId(index, 'index')])).map(rowToReading);
+    async readingsOfAnchor(index, q = {}) {
+      if (q.pods !== undefined && q.pods.length === 0) return [];
+      const args: unknown[] = [checkId(index, 'index'), checkId(q.fromLeaf ?? 0, 'fromLeaf')];
+      let sql = 'SELECT * FROM readings WHERE anchor_index = $1 AND leaf_index >= $2';
+      if (q.pods !== undefined) { args.push(q.pods); sql += ` AND pod = ANY($${args.length}::text[])`; }
+      sql += ' ORDER BY leaf_index';
+      if (q.limit !== undefined) { args.push(checkLimit(q.limit, 'limit', 1_000_000)); sql += ` LIMIT $${args.length}`; }
+      return (await all(sql, args)).map(rowToReading);
+    },
+    async anchorLeaves(index) {
+      return (await all('SELECT digest FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [checkId(index, 'index')])).map((r) => r.digest as Hex);
     },
     async proofMaterial(readingId): Promise<ProofMaterial | null> {
       const row = await one('SELECT * FROM readings WHERE id = $1', [checkId(readingId, 'readingId')]);

@@ -223,7 +223,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       return row ? rowToAnchor(row) : null;
     },
     async unconfirmedAnchors() { return (st.unconfirmed.all() as Record<string, unknown>[]).map(rowToAnchor); },
-    async readingsOfAnchor(index) { return (st.ofAnchor.all(checkId(index, 'index')) as Record<string, unknown>[]).map(rowToReading); },
+    async readingsOfAnchor(index, q = {}) {
+      checkId(index, 'index');
+      if (q.fromLeaf === undefined && q.limit === undefined && q.pods === undefined) return (st.ofAnchor.all(index) as Record<string, unknown>[]).map(rowToReading);
+      if (q.pods !== undefined && q.pods.length === 0) return [];
+      const args: unknown[] = [index, checkId(q.fromLeaf ?? 0, 'fromLeaf')];
+      let sql = 'SELECT * FROM readings WHERE anchor_index = ? AND leaf_index >= ?';
+      if (q.pods !== undefined) { sql += ` AND pod IN (${q.pods.map(() => '?').join(',')})`; args.push(...q.pods); }
+      sql += ' ORDER BY leaf_index LIMIT ?';
+      args.push(q.limit === undefined ? -1 : checkLimit(q.limit, 'limit', 1_000_000));
+      return (db.prepare(sql).all(...args) as Record<string, unknown>[]).map(rowToReading);
+    },
+    async anchorLeaves(index) { return (st.leaves.all(checkId(index, 'index')) as { digest: Hex }[]).map((l) => l.digest); },
     async proofMaterial(readingId): Promise<ProofMaterial | null> {
       const row = st.byId.get(checkId(readingId, 'readingId')) as Record<string, unknown> | undefined;
       if (!row) return null;

@@ -130,6 +130,15 @@ export interface AnchorRecord extends AnchorWindow {
   confirmedAtMs: number | null;
 }
 
+export interface AnchorReadingsQuery {
+  /** First leaf index to return (inclusive); default 0. */
+  fromLeaf?: number;
+  /** At most this many, 1..1,000,000; default all. */
+  limit?: number;
+  /** Only readings of these pods (consumer role); an empty array matches nothing. */
+  pods?: string[];
+}
+
 /** Everything a receipt needs besides deployment info (chainId, contracts). */
 export interface ProofMaterial {
   reading: StoredReading;
@@ -225,8 +234,10 @@ export interface BalStore {
   latestAnchor(): Promise<AnchorRecord | null>;
   /** Anchors in status `sent`, ascending index (to track confirmations after restart). */
   unconfirmedAnchors(): Promise<AnchorRecord[]>;
-  /** Readings of an anchor in leaf order. */
-  readingsOfAnchor(index: number): Promise<StoredReading[]>;
+  /** Readings of an anchor in leaf order; optionally from a leaf index, limited, restricted to pods. */
+  readingsOfAnchor(index: number, opts?: AnchorReadingsQuery): Promise<StoredReading[]>;
+  /** The anchor's leaves (reading digests) in leaf order. */
+  anchorLeaves(index: number): Promise<Hex[]>;
   /** Reading + its anchor + the anchor's leaves; null if the reading is unknown or pending. */
   proofMaterial(readingId: number): Promise<ProofMaterial | null>;
 

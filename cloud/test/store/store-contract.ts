@@ -164,6 +164,13 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.equal(of.map((r) => r.id), ids);
     assert.equal(of.map((r) => r.leafIndex), [0, 1, 2, 3]);
     assert.ok(of.every((r) => r.status === 'anchored' && r.anchorIndex === 0));
+    assert.equal((await store.readingsOfAnchor(0, { fromLeaf: 1, limit: 2 })).map((r) => r.id), ids.slice(1, 3));
+    assert.equal((await store.readingsOfAnchor(0, { fromLeaf: 3 })).map((r) => r.id), ids.slice(3));
+    const podOf2 = of[2]!.pod;
+    assert.equal((await store.readingsOfAnchor(0, { pods: [podOf2] })).map((r) => r.pod), of.filter((r) => r.pod === podOf2).map((r) => r.pod));
+    assert.equal(await store.readingsOfAnchor(0, { pods: [] }), []);
+    assert.equal(await store.readingsOfAnchor(9), []);
+    assert.equal(await store.anchorLeaves(0), of.map((r) => r.digest));
     const pm = await store.proofMaterial(ids[2]!);
     assert.ok(pm);
     assert.is(pm!.leafIndex, 2);
