@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { readFileSync } from 'node:fs';
 import { buildMerkleTree, buildMerkleTreeFlat, verifyMerkleProof, hashPair } from '../src/merkle.js';
 import { bytesToHex, type Hex } from '../src/hex.js';
 import { isLightNodeError } from '../src/errors.js';
@@ -132,6 +133,20 @@ test('builder refuses empty input, wrong leaf sizes, unknown leaves and bad inde
   assert.throws(() => t.proof(bytesToHex(randomLeaf())), (e: unknown) => isLightNodeError(e, 'PROTO_MERKLE_LEAF_UNKNOWN'));
   assert.throws(() => t.proof(2), (e: unknown) => isLightNodeError(e, 'PROTO_MERKLE_INVALID'));
   assert.throws(() => t.proof(-1), (e: unknown) => isLightNodeError(e, 'PROTO_MERKLE_INVALID'));
+});
+
+test('committed merkle.json: roots and every proof equal OpenZeppelin and verify', () => {
+  const vec = JSON.parse(readFileSync(new URL('../vectors/merkle.json', import.meta.url), 'utf8'));
+  assert.ok(vec.trees.length >= 8);
+  for (const t of vec.trees) {
+    const oz = SimpleMerkleTree.of(t.leaves);
+    assert.is(oz.root, t.root, `n=${t.leafCount}`);
+    t.leaves.forEach((leaf: Hex, i: number) => {
+      assert.equal(oz.getProof(i), t.proofs[i], `n=${t.leafCount} proof ${i}`);
+      assert.ok(SimpleMerkleTree.verify(t.root, leaf, t.proofs[i]));
+      assert.ok(verifyMerkleProof(t.root, leaf, t.proofs[i]));
+    });
+  }
 });
 
 test.run();

@@ -3,6 +3,7 @@
  *   readings.json  good readings → struct hash → digest → signature for fixed keys
  *   setpoints.json good setpoints, same shape
  *   hostile.json   signed readings that must be refused, each with the expected error code
+ *   merkle.json    Merkle trees over reading digests: root and every proof
  * Run: `pnpm --filter @lightnode/shared vectors` (= `node --import tsx vectors/generate.ts`).
  * The shared tests regenerate in memory and require byte-equality with the committed files, and
  * check every good vector against ethers (TypedDataEncoder, verifyTypedData, Wallet).
@@ -19,6 +20,7 @@ import {
 import { validateReading, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, type Reading, type Measurement, type SignedReading } from '../src/reading.js';
 import { validateSetpoint, type Setpoint } from '../src/setpoint.js';
 import { QUANTITIES } from '../src/quantities.js';
+import { buildMerkleTree } from '../src/merkle.js';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const u = new TextEncoder();
@@ -208,10 +210,27 @@ export function buildHostileVectors(): unknown {
   };
 }
 
+/** Merkle vectors (merkle.json): trees over the reading digests (plus derived leaves), every proof. */
+export function buildMerkleVectors(): unknown {
+  const digests = (buildReadingVectors() as { vectors: { digest: Hex }[] }).vectors.map((v) => v.digest);
+  const extra = (i: number): Hex => bytesToHex(keccak_256(u.encode(`lightnode merkle vector leaf ${i}`)));
+  const sizes = [1, 2, 3, 4, 5, 8, 13, 33];
+  return {
+    description: 'OpenZeppelin SimpleMerkleTree-compatible trees (leaves sorted, sorted-pair keccak256). proofs[i] is the proof of leaves[i] (input order); the last tree has a duplicate leaf.',
+    trees: sizes.map((n) => {
+      const leaves = Array.from({ length: n }, (_, i) => (i < digests.length ? digests[i]! : extra(i)));
+      if (n === 33) leaves[32] = leaves[0]!;
+      const tree = buildMerkleTree(leaves.map((l) => hexToBytes(l)));
+      return { leafCount: n, root: tree.root, leaves, proofs: leaves.map((_, i) => tree.proof(i)) };
+    }),
+  };
+}
+
 const FILES: [string, () => unknown][] = [
   ['readings.json', buildReadingVectors],
   ['setpoints.json', buildSetpointVectors],
   ['hostile.json', buildHostileVectors],
+  ['merkle.json', buildMerkleVectors],
 ];
 
 /** JSON with 2-space indent, but any object or array that fits in 100 characters on one line. */
