@@ -114,6 +114,12 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     });
     const gw = await gateway.start();
     stops.push(() => gateway.stop());
+    // A household appliance switching every few real seconds (the gateway's control override), so
+    // the 2G meter pushes CF21 power-change messages even at real-time speed; CF1 quarter-hour
+    // totals need --accelerate to show up within a minute.
+    let applianceOn = false;
+    const appliance = setInterval(() => { applianceOn = !applianceOn; gateway.overrides = applianceOn ? { powerW: 3200 } : {}; }, 5000);
+    stops.push(() => clearInterval(appliance));
 
     const emsSim = new SimEms({ id: 'ems', clock });
     const emsServer = new ModbusTcpServer({ devices: new Map([[1, emsSim]]) });

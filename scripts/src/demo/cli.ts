@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * `pnpm demo` — the whole system on one machine with no external services (scripts/src/demo/README.md).
+ *
+ *   pnpm demo [--data DIR] [--accelerate N] [--mosquitto] [--no-serial] [--window-ms MS] [--no-setpoint]
+ *
+ * Prints the endpoints, then live progress; Ctrl-C stops everything and keeps the data folder.
+ */
+import { parseArgs } from 'node:util';
+import { startDemo, type Demo } from './flow.js';
+import type { DemoEvent, DemoProgress, ReceiptSummary } from './progress.js';
+
+const USAGE = 'usage: pnpm demo [--data DIR] [--accelerate N] [--mosquitto] [--no-serial] [--window-ms MS] [--no-setpoint]';
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+const out = (s: string): void => { process.stdout.write(`${s}\n`); };
+
+function progressLine(p: DemoProgress, ms: number): string {
+  const sp = p.setpoint.id
+    ? `setpoint ${p.setpoint.activation ?? 'sent'}, EMS ${p.setpoint.emsMode} ${p.setpoint.emsSetpointW} W (now ${p.setpoint.emsAppliedW} W)${p.setpoint.activationStored ? ', activation stored' : ''}`
+    : 'no setpoint';
+  return `[${sec(ms).padStart(6)}] signed ${p.signed} · stored ${p.stored} · acked ${p.acked} (spooled ${p.spoolDepth}${p.quarantined ? `, quarantined ${p.quarantined}` : ''}) · anchored ${p.anchored} in ${p.anchors} tx · receipts verified ${p.receiptsVerified}${p.receiptsFailed ? ` (FAILED ${p.receiptsFailed})` : ''} · ${sp}`;
+}
+
+function receiptBlock(s: ReceiptSummary): string[] {
+  const r = s.receipt;
+  const vals = r.reading.values.slice(0, 4).map((v) => `${v.quantity}=${v.value}e${v.scale} ${v.unit}`).join(', ');
+  return [
+    `  ┌ verified receipt (${sec(s.elapsedMs)} after start) ────────────────────────────`,
+    `  │ reading   ${r.reading.pod} meter ${r.reading.meter} seq ${r.reading.seq} @ ${new Date(r.reading.timestamp).toISOString()} (${r.reading.source})`,
+    `  │ values    ${vals}${r.reading.values.length > 4 ? ` … (${r.reading.values.length} in all)` : ''}`,
+    `  │ signer    ${r.signer} (the PoD's registered Light Node)`,
+    `  │ digest    ${r.digest}`,
+    `  │ anchor    #${r.anchor.index}: root ${r.anchor.root}, ${r.anchor.leafCount} leaves, proof of ${r.proof.length} hashes`,
+    `  │ chain     tx ${r.anchor.transaction} in block ${r.anchor.blockNumber} (chain ${r.chainId})`,
+    `  │ checks    ${s.result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`).join('  ')}`,
+    '  └────────────────────────────────────────────────────────────────────────',
+  ];
+}
+
+async function main(): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        data: { type: 'string' }, accelerate: { type: 'string' }, mosquitto: { type: 'boolean' }, 'no-serial': { type: 'boolean' },
+        'window-ms': { type: 'string' }, 'no-setpoint': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) { out(USAGE); return 0; }
+  const num = (k: string, lo: number, hi: number): number | undefined => {
+    if (values[k] === undefined) return undefined;
+    const n = Number(values[k]);
+    if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`--${k}: expected a number ${lo}..${hi}, found ${String(values[k])}`);
+    return n;
+  };
+
+  out('Light Node SDK demo — anvil + contracts, simulated lab, fleet registration, BAL, one Light Node per PoD');
+  out('Ctrl-C stops everything and keeps the data folder.\n');
+  let lastLineMs = -Infinity;
+  let lastProgress: DemoProgress | null = null;
+  let receipts = 0;
+  let demo: Demo | null = null;
+  const onEvent = (e: DemoEvent): void => {
+    switch (e.kind) {
+      case 'step': out(`[${sec(e.elapsedMs).padStart(6)}] ${e.message}`); break;
+      case 'note': out(`  NOTE: ${e.message}`); break;
+      case 'warning': out(`[${sec(e.elapsedMs).padStart(6)}] WARNING ${e.message}`); break;
+      case 'milestone': out(`[${sec(e.elapsedMs).padStart(6)}] ✓ ${e.milestone}: ${e.detail}`); break;
+      case 'receipt':
+        receipts++;
+        if (receipts === 1) for (const l of receiptBlock(e.summary)) out(l);
+        break;
+      case 'progress':
+        lastProgress = e.progress;
+        if (demo && e.elapsedMs - lastLineMs >= 5000) { lastLineMs = e.elapsedMs; out(progressLine(e.progress, e.elapsedMs)); }
+        break;
+    }
+  };
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    out(`\n${signal}: stopping…`);
+    const d = demo;
+    if (d) {
+      if (lastProgress) out(progressLine(lastProgress, Date.now() - startMs));
+      await d.stop();
+      out(`stopped. Data folder kept: ${d.dataDir}`);
+      out(`  logs: ${d.dataDir}/logs/   BAL store: ${d.dataDir}/bal/bal.db   node spools: ${d.dataDir}/nodes/<pod>/spool.db`);
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const startMs = Date.now();
+  const accel = num('accelerate', 1, 3600);
+  const windowMs = num('window-ms', 100, 600_000);
+  demo = await startDemo({
+    ...(values.data ? { dataDir: String(values.data) } : {}),
+    ...(accel !== undefined ? { acceleration: accel } : {}),
+    ...(windowMs !== undefined ? { anchorWindowMs: windowMs } : {}),
+    broker: values.mosquitto ? 'mosquitto' : 'embedded',
+    ...(values['no-serial'] ? { serial: false } : {}),
+    ...(values['no-setpoint'] ? { setpoint: null } : {}),
+    onEvent,
+  });
+  if (stopping) return 0;
+  const ep = demo.endpoints;
+  out('\nEndpoints (all on free ports):');
+  out(`  chain      ${ep.rpcUrl}  chain id ${ep.chainId}`);
+  out(`  contracts  PodRegistry ${ep.podRegistry}  ReadingAnchor ${ep.readingAnchor}`);
+  out(`  BAL API    ${ep.balApi}   (X-API-Key: ${ep.apiKey})`);
+  out(`  MQTT       ${ep.mqtt}  (${ep.broker}, per-device credentials)`);
+  for (const n of ep.nodes) out(`  node       ${n.pod}  device ${n.address}  ← ${n.reads}${n.opsUrl ? `  ops ${n.opsUrl}/metrics` : ''}`);
+  out(`  data       ${demo.dataDir}`);
+  out(`  try        curl -s -H 'X-API-Key: ${ep.apiKey}' '${ep.balApi}/api/readings?status=confirmed&limit=1'\n`);
+  return -1; // keep running until a signal
+}
+
+main().then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
+  process.stderr.write(`demo failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
