@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 /**
  * `lightnode` — the Light Node agent's command line.
  *
@@ -26,6 +26,18 @@ import { Spool } from './spool/spool.js';
 import { exportSpool } from './spool/export.js';
 import { startAgent } from './agent.js';
 import { createLogger } from './ops/logger.js';
+
+const USAGE = `usage:
+  lightnode init    --pod <PoD> [--config <file>] [--force]
+  lightnode keygen  [--config <file>] [--import <keyfile> | --import-stdin] [--force]
+  lightnode address [--config <file>]
+  lightnode run     [--config <file>]
+  lightnode status  [--config <file>]
+  lightnode spool inspect [--limit N] [--quarantine] [--config <file>]
+  lightnode spool export  [--format jsonl|csv] [--quarantine] [--out <file>] [--config <file>]
+config: --config, else $LIGHTNODE_CONFIG, else ./lightnode.json
+keystore password: $LIGHTNODE_KEYSTORE_PASSWORD or keystore.passwordFile
+`;
 
 interface Args { cmd: string[]; flags: Map<string, string | true> }
 
@@ -146,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
     default:
       break;
   }
-  process.stderr.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 16).map((l) => l.replace(/^ \* ?/, '')).join('\n') + '\n');
+  process.stderr.write(USAGE);
   return cmd === undefined || a.flags.has('help') ? 0 : 2;
 }
 

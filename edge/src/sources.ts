@@ -6,7 +6,8 @@
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { MeterConfig } from './config.js';
 import type { AcquisitionMetrics, AcquisitionSource, StreamSource } from './meters/source.js';
-import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from './meters/modbus-factory.js';
+import { ModbusLinePool, createModbusMeter } from './meters/modbus-factory.js';
+import { validateModbusMeterConfig } from './meters/modbus-config.js';
 
 export type AnySource = { kind: 'poll'; source: AcquisitionSource } | { kind: 'stream'; source: StreamSource };
 
@@ -22,8 +23,8 @@ export function defaultSourceFactory(): { factory: SourceFactory; close: () => P
   const factory: SourceFactory = (m, ctx) => {
     if (m.kind === 'modbus') {
       pool ??= new ModbusLinePool(undefined, ctx.metrics);
-      const { intervalMs: _i, cron: _c, kind: _k, ...rest } = m.raw;
-      return { kind: 'poll', source: createModbusMeter(rest as unknown as ModbusMeterConfig, pool, { metrics: ctx.metrics }) };
+      const cfg = validateModbusMeterConfig(m.raw, `meters.${m.id}`); // CONFIG_INVALID names the field
+      return { kind: 'poll', source: createModbusMeter(cfg, pool, { metrics: ctx.metrics }) };
     }
     const stream = streamFactories.get(m.kind);
     if (stream) return { kind: 'stream', source: stream(m, ctx) };
