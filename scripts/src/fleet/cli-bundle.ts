@@ -13,6 +13,7 @@ import { formatImportSummary, importPods } from './import-pods.js';
 import { addBalAccount, makeCredentials, mosquittoAcl, mosquittoPasswdLine, passwdHash } from './mqtt-credentials.js';
 import { makeProgress } from './progress.js';
 import { validatePod } from './validate.js';
+import { deviceOf } from './registry-ops.js';
 
 function need(v: string | undefined, flag: string): string {
   if (!v) throw new FleetError(FleetCode.USAGE, `missing ${flag}`);
@@ -53,6 +54,8 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
     if (!templates.has(row.site)) templates.set(row.site, loadSiteTemplate(row.site));
     return templates.get(row.site)!;
   };
+
+  if (keyMode === 'cli') await refuseBoundPods(g, rows.filter((r) => !existsSync(join(bundleDirOf(r.pod), 'manifest.json'))).map((r) => r.pod));
 
   const results: BundleResult[] = [];
   let reused = 0;
@@ -95,6 +98,26 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
   }
   if (values.json) io.out(`${JSON.stringify(results.map((r) => ({ pod: r.manifest.pod, dir: r.dir, keyMode: r.manifest.keyMode, address: r.address })))}\n`);
   return 0;
+}
+
+/**
+ * Key mode cli makes a new key per PoD; for a PoD already bound to a device that key could never
+ * be registered. Refuse before building anything (use rotate, or key mode device + enroll --replace).
+ */
+async function refuseBoundPods(g: GlobalOptions, pods: string[]): Promise<void> {
+  if (pods.length === 0) return;
+  const ctx = await openContext(g, false);
+  try {
+    const bound: string[] = [];
+    for (let i = 0; i < pods.length; i += 100) {
+      const chunk = pods.slice(i, i + 100);
+      const devices = await Promise.all(chunk.map((p) => deviceOf(ctx, p)));
+      devices.forEach((d, j) => { if (d) bound.push(`${chunk[j]} (${d})`); });
+    }
+    if (bound.length) {
+      throw new FleetError(FleetCode.POD_ALREADY_BOUND, `${bound.length} PoD(s) already bound to a device, no new key made: ${bound.slice(0, 10).join(', ')}${bound.length > 10 ? ', …' : ''}; rotate them or use --key-mode device with enroll --replace`, { pods: bound });
+    }
+  } finally { ctx.close(); }
 }
 
 /** fleet flash --bundle DIR --target ROOTFS [--password-file F] [--node-modules-from DIR] */

@@ -84,6 +84,13 @@ test('bundle --from pods.csv --key-mode cli: one bundle per PoD, keys encrypted,
   assert.is(again.code, 0, again.err);
   assert.match(again.out, /built 0 bundle\(s\), kept 3 existing/);
   assert.match(again.out, /registered 0 PoD\(s\) in 0 transaction\(s\), 3 already registered/);
+
+  // a new CLI key for a PoD that is already bound could never be registered: refused before anything is built
+  const elsewhere = join(f.dir, 'bundles-2');
+  const bound = await fleet(['bundle', ...g, '--pod', pods[0]!, '--out', elsewhere, '--key-mode', 'cli', '--broker', 'mqtt://127.0.0.1:1883', '--scrypt-n', '1024', ...agentArgs], env);
+  assert.is(bound.code, 1);
+  assert.match(bound.err, /^FLEET_POD_ALREADY_BOUND: 1 PoD\(s\) already bound/);
+  assert.not.ok(existsSync(elsewhere));
 });
 
 test('bundle --pod --key-mode device: no key in the bundle, nothing on chain; --dry-run writes nothing', async () => {
