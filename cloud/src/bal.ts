@@ -49,6 +49,12 @@ export interface RunningBal {
   ingest: Ingest;
   /** null when anchoring is disabled. */
   anchorer: Anchorer | null;
+  /**
+   * Re-read `broker.credentialsPath` into the embedded broker (SIGHUP in `bal run`); clients of
+   * removed or changed accounts are disconnected. Throws for an external broker (reload
+   * Mosquitto instead) or an invalid file (the running accounts stay).
+   */
+  reloadCredentials(): { accounts: number; disconnected: number };
   /** Stop everything (idempotent). */
   stop(): Promise<void>;
 }
@@ -191,6 +197,11 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     let stopping: Promise<void> | null = null;
     return {
       endpoints, chain, store, metrics, ingest, anchorer,
+      reloadCredentials() {
+        if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
+        const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];
+        return { accounts: accounts.length, disconnected: broker.replaceAccounts(accounts) };
+      },
       stop() {
         stopping ??= (async () => { log.info('bal stopping'); await stopAll(); log.info('bal stopped'); })();
         return stopping;

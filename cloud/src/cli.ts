@@ -1,7 +1,8 @@
 /**
  * `bal` — the Blockchain Access Layer command line.
  *
- *   bal run --config bal.json                 start the BAL; prints one JSON line with the endpoints
+ *   bal run --config bal.json                 start the BAL; prints one JSON line with the endpoints;
+ *                                             SIGHUP re-reads the broker credentials file
  *   bal check-config --config bal.json        validate the config and the files it names
  *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u]
  *                                             write mosquitto.conf + passwd + acl for a production broker
@@ -77,11 +78,17 @@ async function cmdRun(file: string): Promise<number> {
   const log = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL ?? config.log.level) });
   const bal = await startBal(config, { log });
   out(JSON.stringify({ event: 'started', endpoints: bal.endpoints, chainId: bal.chain.chainId }));
+  const onHup = (): void => {
+    try { out(JSON.stringify({ event: 'credentials-reloaded', ...bal.reloadCredentials() })); }
+    catch (err) { log.error('credentials reload failed; keeping the running accounts', { err }); }
+  };
+  process.on('SIGHUP', onHup);
   await new Promise<void>((resolveStop) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       log.info('signal received', { signal: sig });
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHup);
       resolveStop();
     };
     process.on('SIGINT', onSignal);

@@ -53,13 +53,33 @@ export function loadCredentialsFile(path: string): CredentialsFile {
 export class CredentialStore {
   private readonly accounts = new Map<string, BrokerAccount>();
   private readonly verified = new Map<string, Buffer>();
+  private readonly pinned = new Set<string>();
 
   constructor(accounts: Iterable<BrokerAccount> = []) { for (const a of accounts) this.add(a); }
 
-  /** Add or replace an account. */
-  add(account: BrokerAccount): void {
+  /** Add or replace an account; a pinned one (the BAL's internal account) survives `replaceAll`. */
+  add(account: BrokerAccount, opts: { pinned?: boolean } = {}): void {
     this.accounts.set(account.username, account);
     this.verified.delete(account.username);
+    if (opts.pinned) this.pinned.add(account.username);
+  }
+
+  /** Replace every non-pinned account (credentials file reloaded); returns the usernames removed or changed. */
+  replaceAll(accounts: Iterable<BrokerAccount>): string[] {
+    const next = new Map<string, BrokerAccount>();
+    for (const a of accounts) if (!this.pinned.has(a.username)) next.set(a.username, a);
+    const gone: string[] = [];
+    for (const [name, old] of this.accounts) {
+      if (this.pinned.has(name)) continue;
+      const now = next.get(name);
+      if (!now || now.passwordHash !== old.passwordHash || now.role !== old.role) gone.push(name);
+      if (!now) { this.accounts.delete(name); this.verified.delete(name); }
+    }
+    for (const a of next.values()) {
+      const old = this.accounts.get(a.username);
+      if (!old || old.passwordHash !== a.passwordHash || old.role !== a.role) this.add(a);
+    }
+    return gone;
   }
   get(username: string): BrokerAccount | undefined { return this.accounts.get(username); }
   list(): BrokerAccount[] { return [...this.accounts.values()]; }

@@ -45,6 +45,11 @@ export interface EmbeddedBroker {
   tlsUrl: string | null;
   /** The BAL's own account (random per process; role `bal`). */
   internal: { username: string; password: string };
+  /**
+   * Swap in a reloaded accounts list (e.g. the credentials file after `bal passwd`); clients of
+   * removed or changed accounts are disconnected. Returns how many were disconnected.
+   */
+  replaceAccounts(accounts: readonly BrokerAccount[]): number;
   close(): Promise<void>;
 }
 
@@ -70,7 +75,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const maxPayload = opts.maxPayloadBytes ?? 2 * 1024 * 1024;
   const accounts = new WeakMap<Client, BrokerAccount>();
   const internal = { username: INTERNAL_USERNAME, password: randomBytes(24).toString('hex') };
-  opts.credentials.add({ username: internal.username, role: 'bal', passwordHash: await hashPassword(internal.password, { iterations: 1 }) });
+  opts.credentials.add({ username: internal.username, role: 'bal', passwordHash: await hashPassword(internal.password, { iterations: 1 }) }, { pinned: true });
 
   const authFailures = opts.metrics?.counter('bal_broker_auth_failures_total', 'MQTT connections refused for bad credentials');
   const denied = opts.metrics?.counter('bal_broker_denied_total', 'MQTT publish/subscribe refused by the ACL', ['action']);
@@ -136,6 +141,17 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   let closing: Promise<void> | null = null;
   return {
     aedes, url, tlsUrl, internal,
+    replaceAccounts(list) {
+      const gone = new Set(opts.credentials.replaceAll(list));
+      let kicked = 0;
+      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients ?? {};
+      for (const c of Object.values(clients)) {
+        const acct = accounts.get(c);
+        if (acct && gone.has(acct.username)) { accounts.delete(c); c.close(); kicked++; }
+      }
+      log.info('broker accounts reloaded', { accounts: list.length, disconnected: kicked });
+      return kicked;
+    },
     close() {
       closing ??= (async () => {
         await new Promise<void>((r) => aedes.close(() => r()));

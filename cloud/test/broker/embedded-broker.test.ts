@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { CredentialStore } from '../../src/broker/credentials.js';
+import { hashPassword } from '../../src/broker/password-hash.js';
 import { attachStatusRecorder } from '../../src/broker/status-recorder.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { MetricsRegistry } from '../../src/metrics.js';
@@ -24,6 +25,7 @@ let store: BalStore;
 const metrics = new MetricsRegistry();
 const clients: MqttClient[] = [];
 const DEVICE_A = '0x' + 'a1'.repeat(20);
+let baseAccounts: Awaited<ReturnType<typeof testAccounts>>;
 
 const status = (pod: string, over: Record<string, unknown> = {}): string => JSON.stringify({
   v: 1, pod, device: DEVICE_A, state: 'online', ts: 1_700_000_000_000, lastSeq: 41, spoolDepth: 3, quarantined: 0, agentVersion: '0.1.0', ...over,
@@ -41,7 +43,8 @@ async function until<T>(f: () => Promise<T | null | undefined | false>, what: st
 
 test.before(async () => {
   store = openSqliteStore({ path: ':memory:' });
-  broker = await startEmbeddedBroker({ port: 0, tls: { port: 0, certPath, keyPath }, credentials: new CredentialStore(await testAccounts()), metrics });
+  baseAccounts = await testAccounts();
+  broker = await startEmbeddedBroker({ port: 0, tls: { port: 0, certPath, keyPath }, credentials: new CredentialStore(baseAccounts), metrics });
   const internal = await connect(broker.url!, broker.internal.username, broker.internal.password);
   clients.push(internal);
   await attachStatusRecorder(internal, { store, metrics });
@@ -85,6 +88,25 @@ test('the last will (offline status) is recorded when a device drops', async () 
   b.stream.destroy(); // abrupt drop: the broker publishes the will
   await until(async () => (await store.nodeByPod(POD_B))?.state === 'offline', 'offline after will');
   b.end(true);
+});
+
+test('reloaded accounts: a removed device is dropped, a new one connects, the BAL stays', async () => {
+  const b = await connect(broker.url!, POD_B);
+  const closed = new Promise<void>((r) => b.once('close', () => r()));
+  const accounts = baseAccounts.filter((a) => a.username !== POD_B);
+  accounts.push({ username: 'IT001E00000003', role: 'device', passwordHash: await hashPassword('pw-c', { iterations: 10 }) });
+  assert.is(broker.replaceAccounts(accounts), 1, 'only the removed account is dropped');
+  await closed;
+  b.end(true);
+  let refused = false;
+  try { await connect(broker.url!, POD_B); } catch { refused = true; }
+  assert.ok(refused, 'removed account refused');
+  const c = await connect(broker.url!, 'IT001E00000003', 'pw-c');
+  clients.push(c);
+  assert.ok(c.connected);
+  assert.ok(clients[0]!.connected, 'the internal BAL client was not touched');
+  const again = await connect(broker.url!, broker.internal.username, broker.internal.password);
+  clients.push(again);
 });
 
 test('refusals are counted in /metrics', async () => {

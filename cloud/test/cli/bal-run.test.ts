@@ -118,6 +118,21 @@ test('bal run: ack, API, anchor, on-chain receipt, clean SIGTERM, data kept acro
   const metrics = await (await fetch(`${ep.api}/metrics`)).text();
   assert.match(metrics, /bal_store_readings \d+/);
 
+  // SIGHUP: a device added to the credentials file can connect without a restart
+  const NEW = 'IT001E00000044';
+  let early = false;
+  try { await (await mqtt.connectAsync(ep.mqtt, { username: NEW, password: 'new-pw', reconnectPeriod: 0 })).endAsync(true); early = true; } catch { /* not yet */ }
+  assert.not.ok(early);
+  writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts: [
+    { username: POD, role: 'device', passwordHash: await hashPassword('device-pw') },
+    { username: NEW, role: 'device', passwordHash: await hashPassword('new-pw') },
+  ] }));
+  bal.child.kill('SIGHUP');
+  const reloaded = await bal.waitEvent('credentials-reloaded', 10_000);
+  assert.is(reloaded.accounts, 2);
+  const fresh = await mqtt.connectAsync(ep.mqtt, { username: NEW, password: 'new-pw', reconnectPeriod: 0 });
+  await fresh.endAsync(true);
+
   await client.endAsync(true);
   client = null;
   bal.child.kill('SIGTERM');
