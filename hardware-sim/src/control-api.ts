@@ -44,6 +44,13 @@ export function startControlApi(lab: Lab, port = 0, host = '127.0.0.1'): Promise
   }));
   app.get('/metrics', (_req, res) => {
     const lines = ['# TYPE sim_devices gauge', `sim_devices ${lab.devices.size}`, '# TYPE sim_simulated_time_seconds gauge', `sim_simulated_time_seconds ${Math.floor(lab.clock.nowMs() / 1000)}`];
+    const c = lab.counters();
+    lines.push('# TYPE sim_modbus_frames_total counter');
+    for (const [transport, byName] of Object.entries(c)) {
+      for (const [name, counters] of Object.entries(byName)) {
+        for (const [outcome, n] of Object.entries(counters)) lines.push(`sim_modbus_frames_total{transport="${transport}",endpoint="${name}",outcome="${outcome}"} ${n}`);
+      }
+    }
     res.type('text/plain').send(`${lines.join('\n')}\n`);
   });
   app.use(jsonErrors);

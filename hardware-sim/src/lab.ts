@@ -52,6 +52,8 @@ export interface Lab {
   setValues(id: string, values: DeviceValues): Promise<void>;
   /** A JSON view of every device (faults, overrides, counters). */
   describe(): Record<string, unknown>;
+  /** Request counters of each Modbus endpoint (bad frames, CRC errors, silent answers). */
+  counters(): { tcp: Record<string, ModbusTcpServer['counters']>; rtu: Record<string, ModbusRtuServer['counters']> };
   /** Stops everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -81,6 +83,8 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
     control: '', timeAcceleration: cfg.timeAcceleration, startTime: new Date(clock.nowMs()).toISOString(), tcp: {}, rtu: {}, devices: {},
   };
   const tcpServers: ModbusTcpServer[] = [];
+  const tcpByName: Record<string, ModbusTcpServer> = {};
+  const rtuByName: Record<string, ModbusRtuServer> = {};
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -135,11 +139,13 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
       endpoints.tcp[t.name] = await s.start();
       stops.push(() => s.stop());
       tcpServers.push(s);
+      tcpByName[t.name] = s;
     }
     for (const l of cfg.serial) {
       const s = new ModbusRtuServer({ path: l.path, baudRate: l.baudRate, devices: rtuMaps.get(l.name)! });
       endpoints.rtu[l.name] = await s.start();
       stops.push(() => s.stop());
+      rtuByName[l.name] = s;
     }
     for (const d of cfg.devices) {
       const e = endpoints.devices[d.id]!;
@@ -189,7 +195,11 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
         else if (d instanceof Chain2Gateway) out[id] = { faults: d.faults, overrides: d.overrides, frames: d.counters };
         else out[id] = { faults: d.faults, overrides: d.overrides, powerW: d.snapshot()['power.total'] };
       }
-      return { simTime: new Date(clock.nowMs()).toISOString(), endpoints, devices: out };
+      return { simTime: new Date(clock.nowMs()).toISOString(), endpoints, devices: out, modbus: lab.counters() };
+    },
+    counters() {
+      const pick = <T extends { counters: object }>(m: Record<string, T>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { ...v.counters }]));
+      return { tcp: pick(tcpByName), rtu: pick(rtuByName) } as ReturnType<Lab['counters']>;
     },
   };
   try {

@@ -99,6 +99,9 @@ test('control API: faults and values change at runtime; bad input is refused wit
   assert.is(res.status, 404);
   const labView = (await (await fetch(`${lab.endpoints.control}/lab`)).json()) as { devices: Record<string, { overrides?: { powerW?: number } }> };
   assert.is(labView.devices.m1!.overrides!.powerW, 4242);
+  const metrics = await (await fetch(`${lab.endpoints.control}/metrics`)).text();
+  const served = Number(/sim_modbus_frames_total\{transport="tcp",endpoint="lan",outcome="requests"\} (\d+)/.exec(metrics)?.[1]);
+  assert.ok(served > 10, `tcp requests counted: ${served}`);
 });
 
 test('Chain 2 gateway of the lab streams parseable frames over its WebSocket', async () => {
