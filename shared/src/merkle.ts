@@ -190,18 +190,20 @@ function makeTree(nodes: Uint8Array, n: number, treeIndexOf: Uint32Array): Merkl
     return out;
   }
 
+  function treeIndex(inputIndex: number): number {
+    if (!Number.isInteger(inputIndex) || inputIndex < 0 || inputIndex >= n) throw new ValidationError('PROTO_MERKLE_INVALID', 'index', `an integer 0..${n - 1}`, inputIndex);
+    return treeIndexOf[inputIndex]!;
+  }
+
   return {
     root: bytesToHex(rootBytes),
     rootBytes,
     leafCount: n,
     nodes,
     node,
-    treeIndex(inputIndex: number): number {
-      if (!Number.isInteger(inputIndex) || inputIndex < 0 || inputIndex >= n) throw new ValidationError('PROTO_MERKLE_INVALID', 'index', `an integer 0..${n - 1}`, inputIndex);
-      return treeIndexOf[inputIndex]!;
-    },
+    treeIndex,
     proof(leaf: Hex | number): Hex[] {
-      if (typeof leaf === 'number') return proofFromTreeIndex(this.treeIndex(leaf));
+      if (typeof leaf === 'number') return proofFromTreeIndex(treeIndex(leaf));
       const k = findLeaf(hexToBytes(leaf, 32, 'leaf', 'PROTO_MERKLE_INVALID'));
       if (k < 0) throw new LightNodeError('PROTO_MERKLE_LEAF_UNKNOWN', 'leaf is not in the tree', { leaf });
       return proofFromTreeIndex(size - 1 - k);

@@ -45,7 +45,7 @@ export function invalid(field: string, expected: string, found: unknown): never 
 export function decodeMessage(payload: Uint8Array | string, allowed: readonly string[]): Record<string, unknown> {
   let text: string;
   if (typeof payload === 'string') {
-    if (payload.length > MAX_MESSAGE_BYTES) throw tooLarge(utf8Length(payload));
+    if (payload.length > MAX_MESSAGE_BYTES) throw tooLarge(payload.length); // at least this many bytes
     const n = utf8Length(payload);
     if (n > MAX_MESSAGE_BYTES) throw tooLarge(n);
     text = payload;

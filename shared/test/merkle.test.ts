@@ -91,6 +91,14 @@ test('the flat builder equals the array builder', () => {
   assert.is(buildMerkleTreeFlat(shifted.subarray(1)).root, a.root);
 });
 
+test('proof and treeIndex work detached from the tree object', () => {
+  const leaves = Array.from({ length: 9 }, randomLeaf);
+  const t = buildMerkleTree(leaves);
+  const { proof, treeIndex } = t;
+  assert.equal(proof(3), t.proof(3));
+  assert.is(treeIndex(3), t.treeIndex(3));
+});
+
 test('one leaf: root = leaf, empty proof (OpenZeppelin behaviour)', () => {
   const leaf = randomLeaf();
   const t = buildMerkleTree([leaf]);
