@@ -14,14 +14,15 @@
  *
  * Env: BENCH_DEVICES (1000), BENCH_READINGS (50 per device), BENCH_BATCH (50 readings per
  * MQTT message), BENCH_CONNECTIONS (10 publisher connections), BENCH_THREADS (2 verify workers),
- * BENCH_NAIVE (2000 readings for the baseline).
+ * BENCH_NAIVE (2000 readings for the baseline), BENCH_BROKER (aedes | mosquitto: a local
+ * `mosquitto` binary started on a free port; its CPU is reported separately).
  */
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
@@ -48,6 +49,8 @@ const BATCH = env('BENCH_BATCH', 50);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 10);
 const THREADS = env('BENCH_THREADS', 2);
 const NAIVE = env('BENCH_NAIVE', 2000);
+/** `aedes` (embedded default, in the BAL process) or `mosquitto` (external, production). */
+const BROKER = process.env.BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'aedes';
 const TOTAL = DEVICES * PER_DEVICE;
 
 const secp = createRequire(import.meta.url)('secp256k1/bindings') as {
@@ -56,6 +59,46 @@ const secp = createRequire(import.meta.url)('secp256k1/bindings') as {
 const log = createLogger({ level: 'warn' });
 const dir = mkdtempSync(join(tmpdir(), 'bal-bench-'));
 const say = (s: string) => process.stdout.write(`${s}\n`);
+
+interface BenchBroker { url: string; cpuUs(): number; close(): Promise<void> }
+
+async function startAedes(): Promise<BenchBroker> {
+  const aedes = await Aedes.createBroker();
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cpuUs: () => 0, // inside this process: counted in the BAL's CPU
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => aedes.close(() => r()));
+    },
+  };
+}
+
+async function startMosquitto(workDir: string): Promise<BenchBroker> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const conf = join(workDir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 0\n`);
+  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try { await (await mqtt.connectAsync(url, { reconnectPeriod: 0 })).endAsync(); break; } catch (err) {
+      if (i > 100 || child.exitCode !== null) throw new Error(`mosquitto did not start: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const tick = 1e6 / 100; // µs per clock tick (USER_HZ = 100 on Linux)
+  return {
+    url,
+    cpuUs: () => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * tick; },
+    close: async () => { child.kill('SIGTERM'); if (child.exitCode === null) await new Promise((r) => child.once('exit', r)); },
+  };
+}
 
 const anvil = await startAnvil();
 try {
@@ -104,10 +147,8 @@ try {
   writeFileSync(jobsPath, jobLines.join('\n'));
 
   // ---------------------------------------------------------------- the BAL
-  const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const broker = BROKER === 'mosquitto' ? await startMosquitto(dir) : await startAedes();
+  const url = broker.url;
   const metrics = new MetricsRegistry();
   const store = openSqliteStore({ path: join(dir, 'bal.db') });
   const pool = await createVerifyPool({ domain, threads: THREADS });
@@ -131,9 +172,10 @@ try {
   // ---------------------------------------------------------------- replay
   const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [url, jobsPath, String(CONNECTIONS), String(TOTAL)], { execArgv: ['--import', 'tsx'] });
   let balCpu0 = process.cpuUsage();
+  let brokerCpu0 = 0;
   const result = await new Promise<{ ms: number; acked: number; rejected: number; cpuUs: number }>((resolve, reject) => {
     pub.on('message', (m: { kind: string; ms: number; acked: number; rejected: number; cpuUs: number }) => {
-      if (m.kind === 'ready') { balCpu0 = process.cpuUsage(); pub.send('go'); }
+      if (m.kind === 'ready') { balCpu0 = process.cpuUsage(); brokerCpu0 = broker.cpuUs(); pub.send('go'); }
       else if (m.kind === 'done') resolve(m);
       else if (m.kind === 'timeout') reject(new Error(`bench timed out: ${m.acked}/${TOTAL} acked`));
     });
@@ -141,6 +183,7 @@ try {
     pub.on('exit', (code) => { if (code) reject(new Error(`publisher exited with ${code}`)); });
   });
   const balCpu = process.cpuUsage(balCpu0);
+  const brokerCpuUs = broker.cpuUs() - brokerCpu0;
   const ingestPerSec = result.acked / (result.ms / 1000);
   const ingestCpuUsPerReading = (balCpu.user + balCpu.system) / result.acked;
   // The machine is shared: measure the ceiling before and after the replay and use the mean.
@@ -153,8 +196,7 @@ try {
   await mirror.stop();
   await pool.close();
   await store.close();
-  await new Promise<void>((r) => server.close(() => r()));
-  await new Promise<void>((r) => aedes.close(() => r()));
+  await broker.close();
   if (counts.readings !== TOTAL || result.rejected !== 0) throw new Error(`bench integrity: stored ${counts.readings}/${TOTAL}, rejected ${result.rejected}`);
 
   // ---------------------------------------------------------------- naive baseline (same run)
@@ -184,7 +226,8 @@ try {
     // Load-independent view: CPU time the BAL process spent per reading (all its threads) vs the
     // ceiling's, and what that projects to on 2 cores given to the BAL alone.
     ingestCpuUsPerReading: Number(ingestCpuUsPerReading.toFixed(1)), ceilingCpuUsPerReading: Number(ceilingCpuUsPerReading.toFixed(1)),
-    publisherCpuUsPerReading: Number((result.cpuUs / result.acked).toFixed(1)),
+    publisherCpuUsPerReading: Number((result.cpuUs / result.acked).toFixed(1)), broker: BROKER,
+    externalBrokerCpuUsPerReading: BROKER === 'mosquitto' ? Number((brokerCpuUs / result.acked).toFixed(1)) : null,
     projectedIngestPerSec2Cores: Math.round(2e6 / ingestCpuUsPerReading), projectedCeilingPerSec2Cores: Math.round(2e6 / ceilingCpuUsPerReading),
     cpuRatioToCeiling: Number((ceilingCpuUsPerReading / ingestCpuUsPerReading).toFixed(2)),
   };
@@ -192,7 +235,7 @@ try {
   say(`ceiling : ${out.ceilingPerSec} readings/s digest+recover on ${THREADS} threads (${pool.secp} secp256k1, ${keccakImpl} keccak)`);
   say(`naive   : ${out.naivePerSec} readings/s ethers verifyTypedData + one INSERT per reading`);
   say(`ratio   : ${out.ratioToCeiling} × ceiling, ${out.speedupVsNaive} × naive (ceiling before/after ${out.ceilingBefore}/${out.ceilingAfter}; load average ${out.loadAvg1m} on ${out.cpus} CPUs)`);
-  say(`cpu     : BAL ${out.ingestCpuUsPerReading} µs CPU/reading (all threads) vs ceiling ${out.ceilingCpuUsPerReading} µs → projected on 2 free cores ${out.projectedIngestPerSec2Cores} vs ${out.projectedCeilingPerSec2Cores} readings/s (${out.cpuRatioToCeiling} ×); publisher ${out.publisherCpuUsPerReading} µs/reading (not counted)`);
+  say(`cpu     : BAL ${out.ingestCpuUsPerReading} µs CPU/reading (all threads) vs ceiling ${out.ceilingCpuUsPerReading} µs → projected on 2 free cores ${out.projectedIngestPerSec2Cores} vs ${out.projectedCeilingPerSec2Cores} readings/s (${out.cpuRatioToCeiling} ×); publisher ${out.publisherCpuUsPerReading} µs/reading (not counted)${out.externalBrokerCpuUsPerReading === null ? '' : `; mosquitto ${out.externalBrokerCpuUsPerReading} µs/reading (separate process, not counted)`}`);
   say(`BENCH ${JSON.stringify(out)}`);
 } finally {
   await anvil.stop();
