@@ -1,7 +1,7 @@
 // End to end, all real parts: a bundle built by `fleet bundle` (CLI-made key, registered on
 // anvil) is flashed into a scratch rootfs; the installed agent runs from there (node only)
-// against the SDM630 simulator over Modbus TCP and a BAL (embedded broker using the bundle's
-// broker credentials, SQLite, anchoring). Its signed readings are stored and anchored, a
+// against the SDM630 simulator over Modbus TCP and a BAL (embedded broker on TLS only, with the
+// bundle's CA and broker credentials; SQLite; anchoring). Its signed readings are stored and anchored, a
 // receipt from the BAL verifies with verify-receipt, `fleet status` sees the node, and
 // `fleet rotate` / `fleet revoke` change what the BAL accepts.
 import { test } from 'uvu';
@@ -60,6 +60,16 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
+/** A CA and a server certificate for localhost/127.0.0.1 signed by it (openssl). */
+function makeTestCa(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=fleet test CA');
+  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+}
+
 test.before(async () => {
   f = await startChain();
   g = ['--deployment', f.deploymentPath];
@@ -77,15 +87,18 @@ test.before(async () => {
   site.meters[0].intervalMs = 500;
   writeFileSync(join(f.dir, 'site.json'), JSON.stringify(site));
 
+  // the broker speaks TLS only, with a certificate from a throw-away CA the bundle carries (--ca)
+  const tlsDir = join(f.dir, 'tls');
+  makeTestCa(tlsDir);
   const brokerPort = await freePort();
   const out = join(f.dir, 'bundle');
-  const b = await fleet(['bundle', ...g, '--pod', POD, '--out', out, '--key-mode', 'cli', '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--template', join(f.dir, 'site.json'), '--scrypt-n', '1024'], env);
+  const b = await fleet(['bundle', ...g, '--pod', POD, '--out', out, '--key-mode', 'cli', '--broker', `mqtts://localhost:${brokerPort}`, '--ca', join(tlsDir, 'ca.pem'), '--template', join(f.dir, 'site.json'), '--scrypt-n', '1024'], env);
   assert.is(b.code, 0, b.err + b.out);
   manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as BundleManifest;
 
   const config = parseConfig({
     chain: { deploymentPath: f.deploymentPath },
-    broker: { port: brokerPort, credentialsPath: join(out, 'broker/bal-credentials.json') },
+    broker: { port: null, tls: { certPath: join(tlsDir, 'server.pem'), keyPath: join(tlsDir, 'server.key'), port: brokerPort }, credentialsPath: join(out, 'broker/bal-credentials.json') },
     store: { kind: 'sqlite', path: ':memory:' },
     anchoring: { enabled: true, windowMs: 1000, pollIntervalMs: 200, confirmations: 0 },
     registry: { pollIntervalMs: 200 },
@@ -98,6 +111,7 @@ test.before(async () => {
   mkdirSync(root);
   const fl = await fleet(['flash', '--bundle', out, '--target', root, '--node-modules-from', EDGE]);
   assert.is(fl.code, 0, fl.err);
+  assert.is(readFileSync(join(root, 'etc/lightnode/ca.pem'), 'utf8'), readFileSync(join(tlsDir, 'ca.pem'), 'utf8'));
   agent = spawn(process.execPath, [join(root, 'opt/lightnode/lightnode.mjs'), 'run', '--config', join(root, 'etc/lightnode/config.json')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   agent.stdout!.on('data', (d) => (agentLog += d));
   agent.stderr!.on('data', (d) => (agentLog += d));
