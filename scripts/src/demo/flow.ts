@@ -29,7 +29,7 @@ import type { SetpointMode, Setpoint } from '@lightnode/shared/setpoint';
 import { main as fleetMain } from '../fleet/cli.js';
 import { startLab, type Lab } from './lab.js';
 import { DEMO_PODS, podsCsv, provisionNodes, setBrokerUrl, type DemoNode } from './nodes.js';
-import { hasMosquitto, startMosquitto, writeBrokerAccounts, type RunningMosquitto } from './broker.js';
+import { hasMosquitto, startMosquitto, writeBrokerAccounts, type DemoLogins, type RunningMosquitto } from './broker.js';
 import { demoBalConfig } from './bal-config.js';
 import { openOperatorChannel, registerSetpointSigner, type OperatorChannel } from './setpoint.js';
 import { startTracker, type DemoEvent, type DemoProgress, type Milestone, type Tracker } from './progress.js';
@@ -76,6 +76,10 @@ export interface Demo {
   lab: Lab;
   /** Notes worth printing (e.g. socat missing). */
   notes: string[];
+  /** Broker logins of the BAL and the DSO operator (device logins are in `nodes`). */
+  logins: DemoLogins;
+  /** The private Mosquitto, when `broker: 'mosquitto'`. */
+  mosquitto: RunningMosquitto | null;
   setpoint: Setpoint | null;
   progress(): DemoProgress;
   reached(): Partial<Record<Milestone, number>>;
@@ -235,7 +239,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
 
     let stopping: Promise<void> | null = null;
     return {
-      dataDir, endpoints, deployment, nodes, agents, bal, lab, notes, setpoint, tracker,
+      dataDir, endpoints, deployment, nodes, agents, bal, lab, notes, setpoint, tracker, logins: accounts.logins, mosquitto: mosq,
       progress: () => tracker.progress(),
       reached: () => tracker.reached(),
       async waitFor(m, timeoutMs) {

@@ -86,6 +86,7 @@ export function startTracker(d: TrackerDeps): Tracker {
   let podTurn = 0;
   let lastReceipt: ReceiptSummary | null = null;
   let lastJson = '';
+  let setpointWarned = false;
   const p: DemoProgress = {
     signed: 0, acked: 0, spoolDepth: 0, quarantined: 0, stored: 0, anchored: 0, anchors: 0, receiptsVerified: 0, receiptsFailed: 0,
     setpoint: { id: null, activation: null, emsMode: 'off', emsSetpointW: 0, emsAppliedW: 0, activationStored: false },
@@ -165,7 +166,8 @@ export function startTracker(d: TrackerDeps): Tracker {
       p.setpoint.activation = act?.status ?? null;
       if (act?.status === 'applied' && ems.mode === setpoint.mode && ems.setpointW === setpoint.activePowerW) {
         hit('setpoint-applied', `EMS ${ems.mode} ${ems.setpointW} W (activation '${act.status}')`);
-      } else if (act && act.status !== 'applied') {
+      } else if (act && act.status !== 'applied' && !setpointWarned) {
+        setpointWarned = true;
         d.emit({ kind: 'warning', message: `setpoint ${setpoint.id}: ${act.status} ${act.code ?? ''}`, elapsedMs: elapsed() });
       }
       await scanActivation();
