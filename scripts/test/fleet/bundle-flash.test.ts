@@ -130,6 +130,9 @@ test('flash installs into a scratch rootfs: files, 0600 secrets, unit enabled; -
   assert.match(unit, /WantedBy=multi-user\.target/);
   assert.ok(existsSync(join(target, 'var/lib/lightnode')));
   assert.ok(existsSync(join(target, 'usr/lib/sysusers.d/lightnode.conf')));
+  for (const script of [join(target, 'opt/lightnode/first-boot.sh'), join(bundle, 'install.sh')]) {
+    execFileSync('/bin/sh', ['-n', script]); // POSIX sh syntax (dash): throws on a parse error
+  }
   assert.is(readFileSync(join(target, 'etc/lightnode/keystore.password'), 'utf8'), readFileSync(join(bundle, 'secrets/keystore.password'), 'utf8'));
   // flashing twice is fine (re-image)
   assert.is((await fleet(['flash', '--bundle', bundle, '--target', target])).code, 0);
