@@ -36,6 +36,10 @@ export interface VerifyPool {
   verifyBatch(pod: string, payload: Uint8Array | string): Promise<CoreBatchResult>;
   /** Jobs waiting for a worker (gauge). */
   queued(): number;
+  /** Workers replaced after dying. */
+  restarts(): number;
+  /** Fault injection: terminate worker `index` as if it crashed (it is replaced). */
+  killWorker(index: number): Promise<void>;
   /**
    * Crypto ceiling for the bench: each worker digests + recovers `readings` `rounds` times in a
    * tight loop; returns total verified and the slowest worker's ms.
@@ -48,6 +52,7 @@ interface Pending { job: PoolJob; bytes: number; resolve(r: CoreBatchResult): vo
 
 interface Slot {
   worker: Worker;
+  ready: boolean;
   inFlight: Map<number, Pending[]>;
   ceilings: Map<number, (r: { verified: number; ms: number }) => void>;
 }
@@ -75,6 +80,8 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
       threads: 0,
       verifyBatch: async (pod, payload) => v.verifyPayload(pod, payload),
       queued: () => 0,
+      restarts: () => 0,
+      killWorker: async () => {},
       ceiling: async (readings, rounds) => {
         const t0 = performance.now();
         let verified = 0;
@@ -94,16 +101,17 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
   let msgSeq = 0;
   let closed = false;
   let secp: SecpImpl = 'noble';
+  let restarts = 0;
 
-  const failAll = (err: unknown): void => {
-    for (const s of slots) for (const list of s.inFlight.values()) for (const p of list) p.reject(err);
-    for (const p of queue.splice(0)) p.reject(err);
+  const failSlot = (slot: Slot, err: unknown): void => {
+    for (const list of slot.inFlight.values()) for (const p of list) p.reject(err);
+    slot.inFlight.clear();
   };
 
   const pump = (): void => {
     while (queue.length > 0) {
       let best: Slot | null = null;
-      for (const s of slots) if (s.inFlight.size < maxInFlight && (!best || s.inFlight.size < best.inFlight.size)) best = s;
+      for (const s of slots) if (s.ready && s.inFlight.size < maxInFlight && (!best || s.inFlight.size < best.inFlight.size)) best = s;
       if (!best) return;
       const take: Pending[] = [];
       let bytes = 0;
@@ -118,12 +126,13 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     }
   };
 
-  await Promise.all(Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+  /** Start one worker; a worker that dies is replaced (its in-flight jobs are rejected: not acked, resent). */
+  const spawnSlot = (): Promise<void> => new Promise<void>((resolve, reject) => {
     const worker = startWorker(init);
-    const slot: Slot = { worker, inFlight: new Map(), ceilings: new Map() };
+    const slot: Slot = { worker, ready: false, inFlight: new Map(), ceilings: new Map() };
     slots.push(slot);
     worker.on('message', (m: PoolResponse) => {
-      if (m.kind === 'ready') { secp = m.secp; resolve(); return; }
+      if (m.kind === 'ready') { secp = m.secp; slot.ready = true; resolve(); pump(); return; }
       if (m.kind === 'results') {
         const list = slot.inFlight.get(m.seq);
         slot.inFlight.delete(m.seq);
@@ -134,11 +143,19 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
         slot.ceilings.delete(m.seq);
       }
     });
-    worker.on('error', (err) => { reject(err); failAll(err); });
+    worker.on('error', (err) => { if (!slot.ready) reject(err); failSlot(slot, err); });
     worker.on('exit', (code) => {
-      if (!closed) failAll(new Error(`verify worker exited with code ${code}`));
+      const i = slots.indexOf(slot);
+      if (i >= 0) slots.splice(i, 1);
+      failSlot(slot, new Error(`verify worker exited with code ${code}`));
+      if (!closed && slot.ready) {
+        restarts++;
+        spawnSlot().catch((err) => { for (const p of queue.splice(0)) p.reject(err); });
+      }
     });
-  })));
+  });
+
+  await Promise.all(Array.from({ length: threads }, spawnSlot));
 
   return {
     secp,
@@ -152,6 +169,11 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
       });
     },
     queued: () => queue.length,
+    restarts: () => restarts,
+    async killWorker(index) {
+      const s = slots[index];
+      if (s) await s.worker.terminate();
+    },
     async ceiling(readings, rounds) {
       const parts = await Promise.all(slots.map((s) => new Promise<{ verified: number; ms: number }>((resolve) => {
         const seq = ++msgSeq;
@@ -162,7 +184,9 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     },
     async close() {
       closed = true;
-      failAll(new Error('verify pool closed'));
+      const err = new Error('verify pool closed');
+      for (const s of slots) failSlot(s, err);
+      for (const p of queue.splice(0)) p.reject(err);
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };

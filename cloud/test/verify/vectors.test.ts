@@ -102,6 +102,22 @@ test('worker pool (2 threads) gives the same items as inline verification', asyn
   }
 });
 
+test('a dead worker is replaced; its in-flight jobs fail (not acked), later jobs succeed', async () => {
+  const v = good.vectors[0]!;
+  const batch = JSON.stringify({ v: 1, readings: [v.reading] });
+  const pool = await createVerifyPool({ domain: v.domain, threads: 2 });
+  try {
+    await pool.killWorker(0);
+    const deadline = Date.now() + 20_000;
+    while (pool.restarts() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.is(pool.restarts(), 1);
+    const results = await Promise.all([1, 2, 3, 4, 5, 6].map(() => pool.verifyBatch(v.reading.pod, batch)));
+    for (const r of results) assert.ok(r.items[0]?.ok);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('envelope errors: oversized, not JSON, wrong v (seqs still named)', () => {
   const v = good.vectors[0]!;
   const ver = createBatchVerifier(domainSeparator(v.domain));
