@@ -5,8 +5,10 @@
  * time both would need on RS485 at 9600 baud 8N1 (bytes × 1.04 ms + 3.5 characters per frame).
  *
  * Usage: node --import tsx edge/bench/modbus-snapshot.ts [snapshots=200]
- * Prints one JSON line per variant and a summary line (machine-readable).
+ * Prints one JSON line per variant and a summary line (machine-readable). `benchModbusSnapshot()`
+ * returns the same records for bench/run-all.ts.
  */
+import { pathToFileURL } from 'node:url';
 import { loadTemplate as loadSimTemplate } from '@lightnode/hardware-sim/devices/template';
 import { SimMeter } from '@lightnode/hardware-sim/devices/sim-meter';
 import { ModbusTcpServer } from '@lightnode/hardware-sim/modbus/tcp-server';
@@ -17,19 +19,13 @@ import { decodeRegisters, registerCount } from '../src/modbus/decode.js';
 import { ModbusLine } from '../src/modbus/line.js';
 import { ModbusSerialLink } from '../src/modbus/link.js';
 
-const snapshots = Number(process.argv[2] ?? 200);
 const template = loadTemplate('sdm630');
-const CHAR_MS = 11 / 9600 * 1000; // 8N1 = 10 bits, 11 with parity; take 11 as the conservative RS485 figure
-
-const clock = new SimClock();
-const sim = new SimMeter({ id: 'm630', template: loadSimTemplate('sdm630'), clock, profile: { kind: 'household', seed: 1 }, initialImportWh: 1_000_000 });
-const server = new ModbusTcpServer({ devices: new Map([[1, sim]]) });
-const { port } = await server.start();
+const CHAR_MS = (11 / 9600) * 1000; // one RS485 character: 11 bits (8 data + start + stop + parity or 2nd stop)
 
 /** RTU wire time of one read of `n` registers: request 8 bytes, answer 5 + 2n, two 3.5-char gaps. */
 const rtuMs = (n: number) => (8 + 5 + 2 * n + 7) * CHAR_MS;
 
-async function engine(): Promise<Record<string, number | string>> {
+async function engine(server: ModbusTcpServer, port: number, snapshots: number): Promise<Record<string, number | string>> {
   const pool = new ModbusLinePool();
   const meter = createModbusMeter({ id: 'bench', template: 'sdm630', link: { kind: 'tcp', host: '127.0.0.1', port }, device: { unitId: 1, timeoutMs: 1000 } }, pool);
   await meter.poll(); // connect + warm up
@@ -44,7 +40,7 @@ async function engine(): Promise<Record<string, number | string>> {
   return { variant: 'engine', snapshots, values, requestsPerSnapshot: requests, msPerSnapshotTcp: +(ms / snapshots).toFixed(3), rtu9600MsPerSnapshot: +wire.toFixed(1) };
 }
 
-async function naive(): Promise<Record<string, number | string>> {
+async function naive(server: ModbusTcpServer, port: number, snapshots: number): Promise<Record<string, number | string>> {
   const line = new ModbusLine(new ModbusSerialLink({ kind: 'tcp', host: '127.0.0.1', port }));
   const dev = line.device({ unitId: 1, timeoutMs: 1000 });
   const readAll = async () => {
@@ -67,20 +63,31 @@ async function naive(): Promise<Record<string, number | string>> {
   return { variant: 'naive-per-point', snapshots, values, requestsPerSnapshot: requests, msPerSnapshotTcp: +(ms / snapshots).toFixed(3), rtu9600MsPerSnapshot: +wire.toFixed(1) };
 }
 
-try {
-  const e = await engine();
-  const n = await naive();
-  console.log(JSON.stringify({ bench: 'modbus-snapshot', ...e }));
-  console.log(JSON.stringify({ bench: 'modbus-snapshot', ...n }));
-  console.log(
-    JSON.stringify({
-      bench: 'modbus-snapshot',
-      summary: true,
-      requestRatio: +((n.requestsPerSnapshot as number) / (e.requestsPerSnapshot as number)).toFixed(1),
-      tcpSpeedup: +((n.msPerSnapshotTcp as number) / (e.msPerSnapshotTcp as number)).toFixed(1),
-      rtu9600Speedup: +((n.rtu9600MsPerSnapshot as number) / (e.rtu9600MsPerSnapshot as number)).toFixed(1),
-    }),
-  );
-} finally {
-  await server.stop();
+/** Runs both variants against a fresh simulator; returns [engine, naive, summary] records. */
+export async function benchModbusSnapshot(snapshots = 200): Promise<Record<string, unknown>[]> {
+  const clock = new SimClock();
+  const sim = new SimMeter({ id: 'm630', template: loadSimTemplate('sdm630'), clock, profile: { kind: 'household', seed: 1 }, initialImportWh: 1_000_000 });
+  const server = new ModbusTcpServer({ devices: new Map([[1, sim]]) });
+  const { port } = await server.start();
+  try {
+    const e = await engine(server, port, snapshots);
+    const n = await naive(server, port, snapshots);
+    return [
+      { bench: 'modbus-snapshot', ...e },
+      { bench: 'modbus-snapshot', ...n },
+      {
+        bench: 'modbus-snapshot',
+        summary: true,
+        requestRatio: +((n.requestsPerSnapshot as number) / (e.requestsPerSnapshot as number)).toFixed(1),
+        tcpSpeedup: +((n.msPerSnapshotTcp as number) / (e.msPerSnapshotTcp as number)).toFixed(1),
+        rtu9600Speedup: +((n.rtu9600MsPerSnapshot as number) / (e.rtu9600MsPerSnapshot as number)).toFixed(1),
+      },
+    ];
+  } finally {
+    await server.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await benchModbusSnapshot(Number(process.argv[2] ?? 200))) console.log(JSON.stringify(r));
 }
