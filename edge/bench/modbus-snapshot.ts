@@ -2,7 +2,8 @@
  * Cost of one SDM630 snapshot (all mapped quantities) read through the agent's engine
  * (coalesced blocks) versus the naive baseline (one request per point, as many readers do),
  * in the same run, against the hardware simulator over real Modbus TCP. Also prints the wire
- * time both would need on RS485 at 9600 baud 8N1 (bytes × 1.04 ms + 3.5 characters per frame).
+ * time both would need on RS485 at 9600 baud (11-bit characters, ≈1.15 ms each, plus 3.5 characters
+ * of silence after each frame).
  *
  * Usage: node --import tsx edge/bench/modbus-snapshot.ts [snapshots=200]
  * Prints one JSON line per variant and a summary line (machine-readable). `benchModbusSnapshot()`
