@@ -175,18 +175,19 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
     },
     async setValues(id, v) {
       const d = get(id);
-      const num = (k: keyof DeviceValues) => {
-        const x = v[k];
-        if (x !== undefined && x !== null && (typeof x !== 'number' || !Number.isFinite(x))) throw new ValidationError('SIM_VALUES_INVALID', k, 'a finite number or null', x);
-        return (x ?? undefined) as number | undefined;
-      };
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError('SIM_VALUES_INVALID', 'values', 'an object', v);
       if (d instanceof SimEms) { d.change({ mode: v.mode, setpointW: v.setpointW }); return; }
-      if (d instanceof Chain2Gateway) {
-        if (v.outage !== undefined && v.outage !== null && typeof v.outage !== 'boolean') throw new ValidationError('SIM_VALUES_INVALID', 'outage', 'true, false or null', v.outage);
-        d.overrides = { ...d.overrides, powerW: num('powerW'), voltageV: num('voltageV'), outage: v.outage ?? undefined };
-        return;
+      const allowed = d instanceof Chain2Gateway ? ['powerW', 'voltageV', 'outage'] : ['powerW', 'voltageV', 'frequencyHz'];
+      // Only the keys given change: a number (or boolean for outage) sets, null clears, absent keeps.
+      const next: Record<string, unknown> = { ...d.overrides };
+      for (const [k, x] of Object.entries(v)) {
+        if (!allowed.includes(k)) throw new ValidationError('SIM_VALUES_INVALID', k, `one of ${allowed.join(', ')}`, k);
+        const ok = x === null || (k === 'outage' ? typeof x === 'boolean' : typeof x === 'number' && Number.isFinite(x));
+        if (!ok) throw new ValidationError('SIM_VALUES_INVALID', k, k === 'outage' ? 'true, false or null' : 'a finite number or null', x);
+        if (x === null) delete next[k]; else next[k] = x;
       }
-      d.setOverrides({ ...d.overrides, powerW: num('powerW'), voltageV: num('voltageV'), frequencyHz: num('frequencyHz') });
+      if (d instanceof Chain2Gateway) d.overrides = next;
+      else d.setOverrides(next);
     },
     describe() {
       const out: Record<string, unknown> = {};

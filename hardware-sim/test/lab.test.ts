@@ -85,6 +85,13 @@ test('control API: faults and values change at runtime; bad input is refused wit
   real.advance(1000); // one simulated hour at 4242 W
   const w = decodePoints(loadTemplate('sdm630'), await readAll(loadTemplate('sdm630'), reader(tc, 1)));
   assert.ok(Math.abs(w.importEnergy! - v.importEnergy! - 4242) < 0.5, `${w.importEnergy! - v.importEnergy!} Wh in an hour`);
+  res = await put('/devices/m1/values', { voltageV: 240 });
+  assert.equal(((await res.json()) as { overrides: unknown }).overrides, { powerW: 4242, voltageV: 240 }, 'absent keys are kept');
+  res = await put('/devices/m1/values', { voltageV: null, bogus: 1 });
+  assert.is(res.status, 400);
+  assert.is(((await res.json()) as { code: string }).code, 'SIM_VALUES_INVALID');
+  res = await put('/devices/m1/values', { voltageV: null });
+  assert.equal(((await res.json()) as { overrides: unknown }).overrides, { powerW: 4242 }, 'null clears');
   res = await put('/devices/ems/values', { mode: 'target', setpointW: 2000 });
   assert.is(res.status, 200);
   tc.setID(10);
