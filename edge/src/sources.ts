@@ -8,13 +8,14 @@ import type { MeterConfig } from './config.js';
 import type { AcquisitionMetrics, AcquisitionSource, StreamSource } from './meters/source.js';
 import { ModbusLinePool, createModbusMeter } from './meters/modbus-factory.js';
 import { validateModbusMeterConfig } from './meters/modbus-config.js';
+import { createChain2Source } from './chain2/chain2-decoder.js';
 
 export type AnySource = { kind: 'poll'; source: AcquisitionSource } | { kind: 'stream'; source: StreamSource };
 
 /** Creates one source from a meter config entry. Injected so tests can use in-process sources. */
 export type SourceFactory = (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string }) => Promise<AnySource> | AnySource;
 
-/** Streamed source constructors registered by kind (Chain 2 registers itself here when wired). */
+/** Extra streamed source constructors by kind (extension point; 'modbus' and 'chain2' are built in). */
 export const streamFactories = new Map<string, (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string }) => StreamSource>();
 
 /** The default factory: Modbus meters share one line per port/endpoint (ModbusLinePool). */
@@ -26,6 +27,7 @@ export function defaultSourceFactory(): { factory: SourceFactory; close: () => P
       const cfg = validateModbusMeterConfig(m.raw, `meters.${m.id}`); // CONFIG_INVALID names the field
       return { kind: 'poll', source: createModbusMeter(cfg, pool, { metrics: ctx.metrics }) };
     }
+    if (m.kind === 'chain2') return { kind: 'stream', source: createChain2Source(m.raw, { pod: ctx.pod, metrics: ctx.metrics }) };
     const stream = streamFactories.get(m.kind);
     if (stream) return { kind: 'stream', source: stream(m, ctx) };
     throw new LightNodeError('CONFIG_INVALID', `meters: kind "${m.kind}" has no source in this build`, { field: `meters.${m.id}.kind` });
