@@ -67,6 +67,8 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   const maxInFlight = deps.config?.maxInFlightBatches ?? 64;
   const ackQos = deps.config?.ackQos ?? 1;
   const m = createIngestMetrics(deps.metrics, () => inFlight);
+  deps.metrics.gauge('bal_verify_queued_jobs', 'Readings batches waiting for a verify worker', [], () => pool.queued());
+  deps.metrics.gauge('bal_verify_worker_restarts', 'Verify workers replaced after dying', [], () => pool.restarts());
   const lastSeq = new Map<Hex, number>();
   const committer = createGroupCommitter(store);
 
