@@ -34,7 +34,7 @@ export function keyOf(device: string, seq: number): string { return `${device}:$
 
 /** Per-batch aggregates applied to the node tables after the inserts. */
 export interface DeviceAgg { device: Hex; pod: string; count: number; minSeq: number; maxSeq: number }
-export interface PodAgg { pod: string; device: Hex; lastSeenMs: number; duplicates: number; equivocations: number }
+export interface PodAgg { pod: string; device: Hex; lastSeenMs: number }
 
 export class BatchBook {
   readonly devices = new Map<string, DeviceAgg>();
@@ -43,7 +43,7 @@ export class BatchBook {
   private pod(input: StoredReadingInput): PodAgg {
     const pod = input.reading.pod;
     let p = this.pods.get(pod);
-    if (!p) { p = { pod, device: input.signer, lastSeenMs: input.receivedAtMs, duplicates: 0, equivocations: 0 }; this.pods.set(pod, p); }
+    if (!p) { p = { pod, device: input.signer, lastSeenMs: input.receivedAtMs }; this.pods.set(pod, p); }
     if (input.receivedAtMs >= p.lastSeenMs) { p.lastSeenMs = input.receivedAtMs; p.device = input.signer; }
     return p;
   }

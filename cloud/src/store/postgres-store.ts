@@ -158,21 +158,25 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
           [equiv.map((e) => e.ex), equiv.map((e) => e.inp.reading.pod), equiv.map((e) => e.inp.signer), equiv.map((e) => e.inp.reading.seq),
             equiv.map((e) => e.inp.digest), equiv.map((e) => readingBody(e.inp.reading)), equiv.map((e) => e.inp.receivedAtMs)]);
       }
-      for (const d of book.devices.values()) {
+      // One statement each for all devices and all PoDs of the batch (keys are unique per batch).
+      const devs = [...book.devices.values()];
+      if (devs.length) {
         await c.query(
-          `INSERT INTO node_devices (device, pod, cnt, min_seq, max_seq) VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO node_devices (device, pod, cnt, min_seq, max_seq)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
            ON CONFLICT (device) DO UPDATE SET cnt = node_devices.cnt + excluded.cnt,
              min_seq = LEAST(node_devices.min_seq, excluded.min_seq), max_seq = GREATEST(node_devices.max_seq, excluded.max_seq)`,
-          [d.device, d.pod, d.count, d.minSeq, d.maxSeq]);
+          [devs.map((d) => d.device), devs.map((d) => d.pod), devs.map((d) => d.count), devs.map((d) => d.minSeq), devs.map((d) => d.maxSeq)]);
       }
-      for (const p of book.pods.values()) {
+      const pods = [...book.pods.values()];
+      if (pods.length) {
         await c.query(
-          `INSERT INTO nodes (pod, device, last_seen_ms, duplicates, equivocations) VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO nodes (pod, device, last_seen_ms)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
            ON CONFLICT (pod) DO UPDATE SET
              device = CASE WHEN excluded.last_seen_ms >= COALESCE(nodes.last_seen_ms, 0) THEN excluded.device ELSE nodes.device END,
-             last_seen_ms = GREATEST(COALESCE(nodes.last_seen_ms, 0), excluded.last_seen_ms),
-             duplicates = nodes.duplicates + excluded.duplicates, equivocations = nodes.equivocations + excluded.equivocations`,
-          [p.pod, p.device, p.lastSeenMs, p.duplicates, p.equivocations]);
+             last_seen_ms = GREATEST(COALESCE(nodes.last_seen_ms, 0), excluded.last_seen_ms)`,
+          [pods.map((p) => p.pod), pods.map((p) => p.device), pods.map((p) => p.lastSeenMs)]);
       }
       return res;
     });

@@ -74,10 +74,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       ON CONFLICT (device, seq, digest) DO NOTHING`),
     deviceAgg: db.prepare(`INSERT INTO node_devices (device, pod, cnt, min_seq, max_seq) VALUES (@device, @pod, @count, @minSeq, @maxSeq)
       ON CONFLICT (device) DO UPDATE SET cnt = cnt + excluded.cnt, min_seq = MIN(min_seq, excluded.min_seq), max_seq = MAX(max_seq, excluded.max_seq)`),
-    podAgg: db.prepare(`INSERT INTO nodes (pod, device, last_seen_ms, duplicates, equivocations) VALUES (@pod, @device, @lastSeenMs, @duplicates, @equivocations)
+    podAgg: db.prepare(`INSERT INTO nodes (pod, device, last_seen_ms) VALUES (@pod, @device, @lastSeenMs)
       ON CONFLICT (pod) DO UPDATE SET device = CASE WHEN excluded.last_seen_ms >= COALESCE(last_seen_ms, 0) THEN excluded.device ELSE device END,
-        last_seen_ms = MAX(COALESCE(last_seen_ms, 0), excluded.last_seen_ms),
-        duplicates = duplicates + excluded.duplicates, equivocations = equivocations + excluded.equivocations`),
+        last_seen_ms = MAX(COALESCE(last_seen_ms, 0), excluded.last_seen_ms)`),
     byId: db.prepare('SELECT * FROM readings WHERE id = ?'),
     byDeviceSeq: db.prepare('SELECT * FROM readings WHERE device = ? AND seq = ?'),
     lastSeq: db.prepare('SELECT MAX(seq) AS m FROM readings WHERE device = ?'),
@@ -131,7 +130,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       }
     }
     for (const d of book.devices.values()) st.deviceAgg.run(d);
-    for (const p of book.pods.values()) st.podAgg.run(p);
+    for (const p of book.pods.values()) st.podAgg.run({ pod: p.pod, device: p.device, lastSeenMs: p.lastSeenMs });
     return res;
   });
 
