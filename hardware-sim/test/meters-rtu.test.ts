@@ -51,13 +51,23 @@ test('all meters on one RTU line decode, and give the same values as over TCP at
   }
 });
 
-test('energy over simulated hours on RTU: export grows at exactly 800 W, import stays 0', async () => {
-  const m = meters[1]!;
-  for (let h = 0; h < 4; h++) {
-    const v = decodePoints(m.template, await readAll(m.template, reader(rc, 2)));
-    assert.ok(Math.abs(v.exportEnergy! - 800 * h) < 0.01, `export after ${h} h: ${v.exportEnergy}`);
-    assert.is(v.importEnergy, 0);
-    assert.ok(Math.abs(v.power! + 800) < 1e-6);
+test('energy over simulated hours on RTU: exact for constant export, monotonic and consistent for all', async () => {
+  let prev: Record<string, number>[] | undefined;
+  for (let h = 0; h < 6; h++) {
+    const v: Record<string, number>[] = [];
+    for (const [id, m] of devices) v.push(decodePoints(m.template, await readAll(m.template, reader(rc, id))));
+    const [sdm630, sdm120, sun] = v as [Record<string, number>, Record<string, number>, Record<string, number>];
+    assert.ok(Math.abs(sdm120.exportEnergy! - 800 * h) < 0.01, `SDM120 export after ${h} h: ${sdm120.exportEnergy}`);
+    assert.is(sdm120.importEnergy, 0);
+    assert.ok(Math.abs(sdm120.power! + 800) < 1e-6);
+    assert.ok(Math.abs(sdm630.importEnergyL1! + sdm630.importEnergyL2! + sdm630.importEnergyL3! - sdm630.importEnergy!) < 0.5, 'SDM630 phases add up');
+    assert.ok(Math.abs(sun['m213.TotWhImp']! - (sun['m213.TotWhImpphA']! + sun['m213.TotWhImpphB']! + sun['m213.TotWhImpphC']!)) < 0.5, 'SunSpec 213 phases add up');
+    if (prev) {
+      assert.ok(sdm630.importEnergy! > prev[0]!.importEnergy!, 'household import grows every hour');
+      const [a, b] = [prev[2]!['m213.TotWhImp']!, sun['m213.TotWhImp']!];
+      assert.ok(b >= a || Number.isNaN(a), 'SunSpec import never decreases');
+    }
+    prev = v;
     real.advance(1000);
   }
 });

@@ -68,6 +68,8 @@ export class Chain2Gateway {
       const port = new SerialPort({ path: this.o.serial.path, baudRate: this.o.serial.baudRate ?? 115200, lock: false, autoOpen: false });
       await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
       port.on('error', () => {});
+      // A reader that opens the line late sends `!` to get the greeting again.
+      port.on('data', (d: Buffer) => { if (d.includes('!')) this.greet((t) => this.writeSerial(t)); });
       this.serial = port;
       out.serial = this.o.serial.path;
       this.greet((t) => this.writeSerial(t));
