@@ -26,7 +26,14 @@ const templatesBesideBundle: Plugin = {
     b.onLoad({ filter: /meters[\\/]template\.ts$/ }, (args) => {
       const src = readFileSync(args.path, 'utf8');
       const out = src.replace(/new URL\((['"])\.\.\/\.\.\/templates\/\1,\s*import\.meta\.url\)/, "new URL('./templates/', import.meta.url)");
+      if (out === src) return { errors: [{ text: `${args.path} no longer finds its templates at new URL('../../templates/', import.meta.url); update the fleet agent build (scripts/src/fleet/agent-build.ts)` }] };
       return { contents: out, loader: 'ts' };
+    });
+    // The CLI prints its usage from its own source's doc comment; bundled, "its own source" is
+    // the bundle. Inline the original text so `lightnode --help` reads the same on a Pi.
+    b.onLoad({ filter: /edge[\\/]src[\\/]cli\.ts$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      return { contents: src.replace(/readFileSync\(new URL\(import\.meta\.url\),\s*'utf8'\)/g, JSON.stringify(src)), loader: 'ts' };
     });
   },
 };

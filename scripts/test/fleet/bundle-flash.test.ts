@@ -3,7 +3,7 @@
 // unit), refusal of tampered bundles, and the bundled agent JS running from the rootfs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,6 +162,10 @@ test('the bundled agent runs from the flashed rootfs with only node: it opens th
     return;
   }
   const m = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as BundleManifest;
+  const help = spawnSync(process.execPath, [agent, '--help'], { cwd: target, encoding: 'utf8' });
+  assert.is(help.status, 0);
+  assert.match(help.stdout + help.stderr, /lightnode keygen/);
+  assert.not.match(help.stdout + help.stderr, /__commonJS|createRequire/);
   const addr = execFileSync(process.execPath, [agent, 'address', '--config', join(target, 'etc/lightnode/config.json')], { cwd: target, encoding: 'utf8' }).trim();
   assert.is(addr.toLowerCase(), m.address);
 });
