@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startDemo, type Demo } from './flow.js';
-import type { DemoEvent, DemoProgress, ReceiptSummary } from './progress.js';
+import { MILESTONES, type DemoEvent, type DemoProgress, type ReceiptSummary } from './progress.js';
 
 const USAGE = 'usage: pnpm demo [--data DIR] [--accelerate N] [--mosquitto] [--no-serial] [--window-ms MS] [--no-setpoint]';
 
@@ -83,18 +83,20 @@ async function main(): Promise<number> {
   };
 
   let stopping = false;
+  const finish = async (d: Demo): Promise<never> => {
+    if (lastProgress) out(progressLine(lastProgress, Date.now() - startMs));
+    const reached = d.reached();
+    out(`milestones (s after start): ${MILESTONES.map((m) => `${m} ${reached[m] === undefined ? '—' : (reached[m]! / 1000).toFixed(1)}`).join(' · ')}`);
+    await d.stop();
+    out(`stopped. Data folder kept: ${d.dataDir}`);
+    out(`  logs: ${d.dataDir}/logs/   BAL store: ${d.dataDir}/bal/bal.db   node spools: ${d.dataDir}/nodes/<pod>/spool.db`);
+    process.exit(0);
+  };
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     out(`\n${signal}: stopping…`);
-    const d = demo;
-    if (d) {
-      if (lastProgress) out(progressLine(lastProgress, Date.now() - startMs));
-      await d.stop();
-      out(`stopped. Data folder kept: ${d.dataDir}`);
-      out(`  logs: ${d.dataDir}/logs/   BAL store: ${d.dataDir}/bal/bal.db   node spools: ${d.dataDir}/nodes/<pod>/spool.db`);
-    }
-    process.exit(0);
+    if (demo) await finish(demo); // else: still starting; main() stops it once startDemo returns
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -102,7 +104,7 @@ async function main(): Promise<number> {
   const startMs = Date.now();
   const accel = num('accelerate', 1, 3600);
   const windowMs = num('window-ms', 100, 600_000);
-  demo = await startDemo({
+  const started = startDemo({
     ...(values.data ? { dataDir: String(values.data) } : {}),
     ...(accel !== undefined ? { acceleration: accel } : {}),
     ...(windowMs !== undefined ? { anchorWindowMs: windowMs } : {}),
@@ -111,7 +113,14 @@ async function main(): Promise<number> {
     ...(values['no-setpoint'] ? { setpoint: null } : {}),
     onEvent,
   });
-  if (stopping) return 0;
+  try {
+    demo = await started;
+  } catch (err) {
+    // A signal during start kills anvil under the start sequence: report that, not a stack.
+    if (stopping) { out('stopped during start.'); return 0; }
+    throw err;
+  }
+  if (stopping) await finish(demo);
   const ep = demo.endpoints;
   out('\nEndpoints (all on free ports):');
   out(`  chain      ${ep.rpcUrl}  chain id ${ep.chainId}`);

@@ -93,7 +93,9 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     let note: string | null = null;
     if ((o.serial ?? true) && hasSocat()) {
       const pty = await ptyPair(o.dir);
-      stops.push(() => { pty.child.kill('SIGTERM'); });
+      const killPty = (): void => { pty.child.kill('SIGKILL'); };
+      process.once('exit', killPty); // no orphan socat, even when this process dies abruptly
+      stops.push(() => { process.off('exit', killPty); pty.child.kill('SIGTERM'); });
       const rtu = new ModbusRtuServer({ path: pty.simSide, baudRate: 9600, devices: new Map([[2, sdm120]]) });
       await rtu.start();
       stops.push(() => rtu.stop());
