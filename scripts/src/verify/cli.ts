@@ -9,17 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { verifyReceipt } from './verify-receipt.js';
 
-const USAGE = 'usage: verify-receipt <receipt.json|-> --rpc <url> [--json] [--timeout-ms N]';
+const USAGE = 'usage: verify-receipt <receipt.json|-> --rpc <url> [--json] [--timeout-ms N] [--deployment FILE | --anchor ADDR --registry ADDR]';
 
 /** Run the CLI with argv (without node and script); returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  let values: { rpc?: string; json?: boolean; help?: boolean; 'timeout-ms'?: string };
+  let values: { rpc?: string; json?: boolean; help?: boolean; 'timeout-ms'?: string; deployment?: string; anchor?: string; registry?: string };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { rpc: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'timeout-ms': { type: 'string' } },
+      options: { rpc: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'timeout-ms': { type: 'string' }, deployment: { type: 'string' }, anchor: { type: 'string' }, registry: { type: 'string' } },
     }));
   } catch (err) {
     out(`${(err as Error).message}\n${USAGE}\n`);
@@ -37,7 +37,19 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     return 2;
   }
   const timeoutMs = values['timeout-ms'] ? Number(values['timeout-ms']) : undefined;
-  const result = await verifyReceipt(receipt, { rpcUrl, ...(timeoutMs ? { timeoutMs } : {}) });
+  let expect: { readingAnchor?: string; podRegistry?: string } = {};
+  if (values.deployment) {
+    try {
+      const d = JSON.parse(readFileSync(values.deployment, 'utf8')) as { readingAnchor?: string; podRegistry?: string };
+      expect = { ...(d.readingAnchor ? { readingAnchor: d.readingAnchor } : {}), ...(d.podRegistry ? { podRegistry: d.podRegistry } : {}) };
+    } catch (err) {
+      out(`cannot read deployment ${values.deployment}: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  if (values.anchor) expect.readingAnchor = values.anchor;
+  if (values.registry) expect.podRegistry = values.registry;
+  const result = await verifyReceipt(receipt, { rpcUrl, ...(timeoutMs ? { timeoutMs } : {}), expect });
   if (values.json) {
     out(`${JSON.stringify(result, null, 2)}\n`);
   } else {

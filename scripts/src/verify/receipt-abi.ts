@@ -9,6 +9,7 @@ export const podRegistryAbi = [
 
 export const readingAnchorAbi = [
   'function anchorCount() view returns (uint256)',
+  'function podRegistry() view returns (address)',
   'function getAnchor(uint256 index) view returns (tuple(bytes32 root, uint32 leafCount, uint64 fromMs, uint64 toMs, bytes32 prevHash, bytes32 anchorHash, uint64 blockNumber))',
   'function verifyReading(tuple(string pod, string meter, uint64 seq, uint64 timestamp, string source, tuple(string quantity, int64 value, int8 scale, string unit)[] values) r, bytes signature, uint256 index, bytes32[] proof) view returns (bool ok, uint8 reason)',
   'event Anchored(uint256 indexed index, bytes32 root, uint32 leafCount, uint64 fromMs, uint64 toMs, bytes32 prevHash, bytes32 anchorHash)',

@@ -15,6 +15,11 @@ export interface VerifyOptions {
   rpcUrl: string;
   /** Per-request timeout in ms; default 10000. */
   timeoutMs?: number;
+  /**
+   * The DSO's published contract addresses. Without them a receipt naming look-alike contracts
+   * someone else deployed on the same chain would be self-consistent; with them it fails.
+   */
+  expect?: { readingAnchor?: string; podRegistry?: string };
 }
 
 interface AnchoredLog { index: bigint; root: string; leafCount: bigint; fromMs: bigint; toMs: bigint; prevHash: string; anchorHash: string; blockNumber: number }
@@ -46,6 +51,7 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyOptions): Prom
   try {
     const registry = new Contract(getAddress(r.contracts.podRegistry), podRegistryAbi, provider);
     const anchorC = new Contract(getAddress(r.contracts.readingAnchor), readingAnchorAbi, provider);
+    checks.push(await checkContracts(anchorC, r, opts.expect));
     checks.push(await checkSignerRegistered(registry, r));
     const { check: txCheck, log } = await checkAnchorTransaction(provider, anchorC, r);
     checks.push(txCheck);
@@ -73,6 +79,23 @@ async function rawChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
   const body = (await res.json()) as { result?: string; error?: { message: string } };
   if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
   return Number(BigInt(body.result));
+}
+
+/** The ReadingAnchor is bound to the receipt's PodRegistry, and both are the expected ones when pinned. */
+async function checkContracts(anchorC: Contract, r: ReceiptLike, expect: VerifyOptions['expect']): Promise<ReceiptCheck> {
+  const name = 'contracts';
+  try {
+    const bound = String(await anchorC.getFunction('podRegistry')()).toLowerCase();
+    const reg = r.contracts.podRegistry.toLowerCase();
+    const anc = r.contracts.readingAnchor.toLowerCase();
+    if (bound !== reg) return { name, ok: false, detail: `ReadingAnchor ${anc} checks signers against ${bound}, not the receipt's PodRegistry ${reg}` };
+    if (expect?.readingAnchor && expect.readingAnchor.toLowerCase() !== anc) return { name, ok: false, detail: `receipt names ReadingAnchor ${anc}, expected ${expect.readingAnchor.toLowerCase()}` };
+    if (expect?.podRegistry && expect.podRegistry.toLowerCase() !== reg) return { name, ok: false, detail: `receipt names PodRegistry ${reg}, expected ${expect.podRegistry.toLowerCase()}` };
+    const pinned = Boolean(expect?.readingAnchor || expect?.podRegistry);
+    return { name, ok: true, detail: `ReadingAnchor ${anc} is bound to PodRegistry ${reg}${pinned ? ' (the expected contracts)' : ' (not pinned: pass the DSO\'s addresses to rule out look-alike contracts)'}` };
+  } catch (err) {
+    return { name, ok: false, detail: `ReadingAnchor.podRegistry() failed: ${shortError(err)} (is ${r.contracts.readingAnchor} a ReadingAnchor?)` };
+  }
 }
 
 /** The PoD's registered device at the reading's timestamp (registry history) is the signer. */

@@ -50,7 +50,7 @@ test('a receipt from a real anchor transaction verifies: every check holds', asy
   const res = await verifyReceipt(good, { rpcUrl: f.anvil.rpcUrl });
   assert.equal(failed(res), [], JSON.stringify(res.checks, null, 1));
   assert.ok(res.ok);
-  assert.equal(res.checks.map((c) => c.name), ['receipt-format', 'digest', 'signature', 'merkle-inclusion', 'anchor-window', 'chain-id', 'signer-registered', 'anchor-transaction', 'anchor-state', 'anchor-link', 'contract-verify']);
+  assert.equal(res.checks.map((c) => c.name), ['receipt-format', 'digest', 'signature', 'merkle-inclusion', 'anchor-window', 'chain-id', 'contracts', 'signer-registered', 'anchor-transaction', 'anchor-state', 'anchor-link', 'contract-verify']);
   assert.equal(good.anchor.index, 1);
   assert.ok((await verifyReceipt(sibling, { rpcUrl: f.anvil.rpcUrl })).ok);
 });
@@ -123,6 +123,23 @@ test('another signer named, broken anchor link, or a foreign tx: each caught', a
   assert.equal(failed(await verifyReceipt(w, { rpcUrl: f.anvil.rpcUrl })), ['anchor-state', 'anchor-transaction', 'anchor-window']);
   const c = clone(good); c.anchor.index = 0;
   assert.not.ok((await verifyReceipt(c, { rpcUrl: f.anvil.rpcUrl })).ok);
+});
+
+test('look-alike contracts: a pinned deployment refuses them; the anchor must be bound to the named registry', async () => {
+  const pinned = await verifyReceipt(good, { rpcUrl: f.anvil.rpcUrl, expect: { readingAnchor: f.deployment.readingAnchor, podRegistry: f.deployment.podRegistry } });
+  assert.ok(pinned.ok);
+  assert.match(pinned.checks.find((c) => c.name === 'contracts')!.detail, /expected contracts/);
+  const other = `0x${'42'.repeat(20)}`;
+  const wrong = await verifyReceipt(good, { rpcUrl: f.anvil.rpcUrl, expect: { readingAnchor: other } });
+  assert.equal(failed(wrong), ['contracts']);
+  const r = clone(good); r.contracts.podRegistry = f.deployment.readingAnchor; // an address that is not the anchor's registry
+  assert.ok(failed(await verifyReceipt(r, { rpcUrl: f.anvil.rpcUrl })).includes('contracts'));
+  const dep = join(mkdtempSync(join(tmpdir(), 'verify-dep-')), 'deployment.json');
+  writeFileSync(dep, JSON.stringify({ ...f.deployment, readingAnchor: other }));
+  const goodPath = join(f.dir, 'pinned-good.json');
+  writeFileSync(goodPath, JSON.stringify(good));
+  assert.is(await verifyCli([goodPath, '--rpc', f.anvil.rpcUrl, '--deployment', f.deploymentPath], () => {}), 0);
+  assert.is(await verifyCli([goodPath, '--rpc', f.anvil.rpcUrl, '--deployment', dep], () => {}), 1);
 });
 
 test('unreachable RPC and malformed receipts fail cleanly', async () => {
