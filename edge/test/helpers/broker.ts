@@ -59,8 +59,8 @@ export interface FakeBal {
 }
 
 /** Subscribes to the pod's readings, verifies each signature against `device`, acks stored/duplicate/rejected. */
-export async function startFakeBal(url: string, pod: string, domain: Eip712Domain, device: string, opts: { protocolVersion?: 4 | 5 } = {}): Promise<FakeBal> {
-  const client: MqttClient = await mqtt.connectAsync(url, { protocolVersion: opts.protocolVersion ?? 4, clientId: `bal-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 200 });
+export async function startFakeBal(url: string, pod: string, domain: Eip712Domain, device: string, opts: { protocolVersion?: 4 | 5; connectOptions?: Record<string, unknown> } = {}): Promise<FakeBal> {
+  const client: MqttClient = await mqtt.connectAsync(url, { ...(opts.connectOptions ?? {}), protocolVersion: opts.protocolVersion ?? 4, clientId: `bal-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 200 });
   const withheld: { stored: number[]; duplicate: number[]; rejected: { seq: number; code: string; reason: string }[] }[] = [];
   const bal: FakeBal = {
     received: [], firstArrival: [], stored: new Set(), acking: true, rejectSeqs: new Map(), badSignatures: 0,
