@@ -135,6 +135,7 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
     case 'status': {
       const bal = need(values.bal ?? io.env.FLEET_BAL_URL, '--bal');
       const silentMin = Number(values['silent-after-min'] ?? 60);
+      if (!Number.isFinite(silentMin) || silentMin <= 0) throw new FleetError(FleetCode.USAGE, `--silent-after-min: expected minutes > 0, found ${values['silent-after-min']}`);
       const entries = await withContext(g, false, (ctx) => listPods(ctx));
       const nodes = await fetchBalNodes(bal, values['api-key'] ?? io.env.FLEET_BAL_API_KEY);
       const now = Date.now();

@@ -140,7 +140,7 @@ test('the flashed agent\'s signed readings are accepted by the BAL and anchored;
   assert.ok(res.ok, JSON.stringify(res.checks, null, 1));
   const path = join(f.dir, 'receipt.json');
   writeFileSync(path, JSON.stringify(receipt));
-  assert.is(await verifyCli([path, '--rpc', f.anvil.rpcUrl], () => {}), 0);
+  assert.is(await verifyCli([path, '--rpc', f.anvil.rpcUrl, '--deployment', f.deploymentPath], () => {}), 0);
   const tampered = JSON.parse(JSON.stringify(receipt));
   tampered.reading.values[0].value += 1;
   writeFileSync(path, JSON.stringify(tampered));
