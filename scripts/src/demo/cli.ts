@@ -128,6 +128,7 @@ async function main(): Promise<number> {
   out(`  BAL API    ${ep.balApi}   (X-API-Key: ${ep.apiKey})`);
   out(`  MQTT       ${ep.mqtt}  (${ep.broker}, per-device credentials)`);
   for (const n of ep.nodes) out(`  node       ${n.pod}  device ${n.address}  ← ${n.reads}${n.opsUrl ? `  ops ${n.opsUrl}/metrics` : ''}`);
+  out(`  lab        ${ep.labControl}/lab  (faults: curl -X PUT -H 'content-type: application/json' -d '{"timeout":true}' ${ep.labControl}/devices/sdm630/faults)`);
   out(`  data       ${demo.dataDir}`);
   out(`  try        curl -s -H 'X-API-Key: ${ep.apiKey}' '${ep.balApi}/api/readings?status=confirmed&limit=1'\n`);
   return -1; // keep running until a signal

@@ -63,6 +63,8 @@ export interface DemoEndpoints {
   mqtt: string;
   broker: 'embedded aedes' | 'mosquitto';
   apiKey: string;
+  /** The lab's HTTP control API (inject faults, force values). */
+  labControl: string;
   nodes: { pod: string; address: string; reads: string; opsUrl: string | null }[];
 }
 
@@ -145,7 +147,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     const lab = await startLab({ dir: join(dataDir, 'lab'), chain2Pod: DEMO_PODS.chain2, acceleration, ...(o.serial !== undefined ? { serial: o.serial } : {}) });
     closers.push({ name: 'lab', close: () => lab.stop() });
     if (lab.note) note(lab.note);
-    step(`lab: SDM630 tcp:${lab.endpoints.sdm630.port}, SDM120 ${lab.endpoints.sdm120.kind === 'rtu' ? `rtu:${lab.endpoints.sdm120.path}` : `tcp:${lab.endpoints.sdm120.port}`}, Chain 2 ${lab.endpoints.chain2}, EMS tcp:${lab.endpoints.ems.port}${acceleration !== 1 ? ` (time ×${acceleration})` : ''}`);
+    step(`lab: SDM630 tcp:${lab.endpoints.sdm630.port}, SDM120 ${lab.endpoints.sdm120.kind === 'rtu' ? `rtu:${lab.endpoints.sdm120.path}` : `tcp:${lab.endpoints.sdm120.port}`}, Chain 2 ${lab.endpoints.chain2}, EMS tcp:${lab.endpoints.ems.port}; control API ${lab.endpoints.control}${acceleration !== 1 ? ` (time ×${acceleration})` : ''}`);
 
     // Nodes: keys into per-PoD keystores; the DSO binds them with `fleet import` (one registerBatch).
     const useMosquitto = o.broker === 'mosquitto';
@@ -232,7 +234,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
 
     const endpoints: DemoEndpoints = {
       rpcUrl: anvil.rpcUrl, chainId: deployment.chainId, podRegistry: deployment.podRegistry, readingAnchor: deployment.readingAnchor,
-      balApi: bal.endpoints.api, mqtt: mqttUrl, broker: mosq ? 'mosquitto' : 'embedded aedes', apiKey: api.secret,
+      balApi: bal.endpoints.api, mqtt: mqttUrl, broker: mosq ? 'mosquitto' : 'embedded aedes', apiKey: api.secret, labControl: lab.endpoints.control,
       nodes: nodes.map((n, i) => ({ pod: n.pod, address: n.address, reads: n.describes, opsUrl: agents[i]!.agent.httpPort ? `http://127.0.0.1:${agents[i]!.agent.httpPort}` : null })),
     };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify({ ...endpoints, apiKey: '(see api-key.txt)' }, null, 2)}\n`);

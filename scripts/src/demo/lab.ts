@@ -1,20 +1,17 @@
 /**
- * The demo's simulated lab, from hardware-sim's parts over real sockets and a real serial pty:
- * an SDM630 on Modbus TCP, an SDM120 on Modbus RTU over a socat pty pair (Modbus TCP when socat
- * is not on PATH, with a note saying so), a Chain 2 gateway on a WebSocket and an EMS on Modbus
- * TCP. Every simulator reads one SimClock, so `acceleration` speeds up the physics (energy
- * counters, load profiles, Chain 2 quarter hours) without touching the agents' own clocks.
+ * The demo's simulated lab: hardware-sim's `startLab` from one lab config (written to
+ * `<data>/lab/lab.json`, runnable alone with the `sim` CLI) over real sockets and a real serial
+ * pty: an SDM630 on Modbus TCP, an SDM120 on Modbus RTU over a socat pty pair (Modbus TCP when
+ * socat is not on PATH, with a note saying so), a Chain 2 gateway on a WebSocket and an EMS on
+ * Modbus TCP, plus the lab's HTTP control API (faults, forced values). Every simulator reads one
+ * SimClock, so `acceleration` speeds up the physics (energy counters, load profiles, Chain 2
+ * quarter hours) without touching the agents' own clocks.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTemplate } from '@lightnode/hardware-sim/devices/template';
-import { SimMeter } from '@lightnode/hardware-sim/devices/sim-meter';
-import { ModbusTcpServer } from '@lightnode/hardware-sim/modbus/tcp-server';
-import { ModbusRtuServer } from '@lightnode/hardware-sim/modbus/rtu-server';
-import { Chain2Gateway } from '@lightnode/hardware-sim/chain2/gateway';
+import { startLab as startSimLab } from '@lightnode/hardware-sim/lab';
 import { SimEms, type EmsView } from '@lightnode/hardware-sim/ems/sim-ems';
-import { SimClock } from '@lightnode/hardware-sim/physics/clock';
 
 /** Where the agents reach the simulators. */
 export interface LabEndpoints {
@@ -26,10 +23,12 @@ export interface LabEndpoints {
   chain2: string;
   /** EMS, Modbus TCP, unit id 1 (register map hardware-sim/devices/ems.json). */
   ems: { host: string; port: number; unitId: number };
+  /** The lab's HTTP control API (GET /lab, PUT /devices/:id/faults|values). */
+  control: string;
 }
 
 export interface LabOptions {
-  /** Folder for the pty links. */
+  /** Folder for the lab config and the pty links. */
   dir: string;
   /** PoD the Chain 2 meter states in CF20 (must be the node's). */
   chain2Pod: string;
@@ -74,70 +73,70 @@ async function ptyPair(dir: string): Promise<PtyPair> {
   return { simSide, nodeSide, child };
 }
 
+/** Lab device ids (control API: `PUT <control>/devices/<id>/faults`). */
+export const LAB_DEVICES = { sdm630: 'sdm630', sdm120: 'sdm120', chain2: 'chain2', ems: 'ems' } as const;
+
 /** Start every simulator; on failure, whatever started is stopped again. */
 export async function startLab(o: LabOptions): Promise<Lab> {
   const acceleration = o.acceleration ?? 1;
-  const clock = new SimClock({ acceleration });
+  mkdirSync(o.dir, { recursive: true });
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
     while (stops.length) { try { await stops.pop()!(); } catch { /* already down */ } }
   };
   try {
-    const sdm630 = new SimMeter({ id: 'sdm630', template: loadTemplate('sdm630'), clock, profile: { kind: 'household', baseW: 1800, peakW: 6000, seed: 630 }, initialImportWh: 12_345_000 });
-    const tcp = new ModbusTcpServer({ devices: new Map([[1, sdm630]]) });
-    const { port: tcpPort } = await tcp.start();
-    stops.push(() => tcp.stop());
-
-    const sdm120 = new SimMeter({ id: 'sdm120', template: loadTemplate('sdm120'), clock, profile: { kind: 'prosumer', baseW: 300, peakW: 2500, pvPeakW: 3000, seed: 120 }, initialImportWh: 2_500_000, initialExportWh: 900_000 });
-    let sdm120Endpoint: LabEndpoints['sdm120'];
     let note: string | null = null;
+    let pty: PtyPair | null = null;
     if ((o.serial ?? true) && hasSocat()) {
-      const pty = await ptyPair(o.dir);
-      const killPty = (): void => { pty.child.kill('SIGKILL'); };
+      const p = await ptyPair(o.dir);
+      pty = p;
+      const killPty = (): void => { p.child.kill('SIGKILL'); };
       process.once('exit', killPty); // no orphan socat, even when this process dies abruptly
-      stops.push(() => { process.off('exit', killPty); pty.child.kill('SIGTERM'); });
-      const rtu = new ModbusRtuServer({ path: pty.simSide, baudRate: 9600, devices: new Map([[2, sdm120]]) });
-      await rtu.start();
-      stops.push(() => rtu.stop());
-      sdm120Endpoint = { kind: 'rtu', path: pty.nodeSide, unitId: 2 };
+      stops.push(() => { process.off('exit', killPty); p.child.kill('SIGTERM'); });
     } else {
-      const tcp120 = new ModbusTcpServer({ devices: new Map([[2, sdm120]]) });
-      const { port } = await tcp120.start();
-      stops.push(() => tcp120.stop());
-      sdm120Endpoint = { kind: 'tcp', host: '127.0.0.1', port, unitId: 2 };
       note = (o.serial ?? true)
         ? 'socat is not on PATH: the SDM120 is served over Modbus TCP instead of RTU on a serial pty (install socat to see the RTU path)'
         : 'serial disabled: the SDM120 is served over Modbus TCP';
     }
-
-    const gateway = new Chain2Gateway({
-      id: 'chain2', clock, meter: { pod: o.chain2Pod, contractPowerW: 4500, powerStepW: 100 },
-      profile: { kind: 'household', baseW: 400, peakW: 3500, seed: 2 }, initialEnergyWh: 7_654_000, ws: { port: 0 }, tickMs: 250,
-    });
-    const gw = await gateway.start();
-    stops.push(() => gateway.stop());
-    // A household appliance switching every few real seconds (the gateway's control override), so
-    // the 2G meter pushes CF21 power-change messages even at real-time speed; CF1 quarter-hour
-    // totals need --accelerate to show up within a minute.
+    const config = {
+      timeAcceleration: acceleration, seed: 7, tickMs: 250, control: { host: '127.0.0.1', port: 0 },
+      tcp: [{ name: 'sme', host: '127.0.0.1', port: 0 }, { name: 'ems', host: '127.0.0.1', port: 0 }, ...(pty ? [] : [{ name: 'home', host: '127.0.0.1', port: 0 }])],
+      serial: pty ? [{ name: 'home', path: pty.simSide, baudRate: 9600 }] : [],
+      devices: [
+        { id: LAB_DEVICES.sdm630, type: 'sdm630', tcp: 'sme', slaveId: 1, profile: { kind: 'household', baseW: 1800, peakW: 6000 }, initialImportWh: 12_345_000 },
+        { id: LAB_DEVICES.sdm120, type: 'sdm120', ...(pty ? { rtu: 'home' } : { tcp: 'home' }), slaveId: 2, profile: { kind: 'prosumer', baseW: 300, peakW: 2500, pvPeakW: 3000 }, initialImportWh: 2_500_000, initialExportWh: 900_000 },
+        { id: LAB_DEVICES.chain2, type: 'chain2', pod: o.chain2Pod, contractPowerW: 4500, ws: { host: '127.0.0.1', port: 0 }, profile: { kind: 'household', baseW: 400, peakW: 3500 }, initialImportWh: 7_654_000 },
+        { id: LAB_DEVICES.ems, type: 'ems', tcp: 'ems', slaveId: 1 },
+      ],
+    };
+    writeFileSync(join(o.dir, 'lab.json'), `${JSON.stringify(config, null, 2)}\n`);
+    const lab = await startSimLab(config);
+    stops.push(() => lab.stop());
+    const ems = lab.devices.get(LAB_DEVICES.ems);
+    if (!(ems instanceof SimEms)) throw new Error('lab: the EMS device is missing');
+    // A household appliance switching every few real seconds (forced through the lab's values
+    // API), so the 2G meter pushes CF21 power-change messages even at real-time speed; CF1
+    // quarter-hour totals need --accelerate to show up within a minute.
     let applianceOn = false;
-    const appliance = setInterval(() => { applianceOn = !applianceOn; gateway.overrides = applianceOn ? { powerW: 3200 } : {}; }, 5000);
+    const appliance = setInterval(() => {
+      applianceOn = !applianceOn;
+      void lab.setValues(LAB_DEVICES.chain2, { powerW: applianceOn ? 3200 : null }).catch(() => undefined);
+    }, 5000);
     stops.push(() => clearInterval(appliance));
 
-    const emsSim = new SimEms({ id: 'ems', clock });
-    const emsServer = new ModbusTcpServer({ devices: new Map([[1, emsSim]]) });
-    const { port: emsPort } = await emsServer.start();
-    stops.push(() => emsServer.stop());
-
+    const ep = lab.endpoints;
+    const home = ep.tcp.home;
     let stopped: Promise<void> | null = null;
     return {
       endpoints: {
-        sdm630: { host: '127.0.0.1', port: tcpPort, unitId: 1 },
-        sdm120: sdm120Endpoint,
-        chain2: gw.ws!,
-        ems: { host: '127.0.0.1', port: emsPort, unitId: 1 },
+        sdm630: { ...ep.tcp.sme!, unitId: 1 },
+        sdm120: pty ? { kind: 'rtu', path: pty.nodeSide, unitId: 2 } : { kind: 'tcp', host: home!.host, port: home!.port, unitId: 2 },
+        chain2: ep.devices[LAB_DEVICES.chain2]!.ws!,
+        ems: { ...ep.tcp.ems!, unitId: 1 },
+        control: ep.control,
       },
       note, acceleration,
-      ems: () => emsSim.view(),
+      ems: () => ems.view(),
       stop: () => (stopped ??= stopAll()),
     };
   } catch (err) {
