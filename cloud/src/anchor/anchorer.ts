@@ -77,6 +77,9 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   const chainErrors = r.counter('bal_anchor_chain_errors_total', 'Failed chain calls while anchoring (chain down, RPC error)');
   const pendingGauge = r.gauge('bal_anchor_pending_readings', 'Readings waiting for an anchor (last seen)');
   const raw = new Map<Hex, { tx: string; sentAtMs: number }>();
+  // How often an open window is re-read in full to see whether it reached maxLeaves.
+  const sizeProbeMs = Math.min(5_000, Math.max(pollMs, windowMs / 10));
+  let lastSizeProbeMs = -Infinity;
 
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -151,10 +154,20 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
 
   /** Anchor one window if one is closed (or `force`). Returns readings anchored. */
   async function anchorOne(force: boolean): Promise<number> {
+    if (!force) {
+      // Cheap probe first: the oldest pending reading decides the time closure; the full
+      // (up to maxLeaves rows) read for the size closure runs at most every sizeProbeMs.
+      const head = await store.pendingForAnchoring(1);
+      if (head.length === 0) { pendingGauge.set(0); return 0; }
+      const aged = now() - head[0]!.receivedAtMs >= windowMs;
+      if (!aged && now() - lastSizeProbeMs < sizeProbeMs) return 0;
+      lastSizeProbeMs = now();
+    }
     const pending = await store.pendingForAnchoring(maxLeaves);
     pendingGauge.set(pending.length);
     if (pending.length === 0) return 0;
-    const oldest = Math.min(...pending.map((p) => p.receivedAtMs));
+    let oldest = Infinity; // a loop, not Math.min(...): windows may hold up to a million readings
+    for (const p of pending) if (p.receivedAtMs < oldest) oldest = p.receivedAtMs;
     if (!force && pending.length < maxLeaves && now() - oldest < windowMs) return 0;
 
     const tree = buildMerkleTree(pending.map((p) => Buffer.from(p.digest.slice(2), 'hex')));
@@ -185,6 +198,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
     }
     anchorsSent.inc();
     leavesAnchored.inc(undefined, pending.length);
+    if (pending.length === maxLeaves) lastSizeProbeMs = -Infinity; // a full window: more backlog likely
     log.info('anchor sent', { index, tx: hash, root, leaves: pending.length, fromMs, toMs });
     return pending.length;
   }
