@@ -33,32 +33,36 @@ const factory: SourceFactory = (m) => ({
   },
 });
 
-const cfg = loadConfig(process.env.BENCH_CONFIG!);
-let first = false;
-const log = createLogger({
-  level: 'info',
-  write: (line) => {
-    if (!first && line.includes('"first signed reading"')) {
-      first = true;
-      const cpu = process.cpuUsage();
-      process.stdout.write(`FIRST ${(performance.now()).toFixed(1)} ${((cpu.user + cpu.system) / 1000).toFixed(1)}\n`);
-    }
-  },
-});
-// BENCH_MODBUS=1: the config's meters are real Modbus TCP meters (the default source factory).
-const agent = await startAgent(cfg, { ...(process.env.BENCH_MODBUS === '1' ? {} : { sourceFactory: factory }), logger: log });
-void t0;
-await new Promise((r) => setTimeout(r, warmupSec * 1000));
-const c0 = process.cpuUsage();
-const w0 = performance.now();
-let rssMax = 0;
-const sampler = setInterval(() => { rssMax = Math.max(rssMax, process.memoryUsage.rss()); }, 500);
-await new Promise((r) => setTimeout(r, measureSec * 1000));
-clearInterval(sampler);
-const c1 = process.cpuUsage(c0);
-const wall = (performance.now() - w0) / 1000;
-const cpuPct = ((c1.user + c1.system) / 1e6 / wall) * 100;
-const st = agent.spool.status();
-process.stdout.write(`RESULT ${JSON.stringify({ cpuPctOfOneCore: Number(cpuPct.toFixed(3)), rssMaxMB: Number((rssMax / 2 ** 20).toFixed(1)), rssEndMB: Number((process.memoryUsage.rss() / 2 ** 20).toFixed(1)), seconds: Number(wall.toFixed(1)), readingsSpooled: n, spoolDepth: st.depth, lastAckSeq: st.lastAckSeq })}\n`);
-await agent.stop();
-process.exit(0);
+async function main(): Promise<void> {
+  const cfg = loadConfig(process.env.BENCH_CONFIG!);
+  let first = false;
+  const log = createLogger({
+    level: 'info',
+    write: (line) => {
+      if (!first && line.includes('"first signed reading"')) {
+        first = true;
+        const cpu = process.cpuUsage();
+        process.stdout.write(`FIRST ${(performance.now()).toFixed(1)} ${((cpu.user + cpu.system) / 1000).toFixed(1)}\n`);
+      }
+    },
+  });
+  // BENCH_MODBUS=1: the config's meters are real Modbus TCP meters (the default source factory).
+  const agent = await startAgent(cfg, { ...(process.env.BENCH_MODBUS === '1' ? {} : { sourceFactory: factory }), logger: log });
+  void t0;
+  await new Promise((r) => setTimeout(r, warmupSec * 1000));
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  let rssMax = 0;
+  const sampler = setInterval(() => { rssMax = Math.max(rssMax, process.memoryUsage.rss()); }, 500);
+  await new Promise((r) => setTimeout(r, measureSec * 1000));
+  clearInterval(sampler);
+  const c1 = process.cpuUsage(c0);
+  const wall = (performance.now() - w0) / 1000;
+  const cpuPct = ((c1.user + c1.system) / 1e6 / wall) * 100;
+  const st = agent.spool.status();
+  process.stdout.write(`RESULT ${JSON.stringify({ cpuPctOfOneCore: Number(cpuPct.toFixed(3)), rssMaxMB: Number((rssMax / 2 ** 20).toFixed(1)), rssEndMB: Number((process.memoryUsage.rss() / 2 ** 20).toFixed(1)), seconds: Number(wall.toFixed(1)), readingsSpooled: n, spoolDepth: st.depth, lastAckSeq: st.lastAckSeq })}\n`);
+  await agent.stop();
+  process.exit(0);
+}
+
+void main();

@@ -10,11 +10,13 @@ export async function bundle(entry: URL): Promise<{ file: string; cleanup: () =>
   const cache = join(edgeDir, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'ln-bench-'));
-  const file = join(dir, 'child.mjs');
+  const file = join(dir, 'child.cjs');
+  // Same shape as the production bundle (tools/build.ts): CommonJS, externals required directly.
   await build({
-    entryPoints: [fileURLToPath(entry)], bundle: true, platform: 'node', format: 'esm', outfile: file,
+    entryPoints: [fileURLToPath(entry)], bundle: true, platform: 'node', format: 'cjs', outfile: file,
     external: ['better-sqlite3', 'modbus-serial', 'serialport', 'mqtt', 'node-cron', 'ws'], logLevel: 'silent',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    define: { 'import.meta.url': '__lnImportMetaUrl' },
+    banner: { js: "const __lnImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

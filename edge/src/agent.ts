@@ -162,7 +162,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   let emsDriver: EmsDriver | undefined;
   let signers: SetpointSignerList | undefined;
   if (cfg.ems.enabled) {
-    emsDriver = deps.emsDriver ?? createEmsDriver(cfg.ems);
+    emsDriver = deps.emsDriver ?? (await createEmsDriver(cfg.ems, cfg.mqtt.url));
     signers = new SetpointSignerList({ ...(chain.rpcUrl ? { rpcUrl: chain.rpcUrl } : {}), chainId: chain.chainId, podRegistry: chain.podRegistry, cacheFile: cfg.ems.signersCacheFile, timeoutMs: cfg.chain.rpcTimeoutMs, now: () => clock.now() });
     const signerList = signers;
     metrics.gaugeFn('ems_setpoint_signers', 'Known DSO setpoint signers, by list source (chain|cache|none)', () => [{ labels: { source: signerList.source }, value: signerList.size }]);
