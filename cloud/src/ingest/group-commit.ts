@@ -1,6 +1,6 @@
 /**
- * Group commit for `store.storeBatch`: batches that become ready while a store transaction is
- * running are merged into the next transaction (each batch stays inside ONE transaction, as
+ * Group commit for `store.storeBatch`: batches that become ready in the same event-loop turn,
+ * or while a store transaction is running, are merged into the next transaction (each batch stays inside ONE transaction, as
  * DESIGN §4 requires; the transaction may just hold several batches). Under load this turns
  * hundreds of small commits per second into a few large ones; with no load it adds nothing.
  * Two inputs with the same (signer, seq) never share a transaction: the later one waits for
@@ -19,6 +19,15 @@ export interface GroupCommitter {
 export function createGroupCommitter(store: BalStore, maxReadings = 20_000): GroupCommitter {
   const queue: Job[] = [];
   let running = false;
+
+  // better-sqlite3 commits synchronously, so without a pause no two batches would ever meet:
+  // drain after the current event-loop turn, merging every batch that became ready in it.
+  let scheduled = false;
+  function schedule(): void {
+    if (running || scheduled) return;
+    scheduled = true;
+    setImmediate(() => { scheduled = false; void drain(); });
+  }
 
   async function drain(): Promise<void> {
     running = true;
@@ -56,6 +65,7 @@ export function createGroupCommitter(store: BalStore, maxReadings = 20_000): Gro
       }
     } finally {
       running = false;
+      if (queue.length > 0) schedule();
     }
   }
 
@@ -63,7 +73,7 @@ export function createGroupCommitter(store: BalStore, maxReadings = 20_000): Gro
     submit(inputs) {
       return new Promise((resolve, reject) => {
         queue.push({ inputs, resolve, reject });
-        if (!running) void drain();
+        schedule();
       });
     },
   };

@@ -126,6 +126,15 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     }
   };
 
+  // Jobs arriving in one event-loop turn (an MQTT read often carries many publishes) are sent
+  // together: pump after the turn instead of once per job.
+  let pumpScheduled = false;
+  const schedulePump = (): void => {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    setImmediate(() => { pumpScheduled = false; pump(); });
+  };
+
   /** Start one worker; a worker that dies is replaced (its in-flight jobs are rejected: not acked, resent). */
   const spawnSlot = (): Promise<void> => new Promise<void>((resolve, reject) => {
     const worker = startWorker(init);
@@ -165,7 +174,7 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
       return new Promise((resolve, reject) => {
         const bytes = typeof payload === 'string' ? payload.length : payload.byteLength;
         queue.push({ job: { pod, payload }, bytes, resolve, reject });
-        pump();
+        schedulePump();
       });
     },
     queued: () => queue.length,
