@@ -23,8 +23,6 @@ import { newSecret } from '@lightnode/cloud/api/auth';
 import { startAgent, type Agent } from '@lightnode/edge/agent';
 import { validateConfig } from '@lightnode/edge/config';
 import { createLogger as createEdgeLogger } from '@lightnode/edge/ops/logger';
-import { defaultSourceFactory, type SourceFactory } from '@lightnode/edge/sources';
-import { createChain2Source } from '@lightnode/edge/chain2/chain2-decoder';
 import type { SetpointMode, Setpoint } from '@lightnode/shared/setpoint';
 import { main as fleetMain } from '../fleet/cli.js';
 import { startLab, type Lab } from './lab.js';
@@ -196,15 +194,10 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     step(`BAL: API ${bal.endpoints.api}, MQTT ${mqttUrl} (${bal.endpoints.broker}), SQLite ${join(dataDir, 'bal', 'bal.db')}`);
 
     // Light Nodes.
-    const def = defaultSourceFactory();
-    closers.push({ name: 'modbus-lines', close: () => def.close() });
-    const factory: SourceFactory = (m, ctx) => (m.kind === 'chain2'
-      ? { kind: 'stream', source: createChain2Source(m.raw, { pod: ctx.pod, metrics: ctx.metrics }) }
-      : def.factory(m, ctx));
     const agents: { pod: string; agent: Agent }[] = [];
     for (const n of nodes) {
       const cfg = validateConfig(n.config, n.dir);
-      const agent = await startAgent(cfg, { sourceFactory: factory, logger: createEdgeLogger({ level: 'info', write: logFile(`node-${n.pod}.log`) }), env: {} });
+      const agent = await startAgent(cfg, { logger: createEdgeLogger({ level: 'info', write: logFile(`node-${n.pod}.log`) }), env: {} });
       closers.push({ name: `agent ${n.pod}`, close: () => agent.stop() });
       agents.push({ pod: n.pod, agent });
     }
