@@ -15,7 +15,8 @@
  * Env: BENCH_DEVICES (1000), BENCH_READINGS (50 per device), BENCH_BATCH (50 readings per
  * MQTT message), BENCH_CONNECTIONS (10 publisher connections), BENCH_THREADS (2 verify workers),
  * BENCH_NAIVE (2000 readings for the baseline), BENCH_BROKER (aedes | mosquitto: a local
- * `mosquitto` binary started on a free port; its CPU is reported separately).
+ * `mosquitto` binary started on a free port; its CPU is reported separately), BENCH_STORE
+ * (sqlite | postgres, BENCH_PG_URL default postgres://postgres@127.0.0.1:5432/test, own schema).
  */
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
@@ -33,7 +34,9 @@ import { deployAll } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, READING_TYPES, recoverReadingSigner } from '@lightnode/shared/eip712';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import pg from 'pg';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { openPostgresStore } from '../src/store/postgres-store.js';
 import { createLogger } from '../src/log.js';
 import { MetricsRegistry } from '../src/metrics.js';
 import { createVerifyPool } from '../src/verify/pool.js';
@@ -51,6 +54,9 @@ const THREADS = env('BENCH_THREADS', 2);
 const NAIVE = env('BENCH_NAIVE', 2000);
 /** `aedes` (embedded default, in the BAL process) or `mosquitto` (external, production). */
 const BROKER = process.env.BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'aedes';
+/** `sqlite` (embedded default) or `postgres` (BENCH_PG_URL, default the local test database). */
+const STORE = process.env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite';
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOTAL = DEVICES * PER_DEVICE;
 
 const secp = createRequire(import.meta.url)('secp256k1/bindings') as {
@@ -150,7 +156,8 @@ try {
   const broker = BROKER === 'mosquitto' ? await startMosquitto(dir) : await startAedes();
   const url = broker.url;
   const metrics = new MetricsRegistry();
-  const store = openSqliteStore({ path: join(dir, 'bal.db') });
+  const pgSchema = `bal_bench_${Date.now().toString(36)}`;
+  const store = STORE === 'postgres' ? await openPostgresStore({ url: PG_URL, schema: pgSchema }) : openSqliteStore({ path: join(dir, 'bal.db') });
   const pool = await createVerifyPool({ domain, threads: THREADS });
   const mirror = await startRegistryMirror({ provider: jsonRpcProvider(anvil.rpcUrl, anvil.chainId), podRegistry: dep.podRegistry, fromBlock: dep.deployBlock, log, metrics });
   const balClient = await mqtt.connectAsync(url, { clientId: 'bal' });
@@ -196,6 +203,11 @@ try {
   await mirror.stop();
   await pool.close();
   await store.close();
+  if (STORE === 'postgres') {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try { await c.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`); } finally { await c.end(); }
+  }
   await broker.close();
   if (counts.readings !== TOTAL || result.rejected !== 0) throw new Error(`bench integrity: stored ${counts.readings}/${TOTAL}, rejected ${result.rejected}`);
 
@@ -218,7 +230,7 @@ try {
 
   const out = {
     bench: 'ingest', readings: TOTAL, devices: DEVICES, batch: BATCH, connections: CONNECTIONS, threads: THREADS,
-    secp: pool.secp, keccak: keccakImpl, store: 'sqlite',
+    secp: pool.secp, keccak: keccakImpl, store: STORE,
     ingestPerSec: Math.round(ingestPerSec), ceilingPerSec: Math.round(ceilingPerSec),
     ratioToCeiling: Number((ingestPerSec / ceilingPerSec).toFixed(2)), naivePerSec: Math.round(naivePerSec),
     speedupVsNaive: Number((ingestPerSec / naivePerSec).toFixed(1)),
@@ -231,7 +243,7 @@ try {
     projectedIngestPerSec2Cores: Math.round(2e6 / ingestCpuUsPerReading), projectedCeilingPerSec2Cores: Math.round(2e6 / ceilingCpuUsPerReading),
     cpuRatioToCeiling: Number((ceilingCpuUsPerReading / ingestCpuUsPerReading).toFixed(2)),
   };
-  say(`ingest  : ${out.ingestPerSec} readings/s verified+stored+acked (${TOTAL} readings, batches of ${BATCH}, ${(result.ms / 1000).toFixed(2)} s)`);
+  say(`ingest  : ${out.ingestPerSec} readings/s verified+stored+acked (${TOTAL} readings, batches of ${BATCH}, ${BROKER}, ${STORE}, ${(result.ms / 1000).toFixed(2)} s)`);
   say(`ceiling : ${out.ceilingPerSec} readings/s digest+recover on ${THREADS} threads (${pool.secp} secp256k1, ${keccakImpl} keccak)`);
   say(`naive   : ${out.naivePerSec} readings/s ethers verifyTypedData + one INSERT per reading`);
   say(`ratio   : ${out.ratioToCeiling} × ceiling, ${out.speedupVsNaive} × naive (ceiling before/after ${out.ceilingBefore}/${out.ceilingAfter}; load average ${out.loadAvg1m} on ${out.cpus} CPUs)`);
