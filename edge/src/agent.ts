@@ -110,14 +110,17 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     }
   };
 
-  // Drafts arriving in the same event-loop turn (meters polled on the same second boundary)
-  // are spooled in ONE transaction and go out in one publish: one fsync and one ack per tick
-  // instead of one per meter. A batch that fails (one bad draft) is retried one by one so the
+  // Drafts arriving within `spool.coalesceMs` of each other (meters polled on the same second
+  // boundary answer a few ms apart) are spooled in ONE transaction and go out in one publish:
+  // one fsync and one ack per tick instead of one per meter. A batch that fails (one bad draft) is retried one by one so the
   // good drafts are kept and only the bad one is counted.
   let pending: SpoolDraft[] = [];
+  let flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   const flush = (): void => {
+    flushTimer = undefined;
     const drafts = pending;
     pending = [];
+    if (drafts.length === 0) return;
     try {
       const out = spool.appendMany(drafts);
       for (const d of drafts) ingested.inc({ meter: d.meter });
@@ -128,7 +131,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     }
   };
   const enqueue = (draft: SpoolDraft): void => {
-    if (pending.push(draft) === 1) setImmediate(flush);
+    if (pending.push(draft) === 1) flushTimer = cfg.spool.coalesceMs > 0 ? setTimeout(flush, cfg.spool.coalesceMs) : setImmediate(flush);
   };
 
   // --- meters
@@ -240,6 +243,8 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       scheduler.stop();
       setpoints?.close();
       await Promise.allSettled(sources.map((s) => s.source.close()));
+      if (flushTimer) { clearTimeout(flushTimer as NodeJS.Timeout); clearImmediate(flushTimer as NodeJS.Immediate); }
+      flush(); // drafts already acquired are spooled, not dropped
       await def?.close();
       await emsDriver?.close().catch(() => undefined);
       await uplink.stop();

@@ -42,7 +42,7 @@ export interface AgentConfig {
   pod: string; dataDir: string;
   keystore: { path: string; passwordFile?: string; scryptN: number };
   chain: { deploymentFile?: string; rpcUrl?: string; chainId?: number; podRegistry?: string; rpcTimeoutMs: number };
-  spool: { path: string; maxBytes: number; maxAgeMs: number; synchronous: 'full' | 'normal'; boundsCheckIntervalMs: number };
+  spool: { path: string; maxBytes: number; maxAgeMs: number; synchronous: 'full' | 'normal'; boundsCheckIntervalMs: number; coalesceMs: number };
   mqtt: MqttConfig;
   meters: MeterConfig[];
   ems: EmsConfig;
@@ -116,13 +116,14 @@ export function validateConfig(raw: unknown, baseDir = process.cwd()): AgentConf
   }
 
   const sp = obj(r, 'spool', '');
-  known(sp, 'spool.', ['path', 'maxBytes', 'maxAgeDays', 'synchronous', 'boundsCheckIntervalSec']);
+  known(sp, 'spool.', ['path', 'maxBytes', 'maxAgeDays', 'synchronous', 'boundsCheckIntervalSec', 'coalesceMs']);
   const spool = {
     path: path(dataDir, str(sp, 'path', 'spool.', 'spool.db')),
     maxBytes: int(sp, 'maxBytes', 'spool.', 512 * 1024 * 1024, 64 * 1024, 2 ** 45),
     maxAgeMs: int(sp, 'maxAgeDays', 'spool.', 30, 1, 3650) * DAY_MS,
     synchronous: oneOf(sp, 'synchronous', 'spool.', ['full', 'normal'] as const, 'full'),
     boundsCheckIntervalMs: int(sp, 'boundsCheckIntervalSec', 'spool.', 60, 1, 86_400) * 1000,
+    coalesceMs: int(sp, 'coalesceMs', 'spool.', 50, 0, 5000),
   };
 
   const mq = obj(r, 'mqtt', '');
