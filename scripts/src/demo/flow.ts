@@ -74,13 +74,14 @@ export interface Demo {
   agents: { pod: string; agent: Agent }[];
   bal: RunningBal;
   lab: Lab;
-  /** Notes worth printing (e.g. socat missing). */
+  /** Notes worth printing (e.g. socat missing, a setpoint sent again). */
   notes: string[];
   /** Broker logins of the BAL and the DSO operator (device logins are in `nodes`). */
   logins: DemoLogins;
   /** The private Mosquitto, when `broker: 'mosquitto'`. */
   mosquitto: RunningMosquitto | null;
-  setpoint: Setpoint | null;
+  /** The DSO setpoint in force (the last one sent). */
+  readonly setpoint: Setpoint | null;
   progress(): DemoProgress;
   reached(): Partial<Record<Milestone, number>>;
   /** Resolves with ms since start when `m` is reached; rejects after `timeoutMs`. */
@@ -119,6 +120,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   };
 
   const closers: { name: string; close: () => Promise<unknown> }[] = [];
+  let stopping = false;
+  let stopPromise: Promise<void> | null = null;
   const stopAll = async (): Promise<void> => {
     while (closers.length) {
       const c = closers.pop()!;
@@ -215,14 +218,40 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     closers.push({ name: 'tracker', close: () => tracker.stop() });
 
     let setpoint: Setpoint | null = null;
+    let watching: Promise<void> = Promise.resolve();
     const spReq = o.setpoint === undefined ? { activePowerW: 2500, mode: 'limit' as const } : o.setpoint;
     if (spReq) {
       const sme = agents.find((a) => a.pod === DEMO_PODS.sme)!.agent;
-      for (let i = 0; i < 100 && !sme.uplink.connected; i++) await new Promise((r) => setTimeout(r, 100));
+      // Send once the node is online and knows the registry's setpoint signers.
+      for (let i = 0; i < 150; i++) {
+        const signers = sme.health().setpointSigners as { count: number } | null;
+        if (sme.uplink.connected && signers && signers.count > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await new Promise((r) => setTimeout(r, 300)); // the node's setpoints subscription settles
-      setpoint = await operator.send({ pod: DEMO_PODS.sme, activePowerW: spReq.activePowerW, mode: spReq.mode, validForMs: spReq.validForMs ?? 600_000 });
-      tracker.setpointSent(setpoint);
-      step(`DSO setpoint ${setpoint.id} sent to ${setpoint.pod}: ${setpoint.mode} ${setpoint.activePowerW} W`);
+      const send = async (attempt: number): Promise<void> => {
+        const sp = await operator.send({ pod: DEMO_PODS.sme, activePowerW: spReq.activePowerW, mode: spReq.mode, validForMs: spReq.validForMs ?? 600_000 });
+        setpoint = sp;
+        tracker.setpointSent(sp);
+        step(`DSO setpoint ${sp.id} sent to ${sp.pod}: ${sp.mode} ${sp.activePowerW} W${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+        // Like a DSO operator: a refusal for a transient cause (EMS I/O, signer list not loaded yet)
+        // is retried with a new setpoint; any other refusal is a warning.
+        watching = (async () => {
+          const end = Date.now() + 20_000;
+          while (Date.now() < end && !stopping) {
+            const act = operator.activations.find((a) => a.setpointId === sp.id);
+            if (act?.status === 'applied') return;
+            if (act) {
+              const transient = /^EDGE_(EMS_|SETPOINT_SIGNERS?_UNKNOWN)/.test(act.code ?? '');
+              if (transient && attempt < 3) { note(`setpoint ${sp.id} ${act.status} (${act.code}); sending it again`); await send(attempt + 1); }
+              else emit({ kind: 'warning', message: `setpoint ${sp.id}: ${act.status} ${act.code ?? ''}`, elapsedMs: Date.now() - startedMs });
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })();
+      };
+      await send(1);
     }
 
     const endpoints: DemoEndpoints = {
@@ -232,9 +261,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify({ ...endpoints, apiKey: '(see api-key.txt)' }, null, 2)}\n`);
 
-    let stopping: Promise<void> | null = null;
     return {
-      dataDir, endpoints, deployment, nodes, agents, bal, lab, notes, setpoint, tracker, logins: accounts.logins, mosquitto: mosq,
+      dataDir, endpoints, deployment, nodes, agents, bal, lab, notes, tracker,
+      get setpoint() { return setpoint; }, logins: accounts.logins, mosquitto: mosq,
       progress: () => tracker.progress(),
       reached: () => tracker.reached(),
       async waitFor(m, timeoutMs) {
@@ -246,7 +275,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
           await new Promise((r) => setTimeout(r, 100));
         }
       },
-      stop: () => (stopping ??= stopAll()),
+      stop: () => (stopPromise ??= (async () => { stopping = true; await watching; await stopAll(); })()),
     };
   } catch (err) {
     await stopAll();

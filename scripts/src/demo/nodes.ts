@@ -79,7 +79,7 @@ export async function provisionNodes(o: NodeOptions): Promise<DemoNode[]> {
     const config: Record<string, unknown> = {
       pod, dataDir: '.',
       keystore: { path: 'keystore.json', passwordFile: 'keystore.password', scryptN: n },
-      chain: { deploymentFile: o.deploymentPath, rpcUrl: o.rpcUrl, rpcTimeoutMs: 3000 },
+      chain: { deploymentFile: o.deploymentPath, rpcUrl: o.rpcUrl, rpcTimeoutMs: 10_000 },
       spool: { path: 'spool.db', synchronous: 'normal' },
       mqtt: {
         url: o.mqttUrl ?? 'mqtt://127.0.0.1:1883', protocolVersion: o.protocolVersion ?? 4, clientId: `ln-${pod}`,
@@ -88,7 +88,7 @@ export async function provisionNodes(o: NodeOptions): Promise<DemoNode[]> {
       },
       meters: meterEntries(label, l, o.pollIntervalMs ?? 1000),
       ems: label === 'sme'
-        ? { enabled: true, transport: 'modbus', fallback: 'release', pollIntervalMs: 5000, signersRefreshSec: 30, modbus: { host: l.ems.host, port: l.ems.port, unitId: l.ems.unitId } }
+        ? { enabled: true, transport: 'modbus', fallback: 'release', pollIntervalMs: 5000, signersRefreshSec: 30, modbus: { host: l.ems.host, port: l.ems.port, unitId: l.ems.unitId, timeoutMs: 3000 } }
         : { enabled: false },
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'info' },

@@ -33,7 +33,10 @@ export interface DemoProgress {
   /** Receipts fetched from the API that passed every verifier check. */
   receiptsVerified: number;
   receiptsFailed: number;
-  setpoint: { id: string | null; activation: Activation['status'] | null; emsMode: string; emsSetpointW: number; emsAppliedW: number; activationStored: boolean };
+  setpoint: {
+    id: string | null; activation: Activation['status'] | null; activationCode: string | null;
+    emsMode: string; emsSetpointW: number; emsAppliedW: number; activationStored: boolean;
+  };
 }
 
 /** A verified receipt, summarised for printing. */
@@ -70,6 +73,7 @@ export interface Tracker {
   progress(): DemoProgress;
   /** Milestones reached, with ms since start. */
   reached(): Partial<Record<Milestone, number>>;
+  /** Track this setpoint (replaces an earlier one, e.g. after a retry). */
   setpointSent(sp: Setpoint): void;
   /** Last verified receipt. */
   lastReceipt(): ReceiptSummary | null;
@@ -86,10 +90,9 @@ export function startTracker(d: TrackerDeps): Tracker {
   let podTurn = 0;
   let lastReceipt: ReceiptSummary | null = null;
   let lastJson = '';
-  let setpointWarned = false;
   const p: DemoProgress = {
     signed: 0, acked: 0, spoolDepth: 0, quarantined: 0, stored: 0, anchored: 0, anchors: 0, receiptsVerified: 0, receiptsFailed: 0,
-    setpoint: { id: null, activation: null, emsMode: 'off', emsSetpointW: 0, emsAppliedW: 0, activationStored: false },
+    setpoint: { id: null, activation: null, activationCode: null, emsMode: 'off', emsSetpointW: 0, emsAppliedW: 0, activationStored: false },
   };
   const elapsed = (): number => Date.now() - d.startedMs;
   const hit = (m: Milestone, detail: string): void => {
@@ -114,7 +117,7 @@ export function startTracker(d: TrackerDeps): Tracker {
     const res = await fetch(`${d.bal.endpoints.api}/api/readings/${pick.id}/receipt`, { headers: { 'x-api-key': d.apiKey } });
     if (res.status !== 200) return; // anchored but not yet confirmed for the API: next tick
     const receipt = (await res.json()) as ReceiptLike;
-    const result = await verifyReceipt(receipt, { rpcUrl: d.rpcUrl, timeoutMs: 5000 });
+    const result = await verifyReceipt(receipt, { rpcUrl: d.rpcUrl, timeoutMs: 15_000 });
     lastVerifiedAnchor = latest.index;
     if (!result.ok) {
       p.receiptsFailed++;
@@ -155,7 +158,7 @@ export function startTracker(d: TrackerDeps): Tracker {
     Object.assign(p, { stored: c.readings, anchored: c.readings - c.pending, anchors: c.anchors });
     if (p.signed > 0) hit('signed', `${p.signed} reading(s) signed by ${d.agents.filter((a) => a.agent.spool.status().lastSeq !== null).length} node(s)`);
     if (p.stored > 0) hit('stored', `${p.stored} reading(s) verified against the PoD registry and stored`);
-    if (p.acked > 0 && p.spoolDepth === 0) hit('acked', `${p.acked} reading(s) acknowledged; spools empty`);
+    if (p.acked > 0) hit('acked', `${p.acked} reading(s) acknowledged by the BAL and removed from the spools (${p.spoolDepth} still spooled)`);
     if (p.anchored > 0) hit('anchored', `${p.anchored} reading(s) in ${p.anchors} anchor transaction(s)`);
     await verifyNewAnchor();
 
@@ -164,11 +167,10 @@ export function startTracker(d: TrackerDeps): Tracker {
     if (setpoint) {
       const act = d.activations().find((a) => a.setpointId === setpoint!.id);
       p.setpoint.activation = act?.status ?? null;
+      p.setpoint.activationCode = act?.code ?? null;
+      // A refusal is reported (and retried) by the flow, which owns the setpoint.
       if (act?.status === 'applied' && ems.mode === setpoint.mode && ems.setpointW === setpoint.activePowerW) {
         hit('setpoint-applied', `EMS ${ems.mode} ${ems.setpointW} W (activation '${act.status}')`);
-      } else if (act && act.status !== 'applied' && !setpointWarned) {
-        setpointWarned = true;
-        d.emit({ kind: 'warning', message: `setpoint ${setpoint.id}: ${act.status} ${act.code ?? ''}`, elapsedMs: elapsed() });
       }
       await scanActivation();
       p.setpoint.activationStored = activationStored;
@@ -186,7 +188,7 @@ export function startTracker(d: TrackerDeps): Tracker {
   return {
     progress: () => structuredClone(p),
     reached: () => ({ ...reached }),
-    setpointSent(sp) { setpoint = sp; p.setpoint.id = sp.id; },
+    setpointSent(sp) { setpoint = sp; activationScanAfter = 0; Object.assign(p.setpoint, { id: sp.id, activation: null, activationCode: null }); },
     lastReceipt: () => lastReceipt,
     async stop() { stopped = true; clearInterval(timer); await running; },
   };

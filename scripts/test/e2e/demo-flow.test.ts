@@ -28,9 +28,17 @@ test.before(async () => {
   demo = await startDemo({ dataDir: dir, acceleration: 60, anchorWindowMs: 1000, pollIntervalMs: 500, onEvent: (e) => events.push(e) });
 });
 
+let failed = false;
+/** A test that marks the run failed (so the data folder is kept). */
+function stage(name: string, fn: () => Promise<void> | void): void {
+  test(name, async () => { try { await fn(); } catch (err) { failed = true; throw err; } });
+}
+
 test.after(async () => {
   await demo?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  // Keep the data folder (logs, stores, spools) when something failed, for the post-mortem.
+  if (!failed) rmSync(dir, { recursive: true, force: true });
+  else process.stderr.write(`e2e: data folder kept for inspection: ${dir}\n`);
 });
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 45_000): Promise<T> {
@@ -48,17 +56,17 @@ async function receiptOf(id: number): Promise<ReceiptLike | null> {
   return res.status === 200 ? ((await res.json()) as ReceiptLike) : null;
 }
 
-test('signed: every node signs readings with its own key, from every kind of source', async () => {
+stage('signed: every node signs readings with its own key, from every kind of source', async () => {
   const d = demo!;
-  await d.waitFor('signed', 30_000);
+  await d.waitFor('signed', 60_000);
   await until('a signed reading from every node', () => d.agents.every((a) => a.agent.spool.status().lastSeq !== null));
   assert.is(d.nodes.length, 3);
   for (const n of d.nodes) assert.is(d.agents.find((a) => a.pod === n.pod)!.agent.address, n.address, `${n.pod} runs with the key its keystore holds`);
 });
 
-test('stored: the BAL stores each PoD\'s readings, signed by the device the registry binds', async () => {
+stage('stored: the BAL stores each PoD\'s readings, signed by the device the registry binds', async () => {
   const d = demo!;
-  await d.waitFor('stored', 30_000);
+  await d.waitFor('stored', 60_000);
   const domain = makeDomain(d.deployment.chainId, d.deployment.podRegistry);
   for (const n of d.nodes) {
     const page = await until(`readings of ${n.pod}`, async () => {
@@ -74,22 +82,29 @@ test('stored: the BAL stores each PoD\'s readings, signed by the device the regi
   assert.ok(sources.has('modbus') && sources.has('chain2'), `sources seen: ${[...sources].join(', ')}`);
 });
 
-test('acked: the acks empty the spools; nothing quarantined', async () => {
+stage('acked: the acks empty the spools; nothing quarantined', async () => {
   const d = demo!;
-  await d.waitFor('acked', 30_000);
-  await until('every node acked and its spool empty', () => d.agents.every((a) => {
-    const s = a.agent.spool.status();
-    return s.lastAckSeq !== null && s.depth === 0;
-  }), 30_000);
+  await d.waitFor('acked', 60_000);
+  // The nodes keep signing, so "empty" is checked per node against a mark: everything signed up
+  // to now must leave the spool (acked by the BAL), and nothing may be quarantined.
+  const marks = d.agents.map((a) => ({ pod: a.pod, agent: a.agent, seq: a.agent.spool.status().lastSeq! }));
+  await until('every reading signed up to the mark acked and gone from its spool', () => marks.every((m) => {
+    const s = m.agent.spool.status();
+    return s.lastAckSeq !== null && (s.oldestSeq === null || s.oldestSeq > m.seq);
+  }), 60_000);
+  for (const m of marks) {
+    const stored = await d.bal.store.readingByDeviceSeq(m.agent.address as `0x${string}`, m.seq);
+    assert.ok(stored, `${m.pod} seq ${m.seq} is in the BAL store`);
+  }
   for (const a of d.agents) assert.is(a.agent.spool.status().quarantined, 0, `${a.pod} quarantined nothing`);
   const p = d.progress();
   assert.ok(p.acked > 0 && p.acked <= p.signed);
 });
 
-test('anchored, and receipts verify with the shared verifier and on chain (ReadingAnchor.verifyReading)', async () => {
+stage('anchored, and receipts verify with the shared verifier and on chain (ReadingAnchor.verifyReading)', async () => {
   const d = demo!;
-  await d.waitFor('anchored', 30_000);
-  await d.waitFor('receipt-verified', 30_000);
+  await d.waitFor('anchored', 60_000);
+  await d.waitFor('receipt-verified', 60_000);
   const provider = jsonRpcProvider(d.endpoints.rpcUrl, d.endpoints.chainId);
   const anchor = readingAnchorAt(d.deployment.readingAnchor as `0x${string}`, provider);
   try {
@@ -116,22 +131,22 @@ test('anchored, and receipts verify with the shared verifier and on chain (Readi
   assert.is(d.progress().receiptsFailed, 0);
 });
 
-test('setpoint applied on the EMS simulator; the signed activation reading is stored at the BAL', async () => {
+stage('setpoint applied on the EMS simulator; the signed activation reading is stored at the BAL', async () => {
   const d = demo!;
   const sp = d.setpoint!;
   assert.ok(sp, 'a setpoint was sent');
-  await d.waitFor('setpoint-applied', 30_000);
+  await d.waitFor('setpoint-applied', 60_000);
   const ems = d.lab.ems();
   assert.is(ems.mode, sp.mode);
   assert.is(ems.setpointW, sp.activePowerW);
-  await d.waitFor('activation-stored', 30_000);
+  await d.waitFor('activation-stored', 60_000);
   const stored = (await d.bal.store.listReadings({ pod: DEMO_PODS.sme, limit: 1000 })).items.find((r) => r.reading.source === `activation:${sp.id}`);
   assert.ok(stored, 'activation reading in the store');
   assert.is(stored!.device, d.nodes.find((n) => n.pod === DEMO_PODS.sme)!.address);
   assert.is(stored!.reading.meter, 'ems');
 });
 
-test('every milestone was announced once, in the event stream', () => {
+stage('every milestone was announced once, in the event stream', () => {
   const seen = events.filter((e) => e.kind === 'milestone').map((e) => (e as { milestone: string }).milestone);
   for (const m of MILESTONES) assert.is(seen.filter((x) => x === m).length, 1, `milestone ${m}`);
   assert.ok(events.some((e) => e.kind === 'receipt'));
