@@ -46,7 +46,7 @@ function config(rpcUrl: string) {
     pod, dataDir: dir,
     chain: { chainId: dep.chainId, podRegistry: dep.podRegistry, rpcUrl },
     mqtt: { url: broker.url, protocolVersion: 4, reconnectMinMs: 100, reconnectMaxMs: 500 },
-    ems: { enabled: true, transport: 'modbus', fallback: 'release', modbus: { host: '127.0.0.1', port: ems.port, unitId: 1 } },
+    ems: { enabled: true, transport: 'modbus', fallback: 'release', pollIntervalMs: 500, modbus: { host: '127.0.0.1', port: ems.port, unitId: 1 } },
     http: { port: 0 },
   });
 }
@@ -117,6 +117,8 @@ test('a DSO-signed setpoint reaches the EMS and comes back as a signed activatio
   assert.is(physicalValue(r.values.find((v) => v.quantity === '1-0:128.10.0')!), 2500);
   await waitFor(() => bal.stored.has(r.seq), 10_000, 'activation reading delivered through the spool');
   assert.is(agent.metrics.value('ems_setpoints_total', { result: 'applied', code: '' }), 1);
+  // the EMS state is also polled as ordinary signed readings (ems.pollIntervalMs)
+  await waitFor(() => bal.received.some((x) => x.meter === 'ems' && x.source === 'ems' && physicalValue(x.values[0]!) === 2500), 5000, 'polled EMS reading');
 });
 
 test('non-DSO signer, tampered content, garbage signature, other pod, replay: refused with codes, EMS untouched', async () => {
