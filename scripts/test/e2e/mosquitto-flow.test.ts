@@ -25,10 +25,18 @@ test.before(async () => {
   demo = await startDemo({ dataDir: dir, broker: 'mosquitto', acceleration: 60, anchorWindowMs: 1000, pollIntervalMs: 500 });
 });
 
+let failed = false;
+/** A test that marks the run failed (so the data folder is kept). */
+function stage(name: string, fn: () => Promise<void> | void): void {
+  test(name, async () => { try { await fn(); } catch (err) { failed = true; throw err; } });
+}
+
 test.after(async () => {
   for (const c of clients) await c.endAsync(true).catch(() => undefined);
   await demo?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  // Keep the data folder (logs, mosquitto config, stores) when something failed.
+  if (!failed) rmSync(dir, { recursive: true, force: true });
+  else process.stderr.write(`e2e: data folder kept for inspection: ${dir}\n`);
 });
 
 async function connect(username: string, password: string, id: string): Promise<MqttClient> {
@@ -37,7 +45,7 @@ async function connect(username: string, password: string, id: string): Promise<
   return c;
 }
 
-test('the BAL runs against its own Mosquitto with the generated per-device ACL', () => {
+stage('the BAL runs against its own Mosquitto with the generated per-device ACL', () => {
   const d = demo!;
   assert.is(d.bal.endpoints.broker, 'external');
   assert.is(d.endpoints.mqtt, d.mosquitto!.url);
@@ -46,7 +54,7 @@ test('the BAL runs against its own Mosquitto with the generated per-device ACL',
   assert.match(acl, /pattern write ln\/v1\/%u\/readings/);
 });
 
-test('full flow through Mosquitto: anchored readings, verified receipt, setpoint applied, activation stored', async () => {
+stage('full flow through Mosquitto: anchored readings, verified receipt, setpoint applied, activation stored', async () => {
   const d = demo!;
   for (const m of ['signed', 'stored', 'acked', 'anchored', 'receipt-verified', 'setpoint-applied', 'activation-stored'] as const) await d.waitFor(m, 45_000);
   for (const n of d.nodes) {
@@ -57,7 +65,7 @@ test('full flow through Mosquitto: anchored readings, verified receipt, setpoint
   assert.is(d.progress().quarantined, 0);
 });
 
-test('a device cannot publish on another PoD\'s topic, nor read its acks', async () => {
+stage('a device cannot publish on another PoD\'s topic, nor read its acks', async () => {
   const d = demo!;
   const a = d.nodes.find((n) => n.pod === DEMO_PODS.home)!;
   const b = d.nodes.find((n) => n.pod === DEMO_PODS.sme)!;

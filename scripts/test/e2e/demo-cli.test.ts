@@ -1,0 +1,63 @@
+/**
+ * The demo command as a newcomer runs it: `cli.ts` in its own process prints the endpoints and
+ * live progress up to a verified receipt; SIGINT (Ctrl-C) stops every part, exits 0, prints the
+ * data folder, keeps it, and leaves no child process behind.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../src/demo/cli.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'e2e-demo-cli-'));
+const data = join(dir, 'data');
+let child: ChildProcess | null = null;
+
+test.after(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Processes whose command line mentions `needle` (socat's pty links live in the data folder). */
+function processesMentioning(needle: string): string[] {
+  const r = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo'));
+}
+
+test('pnpm demo: endpoints, a verified receipt, then Ctrl-C stops cleanly and keeps the data folder', async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', CLI, '--data', data, '--window-ms', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+
+  const end = Date.now() + 90_000;
+  while (!out.includes('✓ receipt-verified') && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(out.includes('✓ receipt-verified'), `no verified receipt within 90 s\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-2000)}`);
+  for (const label of ['chain ', 'contracts ', 'BAL API ', 'MQTT ', 'node ', 'lab ', 'data ']) assert.ok(out.includes(`  ${label}`), `endpoint line '${label.trim()}' printed`);
+  assert.match(out, /BAL API\s+http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(out, /│ checks .*✓ contract-verify/);
+  assert.not.match(out, /✗/);
+  const rpcUrl = /chain\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.is(code, 0, `exit code; stderr:\n${err.slice(-2000)}`);
+  assert.ok(out.includes(`stopped. Data folder kept: ${data}`), out.slice(-1500));
+  assert.match(out, /milestones \(s after start\): signed \d/);
+  for (const f of ['deployment.json', 'bal.json', 'api-key.txt', 'endpoints.json']) assert.ok(existsSync(join(data, f)), f);
+  assert.ok(existsSync(join(data, 'bal', 'bal.db')), 'BAL store kept');
+  assert.equal(readdirSync(join(data, 'nodes')).sort(), ['IT001E00000002', 'IT001E00000120', 'IT001E00000630']);
+  assert.ok(readdirSync(join(data, 'logs')).includes('bal.log'));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(processesMentioning(data), [], 'no process left behind (demo, socat pty pair)');
+  let chainUp = true;
+  try { await fetch(rpcUrl, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) }); } catch { chainUp = false; }
+  assert.is(chainUp, false, `anvil at ${rpcUrl} is gone`);
+});
+
+test.run();
