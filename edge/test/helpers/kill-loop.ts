@@ -3,8 +3,9 @@
  * child with esbuild (so each start costs a plain `node` start, not a TypeScript compile),
  * start it, kill -9 at a random moment, reopen the spool and check the invariants:
  * integrity_check ok; the seq high-water mark ≥ every reported commit; every committed seq
- * that was not (possibly) acked is still there with its own body; no row above the mark;
- * no seq ever reported committed twice (no reuse).
+ * that was not (possibly) acked is still there with its own body; every new row's EIP-712
+ * signature recovers to the key of the run that wrote it (signed before commit); no row above
+ * the mark; no seq ever reported committed twice (no reuse).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import { makeDomain, recoverReadingSigner } from '@lightnode/shared/eip712';
 import { Spool } from '../../src/spool/spool.js';
 
 const edgeDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,7 +42,7 @@ function runOnce(child: string, spoolPath: string, maxDelayMs: number): Promise<
     const guard = setTimeout(() => p.kill('SIGKILL'), 20_000);
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (timer === undefined && out.startsWith('r\n')) {
+      if (timer === undefined && /^k 0x[0-9a-f]{40}\nr\n/.test(out)) {
         timer = setTimeout(() => p.kill('SIGKILL'), Math.random() * maxDelayMs);
       }
     });
@@ -66,11 +68,15 @@ export async function killLoop(opts: { dir: string; iterations: number; maxDelay
   const sign = (r: Reading): SignedReading => ({ ...r, signature: `0x${'00'.repeat(65)}` });
   let committed = 0;
   let maxSeq = -1;
+  let verifiedUpTo = -1;
+  const domain = makeDomain(31337, '0x5fbdb2315678afecb367f032d93f642f64180aa3');
+  const runKeys = new Set<string>(); // the device address of every child run
   try {
     for (let i = 0; i < opts.iterations && failures.length < 5; i++) {
       const lines = await runOnce(file, spoolPath, opts.maxDelayMs ?? 40);
       for (const line of lines) {
         const [kind, a, b] = line.split(' ');
+        if (kind === 'k') runKeys.add(a!);
         if (kind === 'c') {
           for (let s = Number(a); s <= Number(b); s++) {
             if (committedEver.has(s)) failures.push(`iteration ${i}: seq ${s} committed twice (reuse)`);
@@ -94,7 +100,14 @@ export async function killLoop(opts: { dir: string; iterations: number; maxDelay
           if (body.seq !== row.seq) failures.push(`iteration ${i}: row ${row.seq} holds reading seq ${body.seq}`);
           if (row.seq > (st.lastSeq ?? -1)) failures.push(`iteration ${i}: row ${row.seq} above high-water mark`);
           if (acked.has(row.seq)) failures.push(`iteration ${i}: acked seq ${row.seq} still spooled`);
+          if (row.seq > verifiedUpTo) {
+            // Every committed row, reported or not, carries a valid signature by a run's device key.
+            let who = '';
+            try { who = recoverReadingSigner(domain, body); } catch { who = 'invalid'; }
+            if (!runKeys.has(who)) failures.push(`iteration ${i}: row ${row.seq} signed by ${who}`);
+          }
         }
+        verifiedUpTo = Math.max(verifiedUpTo, st.lastSeq ?? -1);
         for (const row of spool.quarantined()) present.add(row.seq);
         for (const s of committedEver) {
           if (!maybeAcked.has(s) && !present.has(s)) failures.push(`iteration ${i}: committed seq ${s} lost`);

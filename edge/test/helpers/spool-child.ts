@@ -1,6 +1,7 @@
 /**
  * Child process for the SIGKILL tests and `bench/soak-kill.ts`: spools as fast as it can and
  * reports on fd 1, with synchronous writes, what it has durably done:
+ *   `k <address>`     the device address (a fresh key per run: EIP-712 signatures as in production)
  *   `r`               ready (spool open)
  *   `c <first> <last>` committed a batch of seqs first..last
  *   `A <seq,...>`     about to ack these seqs (intent)
@@ -8,14 +9,18 @@
  * argv: <spool path> [maxBatch]
  */
 import { writeSync } from 'node:fs';
-import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import { makeDomain } from '@lightnode/shared/eip712';
 import { Spool } from '../../src/spool/spool.js';
+import { DeviceKey } from '../../src/identity/device-key.js';
+import { readingSigner } from '../../src/identity/reading-signer.js';
 
 const path = process.argv[2]!;
 const maxBatch = Number(process.argv[3] ?? 8);
-const sign = (r: Reading): SignedReading => ({ ...r, signature: `0x${'cd'.repeat(64)}1c` });
-const spool = Spool.open({ path, pod: 'IT001E12345678', sign });
+const KILL_DOMAIN = makeDomain(31337, '0x5fbdb2315678afecb367f032d93f642f64180aa3');
+const key = DeviceKey.generate();
+const spool = Spool.open({ path, pod: 'IT001E12345678', sign: readingSigner(KILL_DOMAIN, key) });
 const say = (s: string): void => { writeSync(1, s + '\n'); };
+say(`k ${key.address}`);
 say('r');
 let i = 0;
 for (;;) {
