@@ -5,6 +5,7 @@ import { verifyMerkleProof } from '@lightnode/shared/merkle';
 import { addressOf, recoverReadingSigner, readingDigest } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
 import { validateReceipt, verifyReceiptOffline } from '@lightnode/shared/receipt';
+import { connect } from 'node:net';
 import { ANCHOR_TX, DEPLOYMENT, DOMAIN, KEY_A, KEYS, OpenApiValidator, POD_A, POD_B, startFixture, type Fixture } from './api-fixture.js';
 
 let fx: Fixture;
@@ -190,6 +191,40 @@ test('hostile requests get a 4xx with { code, message }, never a 500', async () 
   }
   const huge = await fetch(`${fx.api.url}/api/readings?pod=${'A'.repeat(20_000)}`, { headers: { 'x-api-key': KEYS.dso } });
   assert.ok(huge.status >= 400 && huge.status < 500, `huge URL → ${huge.status}`);
+  assert.is((await get('/api/readings', '/api/readings')).status, 200, 'still serving');
+});
+
+/** Send raw bytes on a fresh connection; resolve with the status code and the JSON body. */
+function rawRequest(bytes: string): Promise<{ status: number; body: { code?: string; message?: string } }> {
+  const url = new URL(fx.api.url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(url.port), url.hostname, () => sock.write(bytes));
+    let out = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => { out += d; });
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(out);
+      const at = out.indexOf('\r\n\r\n');
+      try { resolve({ status: m ? Number(m[1]) : 0, body: at < 0 ? {} : JSON.parse(out.slice(at + 4)) }); }
+      catch { reject(new Error(`not a JSON answer: ${JSON.stringify(out.slice(0, 300))}`)); }
+    });
+  });
+}
+
+test('requests the HTTP parser refuses also get a 4xx with { code, message }', async () => {
+  const cases: [string, number][] = [
+    ['GARBAGE\r\n\r\n', 400],
+    ['GET api/readings HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['GET /api/readings HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400],
+    [`GET /api/readings HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ];
+  for (const [bytes, status] of cases) {
+    const r = await rawRequest(bytes);
+    assert.is(r.status, status, JSON.stringify(bytes.slice(0, 40)));
+    assert.is(r.body.code, 'BAL_API_BAD_REQUEST');
+    assert.type(r.body.message, 'string');
+  }
   assert.is((await get('/api/readings', '/api/readings')).status, 200, 'still serving');
 });
 
