@@ -12,6 +12,8 @@ import { MetricsRegistry } from '../../src/metrics.js';
 import { createVerifyPool, type VerifyPool } from '../../src/verify/pool.js';
 import { startRegistryMirror, type RegistryMirror } from '../../src/registry/mirror.js';
 import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
+import { createApiApp } from '../../src/api/app.js';
+import { listenApi } from '../../src/api/server.js';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { connect, FakeDevice, registryTx, startBroker, startChain, tmpDir, until, type Broker, type Chain } from './harness.js';
 
@@ -175,6 +177,33 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
     assert.equal(ack.duplicate, []);
     assert.equal(ack.rejected, []);
     assert.is(rejected('BAL_SIGNER_NOT_REGISTERED'), before + 1, 'the forged copy is still counted');
+  });
+
+  test('GET /metrics shows each rejection kind under its own code, with the counted number', async () => {
+    const api = await listenApi(createApiApp({ store, deployment: { chainId: chain.anvil.chainId, podRegistry: chain.dep.podRegistry, readingAnchor: chain.dep.readingAnchor }, clients: [], metrics }), { host: '127.0.0.1', port: 0 });
+    try {
+      const text = await (await fetch(`${api.url}/metrics`)).text();
+      const series = (name: string, label: string): Map<string, number> => new Map(
+        [...text.matchAll(new RegExp(`^${name}\\{${label}="([A-Z_a-z]+)"\\} (\\d+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])]));
+      const rejectedSeries = series('bal_ingest_rejected_total', 'code');
+      const kinds = ['BAL_SIGNATURE_INVALID', 'BAL_SIGNER_NOT_REGISTERED', 'BAL_POD_MISMATCH', 'BAL_POD_UNKNOWN', 'BAL_DEVICE_REVOKED',
+        'BAL_TIMESTAMP_FUTURE', 'BAL_EQUIVOCATION', 'BAL_READING_INVALID'];
+      assert.equal([...rejectedSeries.keys()].sort(), [...kinds].sort(), 'one series per rejection kind the suite sent, nothing else');
+      for (const code of kinds) {
+        assert.ok(rejectedSeries.get(code)! >= 1, `${code} counted`);
+        assert.is(rejectedSeries.get(code), rejected(code), `${code}: /metrics equals the counter`);
+      }
+      const malformedSeries = series('bal_ingest_malformed_batches_total', 'code');
+      assert.equal(Object.fromEntries(malformedSeries), { PROTO_MESSAGE_INVALID: 2, PROTO_MESSAGE_TOO_LARGE: 1 });
+      const outcomes = series('bal_ingest_readings_total', 'outcome');
+      const outcome = (o: string): number => metrics.counter('bal_ingest_readings_total', '', ['outcome']).get({ outcome: o });
+      for (const o of ['stored', 'duplicate', 'rejected']) {
+        assert.ok(outcomes.get(o)! >= 1, `outcome ${o} counted`);
+        assert.is(outcomes.get(o), outcome(o), `outcome ${o}: /metrics equals the counter`);
+      }
+    } finally {
+      await api.close();
+    }
   });
 
   test.run();
