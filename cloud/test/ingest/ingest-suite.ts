@@ -179,6 +179,20 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
     assert.is(rejected('BAL_SIGNER_NOT_REGISTERED'), before + 1, 'the forged copy is still counted');
   });
 
+  test('gaps: skipped seqs are counted on arrival (metric) and in the node table; a late reading fills one', async () => {
+    const gaps = (): number => metrics.counter('bal_ingest_gap_seqs_total', '').get();
+    const nodeGaps = async (): Promise<number> => (await store.nodeByPod(A.pod))!.gaps;
+    const last = (await store.lastSeqOfDevice(A.address))!;
+    const [g0, n0] = [gaps(), await nodeGaps()];
+    const ts = Math.max(Date.now(), t.regA);
+    assert.equal((await A.send({ v: 1, readings: [A.reading(last + 10, ts)] })).stored, [last + 10]);
+    assert.is(gaps(), g0 + 9, 'nine seqs skipped');
+    assert.is(await nodeGaps(), n0 + 9);
+    assert.equal((await A.send({ v: 1, readings: [A.reading(last + 5, ts)] })).stored, [last + 5]);
+    assert.is(gaps(), g0 + 9, 'a late reading is no new gap');
+    assert.is(await nodeGaps(), n0 + 8, 'the node table sees the gap filled');
+  });
+
   test('GET /metrics shows each rejection kind under its own code, with the counted number', async () => {
     const api = await listenApi(createApiApp({ store, deployment: { chainId: chain.anvil.chainId, podRegistry: chain.dep.podRegistry, readingAnchor: chain.dep.readingAnchor }, clients: [], metrics }), { host: '127.0.0.1', port: 0 });
     try {
