@@ -6,6 +6,7 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { useInvocationDir } from '../invocation-dir.js';
 import { Wallet } from 'ethers';
 import { openContext, type GlobalOptions } from './context.js';
 import { readPodsCsv } from './csv.js';
@@ -17,6 +18,7 @@ import { encryptKeystore } from './keys.js';
 import { formatPodTable, listPods } from './list-pods.js';
 import { enrollPod, registerPod, revokePod, rotatePod, type WriteResult } from './registry-ops.js';
 import { runBundleCommand, runFlashCommand } from './cli-bundle.js';
+import { validateAddress, validatePod } from './validate.js';
 
 export const USAGE = `usage: fleet <command> [options]
 global: --rpc URL  --deployment FILE  --keystore FILE (password: FLEET_KEYSTORE_PASSWORD or prompt)
@@ -87,6 +89,11 @@ function need(v: string | undefined, flag: string): string {
   return v;
 }
 
+// Arguments are checked before the deployment file and the chain are touched, so a typo is
+// reported as itself (FLEET_USAGE / FLEET_POD_INVALID / FLEET_ADDRESS_INVALID) wherever it is run.
+const podArg = (values: CliValues): string => validatePod(need(values.pod, '--pod'), '--pod');
+const addressArg = (values: CliValues): string => validateAddress(need(values.address, '--address'), '--address');
+
 function printWrite(io: CliIo, values: CliValues, r: WriteResult): void {
   if (values.json) { io.out(`${JSON.stringify({ ok: true, ...r })}\n`); return; }
   const pre = r.dryRun ? '[dry run] would ' : '';
@@ -103,19 +110,25 @@ async function withContext<T>(g: GlobalOptions, write: boolean, fn: (ctx: Awaite
 
 async function dispatch(command: string, rest: string[], values: CliValues, g: GlobalOptions, io: CliIo): Promise<number> {
   switch (command) {
-    case 'register':
-      printWrite(io, values, await withContext(g, true, (ctx) => registerPod(ctx, need(values.pod, '--pod'), need(values.address, '--address'))));
+    case 'register': {
+      const [pod, address] = [podArg(values), addressArg(values)];
+      printWrite(io, values, await withContext(g, true, (ctx) => registerPod(ctx, pod, address)));
       return 0;
-    case 'rotate':
-      printWrite(io, values, await withContext(g, true, (ctx) => rotatePod(ctx, need(values.pod, '--pod'), need(values.address, '--address'))));
+    }
+    case 'rotate': {
+      const [pod, address] = [podArg(values), addressArg(values)];
+      printWrite(io, values, await withContext(g, true, (ctx) => rotatePod(ctx, pod, address)));
       return 0;
-    case 'revoke':
-      printWrite(io, values, await withContext(g, true, (ctx) => revokePod(ctx, need(values.pod, '--pod'))));
+    }
+    case 'revoke': {
+      const pod = podArg(values);
+      printWrite(io, values, await withContext(g, true, (ctx) => revokePod(ctx, pod)));
       return 0;
+    }
     case 'enroll': {
-      const pod = need(values.pod, '--pod');
+      const [pod, address] = [podArg(values), addressArg(values)];
       if (values.bundle) (await import('./bundle-manifest.js')).checkEnrollBundle(values.bundle, pod);
-      printWrite(io, values, await withContext(g, true, (ctx) => enrollPod(ctx, pod, need(values.address, '--address'), values.replace ?? false)));
+      printWrite(io, values, await withContext(g, true, (ctx) => enrollPod(ctx, pod, address, values.replace ?? false)));
       return 0;
     }
     case 'import': {
@@ -166,4 +179,7 @@ function isMain(): boolean {
   try { return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url); } catch { return false; }
 }
 
-if (isMain()) main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+if (isMain()) {
+  useInvocationDir('fleet');
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

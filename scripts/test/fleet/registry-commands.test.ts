@@ -4,6 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { openContext } from '../../src/fleet/context.js';
@@ -75,6 +77,27 @@ test('malformed PoD or address, non-DSO caller, unreachable chain: clear codes',
   assert.match(noKey.err, /^FLEET_KEY_MISSING/);
 });
 
+test('argument mistakes are reported as themselves before the deployment or the chain is touched', async () => {
+  const none = ['--deployment', join(f.dir, 'no-such-deployment.json'), '--rpc', 'http://127.0.0.1:1'];
+  const cases: [string[], number, RegExp][] = [
+    [['register', ...none], 2, /^FLEET_USAGE: missing --pod/],
+    [['register', ...none, '--pod', 'IT001E10000009'], 2, /^FLEET_USAGE: missing --address/],
+    [['register', ...none, '--pod', 'BADPOD', '--address', devA], 1, /^FLEET_POD_INVALID: --pod/],
+    [['rotate', ...none, '--pod', 'IT001E10000009', '--address', '0x123'], 1, /^FLEET_ADDRESS_INVALID: --address/],
+    [['revoke', ...none, '--pod', 'it001e10000009'], 1, /^FLEET_POD_INVALID: --pod/],
+    [['enroll', ...none, '--pod', 'IT001E10000009', '--address', 'hello'], 1, /^FLEET_ADDRESS_INVALID: --address/],
+  ];
+  for (const [args, code, reason] of cases) {
+    const r = await fleet(args, env);
+    assert.is(r.code, code, args.join(' '));
+    assert.match(r.err, reason, args.join(' '));
+    assert.not.match(r.err, /FLEET_DEPLOYMENT_INVALID|FLEET_CHAIN_UNREACHABLE|\n\s+at /, 'argument checked first, no stack');
+  }
+  // with the arguments right, the missing deployment is the reported problem
+  const r = await fleet(['register', ...none, '--pod', 'IT001E10000009', '--address', devA], env);
+  assert.match(r.err, /^FLEET_DEPLOYMENT_INVALID: cannot read deployment file/);
+});
+
 test('rotate and revoke change what the registry answers, now and historically', async () => {
   const pod = 'IT001E10000001';
   const dry = await fleet(['rotate', ...g, '--pod', pod, '--address', devB, '--dry-run'], env);
@@ -120,6 +143,13 @@ test('list folds the registry events: active and revoked PoDs with their devices
   assert.equal(byPod.get('IT002E20000001'), { ...byPod.get('IT002E20000001')!, device: devB, state: 'active', changes: 2 });
   const table = await fleet(['list', ...g]);
   assert.match(table.out, /IT002E20000001\s+active/);
+});
+
+test('`pnpm --filter @lightnode/scripts fleet` resolves a relative --deployment against the folder it was typed in', async () => {
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const r = spawnSync('pnpm', ['-C', root, '--silent', '--filter', '@lightnode/scripts', 'fleet', 'list', '--json', '--deployment', 'deployment.json'], { cwd: f.dir, encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok((JSON.parse(r.stdout) as { pod: string }[]).some((e) => e.pod === 'IT002E20000001'));
 });
 
 test('DSO key from an encrypted keystore (password from FLEET_KEYSTORE_PASSWORD); wrong password refused', async () => {
