@@ -168,8 +168,23 @@ test('CLI: exit 0 and a human summary for a good receipt, 1 for a tampered one, 
   const parsed = JSON.parse(out) as VerifyResult;
   assert.is(parsed.ok, false);
   assert.is(parsed.checks.find((c) => c.name === 'digest')!.ok, false);
-  assert.is(await verifyCli([join(dir, 'missing.json'), '--rpc', f.anvil.rpcUrl], () => {}), 2);
-  assert.is(await verifyCli([goodPath], () => {}), 2);
+  let err = '';
+  const coded = async (args: string[], code: string, reason: RegExp) => {
+    out = ''; err = '';
+    assert.is(await verifyCli(args, (s) => (out += s), (s) => (err += s)), 2, args.join(' '));
+    assert.is(out, '', 'refusals go to stderr, not stdout');
+    assert.match(err, new RegExp(`^${code}: `));
+    assert.match(err, reason);
+  };
+  await coded([join(dir, 'missing.json'), '--rpc', f.anvil.rpcUrl], 'VERIFY_RECEIPT_UNREADABLE', /ENOENT/);
+  const garbage = join(dir, 'garbage.bin');
+  writeFileSync(garbage, Buffer.from([0xff, 0xfe, 0x00, 0x9c, 0x80, 0x7b, 0x0a, 0xc3, 0x28]));
+  await coded([garbage, '--rpc', f.anvil.rpcUrl], 'VERIFY_RECEIPT_UNREADABLE', /garbage\.bin is not a JSON receipt/);
+  assert.not.match(err, /[^\x20-\x7e\n]/, 'no raw bytes of the file echoed');
+  await coded([goodPath], 'VERIFY_USAGE', /missing --rpc/);
+  await coded(['--rpc', f.anvil.rpcUrl], 'VERIFY_USAGE', /missing the receipt file/);
+  await coded([goodPath, '--rpc', f.anvil.rpcUrl, '--timeout-ms', 'soon'], 'VERIFY_USAGE', /--timeout-ms: expected a positive integer, found soon/);
+  await coded([goodPath, '--rpc', f.anvil.rpcUrl, '--deployment', join(dir, 'nope.json')], 'VERIFY_DEPLOYMENT_UNREADABLE', /nope\.json/);
 });
 
 test.run();
