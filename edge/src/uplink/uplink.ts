@@ -33,6 +33,15 @@ export const MAX_BATCH_BYTES = 900 * 1024;
 
 interface InFlight { seqs: Set<number>; sentMs: number }
 
+/**
+ * CONNACK codes meaning "this broker does not speak the protocol level you asked for": 3.1.1
+ * return code 1 (a 3.1.1 broker answering a v5 CONNECT, as parsed by the v5 client) and the v5
+ * reason code 0x84 "Unsupported Protocol Version".
+ */
+function isProtocolRefusal(code: unknown): boolean {
+  return code === 1 || code === 0x84;
+}
+
 /** Handler for messages on a subscribed kind (setpoints). */
 export type MessageHandler = (payload: Buffer) => void;
 
@@ -54,6 +63,8 @@ export class Uplink {
   #ackTimer: NodeJS.Timeout | undefined;
   #pumping = false;
   #lastAckMs: number | null = null;
+  /** The protocol in use: the configured one until a broker refuses MQTT 5 (then 4 for good). */
+  #protocolVersion: 4 | 5;
   readonly #m;
 
   constructor(opts: UplinkOptions) {
@@ -61,6 +72,7 @@ export class Uplink {
     this.#log = (opts.logger ?? nullLogger).child({ component: 'uplink' });
     this.#now = opts.now ?? Date.now;
     this.#backoff = new Backoff(opts.config.reconnectMinMs, opts.config.reconnectMaxMs);
+    this.#protocolVersion = opts.config.protocolVersion;
     const m = opts.metrics ?? new Metrics();
     this.#m = {
       published: m.counter('uplink_readings_published_total', 'Readings published (including resends)'),
@@ -69,12 +81,15 @@ export class Uplink {
       acks: m.counter('uplink_acks_total', 'Ack messages received, by result (ok|invalid)'),
       connects: m.counter('uplink_connects_total', 'Successful MQTT connections'),
       errors: m.counter('uplink_errors_total', 'MQTT client errors, by code'),
+      fallbacks: m.counter('uplink_protocol_fallbacks_total', 'Times a broker refused MQTT 5 and the uplink fell back to 3.1.1'),
     };
     m.gaugeFn('uplink_connected', '1 when connected to the broker', () => (this.#connected ? 1 : 0));
     m.gaugeFn('uplink_inflight_batches', 'Published batches not yet fully acked', () => this.#inFlight.size);
   }
 
   get connected(): boolean { return this.#connected; }
+  /** The MQTT protocol level in use: 5, or 4 (3.1.1) as configured or after a fallback. */
+  get protocolVersion(): 4 | 5 { return this.#protocolVersion; }
   get lastAckMs(): number | null { return this.#lastAckMs; }
 
   #status(state: 'online' | 'offline'): Buffer {
@@ -89,7 +104,7 @@ export class Uplink {
   #options(): IClientOptions {
     const c = this.#o.config;
     const opts: IClientOptions = {
-      protocolVersion: c.protocolVersion,
+      protocolVersion: this.#protocolVersion,
       clientId: c.clientId,
       clean: true,
       keepalive: c.keepaliveSec,
@@ -136,6 +151,14 @@ export class Uplink {
     client.on('connect', () => void this.#onConnect(client));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('error', (err: Error & { code?: unknown }) => {
+      if (this.#client === client && this.#protocolVersion === 5 && isProtocolRefusal(err.code)) {
+        // A 3.1.1-only broker (e.g. aedes) answers an MQTT 5 CONNECT with "unacceptable protocol
+        // version": speak 3.1.1 from now on, for the rest of this process, and retry at once.
+        this.#protocolVersion = 4;
+        this.#m.fallbacks.inc();
+        this.#log.warn('broker refused MQTT 5 (unacceptable protocol version): falling back to MQTT 3.1.1', { url: this.#o.config.url, code: err.code });
+        this.#backoff.reset();
+      }
       this.#m.errors.inc({ code: typeof err.code === 'string' ? err.code : typeof err.code === 'number' ? `MQTT_${err.code}` : 'EDGE_MQTT_ERROR' });
       this.#log.warn('mqtt error', { err });
     });
@@ -164,7 +187,7 @@ export class Uplink {
     this.#connected = true;
     this.#backoff.reset();
     this.#m.connects.inc();
-    this.#log.info('mqtt connected', { url: this.#o.config.url, protocolVersion: this.#o.config.protocolVersion });
+    this.#log.info('mqtt connected', { url: this.#o.config.url, protocolVersion: this.#protocolVersion });
     // A fresh session: anything in flight before may or may not have reached the BAL; resend
     // from the oldest spooled reading (the BAL answers duplicates), oldest first.
     this.#rewind('reconnect');
