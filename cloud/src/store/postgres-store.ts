@@ -10,44 +10,12 @@ import {
   BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, keyOf, readingBody, rowToAnchor,
   rowToNode, rowToReading,
 } from './common.js';
+import { COUNTS_SELECT, POSTGRES_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
 import type {
   AnchorRecord, BalStore, Hex, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
   StoredReadingInput,
 } from './types.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS readings (
-  id BIGSERIAL PRIMARY KEY,
-  pod TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,
-  ts_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'pending', anchor_index BIGINT, leaf_index INTEGER,
-  UNIQUE (device, seq)
-);
-CREATE INDEX IF NOT EXISTS readings_pod_ts ON readings (pod, ts_ms);
--- Partial indexes: an insert touches only the pending index (the hot path); anchored
--- readings enter the anchor index when anchoring updates them anyway.
-CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS readings_anchor ON readings (anchor_index, leaf_index) WHERE anchor_index IS NOT NULL;
-CREATE TABLE IF NOT EXISTS equivocations (
-  id BIGSERIAL PRIMARY KEY, existing_id BIGINT NOT NULL, pod TEXT NOT NULL, device TEXT NOT NULL,
-  seq BIGINT NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL, received_ms BIGINT NOT NULL,
-  UNIQUE (device, seq, digest)
-);
-CREATE TABLE IF NOT EXISTS anchors (
-  idx BIGINT PRIMARY KEY, root TEXT NOT NULL, leaf_count INTEGER NOT NULL, from_ms BIGINT NOT NULL, to_ms BIGINT NOT NULL,
-  prev_hash TEXT NOT NULL, anchor_hash TEXT, tx TEXT NOT NULL UNIQUE, block_number BIGINT,
-  status TEXT NOT NULL, created_ms BIGINT NOT NULL, confirmed_ms BIGINT
-);
-CREATE TABLE IF NOT EXISTS nodes (
-  pod TEXT PRIMARY KEY, device TEXT, state TEXT NOT NULL DEFAULT 'unknown', last_seen_ms BIGINT, last_status_ms BIGINT,
-  reported_last_seq BIGINT, spool_depth BIGINT, quarantined BIGINT, agent_version TEXT,
-  rejected BIGINT NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL DEFAULT 0, equivocations BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS node_devices (
-  device TEXT PRIMARY KEY, pod TEXT NOT NULL, cnt BIGINT NOT NULL, min_seq BIGINT NOT NULL, max_seq BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS node_devices_pod ON node_devices (pod);
-`;
 
 const SCHEMA_NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -72,7 +40,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   pool.on('error', () => { /* idle client lost: the next query reconnects */ });
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await pool.query(SCHEMA);
+    await pool.query(storeSchema(POSTGRES_TYPES));
   } catch (err) {
     await pool.end();
     throw err;
@@ -200,22 +168,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return row ? rowToReading(row) : null;
     },
     async listReadings(q: ReadingQuery): Promise<ReadingPage> {
-      const limit = checkLimit(q.limit);
-      const where: string[] = [];
-      const args: unknown[] = [];
-      const p = (v: unknown): string => { args.push(v); return `$${args.length}`; };
-      if (q.pod !== undefined) where.push(`pod = ${p(q.pod)}`);
-      if (q.pods !== undefined) {
-        if (q.pods.length === 0) return { items: [], nextAfterId: null };
-        where.push(`pod = ANY(${p(q.pods)}::text[])`);
-      }
-      if (q.fromMs !== undefined) where.push(`ts_ms >= ${p(q.fromMs)}`);
-      if (q.toMs !== undefined) where.push(`ts_ms < ${p(q.toMs)}`);
-      if (q.status !== undefined) where.push(`status = ${p(q.status)}`);
-      if (q.afterId !== undefined) where.push(`id > ${p(checkId(q.afterId, 'afterId'))}`);
-      const rows = await all(`SELECT * FROM readings ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ${p(limit + 1)}`, args);
-      const items = rows.slice(0, limit).map(rowToReading);
-      return { items, nextAfterId: rows.length > limit ? items[items.length - 1]!.id : null };
+      const args = new SqlArgs(true);
+      const sql = listReadingsSql(q, args);
+      return sql === null ? { items: [], nextAfterId: null } : readingPage(await all(sql, args.values), q.limit);
     },
     async lastSeqOfDevice(device) {
       const row = await one('SELECT MAX(seq) AS m FROM readings WHERE device = $1', [device.toLowerCase()]);
@@ -314,19 +269,12 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return row ? rowToNode(row) : null;
     },
     async listNodes(q = {}) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.pods !== undefined) {
-        if (q.pods.length === 0) return [];
-        args.push(q.pods); where.push(`n.pod = ANY($${args.length}::text[])`);
-      }
-      if (q.afterPod !== undefined) { args.push(q.afterPod); where.push(`n.pod > $${args.length}`); }
-      args.push(checkLimit(q.limit ?? 1000));
-      return (await all(`${NODE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY n.pod LIMIT $${args.length}`, args)).map(rowToNode);
+      const args = new SqlArgs(true);
+      const sql = listNodesSql(NODE_SELECT, q, args);
+      return sql === null ? [] : (await all(sql, args.values)).map(rowToNode);
     },
     async counts(): Promise<StoreCounts> {
-      const r = (await one(`SELECT (SELECT COUNT(*) FROM readings) AS readings, (SELECT COUNT(*) FROM readings WHERE status = 'pending') AS pending,
-        (SELECT COUNT(*) FROM anchors) AS anchors, (SELECT COUNT(*) FROM equivocations) AS equivocations`, []))!;
+      const r = (await one(COUNTS_SELECT, []))!;
       return { readings: Number(r.readings), pending: Number(r.pending), anchors: Number(r.anchors), equivocations: Number(r.equivocations) };
     },
     async ping() { await pool.query('SELECT 1'); },

@@ -10,44 +10,12 @@ import { dirname } from 'node:path';
 import {
   BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, readingBody, rowToAnchor, rowToNode, rowToReading,
 } from './common.js';
+import { COUNTS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
 import type {
   AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, Hex, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
   ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReadingInput,
 } from './types.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS readings (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  pod TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
-  ts_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'pending', anchor_index INTEGER, leaf_index INTEGER,
-  UNIQUE (device, seq)
-);
-CREATE INDEX IF NOT EXISTS readings_pod_ts ON readings (pod, ts_ms);
--- Partial indexes: an insert touches only the pending index (the hot path); anchored
--- readings enter the anchor index when anchoring updates them anyway.
-CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS readings_anchor ON readings (anchor_index, leaf_index) WHERE anchor_index IS NOT NULL;
-CREATE TABLE IF NOT EXISTS equivocations (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, existing_id INTEGER NOT NULL, pod TEXT NOT NULL, device TEXT NOT NULL,
-  seq INTEGER NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL, received_ms INTEGER NOT NULL,
-  UNIQUE (device, seq, digest)
-);
-CREATE TABLE IF NOT EXISTS anchors (
-  idx INTEGER PRIMARY KEY, root TEXT NOT NULL, leaf_count INTEGER NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL,
-  prev_hash TEXT NOT NULL, anchor_hash TEXT, tx TEXT NOT NULL UNIQUE, block_number INTEGER,
-  status TEXT NOT NULL, created_ms INTEGER NOT NULL, confirmed_ms INTEGER
-);
-CREATE TABLE IF NOT EXISTS nodes (
-  pod TEXT PRIMARY KEY, device TEXT, state TEXT NOT NULL DEFAULT 'unknown', last_seen_ms INTEGER, last_status_ms INTEGER,
-  reported_last_seq INTEGER, spool_depth INTEGER, quarantined INTEGER, agent_version TEXT,
-  rejected INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, equivocations INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS node_devices (
-  device TEXT PRIMARY KEY, pod TEXT NOT NULL, cnt INTEGER NOT NULL, min_seq INTEGER NOT NULL, max_seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS node_devices_pod ON node_devices (pod);
-`;
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a throw-away store. Parent folders are created. */
@@ -63,7 +31,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  db.exec(storeSchema(SQLITE_TYPES));
   const now = opts.now ?? Date.now;
 
   const st = {
@@ -105,8 +73,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       ON CONFLICT (pod) DO UPDATE SET rejected = rejected + excluded.rejected, duplicates = duplicates + excluded.duplicates,
         equivocations = equivocations + excluded.equivocations`),
     node: db.prepare(`${NODE_SELECT} WHERE n.pod = ?`),
-    counts: db.prepare(`SELECT (SELECT COUNT(*) FROM readings) AS readings, (SELECT COUNT(*) FROM readings WHERE status = 'pending') AS pending,
-      (SELECT COUNT(*) FROM anchors) AS anchors, (SELECT COUNT(*) FROM equivocations) AS equivocations`),
+    counts: db.prepare(COUNTS_SELECT),
     ping: db.prepare('SELECT 1'),
   };
 
@@ -178,22 +145,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       return row ? rowToReading(row) : null;
     },
     async listReadings(q: ReadingQuery): Promise<ReadingPage> {
-      const limit = checkLimit(q.limit);
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.pod !== undefined) { where.push('pod = ?'); args.push(q.pod); }
-      if (q.pods !== undefined) {
-        if (q.pods.length === 0) return { items: [], nextAfterId: null };
-        where.push(`pod IN (${q.pods.map(() => '?').join(',')})`); args.push(...q.pods);
-      }
-      if (q.fromMs !== undefined) { where.push('ts_ms >= ?'); args.push(q.fromMs); }
-      if (q.toMs !== undefined) { where.push('ts_ms < ?'); args.push(q.toMs); }
-      if (q.status !== undefined) { where.push('status = ?'); args.push(q.status); }
-      if (q.afterId !== undefined) { where.push('id > ?'); args.push(checkId(q.afterId, 'afterId')); }
-      const sql = `SELECT * FROM readings ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`;
-      const rows = db.prepare(sql).all(...args, limit + 1) as Record<string, unknown>[];
-      const items = rows.slice(0, limit).map(rowToReading);
-      return { items, nextAfterId: rows.length > limit ? items[items.length - 1]!.id : null };
+      const args = new SqlArgs(false);
+      const sql = listReadingsSql(q, args);
+      return sql === null ? { items: [], nextAfterId: null } : readingPage(db.prepare(sql).all(...args.values) as Record<string, unknown>[], q.limit);
     },
     async lastSeqOfDevice(device) {
       const row = st.lastSeq.get(device.toLowerCase()) as { m: number | null };
@@ -252,16 +206,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       return row ? rowToNode(row) : null;
     },
     async listNodes(q = {}) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.pods !== undefined) {
-        if (q.pods.length === 0) return [];
-        where.push(`n.pod IN (${q.pods.map(() => '?').join(',')})`); args.push(...q.pods);
-      }
-      if (q.afterPod !== undefined) { where.push('n.pod > ?'); args.push(q.afterPod); }
-      const limit = checkLimit(q.limit ?? 1000);
-      const sql = `${NODE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY n.pod LIMIT ?`;
-      return (db.prepare(sql).all(...args, limit) as Record<string, unknown>[]).map(rowToNode);
+      const args = new SqlArgs(false);
+      const sql = listNodesSql(NODE_SELECT, q, args);
+      return sql === null ? [] : (db.prepare(sql).all(...args.values) as Record<string, unknown>[]).map(rowToNode);
     },
     async counts(): Promise<StoreCounts> {
       const r = st.counts.get() as Record<string, number>;
