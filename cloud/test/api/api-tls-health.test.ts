@@ -1,17 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEYS, OpenApiValidator, startFixture, type Fixture } from './api-fixture.js';
+import { selfSignedCert } from '../tls-cert.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bal-api-tls-'));
-const certPath = join(dir, 'cert.pem');
-const keyPath = join(dir, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+const { certPath, keyPath } = selfSignedCert(dir);
 
 let fx: Fixture;
 let chainUp = true;

@@ -1,6 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +12,10 @@ import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { MetricsRegistry } from '../../src/metrics.js';
 import type { BalStore } from '../../src/store/types.js';
 import { POD_A, POD_B, PASSWORDS, connect, endAll, testAccounts } from './helpers.js';
+import { selfSignedCert } from '../tls-cert.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bal-broker-'));
-const certPath = join(dir, 'cert.pem');
-const keyPath = join(dir, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+const { certPath, keyPath } = selfSignedCert(dir);
 
 let broker: EmbeddedBroker;
 let store: BalStore;

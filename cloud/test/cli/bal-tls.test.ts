@@ -5,7 +5,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -22,11 +21,11 @@ import { startBal, type RunningBal } from '../../src/bal.js';
 import { hashPassword } from '../../src/broker/password-hash.js';
 import { newSecret } from '../../src/api/auth.js';
 import { silentLogger } from '../../src/log.js';
+import { selfSignedCert } from '../tls-cert.js';
 
 const POD = 'IT001E00000055';
 const dir = mkdtempSync(join(tmpdir(), 'bal-tls-'));
 const certPath = join(dir, 'cert.pem');
-const keyPath = join(dir, 'key.pem');
 const device = Wallet.createRandom();
 const api = newSecret();
 let anvil: AnvilHandle;
@@ -35,8 +34,7 @@ let bal: RunningBal | null = null;
 let client: MqttClient | null = null;
 
 test.before(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+  selfSignedCert(dir);
   anvil = await startAnvil();
   const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
   dep = await deployAll(admin);
