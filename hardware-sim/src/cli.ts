@@ -64,6 +64,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// `pnpm --filter @lightnode/hardware-sim sim lab.json` runs in hardware-sim/; a relative config
+// (or template) path means the folder the command was typed in, which pnpm passes as INIT_CWD.
+const typedIn = process.env.INIT_CWD;
+if (process.env.npm_lifecycle_event === 'sim' && typedIn && typedIn !== process.cwd()) process.chdir(typedIn);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {

@@ -1,6 +1,6 @@
 // The `sim` executable: starts a lab from a config file, prints its endpoints as JSON, serves
 // the control API, exits 0 on SIGTERM with its ports closed; a bad config exits 1 naming the field.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,34 @@ test('bad config: exit code 1 and a CONFIG_INVALID line naming the field', async
   assert.is(await p.exited, 1);
   assert.match(p.stderr(), /CONFIG_INVALID/);
   assert.match(p.stderr(), /devices\[0\]\.slaveId/);
+});
+
+test('a serial line that does not exist: exit 1, SIM_SERIAL_OPEN_FAILED with the socat hint, nothing left listening', async () => {
+  const cfg = join(dir, 'serial.json');
+  const path = join(dir, 'no-such-pty');
+  writeFileSync(cfg, JSON.stringify({
+    control: { port: 0 }, tcp: [{ name: 'lan', port: 0 }], serial: [{ name: 'rs485', path }],
+    devices: [{ id: 'm', type: 'sdm120', slaveId: 1, tcp: 'lan', rtu: 'rs485' }],
+  }));
+  const p = run(cfg);
+  p.firstLine.catch(() => {});
+  assert.is(await p.exited, 1);
+  const line = JSON.parse(p.stderr().trim().split('\n').at(-1)!) as { code: string; msg: string; details: { path: string } };
+  assert.is(line.code, 'SIM_SERIAL_OPEN_FAILED');
+  assert.is(line.details.path, path);
+  assert.match(line.msg, `cannot open serial line ${path}`);
+  assert.match(line.msg, `socat -d -d pty,raw,echo=0,link=${path} `);
+  assert.not.match(p.stderr(), /\n\s+at /, 'no stack trace');
+});
+
+test('pnpm --filter … sim <relative path>: the path is relative to the folder the command was typed in', async () => {
+  writeFileSync(join(dir, 'relative.json'), JSON.stringify({ devices: [{ id: 'm', type: 'sdm630', slaveId: 999 }] }));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const r = spawnSync('pnpm', ['-C', root, '--silent', '--filter', '@lightnode/hardware-sim', 'sim', 'relative.json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 1, r.stderr);
+  // the file was found and read: the refusal is about its content, not a missing file
+  assert.match(r.stderr, /devices\[0\]\.slaveId/);
+  assert.not.match(r.stderr, /ENOENT/);
 });
 
 test.run();

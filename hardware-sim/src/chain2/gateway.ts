@@ -9,6 +9,7 @@ import type { SimTime } from '../devices/sim-meter.js';
 import type { DeviceFaults } from '../faults.js';
 import { profilePowerW, type ProfileConfig } from '../physics/profiles.js';
 import { gauss } from '../physics/random.js';
+import { serialOpenError } from '../serial-open.js';
 import { advanceChain2, cf20, initialChain2State, type Chain2Frame, type Chain2GenState, type Chain2MeterConfig } from './generator.js';
 import { MALFORMED_KINDS, malformFrame } from './malformed.js';
 
@@ -66,7 +67,7 @@ export class Chain2Gateway {
     }
     if (this.o.serial) {
       const port = new SerialPort({ path: this.o.serial.path, baudRate: this.o.serial.baudRate ?? 115200, lock: false, autoOpen: false });
-      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(serialOpenError(this.o.serial!.path, e)) : resolve())));
       port.on('error', () => {});
       // A reader that opens the line late sends `!` to get the greeting again.
       port.on('data', (d: Buffer) => { if (d.includes('!')) this.greet((t) => this.writeSerial(t)); });

@@ -5,6 +5,7 @@
  * slave would.
  */
 import { SerialPort } from 'serialport';
+import { serialOpenError } from '../serial-open.js';
 import { decodeRtuRequest, encodeRtuFrame, rtuCrcValid } from './adu.js';
 import { serveModbus, type ModbusDevice } from './device.js';
 
@@ -45,7 +46,7 @@ export class ModbusRtuServer {
     return new Promise((resolve, reject) => {
       const port = new SerialPort({ path: this.path, baudRate: this.baudRate, lock: false, autoOpen: false });
       port.open((err) => {
-        if (err) return reject(err);
+        if (err) return reject(serialOpenError(this.path, err));
         this.port = port;
         port.on('data', (d: Buffer) => this.onData(d));
         port.on('error', () => {});
