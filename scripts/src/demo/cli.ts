@@ -7,6 +7,7 @@
  * Prints the endpoints, then live progress; Ctrl-C stops everything and keeps the data folder.
  */
 import { parseArgs } from 'node:util';
+import { decimal } from './decimal.js';
 import { startDemo, type Demo } from './flow.js';
 import { MILESTONES, type DemoEvent, type DemoProgress, type ReceiptSummary } from './progress.js';
 
@@ -24,7 +25,7 @@ function progressLine(p: DemoProgress, ms: number): string {
 
 function receiptBlock(s: ReceiptSummary): string[] {
   const r = s.receipt;
-  const vals = r.reading.values.slice(0, 4).map((v) => `${v.quantity}=${v.value}e${v.scale} ${v.unit}`).join(', ');
+  const vals = r.reading.values.slice(0, 4).map((v) => `${v.quantity} ${decimal(v.value, v.scale)} ${v.unit}`).join(', ');
   return [
     `  ┌ verified receipt (${sec(s.elapsedMs)} after start) ────────────────────────────`,
     `  │ reading   ${r.reading.pod} meter ${r.reading.meter} seq ${r.reading.seq} @ ${new Date(r.reading.timestamp).toISOString()} (${r.reading.source})`,

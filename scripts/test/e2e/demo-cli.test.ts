@@ -41,6 +41,9 @@ test('pnpm demo: endpoints, a verified receipt, then Ctrl-C stops cleanly and ke
   for (const label of ['chain ', 'contracts ', 'BAL API ', 'MQTT ', 'node ', 'lab ', 'data ']) assert.ok(out.includes(`  ${label}`), `endpoint line '${label.trim()}' printed`);
   assert.match(out, /BAL API\s+http:\/\/127\.0\.0\.1:\d+/);
   assert.match(out, /│ checks .*✓ contract-verify/);
+  // values as a person reads them: "1-0:32.7.0 229.69 V", not mantissa and exponent
+  assert.match(out, /│ values\s+\d-\d:[\d.]+ -?\d+(\.\d+)? \S+/);
+  assert.not.match(/│ values.*/.exec(out)![0], /\de-?\d/);
   assert.not.match(out, /✗/);
   const rpcUrl = /chain\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
 
