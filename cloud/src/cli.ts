@@ -4,7 +4,7 @@
  *   bal run --config bal.json                 start the BAL; prints one JSON line with the endpoints;
  *                                             SIGHUP re-reads the broker credentials file
  *   bal check-config --config bal.json        validate the config and the files it names
- *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u]
+ *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u] [--dynsec plugin.so]
  *                                             write mosquitto.conf + passwd + acl for a production broker
  *   bal passwd --credentials creds.json --user U --role device|bal|operator [--password P]
  *                                             add/replace a broker account (prints a generated password)
@@ -25,12 +25,13 @@ import { loadCredentialsFile, parseCredentials, type CredentialsFile } from './b
 import { ROLES, type Role } from './broker/acl.js';
 import { hashPassword } from './broker/password-hash.js';
 import { writeMosquittoConfig } from './broker/mosquitto-config.js';
+import { BAL_BROKER_DYNSEC_HASH } from './broker/mosquitto-dynsec.js';
 import { newSecret } from './api/auth.js';
 
 const USAGE = `usage:
   bal run --config <file>
   bal check-config --config <file>
-  bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>]
+  bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so>]
   bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
   bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]`;
 
@@ -125,6 +126,7 @@ async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined
     listener: v['no-plain'] ? null : { port: int(v.port as string | undefined, 'port', 1883)!, ...(typeof v.host === 'string' ? { host: v.host } : {}) },
     tls: tlsPort !== undefined ? { port: tlsPort, certPath: v.cert as string, keyPath: v.key as string, ...(typeof v.ca === 'string' ? { caPath: v.ca } : {}) } : null,
     ...(typeof v['run-as-user'] === 'string' ? { runAsUser: v['run-as-user'] } : {}),
+    ...(typeof v.dynsec === 'string' ? { dynsecPluginPath: v.dynsec } : {}),
   });
   out(JSON.stringify({ ...files, accounts: creds.accounts.length }));
   return 0;
@@ -171,7 +173,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
       args: rest, strict: true, allowPositionals: false,
       options: {
         config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
-        cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' },
+        cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' },
         credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
         name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' },
       },
@@ -191,7 +193,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
       io.err(`${(err as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (isLightNodeError(err) && (err.code === 'CONFIG_INVALID' || err.code === 'BAL_CREDENTIALS_INVALID')) {
+    if (isLightNodeError(err) && (err.code === 'CONFIG_INVALID' || err.code === 'BAL_CREDENTIALS_INVALID' || err.code === BAL_BROKER_DYNSEC_HASH)) {
       io.err(`config error [${err.code}] ${err.message}\n`);
       return 2;
     }

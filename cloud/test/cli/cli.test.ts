@@ -62,6 +62,27 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   assert.match(conf, /^certfile \/etc\/c\.pem$/m);
   assert.match(readFileSync(paths.aclPath, 'utf8'), /^user bal\ntopic write ln\/v1\/\+\/ack$/m);
   assert.match(readFileSync(paths.passwordPath, 'utf8'), /^IT001E00000001:\$7\$/m);
+  assert.is(paths.dynsecPath, null);
+
+  const plugin = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
+  const d = await runCli(['mosquitto-config', '--credentials', file, '--out', join(dir, 'dynsec'), '--dynsec', plugin]);
+  assert.is(d.code, 0, d.stderr);
+  const dp = JSON.parse(d.stdout);
+  const dconf = readFileSync(dp.configPath, 'utf8');
+  assert.match(dconf, new RegExp(`^plugin ${plugin}$`, 'm'));
+  assert.match(dconf, new RegExp(`^plugin_opt_config_file ${dp.dynsecPath}$`, 'm'));
+  assert.not.match(dconf, /password_file|acl_file/);
+  const dyn = JSON.parse(readFileSync(dp.dynsecPath, 'utf8'));
+  const [salt, hash] = creds.accounts[0].passwordHash.split('$').slice(3);
+  assert.equal(dyn.clients[0], { username: 'IT001E00000001', textname: 'device', roles: [{ rolename: 'lightnode-device-IT001E00000001' }], password: hash, salt, iterations: Number(creds.accounts[0].passwordHash.split('$')[2]) });
+
+  // A legacy $6$ hash cannot be carried into the plugin: refused, naming the account, nothing guessed.
+  const legacy = join(dir, 'legacy.json');
+  writeFileSync(legacy, JSON.stringify({ v: 1, accounts: [...creds.accounts, { username: 'old-ops', role: 'operator', passwordHash: '$6$c2FsdA==$aGFzaA==' }] }));
+  const l = await runCli(['mosquitto-config', '--credentials', legacy, '--out', join(dir, 'dynsec-legacy'), '--dynsec', plugin]);
+  assert.is(l.code, 2);
+  assert.match(l.stderr, /BAL_BROKER_DYNSEC_HASH.*accounts\[2\]\.passwordHash/);
+  assert.not.ok(existsSync(join(dir, 'dynsec-legacy')), 'nothing written');
 });
 
 test('check-config: names the bad field, missing files, and accepts a good config', async () => {

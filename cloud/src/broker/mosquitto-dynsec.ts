@@ -1,0 +1,66 @@
+/**
+ * The broker policy as a Mosquitto 2 dynamic-security plugin file (`dynamic-security.json`,
+ * loaded with `plugin …/mosquitto_dynamic_security.so` + `plugin_opt_config_file`): the same
+ * accounts and the same rule table (acl.ts) as the embedded broker and the `acl_file` export.
+ * The plugin of Mosquitto 2.0 does not substitute `%u` in ACL topics, so a role whose rules
+ * name the username (`device`: `ln/v1/%u/…`) becomes one role per account with the username
+ * written in (`lightnode-device-IT001E12345678`); roles without `%u` (`bal`, `operator`) are one
+ * shared role each. Default access is deny for publish, delivery and subscribe, so only the
+ * table's rules grant.
+ */
+import { ValidationError } from '@lightnode/shared/errors';
+import { ACL, ROLES, type Role } from './acl.js';
+import type { BrokerAccount } from './credentials.js';
+
+/** An account whose password hash the plugin cannot take (only `$7$` PBKDF2-SHA512 can be carried over). */
+export const BAL_BROKER_DYNSEC_HASH = 'BAL_BROKER_DYNSEC_HASH';
+
+export interface DynsecAcl { acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribePattern'; topic: string; priority: number; allow: boolean }
+export interface DynsecClient { username: string; textname: string; roles: { rolename: string }[]; password: string; salt: string; iterations: number }
+export interface DynsecConfig {
+  defaultACLAccess: { publishClientSend: boolean; publishClientReceive: boolean; subscribe: boolean; unsubscribe: boolean };
+  clients: DynsecClient[];
+  groups: never[];
+  roles: { rolename: string; textname: string; acls: DynsecAcl[] }[];
+}
+
+const HASH7_RE = /^\$7\$(\d{1,9})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
+
+const perAccount = (role: Role): boolean => [...ACL[role].publish, ...ACL[role].subscribe].some((t) => t.includes('%u'));
+
+/** The plugin's role name for an account: per account where the rules name the username. */
+export const dynsecRoleName = (a: Pick<BrokerAccount, 'role' | 'username'>): string =>
+  (perAccount(a.role) ? `lightnode-${a.role}-${a.username}` : `lightnode-${a.role}`);
+
+function roleAcls(role: Role, username: string | null): DynsecAcl[] {
+  const allow = (acltype: DynsecAcl['acltype'], topic: string): DynsecAcl =>
+    ({ acltype, topic: username === null ? topic : topic.split('%u').join(username), priority: 0, allow: true });
+  return [
+    ...ACL[role].publish.map((t) => allow('publishClientSend', t)),
+    // A subscription is granted only inside a pattern; each delivery is checked again.
+    ...ACL[role].subscribe.map((t) => allow('subscribePattern', t)),
+    ...ACL[role].subscribe.map((t) => allow('publishClientReceive', t)),
+  ];
+}
+
+function client(a: BrokerAccount, index: number): DynsecClient {
+  const m = HASH7_RE.exec(a.passwordHash);
+  if (!m) {
+    throw new ValidationError(BAL_BROKER_DYNSEC_HASH, `accounts[${index}].passwordHash`,
+      'a $7$ (PBKDF2-SHA512) hash — reset this account with `bal passwd`', `${a.passwordHash.slice(0, 3)}… hash of ${a.username}`);
+  }
+  return { username: a.username, textname: a.role, roles: [{ rolename: dynsecRoleName(a) }], password: m[3]!, salt: m[2]!, iterations: Number(m[1]) };
+}
+
+/** The dynamic-security.json content for these accounts. */
+export function mosquittoDynsecConfig(accounts: readonly BrokerAccount[]): DynsecConfig {
+  return {
+    defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
+    clients: accounts.map(client),
+    groups: [],
+    roles: [
+      ...ROLES.filter((r) => !perAccount(r)).map((role) => ({ rolename: dynsecRoleName({ role, username: '' }), textname: `Light Node ${role}`, acls: roleAcls(role, null) })),
+      ...accounts.filter((a) => perAccount(a.role)).map((a) => ({ rolename: dynsecRoleName(a), textname: `Light Node ${a.role} ${a.username}`, acls: roleAcls(a.role, a.username) })),
+    ],
+  };
+}
