@@ -4,26 +4,20 @@ import * as assert from 'uvu/assert';
 import { loadTemplate } from '../src/devices/template.js';
 import { SimMeter } from '../src/devices/sim-meter.js';
 import { validateFaults } from '../src/faults.js';
-import { ModbusRtuServer } from '../src/modbus/rtu-server.js';
-import { ModbusTcpServer } from '../src/modbus/tcp-server.js';
+import type { ModbusTcpServer } from '../src/modbus/tcp-server.js';
 import { FakeClock, SimClock } from '../src/physics/clock.js';
-import { closeClient, reader, rtuClient, tcpClient, type Client } from './helpers/client.js';
+import { closeClient, reader, tcpClient, type Client } from './helpers/client.js';
 import { decodePoints, readAll } from './helpers/decode.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { serveOverRtuAndTcp, type Served } from './helpers/served.js';
 
 const clock = new SimClock({ startMs: Date.UTC(2026, 2, 1, 12), real: new FakeClock(0) });
 const sdm = new SimMeter({ id: 'sdm', template: loadTemplate('sdm630'), clock, profile: { kind: 'household' } });
 const sun = new SimMeter({ id: 'sun', template: loadTemplate('sunspec-meter'), clock, profile: { kind: 'household' } });
-let pty: PtyPair, rtu: ModbusRtuServer, tcp: ModbusTcpServer, rc: Client, tc: Client, port: number;
+let served: Served, tcp: ModbusTcpServer, rc: Client, tc: Client, port: number;
 
 test.before(async () => {
-  pty = await ptyPair();
-  rtu = new ModbusRtuServer({ path: pty.a, devices: new Map([[1, sdm], [2, sun]]) });
-  await rtu.start();
-  tcp = new ModbusTcpServer({ devices: new Map([[1, sdm]]) });
-  port = (await tcp.start()).port;
-  tc = await tcpClient(port);
-  rc = await rtuClient(pty.b);
+  served = await serveOverRtuAndTcp(new Map([[1, sdm], [2, sun]]), new Map([[1, sdm]]));
+  ({ tcp, rc, tc, port } = served);
 });
 test.after.each(async () => {
   sdm.faults = {};
@@ -32,13 +26,8 @@ test.after.each(async () => {
   rc.setTimeout(1000);
   tc.setTimeout(1000);
 });
-test.after(async () => {
-  await closeClient(rc);
-  await closeClient(tc);
-  await rtu.stop();
-  await tcp.stop();
-  pty.close();
-});
+// the recovery test reconnects `tc`: close the current one
+test.after(async () => { if (served) { served.tc = tc; await served.stop(); } });
 
 async function failure(c: Client, id: number, fc: 3 | 4 = 4): Promise<{ errno?: string; modbusCode?: number; message: string }> {
   try {

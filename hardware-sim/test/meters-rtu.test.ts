@@ -5,12 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadTemplate } from '../src/devices/template.js';
 import { SimMeter } from '../src/devices/sim-meter.js';
-import { ModbusRtuServer } from '../src/modbus/rtu-server.js';
-import { ModbusTcpServer } from '../src/modbus/tcp-server.js';
 import { FakeClock, SimClock } from '../src/physics/clock.js';
-import { closeClient, reader, rtuClient, tcpClient, type Client } from './helpers/client.js';
+import { reader, type Client } from './helpers/client.js';
 import { decodePoints, readAll, walkSunSpec } from './helpers/decode.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { serveOverRtuAndTcp, type Served } from './helpers/served.js';
 
 const real = new FakeClock(0);
 const clock = new SimClock({ startMs: Date.UTC(2026, 5, 1, 18, 0, 0), acceleration: 3600, real });
@@ -20,23 +18,13 @@ const meters = [
   new SimMeter({ id: 'c', template: loadTemplate('sunspec-meter'), clock, profile: { kind: 'prosumer' } }),
 ];
 const devices = new Map(meters.map((m, i) => [i + 1, m] as const));
-let pty: PtyPair, rtu: ModbusRtuServer, tcp: ModbusTcpServer, rc: Client, tc: Client;
+let served: Served, rc: Client, tc: Client;
 
 test.before(async () => {
-  pty = await ptyPair();
-  rtu = new ModbusRtuServer({ path: pty.a, devices });
-  await rtu.start();
-  tcp = new ModbusTcpServer({ devices });
-  tc = await tcpClient((await tcp.start()).port);
-  rc = await rtuClient(pty.b);
+  served = await serveOverRtuAndTcp(devices);
+  ({ rc, tc } = served);
 });
-test.after(async () => {
-  await closeClient(rc);
-  await closeClient(tc);
-  await rtu.stop();
-  await tcp.stop();
-  pty.close();
-});
+test.after(async () => { await served?.stop(); });
 
 test('all meters on one RTU line decode, and give the same values as over TCP at the same instant', async () => {
   for (const [id, m] of devices) {
