@@ -4,7 +4,8 @@
  */
 import { ValidationError } from '@lightnode/shared/errors';
 import { ModbusLine, type DeviceOptions, type LineOptions } from '../modbus/line.js';
-import { ModbusSerialLink, linkName, type LinkConfig } from '../modbus/link.js';
+import { ModbusSerialLink, linkName, type LinkConfig, type ModbusLink } from '../modbus/link.js';
+import { ModbusTcpLink } from '../modbus/tcp-link.js';
 import { ModbusMeter } from './modbus-meter.js';
 import { loadTemplate, type MeterTemplate } from './template.js';
 import { validateModbusMeterConfig } from './modbus-config.js';
@@ -48,7 +49,9 @@ export class ModbusLinePool {
       have.users++;
       return have.line;
     }
-    const line = new ModbusLine(new ModbusSerialLink(link), opts, this.clock, this.metrics);
+    // TCP over the agent's own socket client (no modbus-serial/serialport loaded); RTU via modbus-serial.
+    const wire: ModbusLink = link.kind === 'tcp' ? new ModbusTcpLink(link) : new ModbusSerialLink(link);
+    const line = new ModbusLine(wire, opts, this.clock, this.metrics);
     this.lines.set(name, { line, opts: key, users: 1 });
     return line;
   }

@@ -1,10 +1,18 @@
 /**
- * Wire adapter: one modbus-serial client per TCP endpoint or serial port. It only sends one
- * request and waits for its answer; queueing, pacing, retries and backoff live in ModbusLine.
- * Opens lazily and reopens after the link drops, so a meter that comes back is read again.
+ * Wire adapter: one modbus-serial client per serial port (RTU; the agent uses tcp-link.ts for
+ * Modbus TCP). It only sends one request and waits for its answer; queueing, pacing, retries and
+ * backoff live in ModbusLine. Opens lazily and reopens after the link drops, so a meter that
+ * comes back is read again. modbus-serial (and through it serialport's native bindings) is
+ * `require`d on the first open, so a site without serial meters never loads it.
  */
-import ModbusRTU from 'modbus-serial';
+import { createRequire } from 'node:module';
+import type ModbusRTU from 'modbus-serial';
 import { toModbusError, type RequestContext } from './errors.js';
+
+let modbusSerial: typeof ModbusRTU | undefined;
+function loadModbusSerial(): typeof ModbusRTU {
+  return (modbusSerial ??= createRequire(import.meta.url)('modbus-serial') as typeof ModbusRTU);
+}
 
 /** Where a line goes. `lock: false` on serial lets ptys (socat) and shared test ports work. */
 export type LinkConfig =
@@ -34,7 +42,7 @@ export function linkName(cfg: LinkConfig): string {
 
 type Client = InstanceType<typeof ModbusRTU>;
 
-/** modbus-serial backed link for Modbus TCP and RTU. */
+/** modbus-serial backed link for RTU (and TCP, used by benches as a baseline). */
 export class ModbusSerialLink implements ModbusLink {
   readonly name: string;
   private client: Client | undefined;
@@ -49,7 +57,7 @@ export class ModbusSerialLink implements ModbusLink {
     if (this.client?.isOpen) return Promise.resolve(this.client);
     if (this.opening) return this.opening;
     this.drop(); // a client whose link dropped is closed before a new one opens
-    const client = new ModbusRTU();
+    const client = new (loadModbusSerial())();
     const cfg = this.cfg;
     const p = (async () => {
       if (cfg.kind === 'tcp') {
