@@ -79,6 +79,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
 
   const authFailures = opts.metrics?.counter('bal_broker_auth_failures_total', 'MQTT connections refused for bad credentials');
   const denied = opts.metrics?.counter('bal_broker_denied_total', 'MQTT publish/subscribe refused by the ACL', ['action']);
+  const oversized = opts.metrics?.counter('bal_broker_oversized_total', 'MQTT PUBLISH payloads over broker.maxPayloadBytes refused (the client is disconnected)');
 
   const aedes = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
@@ -98,7 +99,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       const acct = accounts.get(client);
       const size = packet.payload?.length ?? 0;
       if (acct && size <= maxPayload && mayPublish(acct.role, acct.username, packet.topic)) { done(null); return; }
-      denied?.inc({ action: 'publish' });
+      if (size > maxPayload) oversized?.inc(); else denied?.inc({ action: 'publish' });
       log.warn('mqtt publish refused', { clientId: client.id, username: acct?.username, topic: packet.topic, bytes: size });
       done(new Error(size > maxPayload ? 'payload too large' : 'not authorized'));
     },

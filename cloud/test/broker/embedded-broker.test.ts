@@ -113,8 +113,15 @@ test('refusals are counted in /metrics', async () => {
   let refused = false;
   try { await connect(broker.url!, POD_A, 'nope'); } catch { refused = true; }
   assert.ok(refused);
+  const deniedBefore = metrics.counter('bal_broker_denied_total', '', ['action']).get({ action: 'publish' });
+  assert.ok(deniedBefore >= 1);
+  // Over broker.maxPayloadBytes (default 2 MiB) on the device's own topic: refused under its own counter.
+  const big = await connect(broker.url!, POD_A);
+  await Promise.race([big.publishAsync(`ln/v1/${POD_A}/readings`, Buffer.alloc(2 * 1024 * 1024 + 1, 0x20), { qos: 1 }).catch(() => {}), new Promise<void>((r) => big.once('close', () => r()))]);
+  big.end(true);
   const text = metrics.render();
-  assert.match(text, /bal_broker_denied_total\{action="publish"\} [1-9]/);
+  assert.match(text, /^bal_broker_oversized_total 1$/m);
+  assert.match(text, new RegExp(`^bal_broker_denied_total\\{action="publish"\\} ${deniedBefore}$`, 'm'), 'the ACL counter does not count the oversized payload');
   assert.match(text, /bal_broker_auth_failures_total [1-9]/);
   assert.match(text, /bal_broker_clients \d+/);
 });
