@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { isLightNodeError } from '@lightnode/shared/errors';
-import { jsonErrors } from './ems/ems-rest.js';
+import { jsonErrors, jsonNotFound, listenHttp, requireJsonBody } from './http-json.js';
 import type { Lab } from './lab.js';
 
 type Handler = (req: express.Request, res: express.Response) => unknown;
@@ -26,7 +26,7 @@ function guarded(fn: Handler): Handler {
 /** Starts the control API for `lab`. */
 export function startControlApi(lab: Lab, port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
   const app = express();
-  app.use(express.json({ limit: '64kb' }));
+  app.use(express.json({ limit: '64kb' }), requireJsonBody);
   app.get('/healthz', (_req, res) => { res.json({ ok: true }); });
   app.get('/lab', (_req, res) => { res.json(lab.describe()); });
   app.get('/devices/:id', guarded((req, res) => {
@@ -53,9 +53,7 @@ export function startControlApi(lab: Lab, port = 0, host = '127.0.0.1'): Promise
     }
     res.type('text/plain').send(`${lines.join('\n')}\n`);
   });
+  app.use(jsonNotFound(['GET /lab', 'GET /devices/:id', 'PUT /devices/:id/faults', 'PUT /devices/:id/values', 'GET /healthz', 'GET /metrics']));
   app.use(jsonErrors);
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve({ server, url: `http://${host}:${(server.address() as { port: number }).port}` }));
-    server.once('error', reject);
-  });
+  return listenHttp(app, port, host);
 }

@@ -106,6 +106,13 @@ test('REST: PUT valid setpoint, GET reads back; out of range → 400 with a code
   res = await fetch(`${rest.url}/ems/setpoint`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{bad json' });
   assert.is(res.status, 400);
   assert.is(((await res.json()) as { code: string }).code, 'SIM_REQUEST_INVALID');
+  res = await fetch(`${rest.url}/ems/setpoint`, { method: 'PUT', body: 'setpointW=100' });
+  assert.is(res.status, 400);
+  assert.match(((await res.json()) as { message: string }).message, /JSON body with content-type: application\/json/);
+  res = await fetch(`${rest.url}/ems/setpont`);
+  assert.is(res.status, 404);
+  assert.equal(await res.json(), { code: 'SIM_ROUTE_UNKNOWN', message: 'no route GET /ems/setpont; routes: GET /healthz, GET /ems/setpoint, PUT /ems/setpoint' });
+  assert.is(((await (await fetch(`${rest.url}/ems/setpoint`)).json()) as { setpointW: number }).setpointW, -2500, 'refusals changed nothing');
 });
 
 test('MQTT (aedes): command accepted and published state; out of range refused with a code', async () => {

@@ -104,6 +104,20 @@ test('control API: faults and values change at runtime; bad input is refused wit
   assert.is(((await res.json()) as { code: string }).code, 'SIM_FAULT_INVALID');
   res = await put('/devices/nope/faults', {});
   assert.is(res.status, 404);
+  assert.is(((await res.json()) as { code: string }).code, 'SIM_DEVICE_UNKNOWN');
+  // curl's default form body: refused as not JSON, faults untouched
+  res = await fetch(`${lab.endpoints.control}/devices/m1/faults`, { method: 'PUT', body: 'timeout=true', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.is(res.status, 400);
+  assert.equal(await res.json(), { code: 'SIM_REQUEST_INVALID', message: 'send a JSON body with content-type: application/json' });
+  // an unknown route is a JSON 404 naming the routes, not an HTML page
+  for (const [method, path] of [['GET', '/nothing'], ['DELETE', '/lab']] as const) {
+    res = await fetch(`${lab.endpoints.control}${path}`, { method });
+    assert.is(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    const body = (await res.json()) as { code: string; message: string };
+    assert.is(body.code, 'SIM_ROUTE_UNKNOWN');
+    assert.match(body.message, `no route ${method} ${path}; routes: GET /lab,`);
+  }
   const labView = (await (await fetch(`${lab.endpoints.control}/lab`)).json()) as { devices: Record<string, { overrides?: { powerW?: number } }> };
   assert.is(labView.devices.m1!.overrides!.powerW, 4242);
   const metrics = await (await fetch(`${lab.endpoints.control}/metrics`)).text();

@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { isLightNodeError } from '@lightnode/shared/errors';
+import { jsonErrors, jsonNotFound, listenHttp, requireJsonBody } from '../http-json.js';
 import type { SimEms } from './sim-ems.js';
 
 /** Adds the EMS routes to an express app. */
@@ -24,18 +25,10 @@ export function emsRoutes(app: express.Express, ems: SimEms): void {
 /** Starts an HTTP server for one EMS; resolves with its port. */
 export function startEmsRest(ems: SimEms, port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
   const app = express();
-  app.use(express.json({ limit: '16kb' }));
+  app.use(express.json({ limit: '16kb' }), requireJsonBody);
   app.get('/healthz', (_req, res) => { res.json({ ok: true }); });
   emsRoutes(app, ems);
+  app.use(jsonNotFound(['GET /healthz', 'GET /ems/setpoint', 'PUT /ems/setpoint']));
   app.use(jsonErrors);
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve({ server, url: `http://${host}:${(server.address() as { port: number }).port}` }));
-    server.once('error', reject);
-  });
-}
-
-/** Malformed JSON bodies and other request errors as JSON with a code, never an HTML page. */
-export function jsonErrors(err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction): void {
-  const status = (err as { status?: number }).status ?? 500;
-  res.status(status).json({ code: status === 400 ? 'SIM_REQUEST_INVALID' : 'SIM_INTERNAL', message: (err as Error).message });
+  return listenHttp(app, port, host);
 }
