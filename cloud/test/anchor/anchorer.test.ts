@@ -121,6 +121,31 @@ test('windows closed by time (fake clock)', async () => {
   await checkOnChain(store, before);
 });
 
+test('confirmations: an anchor stays sent (readings anchored) until its block has N confirmations', async () => {
+  const domain = makeDomain(dep.chainId, dep.podRegistry);
+  const { store, anchorer, metrics } = await setup('confirm', { maxLeaves: 2, windowMs: 3_600_000, confirmations: 3 });
+  const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
+  const { ids } = await store.storeBatch(readings(2, domain));
+  const deadline = Date.now() + 20_000;
+  while ((await store.unconfirmedAnchors()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const [sent] = await store.unconfirmedAnchors();
+  assert.ok(sent, 'anchor recorded and sent');
+  const mined = await provider.getTransactionReceipt(sent!.transaction);
+  assert.ok(mined, 'the anchor transaction is mined');
+  const status = async (): Promise<string[]> => [(await store.anchorByTransaction(sent!.transaction))!.status, ...(await Promise.all(ids.map(async (id) => (await store.readingById(id))!.status)))];
+  await anchorer.tick();
+  assert.equal(await status(), ['sent', 'anchored', 'anchored'], '1 confirmation of 3');
+  await provider.send('evm_mine', []);
+  await anchorer.tick();
+  assert.equal(await status(), ['sent', 'anchored', 'anchored'], '2 confirmations of 3');
+  assert.is(metrics.counter('bal_anchor_confirmed_total', '').get(), 0);
+  await provider.send('evm_mine', []);
+  await anchorer.tick();
+  assert.equal(await status(), ['confirmed', 'confirmed', 'confirmed'], '3 confirmations');
+  assert.is((await store.anchorByTransaction(sent!.transaction))!.blockNumber, mined!.blockNumber);
+  assert.is(metrics.counter('bal_anchor_confirmed_total', '').get(), 1);
+});
+
 test('chain down: ingest side keeps storing, nothing lost; backlog anchored in order when it returns', async () => {
   const domain = makeDomain(dep.chainId, dep.podRegistry);
   const c = readingAnchorAt(dep.readingAnchor, jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
