@@ -28,6 +28,7 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
   let A: FakeDevice; let B: FakeDevice; let C: FakeDevice;
   const C2 = Wallet.createRandom();
   const t = { regA: 0, revokedB: 0, rotatedC: 0 };
+  let failStore = false;
 
   const rejected = (code: string) => metrics.counter('bal_ingest_rejected_total', '', ['code']).get({ code });
   const malformed = (code: string) => metrics.counter('bal_ingest_malformed_batches_total', '', ['code']).get({ code });
@@ -44,7 +45,9 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
     pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
     mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.dep.podRegistry, fromBlock: chain.dep.deployBlock, pollIntervalMs: 100, log: silentLogger, metrics });
     bal = await connect(broker.url, 'bal');
-    ingest = await startIngest({ mqtt: bal, store, mirror, pool, metrics, log: silentLogger, config: { futureSkewMs: 5_000 } });
+    // The ingest's store fails its transactions while `failStore` is set (disk full, database gone).
+    const flaky: BalStore = { ...store, storeBatch: (x) => (failStore ? Promise.reject(new Error('disk full')) : store.storeBatch(x)) };
+    ingest = await startIngest({ mqtt: bal, store: flaky, mirror, pool, metrics, log: silentLogger, config: { futureSkewMs: 5_000 } });
   });
 
   test.after(async () => {
@@ -177,6 +180,26 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
     assert.equal(ack.duplicate, []);
     assert.equal(ack.rejected, []);
     assert.is(rejected('BAL_SIGNER_NOT_REGISTERED'), before + 1, 'the forged copy is still counted');
+  });
+
+  test('a failed store transaction: no ack, nothing stored, counted; the resend is stored and acked', async () => {
+    const storeErrors = (): number => metrics.counter('bal_ingest_store_errors_total', '').get();
+    const [errors0, acks0] = [storeErrors(), A.acks.length];
+    const seq = (await store.lastSeqOfDevice(A.address))! + 1;
+    const r = A.reading(seq, Math.max(Date.now(), t.regA));
+    failStore = true;
+    try {
+      await A.publish({ v: 1, readings: [r] });
+      await until(() => storeErrors() === errors0 + 1, 10_000, 'the store error');
+      await ingest.idle();
+      await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      failStore = false;
+    }
+    assert.is(A.acks.length, acks0, 'no ack for a batch whose transaction failed');
+    assert.is(await store.readingByDeviceSeq(A.address, seq), null);
+    assert.equal((await A.send({ v: 1, readings: [r] })).stored, [seq], 'the device resends; now stored and acked');
+    assert.ok(await store.readingByDeviceSeq(A.address, seq));
   });
 
   test('gaps: skipped seqs are counted on arrival (metric) and in the node table; a late reading fills one', async () => {
