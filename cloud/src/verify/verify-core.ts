@@ -49,6 +49,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /**
  * The envelope is broken (wrong `v`, 0 or > 1000 readings, unknown fields) but the JSON may
  * still name seqs: refuse each nameable reading so the device quarantines instead of resending forever.
+ * At most one batch's worth (MAX_BATCH_READINGS) is named: an ack naming more could exceed the
+ * 1 MiB message limit and not be sent at all; the device resends the rest and they are named then.
  */
 function salvageSeqs(payload: Uint8Array | string, reason: string): CoreItem[] {
   let msg: unknown;
@@ -60,6 +62,7 @@ function salvageSeqs(payload: Uint8Array | string, reason: string): CoreItem[] {
   for (const r of readings) {
     const seq = recoverableSeq(r);
     if (seq !== null && !seen.has(seq)) { seen.add(seq); items.push({ ok: false, seq, code: 'BAL_READING_INVALID', reason: `batch envelope invalid: ${reason}`.slice(0, 512) }); }
+    if (items.length === MAX_BATCH_READINGS) break;
   }
   return items;
 }

@@ -12,6 +12,8 @@ import { createBatchVerifier, type CoreItem } from '../../src/verify/verify-core
 import { createRecoverer, nativeSecpAvailable } from '../../src/verify/recover.js';
 import { keccak256Native, keccak256Noble, keccakImpl } from '../../src/verify/keccak.js';
 import { createVerifyPool } from '../../src/verify/pool.js';
+import { MAX_BATCH_READINGS, serializeAck } from '@lightnode/shared/messages';
+import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
 
 const root = new URL('../../../shared/vectors/', import.meta.url);
 const good = JSON.parse(readFileSync(new URL('readings.json', root), 'utf8')) as {
@@ -130,6 +132,18 @@ test('envelope errors: oversized, not JSON, wrong v (seqs still named)', () => {
   assert.equal(wrongV.items.map((i) => (i.ok ? 'ok' : `${i.seq}:${i.code}`)), [`${v.reading.seq}:BAL_READING_INVALID`]);
   const mismatch = ver.verifyPayload('IT999E99999999', JSON.stringify({ v: 1, readings: [v.reading] }));
   assert.is(mismatch.items[0]?.ok ? 'ok' : mismatch.items[0]?.code, 'BAL_POD_MISMATCH');
+});
+
+test('an oversized envelope (10,000 seqs in one batch) names at most one batch of seqs, so its ack still serializes', () => {
+  const v = good.vectors[0]!;
+  const ver = createBatchVerifier(domainSeparator(v.domain));
+  const res = ver.verifyPayload(v.reading.pod, JSON.stringify({ v: 1, readings: Array.from({ length: 10_000 }, (_, i) => ({ seq: i, pod: 'x'.repeat(20) })) }));
+  assert.is(res.envelopeError?.code, 'PROTO_MESSAGE_INVALID');
+  assert.is(res.items.length, MAX_BATCH_READINGS);
+  assert.equal(res.items.slice(0, 3).map((i) => (i.ok ? 'ok' : `${i.seq}:${i.code}`)), ['0:BAL_READING_INVALID', '1:BAL_READING_INVALID', '2:BAL_READING_INVALID']);
+  const rejected = res.items.map((i) => (i.ok ? null : { seq: i.seq, code: i.code, reason: i.reason })).filter((x) => x !== null);
+  const bytes = serializeAck({ v: 1, stored: [], duplicate: [], rejected });
+  assert.ok(Buffer.byteLength(bytes) <= MAX_MESSAGE_BYTES);
 });
 
 test.run();
