@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { agentMeta, buildAgent, type AgentBuild } from './agent-build.js';
 import { buildBundle, isSiteTemplate, loadSiteTemplate, type BundleResult, type SiteTemplate } from './bundle.js';
 import { readManifest, type KeyMode } from './bundle-manifest.js';
+import { parseScryptN } from './keys.js';
 import type { CliIo, CliValues } from './cli.js';
 import { openContext, readDeploymentFile, type GlobalOptions } from './context.js';
 import { readPodsCsv, type PodRow } from './csv.js';
@@ -20,6 +21,13 @@ function need(v: string | undefined, flag: string): string {
   return v;
 }
 
+/** A file named by an option, or FLEET_USAGE naming the option (never a stack trace). */
+function readInput(path: string, flag: string): string {
+  try { return readFileSync(path, 'utf8'); } catch (err) {
+    throw new FleetError(FleetCode.USAGE, `${flag} ${path}: cannot read (${(err as Error).message})`);
+  }
+}
+
 /** fleet bundle (--pod POD | --from pods.csv) --out DIR … */
 export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: CliIo): Promise<number> {
   const keyMode = (values['key-mode'] ?? 'device') as KeyMode;
@@ -28,10 +36,9 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
   const brokerUrl = need(values.broker ?? io.env.FLEET_BROKER_URL, '--broker (the MQTT URL devices connect to)');
   if (!/^(mqtts?|wss?|tcp|ssl):\/\/.+/.test(brokerUrl)) throw new FleetError(FleetCode.USAGE, `--broker: expected mqtt(s)://host:port, found ${brokerUrl}`);
   const deployment = readDeploymentFile(g.deployment ?? io.env.FLEET_DEPLOYMENT ?? 'deployment.json');
-  const caPem = values.ca ? readFileSync(values.ca, 'utf8') : null;
+  const caPem = values.ca ? readInput(values.ca, '--ca') : null;
   const defaultTemplate = loadSiteTemplate(values.template ?? 'residential-sdm120');
-  const scryptN = values['scrypt-n'] ? Number(values['scrypt-n']) : 1 << 15;
-  if (!Number.isInteger(Math.log2(scryptN)) || scryptN < 1024) throw new FleetError(FleetCode.USAGE, `--scrypt-n: expected a power of two >= 1024, found ${values['scrypt-n']}`);
+  const scryptN = parseScryptN(values['scrypt-n'], 1 << 15);
   const prefix = values['mqtt-user-prefix'] ?? ''; // the BAL's broker ACL expects username = PoD code
 
   let rows: PodRow[];
@@ -46,7 +53,7 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
   const brokerDir = join(out, 'broker');
 
   const agent: AgentBuild = values.agent
-    ? { code: readFileSync(values.agent, 'utf8'), ...agentMeta(values.agent) }
+    ? { code: readInput(values.agent, '--agent'), ...agentMeta(values.agent) }
     : await buildAgent();
   const templates = new Map<string, SiteTemplate>();
   const templateFor = (row: PodRow): SiteTemplate => {

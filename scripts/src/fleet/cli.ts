@@ -3,7 +3,7 @@
  * fleet — the DSO's provisioning CLI. See scripts/README.md for every command and option.
  * Exit codes: 0 done, 1 a FLEET_ error (code printed), 2 usage.
  */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { useInvocationDir } from '../invocation-dir.js';
@@ -14,7 +14,7 @@ import { FleetCode, FleetError } from './errors.js';
 import { fetchBalNodes, formatStatus, joinStatus } from './fleet-status.js';
 import { formatImportSummary, importPods } from './import-pods.js';
 import { makeProgress } from './progress.js';
-import { encryptKeystore } from './keys.js';
+import { encryptKeystore, parseScryptN } from './keys.js';
 import { formatPodTable, listPods } from './list-pods.js';
 import { enrollPod, registerPod, revokePod, rotatePod, type WriteResult } from './registry-ops.js';
 import { runBundleCommand, runFlashCommand } from './cli-bundle.js';
@@ -39,7 +39,7 @@ commands:
                                              build Light Node image bundles
   flash --bundle DIR --target ROOTFS [--password-file F] [--node-modules-from DIR]
                                              install a bundle into a root filesystem tree
-  keystore-new --out FILE                    create an encrypted DSO keystore (password from env/prompt)`;
+  keystore-new --out FILE [--scrypt-n N]     create an encrypted DSO keystore (password: FLEET_KEYSTORE_PASSWORD)`;
 
 const OPTIONS = {
   rpc: { type: 'string' }, deployment: { type: 'string' }, keystore: { type: 'string' },
@@ -162,10 +162,17 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
       return runFlashCommand(values, g, io);
     case 'keystore-new': {
       const out = need(values.out, '--out');
-      const password = need(io.env.FLEET_KEYSTORE_PASSWORD, 'FLEET_KEYSTORE_PASSWORD');
+      const password = need(io.env.FLEET_KEYSTORE_PASSWORD, 'FLEET_KEYSTORE_PASSWORD (the new keystore\'s password)');
+      const scryptN = parseScryptN(values['scrypt-n'], 1 << 15);
+      // an existing file may be the DSO's only key: never overwritten
+      if (existsSync(out)) throw new FleetError(FleetCode.USAGE, `--out ${out} exists; a keystore is never overwritten (the key in it would be lost): choose another file`);
       const w = Wallet.createRandom();
-      const json = await encryptKeystore(w.privateKey, password, values['scrypt-n'] ? Number(values['scrypt-n']) : undefined);
-      if (!g.dryRun) writeFileSync(out, json, { mode: 0o600 });
+      const json = await encryptKeystore(w.privateKey, password, scryptN);
+      if (!g.dryRun) {
+        try { writeFileSync(out, json, { mode: 0o600, flag: 'wx' }); } catch (err) {
+          throw new FleetError(FleetCode.USAGE, `--out ${out}: cannot create the keystore (${(err as Error).message})`);
+        }
+      }
       io.out(`${g.dryRun ? '[dry run] would write' : 'wrote'} keystore ${out} for ${w.address.toLowerCase()}\n`);
       return 0;
     }

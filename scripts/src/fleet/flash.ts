@@ -39,6 +39,13 @@ export function flashBundle(o: FlashOptions): FlashResult {
   if (manifest.keyMode === 'cli' && !passwordSrc) {
     throw new FleetError(FleetCode.USAGE, `bundle for ${manifest.pod} carries an encrypted key but no password: pass --password-file`);
   }
+  // read before anything is written: a wrong path must not leave a half-flashed tree
+  let password: Buffer | null = null;
+  if (passwordSrc) {
+    try { password = readFileSync(passwordSrc); } catch (err) {
+      throw new FleetError(FleetCode.USAGE, `--password-file ${passwordSrc}: cannot read (${(err as Error).message})`);
+    }
+  }
   if (o.dryRun) {
     return { manifest, installed: manifest.files.map((f) => ({ path: f.path, mode: f.mode })), unitEnabled: TARGET.unitWants, dryRun: true };
   }
@@ -52,9 +59,9 @@ export function flashBundle(o: FlashOptions): FlashResult {
     chmodSync(dst, f.mode);
     installed.push({ path: f.path, mode: f.mode });
   }
-  if (passwordSrc) {
+  if (password) {
     const dst = join(target, TARGET.keystorePassword);
-    writeFileSync(dst, readFileSync(passwordSrc), { mode: 0o600 });
+    writeFileSync(dst, password, { mode: 0o600 });
     chmodSync(dst, 0o600);
     installed.push({ path: TARGET.keystorePassword, mode: 0o600 });
   }

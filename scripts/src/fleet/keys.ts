@@ -35,6 +35,14 @@ export async function loadDsoWallet(src: KeySource): Promise<Wallet> {
   throw new FleetError(FleetCode.KEY_MISSING, 'no DSO key: pass --keystore <file> (password in FLEET_KEYSTORE_PASSWORD or prompted) or set FLEET_PRIVATE_KEY');
 }
 
+/** `--scrypt-n`: a power of two >= 1024 (FLEET_USAGE otherwise); absent → `fallback`. */
+export function parseScryptN(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1024 || !Number.isInteger(Math.log2(n))) throw new FleetError(FleetCode.USAGE, `--scrypt-n: expected a power of two >= 1024, found ${raw}`);
+  return n;
+}
+
 /** Encrypt a private key as a v3 keystore; `scryptN` lowers the cost for tests only. */
 export async function encryptKeystore(privateKey: string, password: string, scryptN?: number): Promise<string> {
   const w = new Wallet(privateKey);

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
@@ -144,6 +144,30 @@ test('flash installs into a scratch rootfs: files, 0600 secrets, unit enabled; -
   assert.match(t.err, /^FLEET_BUNDLE_INVALID: .*config\.json does not match its manifest hash/);
   const nodir = await fleet(['flash', '--bundle', bundle, '--target', join(f.dir, 'nope')]);
   assert.match(nodir.err, /^FLEET_USAGE/);
+  // a wrong --password-file is refused before anything is written (no half-flashed tree)
+  const fresh = join(f.dir, 'rootfs-fresh');
+  mkdirSync(fresh);
+  const nopw = await fleet(['flash', '--bundle', bundle, '--target', fresh, '--password-file', join(f.dir, 'no-such-password')]);
+  assert.is(nopw.code, 2, nopw.err);
+  assert.match(nopw.err, /^FLEET_USAGE: --password-file .*no-such-password: cannot read \(ENOENT/);
+  assert.equal(readdirSync(fresh), [], 'nothing written');
+});
+
+test('bundle: unreadable --ca / --agent files and a bad --scrypt-n are usage errors naming the option, no stack', async () => {
+  const out = join(f.dir, 'bundle-errors');
+  const base = ['bundle', ...g, '--pod', 'IT001E70000008', '--out', out, '--broker', 'mqtt://127.0.0.1:1883'];
+  const cases: [string[], RegExp][] = [
+    [[...base, '--ca', join(f.dir, 'no-ca.pem'), ...agentArgs], /^FLEET_USAGE: --ca .*no-ca\.pem: cannot read \(ENOENT/],
+    [[...base, '--agent', join(f.dir, 'no-agent.mjs')], /^FLEET_USAGE: --agent .*no-agent\.mjs: cannot read \(ENOENT/],
+    [[...base, '--scrypt-n', '3000', ...agentArgs], /^FLEET_USAGE: --scrypt-n: expected a power of two >= 1024, found 3000/],
+  ];
+  for (const [args, reason] of cases) {
+    const r = await fleet(args, env);
+    assert.is(r.code, 2, r.err);
+    assert.match(r.err, reason);
+    assert.not.match(r.err, /unexpected error|\n\s+at /);
+  }
+  assert.not.ok(existsSync(join(out, 'manifest.json')), 'no bundle written');
 });
 
 test('the bundled agent runs from the flashed rootfs with only node: it opens the CLI-made key', async () => {

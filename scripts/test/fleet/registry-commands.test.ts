@@ -2,7 +2,7 @@
 // changes as the commands say, every write has a dry run, and mistakes get stable codes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -124,11 +124,19 @@ test('rotate and revoke change what the registry answers, now and historically',
 
 test('enroll registers the address a device showed; --replace rotates a swapped device', async () => {
   const pod = 'IT002E20000001';
+  const dry = await fleet(['enroll', ...g, '--pod', pod, '--address', devA, '--dry-run'], env);
+  assert.is(dry.code, 0, dry.err);
+  assert.match(dry.out, new RegExp(`^\\[dry run\\] would register ${pod} → ${devA}\n$`));
+  assert.is(await deviceOf(pod), '0x0000000000000000000000000000000000000000', 'dry run sent nothing');
   const e = await fleet(['enroll', ...g, '--pod', pod, '--address', devA], env);
   assert.is(e.code, 0, e.err);
   assert.is(await deviceOf(pod), devA);
   const bound = await fleet(['enroll', ...g, '--pod', pod, '--address', devB], env);
   assert.match(bound.err, /^FLEET_POD_ALREADY_BOUND/);
+  const drySwap = await fleet(['enroll', ...g, '--pod', pod, '--address', devB, '--replace', '--dry-run'], env);
+  assert.is(drySwap.code, 0, drySwap.err);
+  assert.match(drySwap.out, new RegExp(`^\\[dry run\\] would rotate ${pod}: ${devA} → ${devB}\n$`));
+  assert.is(await deviceOf(pod), devA, 'dry run sent nothing');
   const swap = await fleet(['enroll', ...g, '--pod', pod, '--address', devB, '--replace'], env);
   assert.is(swap.code, 0, swap.err);
   assert.is(await deviceOf(pod), devB);
@@ -162,6 +170,31 @@ test('DSO key from an encrypted keystore (password from FLEET_KEYSTORE_PASSWORD)
   assert.is(bad.code, 1);
   assert.match(bad.err, /^FLEET_KEYSTORE_INVALID/);
   assert.not.match(bad.err, new RegExp(ANVIL_PRIVATE_KEYS[0].slice(2, 20)));
+});
+
+test('keystore-new: 0600 keystore that opens to the printed address; dry run, bad --scrypt-n, no password and an existing file refused', async () => {
+  const out = join(f.dir, 'new-dso.json');
+  const pw = { FLEET_KEYSTORE_PASSWORD: 'battery staple' };
+  const noPw = await fleet(['keystore-new', '--out', out]);
+  assert.is(noPw.code, 2);
+  assert.match(noPw.err, /^FLEET_USAGE: missing FLEET_KEYSTORE_PASSWORD/);
+  const badN = await fleet(['keystore-new', '--out', out, '--scrypt-n', '3000'], pw);
+  assert.is(badN.code, 2);
+  assert.match(badN.err, /^FLEET_USAGE: --scrypt-n: expected a power of two >= 1024, found 3000\n/);
+  assert.not.match(badN.err, /unexpected error|\n\s+at /);
+  const dry = await fleet(['keystore-new', '--out', out, '--scrypt-n', '1024', '--dry-run'], pw);
+  assert.is(dry.code, 0, dry.err);
+  assert.not.ok(existsSync(out), 'dry run writes nothing');
+  const made = await fleet(['keystore-new', '--out', out, '--scrypt-n', '1024'], pw);
+  assert.is(made.code, 0, made.err);
+  const address = /for (0x[0-9a-f]{40})/.exec(made.out)![1]!;
+  assert.is(statSync(out).mode & 0o777, 0o600);
+  const json = readFileSync(out, 'utf8');
+  assert.is((await Wallet.fromEncryptedJson(json, 'battery staple')).address.toLowerCase(), address);
+  const again = await fleet(['keystore-new', '--out', out, '--scrypt-n', '1024'], pw);
+  assert.is(again.code, 2);
+  assert.match(again.err, /^FLEET_USAGE: --out .* exists; a keystore is never overwritten/);
+  assert.is(readFileSync(out, 'utf8'), json, 'the existing key is kept');
 });
 
 test.run();
