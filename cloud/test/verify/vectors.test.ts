@@ -141,7 +141,8 @@ test('an oversized envelope (10,000 seqs in one batch) names at most one batch o
   assert.is(res.envelopeError?.code, 'PROTO_MESSAGE_INVALID');
   assert.is(res.items.length, MAX_BATCH_READINGS);
   assert.equal(res.items.slice(0, 3).map((i) => (i.ok ? 'ok' : `${i.seq}:${i.code}`)), ['0:BAL_READING_INVALID', '1:BAL_READING_INVALID', '2:BAL_READING_INVALID']);
-  const rejected = res.items.map((i) => (i.ok ? null : { seq: i.seq, code: i.code, reason: i.reason })).filter((x) => x !== null);
+  const rejected = res.items.flatMap((i) => (i.ok || i.seq === null ? [] : [{ seq: i.seq, code: i.code as string, reason: i.reason }]));
+  assert.is(rejected.length, MAX_BATCH_READINGS);
   const bytes = serializeAck({ v: 1, stored: [], duplicate: [], rejected });
   assert.ok(Buffer.byteLength(bytes) <= MAX_MESSAGE_BYTES);
 });
