@@ -14,6 +14,7 @@ import { validateSignedSetpoint } from '../src/setpoint.js';
 import { bytesToHex, hexToBytes, type Hex } from '../src/hex.js';
 import { isLightNodeError } from '../src/errors.js';
 import { renderVectorFiles } from '../vectors/generate.js';
+import { prng } from './prng.js';
 
 const dir = new URL('../vectors/', import.meta.url);
 const load = (name: string): any => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
@@ -112,15 +113,6 @@ test('hostile vectors: ethers never recovers the expected signer except where it
   }
 });
 
-// Deterministic PRNG (mulberry32) so a failure reproduces.
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('300 random readings (random ints incl. negatives and extremes, random strings) digest equal to ethers', () => {
   const rnd = prng(20261122);

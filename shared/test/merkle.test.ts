@@ -9,15 +9,8 @@ import { readFileSync } from 'node:fs';
 import { buildMerkleTree, buildMerkleTreeFlat, verifyMerkleProof, hashPair } from '../src/merkle.js';
 import { bytesToHex, type Hex } from '../src/hex.js';
 import { isLightNodeError } from '../src/errors.js';
+import { prng } from './prng.js';
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(42);
 const randomLeaf = (): Uint8Array => Uint8Array.from({ length: 32 }, () => Math.floor(rnd() * 256));
 const digestLeaf = (i: number): Uint8Array => keccak_256(Uint8Array.of(i & 255, (i >> 8) & 255, (i >> 16) & 255));
