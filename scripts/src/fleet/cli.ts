@@ -147,6 +147,7 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
     }
     case 'status': {
       const bal = need(values.bal ?? io.env.FLEET_BAL_URL, '--bal');
+      if (!URL.canParse(bal) || !/^https?:$/.test(new URL(bal).protocol)) throw new FleetError(FleetCode.USAGE, `--bal: expected the BAL's http(s)://host:port, found ${bal}`);
       const silentMin = Number(values['silent-after-min'] ?? 60);
       if (!Number.isFinite(silentMin) || silentMin <= 0) throw new FleetError(FleetCode.USAGE, `--silent-after-min: expected minutes > 0, found ${values['silent-after-min']}`);
       const entries = await withContext(g, false, (ctx) => listPods(ctx));

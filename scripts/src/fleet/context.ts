@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Contract, FetchRequest, JsonRpcProvider, type InterfaceAbi, type Wallet } from 'ethers';
-import { FleetCode, FleetError } from './errors.js';
+import { FleetCode, FleetError, fetchFailure } from './errors.js';
 import { loadDsoWallet } from './keys.js';
 import { podRegistryFragments } from './registry-abi.js';
 import { validateAddress } from './validate.js';
@@ -49,7 +49,7 @@ export async function probeChain(rpcUrl: string, timeoutMs = 5000): Promise<numb
     if (!body.result) throw new Error(`no result (HTTP ${res.status})`);
     return Number(BigInt(body.result));
   } catch (err) {
-    throw new FleetError(FleetCode.CHAIN_UNREACHABLE, `chain unreachable at ${rpcUrl}: ${(err as Error).message}`, { rpcUrl });
+    throw new FleetError(FleetCode.CHAIN_UNREACHABLE, `chain unreachable at ${rpcUrl}: ${fetchFailure(err)}`, { rpcUrl });
   }
 }
 

@@ -69,3 +69,10 @@ export function toFleetError(err: unknown, context: string, iface?: Interface): 
   }
   return new FleetError(FleetCode.TX_FAILED, `${context}: ${e.shortMessage ?? e.message ?? String(err)}`, {}, { cause: err });
 }
+
+/** Why a fetch failed, with the network cause node's "fetch failed" hides (ECONNREFUSED, ENOTFOUND, …). */
+export function fetchFailure(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause && !e.message.includes(cause) ? `${e.message} (${cause})` : e.message;
+}

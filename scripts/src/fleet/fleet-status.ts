@@ -4,7 +4,7 @@
  * rejected readings. The BAL's node record is read tolerantly (field aliases below) so the
  * join keeps working across BAL versions; unknown fields are ignored.
  */
-import { FleetCode, FleetError } from './errors.js';
+import { FleetCode, FleetError, fetchFailure } from './errors.js';
 import type { PodEntry } from './list-pods.js';
 
 export interface BalNode { pod: string; device: string | null; lastSeenMs: number | null; lastSeq: number | null; gaps: number; rejected: number; stored: number | null }
@@ -28,7 +28,7 @@ export async function fetchBalNodes(balUrl: string, apiKey: string | undefined, 
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL unreachable at ${url.origin}: ${(err as Error).message}`);
+      throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL unreachable at ${url.origin}: ${fetchFailure(err)}`);
     }
     if (!res.ok) throw new FleetError(FleetCode.BAL_UNREACHABLE, `BAL answered ${res.status} at ${url.origin}/api/nodes${res.status === 401 || res.status === 403 ? ' (check --api-key)' : ''}`);
     const body = (await res.json()) as unknown;

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
@@ -19,6 +20,10 @@ let g: string[];
 const env = { FLEET_PRIVATE_KEY: ANVIL_PRIVATE_KEYS[0] };
 const devA = Wallet.createRandom().address.toLowerCase();
 const devB = Wallet.createRandom().address.toLowerCase();
+/** A port nothing listens on: bound by the OS, then released. */
+const closedPort = () => new Promise<number>((resolve) => {
+  const srv = createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
+});
 const deviceOf = async (pod: string) => String(await f.registry.getFunction('deviceOf')(pod)).toLowerCase();
 
 test.before(async () => {
@@ -72,7 +77,16 @@ test('malformed PoD or address, non-DSO caller, unreachable chain: clear codes',
   assert.match(notDso.err, /^FLEET_NOT_DSO/);
   const down = await fleet(['register', ...g, '--rpc', 'http://127.0.0.1:1', '--pod', 'IT001E10000009', '--address', devA], env);
   assert.is(down.code, 1);
-  assert.match(down.err, /^FLEET_CHAIN_UNREACHABLE/);
+  assert.match(down.err, /^FLEET_CHAIN_UNREACHABLE: chain unreachable at http:\/\/127\.0\.0\.1:1: fetch failed \(bad port\)/); // fetch refuses port 1 itself
+  const closed = await closedPort();
+  const refused = await fleet(['register', ...g, '--rpc', `http://127.0.0.1:${closed}`, '--pod', 'IT001E10000009', '--address', devA], env);
+  assert.match(refused.err, new RegExp(`^FLEET_CHAIN_UNREACHABLE: chain unreachable at http://127\\.0\\.0\\.1:${closed}: fetch failed \\(ECONNREFUSED\\)`));
+  const badBal = await fleet(['status', ...g, '--bal', 'localhost-8080']);
+  assert.is(badBal.code, 2);
+  assert.match(badBal.err, /^FLEET_USAGE: --bal: expected the BAL's http\(s\):\/\/host:port, found localhost-8080/);
+  const balDown = await fleet(['status', ...g, '--bal', `http://127.0.0.1:${closed}`]);
+  assert.is(balDown.code, 1);
+  assert.match(balDown.err, new RegExp(`^FLEET_BAL_UNREACHABLE: BAL unreachable at http://127\\.0\\.0\\.1:${closed}: fetch failed \\(ECONNREFUSED\\)`));
   const noKey = await fleet(['register', ...g, '--pod', 'IT001E10000009', '--address', devA], {});
   assert.match(noKey.err, /^FLEET_KEY_MISSING/);
 });
