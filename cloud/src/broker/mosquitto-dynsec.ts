@@ -39,6 +39,8 @@ function roleAcls(role: Role, username: string | null): DynsecAcl[] {
     ...ACL[role].publish.map((t) => allow('publishClientSend', t)),
     // A subscription is granted only inside a pattern; each delivery is checked again.
     ...ACL[role].subscribe.map((t) => allow('subscribePattern', t)),
+    // The plugin checks a shared subscription with its `$share/<group>/` prefix (acl.ts strips it).
+    ...(username === null ? ACL[role].subscribe.map((t) => allow('subscribePattern', `$share/+/${t}`)) : []),
     ...ACL[role].subscribe.map((t) => allow('publishClientReceive', t)),
   ];
 }

@@ -18,7 +18,7 @@ async function publishSettled(c: MqttClient, topic: string, payload: string): Pr
   await Promise.race([c.publishAsync(topic, payload, { qos: 1 }).catch(() => {}), new Promise<void>((r) => c.once('close', () => r())), sleep(3000)]);
 }
 
-export function brokerSecurityContract(name: string, start: StartBroker, opts: { refusesSubscribe: boolean }): void {
+export function brokerSecurityContract(name: string, start: StartBroker, opts: { refusesSubscribe: boolean; sharedSubscriptions?: boolean }): void {
   const t = suite(`broker security: ${name}`);
   let broker: BrokerUnderTest;
   const clients: MqttClient[] = [];
@@ -98,6 +98,28 @@ export function brokerSecurityContract(name: string, start: StartBroker, opts: {
     await seen.waitFor(`ln/v1/${POD_A}/status`);
     assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
   });
+
+  if (opts.sharedSubscriptions) {
+    t('the BAL account may read readings as a shared subscription ($share/<group>/…); a device may not', async () => {
+      const bal = await connect(broker.url, 'bal', undefined, { protocolVersion: 5 });
+      clients.push(bal);
+      const seen = collector(bal);
+      assert.equal(granted(await bal.subscribeAsync('$share/bal/ln/v1/+/readings', { qos: 1 })), [1]);
+      const a = await open(POD_A);
+      await a.publishAsync(`ln/v1/${POD_A}/readings`, 'shared-A', { qos: 1 });
+      assert.is(await seen.waitFor(`ln/v1/${POD_A}/readings`), 'shared-A');
+      const snoop = await connect(broker.url, POD_B, undefined, { protocolVersion: 5 });
+      clients.push(snoop);
+      const snooped = collector(snoop);
+      const q = await trySubscribe(snoop, '$share/x/ln/v1/+/readings');
+      if (opts.refusesSubscribe) assert.ok(q >= 128, `device shared subscription denied: ${q}`);
+      await a.publishAsync(`ln/v1/${POD_A}/readings`, 'shared-A2', { qos: 1 });
+      for (let i = 0; i < 100 && !seen.got.some((g) => g.payload === 'shared-A2'); i++) await sleep(50);
+      assert.ok(seen.got.some((g) => g.payload === 'shared-A2'), 'the BAL got the second reading');
+      await sleep(100);
+      assert.equal(snooped.got, [], 'nothing of another PoD reaches device B');
+    });
+  }
 
   t.run();
 }
