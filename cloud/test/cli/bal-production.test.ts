@@ -1,11 +1,12 @@
 /**
  * The production parts by configuration only (DESIGN §7): startBal with an external Mosquitto
- * (configured by writeMosquittoConfig: per-device passwords + ACL) and PostgreSQL, on anvil.
+ * over TLS only (configured by writeMosquittoConfig with the dynamic-security plugin: per-device
+ * passwords + roles) and PostgreSQL, on anvil. (Plain MQTT + acl_file: test/ingest/mosquitto.test.ts.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,9 @@ import { writeMosquittoConfig } from '../../src/broker/mosquitto-config.js';
 import { newSecret } from '../../src/api/auth.js';
 import { silentLogger } from '../../src/log.js';
 import { freePort } from '../broker/helpers.js';
+import { selfSignedCert } from '../tls-cert.js';
+
+const DYNSEC_PLUGIN = process.env.MOSQUITTO_DYNSEC_PLUGIN ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
 const PG_URL = process.env.BAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const POD = 'IT001E00000077';
@@ -56,19 +60,22 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('external Mosquitto + PostgreSQL: readings acked, status recorded, anchored, receipt served', async () => {
+test('external Mosquitto (TLS, dynamic security) + PostgreSQL: readings acked, status recorded, anchored, receipt served', async () => {
   const port = await freePort();
+  const { certPath, keyPath } = selfSignedCert(dir);
+  const ca = readFileSync(certPath);
   const files = writeMosquittoConfig({
-    outDir: join(dir, 'mosquitto'), listener: { port, host: '127.0.0.1' }, runAsUser: userInfo().username,
+    outDir: join(dir, 'mosquitto'), listener: null, tls: { port, host: '127.0.0.1', certPath, keyPath }, runAsUser: userInfo().username,
+    dynsecPluginPath: DYNSEC_PLUGIN,
     accounts: [
       { username: POD, role: 'device', passwordHash: await hashPassword('dev-pw') },
       { username: 'bal', role: 'bal', passwordHash: await hashPassword('bal-pw') },
     ],
   });
   mosquitto = spawn('mosquitto', ['-c', files.configPath], { stdio: 'ignore' });
-  const url = `mqtt://127.0.0.1:${port}`;
+  const url = `mqtts://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    try { await (await mqtt.connectAsync(url, { username: 'bal', password: 'bal-pw', reconnectPeriod: 0 })).endAsync(true); break; } catch (err) {
+    try { await (await mqtt.connectAsync(url, { username: 'bal', password: 'bal-pw', reconnectPeriod: 0, ca })).endAsync(true); break; } catch (err) {
       if (i > 100) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -76,7 +83,7 @@ test('external Mosquitto + PostgreSQL: readings acked, status recorded, anchored
 
   const config = parseConfig({
     chain: { rpcUrl: anvil.rpcUrl, chainId: dep.chainId, podRegistry: dep.podRegistry, readingAnchor: dep.readingAnchor, deployBlock: dep.deployBlock },
-    broker: { kind: 'external', url, username: 'bal', clientId: `bal-test-${schema}` },
+    broker: { kind: 'external', url, username: 'bal', caPath: certPath, clientId: `bal-test-${schema}` },
     store: { kind: 'postgres', url: PG_URL, schema },
     anchoring: { windowMs: 60_000, pollIntervalMs: 100, confirmations: 1 },
     ingest: { verifyThreads: 1 },
@@ -86,7 +93,7 @@ test('external Mosquitto + PostgreSQL: readings acked, status recorded, anchored
   assert.equal(bal.endpoints.broker, 'external');
   assert.is(bal.store.kind, 'postgres');
 
-  client = await mqtt.connectAsync(url, { username: POD, password: 'dev-pw', reconnectPeriod: 0, clientId: 'dev-77' });
+  client = await mqtt.connectAsync(url, { username: POD, password: 'dev-pw', reconnectPeriod: 0, clientId: 'dev-77', ca });
   const acks: any[] = [];
   client.on('message', (topic, payload) => { if (topic === `ln/v1/${POD}/ack`) acks.push(JSON.parse(payload.toString())); });
   await client.subscribeAsync(`ln/v1/${POD}/ack`, { qos: 1 });
