@@ -186,7 +186,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         chain: async () => { await withTimeout(provider.getBlockNumber(), 2000, 'rpc'); return 'ok'; },
       },
     });
-    const api = await listenApi(app, { host: config.api.host, port: config.api.port, tls: config.api.tls });
+    const api = await listenApi(app, { host: config.api.host, port: config.api.port, tls: config.api.tls, metrics });
     closers.push({ name: 'api', close: () => api.close() });
 
     const endpoints: BalEndpoints = config.broker.kind === 'embedded'

@@ -3,6 +3,7 @@
  * (docs/interfaces.md error conventions). Bad input is a 4xx, never a 500.
  */
 import { LightNodeError } from '@lightnode/shared/errors';
+import type { Counter, MetricsRegistry } from '../metrics.js';
 
 export class ApiError extends LightNodeError {
   constructor(readonly status: number, code: string, message: string, details: Record<string, unknown> = {}) {
@@ -22,4 +23,9 @@ function describeShort(v: unknown): string {
   if (Array.isArray(v)) return `${v.length} values`;
   const s = String(v);
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 37)}...` : s);
+}
+
+/** `bal_api_errors_total{code}`: every error answer by its code (bad input is counted, not only logged). */
+export function apiErrorCounter(metrics: MetricsRegistry): Counter {
+  return metrics.counter('bal_api_errors_total', 'REST API error answers by code', ['code']);
 }

@@ -10,7 +10,7 @@ import type { BalStore } from '../store/types.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
 import { silentLogger, type Logger } from '../log.js';
-import { ApiError, badRequest, forbidden, notFound } from './api-error.js';
+import { ApiError, apiErrorCounter, badRequest, forbidden, notFound } from './api-error.js';
 import { ApiAuth, canSeePod, type Principal } from './auth.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { checkQueryKeys, optId, optStatus, optTime, parseId, parseLimit, parsePod, parseTransaction } from './query.js';
@@ -42,6 +42,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const maxPage = deps.maxPageSize ?? 1000;
   const requests = deps.metrics.counter('bal_api_requests_total', 'REST API requests by route and status', ['route', 'status']);
   const latency = deps.metrics.histogram('bal_api_request_seconds', 'REST API latency by route', ['route']);
+  const errors = apiErrorCounter(deps.metrics);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -167,6 +168,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
       status = (err as { status: number }).status;
       body = { code: 'BAL_API_BAD_REQUEST', message: ((err as Error).message || 'bad request').slice(0, 200) };
     }
+    errors.inc({ code: body.code });
     if (status >= 500) log.error('api request failed', { method: req.method, path: req.path.slice(0, 200), err });
     if (status === 401) res.set('WWW-Authenticate', 'Bearer');
     res.status(status).json(body);

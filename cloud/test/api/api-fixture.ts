@@ -53,7 +53,7 @@ export async function startFixture(opts: { tls?: TlsFiles; health?: Record<strin
   await store.confirmAnchor(ANCHOR_TX, { blockNumber: 12 });
   const metrics = new MetricsRegistry();
   const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, ...(opts.health ? { health: opts.health } : {}) });
-  const api = await listenApi(app, { host: '127.0.0.1', port: 0, tls: opts.tls ?? null });
+  const api = await listenApi(app, { host: '127.0.0.1', port: 0, tls: opts.tls ?? null, metrics });
   return { store, api, metrics, ids: { a: a.ids, b: b.ids }, async close() { await api.close(); await store.close(); } };
 }
 

@@ -239,6 +239,13 @@ test('/healthz and /metrics', async () => {
   assert.match(text, /bal_api_requests_total\{route="\/api\/readings",status="200"\} \d+/);
   assert.match(text, /bal_api_requests_total\{route="\/api\/readings",status="400"\} \d+/);
   assert.match(text, /# TYPE bal_api_request_seconds histogram/);
+  // Every error answer of the tests above is counted under its code (incl. the HTTP parser's refusals).
+  const errors = new Map([...text.matchAll(/^bal_api_errors_total\{code="([A-Z_]+)"\} (\d+)$/gm)].map((x) => [x[1]!, Number(x[2])]));
+  for (const code of ['BAL_API_QUERY_INVALID', 'BAL_API_UNAUTHORIZED', 'BAL_API_FORBIDDEN', 'BAL_API_NOT_FOUND', 'BAL_READING_NOT_ANCHORED']) {
+    assert.ok(errors.get(code)! >= 1, `${code} counted`);
+  }
+  assert.ok(errors.get('BAL_API_BAD_REQUEST')! >= 5, 'malformed %-escape + the 4 requests the HTTP parser refused');
+  assert.not.ok(errors.has('BAL_API_INTERNAL'), 'no 500 in the whole suite');
 });
 
 test.run();
