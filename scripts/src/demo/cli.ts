@@ -49,16 +49,25 @@ async function main(): Promise<number> {
       },
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`DEMO_USAGE: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
   if (values.help) { out(USAGE); return 0; }
+  // options are checked before anything starts: a typo is a usage line, not a stack trace
   const num = (k: string, lo: number, hi: number): number | undefined => {
     if (values[k] === undefined) return undefined;
     const n = Number(values[k]);
     if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`--${k}: expected a number ${lo}..${hi}, found ${String(values[k])}`);
     return n;
   };
+  let accel: number | undefined, windowMs: number | undefined;
+  try {
+    accel = num('accelerate', 1, 3600);
+    windowMs = num('window-ms', 100, 600_000);
+  } catch (err) {
+    process.stderr.write(`DEMO_USAGE: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
 
   out('Light Node SDK demo — anvil + contracts, simulated lab, fleet registration, BAL, one Light Node per PoD');
   out('Ctrl-C stops everything and keeps the data folder.\n');
@@ -103,8 +112,6 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const startMs = Date.now();
-  const accel = num('accelerate', 1, 3600);
-  const windowMs = num('window-ms', 100, 600_000);
   const started = startDemo({
     ...(values.data ? { dataDir: String(values.data) } : {}),
     ...(accel !== undefined ? { acceleration: accel } : {}),

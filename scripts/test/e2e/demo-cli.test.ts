@@ -63,4 +63,19 @@ test('pnpm demo: endpoints, a verified receipt, then Ctrl-C stops cleanly and ke
   assert.is(chainUp, false, `anvil at ${rpcUrl} is gone`);
 });
 
+test('option mistakes: exit 2 with DEMO_USAGE and the usage line before anything starts, no stack', () => {
+  for (const [args, reason] of [
+    [['--accelerate', 'abc'], /^DEMO_USAGE: --accelerate: expected a number 1\.\.3600, found abc\nusage: pnpm demo /],
+    [['--window-ms', '5'], /^DEMO_USAGE: --window-ms: expected a number 100\.\.600000, found 5\n/],
+    [['--bogus'], /^DEMO_USAGE: Unknown option '--bogus'/],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--data', join(dir, 'unused'), ...args], { encoding: 'utf8', timeout: 30_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, reason);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.not.match(r.stdout, /Light Node SDK demo/, 'nothing started');
+  }
+  assert.not.ok(existsSync(join(dir, 'unused')), 'no data folder made');
+});
+
 test.run();
