@@ -3,10 +3,9 @@
  * fleet — the DSO's provisioning CLI. See scripts/README.md for every command and option.
  * Exit codes: 0 done, 1 a FLEET_ error (code printed), 2 usage.
  */
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { useInvocationDir } from '../invocation-dir.js';
+import { runIfMain } from '../invocation-dir.js';
 import { Wallet } from 'ethers';
 import { openContext, type GlobalOptions } from './context.js';
 import { readPodsCsv } from './csv.js';
@@ -183,11 +182,4 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
   }
 }
 
-function isMain(): boolean {
-  try { return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url); } catch { return false; }
-}
-
-if (isMain()) {
-  useInvocationDir('fleet');
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
-}
+runIfMain(import.meta.url, 'fleet', (argv) => main(argv));

@@ -4,10 +4,9 @@
  * Checks a reading receipt against the chain alone. Exit 0 only when every check holds,
  * 1 when a check fails, 2 on usage or unreadable input.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { useInvocationDir } from '../invocation-dir.js';
+import { runIfMain } from '../invocation-dir.js';
 import { verifyReceipt } from './verify-receipt.js';
 
 const USAGE = 'usage: verify-receipt <receipt.json|-> --rpc <url> [--json] [--timeout-ms N] [--deployment FILE | --anchor ADDR --registry ADDR]';
@@ -66,11 +65,4 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   return result.ok ? 0 : 1;
 }
 
-function isMain(): boolean {
-  try { return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url); } catch { return false; }
-}
-
-if (isMain()) {
-  useInvocationDir('verify-receipt');
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
-}
+runIfMain(import.meta.url, 'verify-receipt', (argv) => main(argv));
