@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
@@ -17,28 +17,22 @@ import type { SignedReading } from '@lightnode/shared/reading';
 import { verifyReceipt } from '../../src/verify/verify-receipt.js';
 import type { ReceiptLike } from '../../src/verify/receipt-types.js';
 import { startDemo, type Demo } from '../../src/demo/flow.js';
+import { stagedRun } from './stages.js';
 import { DEMO_PODS } from '../../src/demo/nodes.js';
 import { MILESTONES, type DemoEvent } from '../../src/demo/progress.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'e2e-demo-'));
 const events: DemoEvent[] = [];
+const run = stagedRun(dir);
 let demo: Demo | null = null;
 
 test.before(async () => {
-  demo = await startDemo({ dataDir: dir, acceleration: 60, anchorWindowMs: 1000, pollIntervalMs: 500, onEvent: (e) => events.push(e) });
+  demo = await run.track(() => startDemo({ dataDir: dir, acceleration: 60, anchorWindowMs: 1000, pollIntervalMs: 500, onEvent: (e) => events.push(e) }));
 });
-
-let failed = false;
-/** A test that marks the run failed (so the data folder is kept). */
-function stage(name: string, fn: () => Promise<void> | void): void {
-  test(name, async () => { try { await fn(); } catch (err) { failed = true; throw err; } });
-}
 
 test.after(async () => {
   await demo?.stop();
-  // Keep the data folder (logs, stores, spools) when something failed, for the post-mortem.
-  if (!failed) rmSync(dir, { recursive: true, force: true });
-  else process.stderr.write(`e2e: data folder kept for inspection: ${dir}\n`);
+  run.cleanUp(); // the data folder is kept when a stage failed
 });
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 45_000): Promise<T> {
@@ -56,7 +50,7 @@ async function receiptOf(id: number): Promise<ReceiptLike | null> {
   return res.status === 200 ? ((await res.json()) as ReceiptLike) : null;
 }
 
-stage('signed: every node signs readings with its own key, from every kind of source', async () => {
+run.stage('signed: every node signs readings with its own key, from every kind of source', async () => {
   const d = demo!;
   await d.waitFor('signed', 60_000);
   await until('a signed reading from every node', () => d.agents.every((a) => a.agent.spool.status().lastSeq !== null));
@@ -64,7 +58,7 @@ stage('signed: every node signs readings with its own key, from every kind of so
   for (const n of d.nodes) assert.is(d.agents.find((a) => a.pod === n.pod)!.agent.address, n.address, `${n.pod} runs with the key its keystore holds`);
 });
 
-stage('stored: the BAL stores each PoD\'s readings, signed by the device the registry binds', async () => {
+run.stage('stored: the BAL stores each PoD\'s readings, signed by the device the registry binds', async () => {
   const d = demo!;
   await d.waitFor('stored', 60_000);
   const domain = makeDomain(d.deployment.chainId, d.deployment.podRegistry);
@@ -82,7 +76,7 @@ stage('stored: the BAL stores each PoD\'s readings, signed by the device the reg
   assert.ok(sources.has('modbus') && sources.has('chain2'), `sources seen: ${[...sources].join(', ')}`);
 });
 
-stage('acked: the acks empty the spools; nothing quarantined', async () => {
+run.stage('acked: the acks empty the spools; nothing quarantined', async () => {
   const d = demo!;
   await d.waitFor('acked', 60_000);
   // The nodes keep signing, so "empty" is checked per node against a mark: everything signed up
@@ -101,7 +95,7 @@ stage('acked: the acks empty the spools; nothing quarantined', async () => {
   assert.ok(p.acked > 0 && p.acked <= p.signed);
 });
 
-stage('anchored, and receipts verify with the shared verifier and on chain (ReadingAnchor.verifyReading)', async () => {
+run.stage('anchored, and receipts verify with the shared verifier and on chain (ReadingAnchor.verifyReading)', async () => {
   const d = demo!;
   await d.waitFor('anchored', 60_000);
   await d.waitFor('receipt-verified', 60_000);
@@ -131,7 +125,7 @@ stage('anchored, and receipts verify with the shared verifier and on chain (Read
   assert.is(d.progress().receiptsFailed, 0);
 });
 
-stage('setpoint applied on the EMS simulator; the signed activation reading is stored at the BAL', async () => {
+run.stage('setpoint applied on the EMS simulator; the signed activation reading is stored at the BAL', async () => {
   const d = demo!;
   const sp = d.setpoint!;
   assert.ok(sp, 'a setpoint was sent');
@@ -146,7 +140,7 @@ stage('setpoint applied on the EMS simulator; the signed activation reading is s
   assert.is(stored!.reading.meter, 'ems');
 });
 
-stage('every milestone was announced once, in the event stream', () => {
+run.stage('every milestone was announced once, in the event stream', () => {
   const seen = events.filter((e) => e.kind === 'milestone').map((e) => (e as { milestone: string }).milestone);
   for (const m of MILESTONES) assert.is(seen.filter((x) => x === m).length, 1, `milestone ${m}`);
   assert.ok(events.some((e) => e.kind === 'receipt'));

@@ -7,36 +7,30 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topicFor } from '@lightnode/shared/topics';
 import { startDemo, type Demo } from '../../src/demo/flow.js';
+import { stagedRun } from './stages.js';
 import { DEMO_PODS } from '../../src/demo/nodes.js';
 import { hasMosquitto } from '../../src/demo/broker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'e2e-mosq-'));
+const run = stagedRun(dir);
 let demo: Demo | null = null;
 const clients: MqttClient[] = [];
 
 test.before(async () => {
   if (!hasMosquitto()) throw new Error('mosquitto is not on PATH (this test needs the production broker binary)');
-  demo = await startDemo({ dataDir: dir, broker: 'mosquitto', acceleration: 60, anchorWindowMs: 1000, pollIntervalMs: 500 });
+  demo = await run.track(() => startDemo({ dataDir: dir, broker: 'mosquitto', acceleration: 60, anchorWindowMs: 1000, pollIntervalMs: 500 }));
 });
-
-let failed = false;
-/** A test that marks the run failed (so the data folder is kept). */
-function stage(name: string, fn: () => Promise<void> | void): void {
-  test(name, async () => { try { await fn(); } catch (err) { failed = true; throw err; } });
-}
 
 test.after(async () => {
   for (const c of clients) await c.endAsync(true).catch(() => undefined);
   await demo?.stop();
-  // Keep the data folder (logs, mosquitto config, stores) when something failed.
-  if (!failed) rmSync(dir, { recursive: true, force: true });
-  else process.stderr.write(`e2e: data folder kept for inspection: ${dir}\n`);
+  run.cleanUp(); // the data folder is kept when a stage failed
 });
 
 async function connect(username: string, password: string, id: string): Promise<MqttClient> {
@@ -45,7 +39,7 @@ async function connect(username: string, password: string, id: string): Promise<
   return c;
 }
 
-stage('the BAL runs against its own Mosquitto with the generated per-device ACL', () => {
+run.stage('the BAL runs against its own Mosquitto with the generated per-device ACL', () => {
   const d = demo!;
   assert.is(d.bal.endpoints.broker, 'external');
   assert.is(d.endpoints.mqtt, d.mosquitto!.url);
@@ -54,7 +48,7 @@ stage('the BAL runs against its own Mosquitto with the generated per-device ACL'
   assert.match(acl, /pattern write ln\/v1\/%u\/readings/);
 });
 
-stage('full flow through Mosquitto: anchored readings, verified receipt, setpoint applied, activation stored', async () => {
+run.stage('full flow through Mosquitto: anchored readings, verified receipt, setpoint applied, activation stored', async () => {
   const d = demo!;
   for (const m of ['signed', 'stored', 'acked', 'anchored', 'receipt-verified', 'setpoint-applied', 'activation-stored'] as const) await d.waitFor(m, 45_000);
   for (const n of d.nodes) {
@@ -65,7 +59,7 @@ stage('full flow through Mosquitto: anchored readings, verified receipt, setpoin
   assert.is(d.progress().quarantined, 0);
 });
 
-stage('a device cannot publish on another PoD\'s topic, nor read its acks', async () => {
+run.stage('a device cannot publish on another PoD\'s topic, nor read its acks', async () => {
   const d = demo!;
   const a = d.nodes.find((n) => n.pod === DEMO_PODS.home)!;
   const b = d.nodes.find((n) => n.pod === DEMO_PODS.sme)!;
