@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
+import { validateReceipt, verifyReceiptOffline } from '@lightnode/shared/receipt';
 import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
 import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '@lightnode/contracts/connect';
@@ -105,6 +106,8 @@ test('bal run: ack, API, anchor, on-chain receipt, clean SIGTERM, data kept acro
   const rc = receipt.body;
   assert.is(rc.signer, device.address.toLowerCase());
   assert.ok(SimpleMerkleTree.verify(rc.anchor.root, rc.digest, rc.proof));
+  verifyReceiptOffline(validateReceipt(rc)); // the shared verifier: digest, signer, Merkle path (throws on any mismatch)
+  assert.throws(() => verifyReceiptOffline(validateReceipt({ ...rc, reading: { ...rc.reading, seq: rc.reading.seq + 1 } })), /PROTO_RECEIPT_DIGEST_MISMATCH|digest/);
   const anchor = readingAnchorAt(dep.readingAnchor, jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
   const [ok, reason] = await anchor.getFunction('verifyReading').staticCall(rc.reading, rc.reading.signature, rc.anchor.index, rc.proof);
   assert.is(ok, true, `on-chain verifyReading reason ${reason}`);
