@@ -155,4 +155,24 @@ test('bad configs are refused naming the field', async () => {
   }
 });
 
+test('start failures name their cause: missing device data file, unreachable EMS broker', async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const srv: Server = createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
+  });
+  const cases: [unknown, string, RegExp][] = [
+    [{ tcp: [{ name: 'l', port: 0 }], devices: [{ id: 'm', type: 'meter', template: '/no/such/meter.json', tcp: 'l', slaveId: 1 }] },
+      'SIM_TEMPLATE_INVALID', /^device data file \/no\/such\/meter\.json: cannot read it \(ENOENT\)$/],
+    [{ devices: [{ id: 'm', type: 'meter', template: 'my-meter.json', slaveId: 1 }] },
+      'SIM_TEMPLATE_INVALID', /^device data file my-meter\.json: cannot read it \(ENOENT\)$/], // a .json name is a path, not a bundled model
+    [{ control: { port: 0 }, devices: [{ id: 'e', type: 'ems', mqtt: { url: `mqtt://127.0.0.1:${closed}` } }] },
+      'SIM_MQTT_UNREACHABLE', new RegExp(`^EMS "e": cannot connect to the MQTT broker mqtt://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)$`)],
+  ];
+  for (const [cfg, code, message] of cases) {
+    try { await startLab(cfg); assert.unreachable(JSON.stringify(cfg)); } catch (e) {
+      assert.is((e as { code: string }).code, code, (e as Error).message);
+      assert.match((e as Error).message, message);
+    }
+  }
+});
+
 test.run();

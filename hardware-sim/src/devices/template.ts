@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ValidationError } from '@lightnode/shared/errors';
+import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import { SNAPSHOT_UNITS } from '../physics/meter-model.js';
 
 export type WordOrder = 'ABCD' | 'CDAB' | 'BADC' | 'DCBA';
@@ -133,8 +133,20 @@ export const DEVICES_DIR = fileURLToPath(new URL('../../devices/', import.meta.u
 /** Names of the bundled templates. */
 export const BUNDLED_TEMPLATES = ['sdm630', 'sdm120', 'sunspec-meter'] as const;
 
-/** Loads and validates `devices/<name>.json` (or an explicit file path). */
+/**
+ * Loads and validates `devices/<name>.json`, or a file when given a path (`./my-meter.json`,
+ * `my-meter.json`, `/etc/lab/meter.json`). An unreadable or non-JSON file is SIM_TEMPLATE_INVALID
+ * naming the file.
+ */
 export function loadTemplate(nameOrPath: string): DeviceTemplate {
-  const path = nameOrPath.includes('/') ? nameOrPath : `${DEVICES_DIR}${nameOrPath}.json`;
-  return validateTemplate(JSON.parse(readFileSync(path, 'utf8')), nameOrPath);
+  const path = nameOrPath.includes('/') || nameOrPath.endsWith('.json') ? nameOrPath : `${DEVICES_DIR}${nameOrPath}.json`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? 'not JSON';
+    const known = path === nameOrPath ? '' : ` (bundled: ${BUNDLED_TEMPLATES.join(', ')})`;
+    throw new LightNodeError('SIM_TEMPLATE_INVALID', `device data file ${path}: cannot read it (${why})${known}`, { template: nameOrPath, path });
+  }
+  return validateTemplate(parsed, nameOrPath);
 }

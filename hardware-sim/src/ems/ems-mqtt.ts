@@ -4,7 +4,7 @@
  * and publishes the state, retained, on `<topic>/state` after every change and periodically.
  */
 import mqtt from 'mqtt';
-import { isLightNodeError } from '@lightnode/shared/errors';
+import { isLightNodeError, LightNodeError } from '@lightnode/shared/errors';
 import type { SimEms } from './sim-ems.js';
 
 export interface EmsMqttOptions {
@@ -21,7 +21,13 @@ export interface EmsMqtt { topic: string; stop(): Promise<void> }
 /** Connects, subscribes and resolves once the subscription is active. */
 export async function startEmsMqtt(ems: SimEms, o: EmsMqttOptions): Promise<EmsMqtt> {
   const topic = o.topic ?? `sim/ems/${ems.id}`;
-  const client = await mqtt.connectAsync(o.url, { clientId: `sim-ems-${ems.id}-${process.pid}`, reconnectPeriod: 1000 });
+  let client: mqtt.MqttClient;
+  try {
+    client = await mqtt.connectAsync(o.url, { clientId: `sim-ems-${ems.id}-${process.pid}`, reconnectPeriod: 1000 });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new LightNodeError('SIM_MQTT_UNREACHABLE', `EMS "${ems.id}": cannot connect to the MQTT broker ${o.url} (${why})`, { id: ems.id, url: o.url }, { cause: e });
+  }
   const publishState = () => { client.publish(`${topic}/state`, JSON.stringify(ems.view()), { retain: true, qos: 1 }); };
   client.on('message', (_t, payload) => {
     let result: unknown;
