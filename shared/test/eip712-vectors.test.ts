@@ -137,4 +137,25 @@ test('string encoding is UTF-8 like ethers, even for characters validation would
   assert.is(bytesToHex(readingDigest(domain, reading)), TypedDataEncoder.hash(domain, mut(READING_TYPES), unsigned(reading)));
 });
 
+test('string-hash memo: vectors still match after the cache is filled past its bound and cleared (cold, warm, churned)', () => {
+  const check = (when: string) => {
+    for (const v of readings.vectors) assert.is(bytesToHex(readingDigest(v.domain, validateSignedReading(v.reading) as SignedReading)), v.digest, `${v.name} (${when})`);
+  };
+  check('warm');
+  const base = validateSignedReading(readings.vectors[0].reading) as SignedReading;
+  const seen = new Set<string>();
+  // 5,000 distinct meter ids and units: more than the memo holds, so it is cleared at least once.
+  for (let i = 0; i < 5000; i++) {
+    const d = bytesToHex(readingDigest(readings.vectors[0].domain, { ...base, meter: `churn-${i}`, values: [{ quantity: '1-0:1.8.0', value: i, scale: 0, unit: `u${i}` }] }));
+    seen.add(d);
+  }
+  assert.is(seen.size, 5000, 'distinct strings give distinct digests (no stale memo entry reused)');
+  check('after churn');
+  // A fresh 64-character meter id (the longest allowed) after the churn: repeatable and equal to ethers.
+  const long = 'x'.repeat(500);
+  const a = bytesToHex(readingDigest(readings.vectors[0].domain, { ...base, meter: long.slice(0, 64) }));
+  assert.is(bytesToHex(readingDigest(readings.vectors[0].domain, { ...base, meter: long.slice(0, 64) })), a, 'repeatable');
+  assert.is(TypedDataEncoder.hash(readings.vectors[0].domain, mut(READING_TYPES), { ...base, meter: long.slice(0, 64), values: base.values }), a, 'equals ethers');
+});
+
 test.run();
