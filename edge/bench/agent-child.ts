@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const wall = (performance.now() - w0) / 1000;
   const cpuPct = ((c1.user + c1.system) / 1e6 / wall) * 100;
   const st = agent.spool.status();
-  process.stdout.write(`RESULT ${JSON.stringify({ cpuPctOfOneCore: Number(cpuPct.toFixed(3)), rssMaxMB: Number((rssMax / 2 ** 20).toFixed(1)), rssEndMB: Number((process.memoryUsage.rss() / 2 ** 20).toFixed(1)), seconds: Number(wall.toFixed(1)), readingsSpooled: (st.lastSeq ?? -1) + 1, spoolDepth: st.depth, lastAckSeq: st.lastAckSeq })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ cpuPctOfOneCore: Number(cpuPct.toFixed(3)), rssMaxMB: Number((rssMax / 2 ** 20).toFixed(1)), rssEndMB: Number((process.memoryUsage.rss() / 2 ** 20).toFixed(1)), heapTotalEndMB: Number((process.memoryUsage().heapTotal / 2 ** 20).toFixed(1)), heapUsedEndMB: Number((process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)), seconds: Number(wall.toFixed(1)), readingsSpooled: (st.lastSeq ?? -1) + 1, spoolDepth: st.depth, lastAckSeq: st.lastAckSeq })}\n`);
   await agent.stop();
   process.exit(0);
 }

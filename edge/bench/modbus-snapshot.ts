@@ -18,7 +18,7 @@ import { ModbusLinePool, createModbusMeter } from '../src/meters/modbus-factory.
 import { loadTemplate } from '../src/meters/template.js';
 import { decodeRegisters, registerCount } from '../src/modbus/decode.js';
 import { ModbusLine } from '../src/modbus/line.js';
-import { ModbusSerialLink } from '../src/modbus/link.js';
+import { ModbusTcpLink } from '../src/modbus/tcp-link.js';
 
 const template = loadTemplate('sdm630');
 const CHAR_MS = (11 / 9600) * 1000; // one RS485 character: 11 bits (8 data + start + stop + parity or 2nd stop)
@@ -42,7 +42,7 @@ async function engine(server: ModbusTcpServer, port: number, snapshots: number):
 }
 
 async function naive(server: ModbusTcpServer, port: number, snapshots: number): Promise<Record<string, number | string>> {
-  const line = new ModbusLine(new ModbusSerialLink({ kind: 'tcp', host: '127.0.0.1', port }));
+  const line = new ModbusLine(new ModbusTcpLink({ kind: 'tcp', host: '127.0.0.1', port }));
   const dev = line.device({ unitId: 1, timeoutMs: 1000 });
   const readAll = async () => {
     let n = 0;
