@@ -142,7 +142,9 @@ async function main(): Promise<number> {
   return -1; // keep running until a signal
 }
 
-main().then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
-  process.stderr.write(`demo failed: ${err.stack ?? err.message}\n`);
+main().then((code) => { if (code >= 0) process.exit(code); }, (err: Error & { code?: unknown }) => {
+  // the reason, not a stack trace; DEMO_DEBUG=1 adds the stack for a bug report
+  const code = typeof err.code === 'string' && !err.message.startsWith(err.code) ? `${err.code}: ` : '';
+  process.stderr.write(`demo failed: ${code}${err.message}\n${process.env.DEMO_DEBUG ? `${err.stack ?? ''}\n` : '(DEMO_DEBUG=1 prints the stack)\n'}`);
   process.exit(1);
 });

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,14 @@ test('option mistakes: exit 2 with DEMO_USAGE and the usage line before anything
     assert.not.match(r.stdout, /Light Node SDK demo/, 'nothing started');
   }
   assert.not.ok(existsSync(join(dir, 'unused')), 'no data folder made');
+});
+
+test('a start failure (data folder under a file) is one reason line, exit 1, no stack', () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--data', join(file, 'data')], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, DEMO_DEBUG: '' } });
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^demo failed: ENOTDIR: not a directory, mkdir '.*a-file\/data\/logs'\n\(DEMO_DEBUG=1 prints the stack\)\n$/);
 });
 
 test.run();
