@@ -1,6 +1,7 @@
 /**
- * shared benchmark (a script, never a test): per core (one thread), EIP-712 digest/s, sign/s and
- * verify (recover)/s with noble; Merkle tree build leaves/s for a 1,000,000-leaf tree with our
+ * shared benchmark (a script, never a test): per core (one thread), EIP-712 digest/s on our
+ * short-input keccak (keccak-short.ts) against the same encoder on noble's keccak_256 (same-run
+ * baseline, bench/noble-eip712.ts, same digests checked), sign/s and verify (recover)/s with noble; Merkle tree build leaves/s for a 1,000,000-leaf tree with our
  * builder (WebAssembly engine, and the pure-JS fallback), against two baselines measured in the same run — a straightforward builder on
  * noble's keccak_256, and OpenZeppelin's SimpleMerkleTree on a smaller tree (extrapolated,
  * labelled as such). Rates are given per CPU-second of this process (robust on a shared
@@ -16,6 +17,7 @@ import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { readingDigest, signReading, recoverReadingSigner, type Eip712Domain } from '../src/eip712.js';
 import { buildMerkleTreeFlat } from '../src/merkle.js';
 import { keccak64 } from '../src/keccak64.js';
+import { nobleReadingDigest } from './noble-eip712.js';
 import { bytesToHex, hexToBytes } from '../src/hex.js';
 import type { Reading, SignedReading } from '../src/reading.js';
 
@@ -67,13 +69,23 @@ const domain: Eip712Domain = snapshot.domain;
 const key = hexToBytes(snapshot.privateKey);
 const strip = ({ signature: _s, ...r }: SignedReading): Reading => r;
 const rSnap = strip(snapshot.reading), rSmall = strip(small.reading);
+const many = strip(byName('many-values-negative-scales').reading); // 64 values
+const r36: Reading = { ...many, values: many.values.slice(0, 36) }; // an SDM630 register map's 36 values
+for (const r of [rSmall, rSnap, r36]) {
+  if (bytesToHex(readingDigest(domain, r)) !== bytesToHex(nobleReadingDigest(domain, r))) throw new Error('keccak-short and noble digests differ');
+}
 const signedSnap: SignedReading = snapshot.reading;
 
 console.log(`shared bench — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const digestSmall = measure(() => { for (let i = 0; i < 200; i++) readingDigest(domain, rSmall); }, 200);
-console.log(`EIP-712 digest, 3-value reading:   ${fmt(digestSmall)}`);
+const digestSmallNoble = measure(() => { for (let i = 0; i < 200; i++) nobleReadingDigest(domain, rSmall); }, 200);
+console.log(`EIP-712 digest, 3-value reading:   ${fmt(digestSmall)}   noble baseline ${fmt(digestSmallNoble)}`);
 const digestSnap = measure(() => { for (let i = 0; i < 50; i++) readingDigest(domain, rSnap); }, 50);
-console.log(`EIP-712 digest, 29-value reading:  ${fmt(digestSnap)}`);
+const digestSnapNoble = measure(() => { for (let i = 0; i < 50; i++) nobleReadingDigest(domain, rSnap); }, 50);
+console.log(`EIP-712 digest, 29-value reading:  ${fmt(digestSnap)}   noble baseline ${fmt(digestSnapNoble)}`);
+const digest36 = measure(() => { for (let i = 0; i < 50; i++) readingDigest(domain, r36); }, 50);
+const digest36Noble = measure(() => { for (let i = 0; i < 50; i++) nobleReadingDigest(domain, r36); }, 50);
+console.log(`EIP-712 digest, 36-value reading:  ${fmt(digest36)}   noble baseline ${fmt(digest36Noble)}`);
 const sign = measure(() => { for (let i = 0; i < 20; i++) signReading(domain, { ...rSmall, seq: i }, key); }, 20);
 console.log(`sign (digest + secp256k1), noble:  ${fmt(sign)}`);
 const recover = measure(() => { for (let i = 0; i < 10; i++) recoverReadingSigner(domain, signedSnap); }, 10);
@@ -129,7 +141,11 @@ console.log(`Merkle build, OpenZeppelin SimpleMerkleTree, ${OZ_LEAVES.toLocaleSt
 const r = (x: Rate) => ({ perCpuSec: Math.round(x.perCpuSec), perWallSec: Math.round(x.perWallSec) });
 console.log(JSON.stringify({
   bench: 'shared', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)),
-  eip712: { digest3Values: r(digestSmall), digest29Values: r(digestSnap), sign: r(sign), recover: r(recover) },
+  eip712: {
+    digest3Values: r(digestSmall), digest29Values: r(digestSnap), digest36Values: r(digest36),
+    nobleBaseline: { digest3Values: r(digestSmallNoble), digest29Values: r(digestSnapNoble), digest36Values: r(digest36Noble) },
+    sign: r(sign), recover: r(recover),
+  },
   keccak64: { ours: r(kernel), noble: r(nobleKernel) },
   merkle: {
     ours: { engine: 'wasm', leaves: LEAVES, leavesPerSec: r(ours), wallMs: Math.round(ours.wallMs), targetLeavesPerSec: 500_000 },

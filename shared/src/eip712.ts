@@ -1,14 +1,15 @@
 /**
  * EIP-712 typed-data hashing, signing and signer recovery for readings and setpoints
- * (DESIGN §3, docs/interfaces.md). Hand-written encoder over @noble/hashes keccak and
- * @noble/secp256k1 so the edge needs no ethers; the committed vectors prove it equals ethers'
- * TypedDataEncoder and the Solidity digest.
+ * (DESIGN §3, docs/interfaces.md). Hand-written encoder over our short-input keccak
+ * (keccak-short.ts) and @noble/secp256k1 so the edge needs no ethers; the committed vectors prove
+ * it equals ethers' TypedDataEncoder and the Solidity digest. The reading hash path reuses
+ * module-level scratch buffers and allocates only its 32-byte results (single-threaded).
  */
 import * as secp from '@noble/secp256k1';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { keccak_256 } from '@noble/hashes/sha3.js';
 import { LightNodeError, ValidationError } from './errors.js';
+import { keccak256Into, keccak256Short } from './keccak-short.js';
 import { bytesToHex, hexToBytes, normalizeAddress, type Hex } from './hex.js';
 import type { Reading, SignedReading, Measurement } from './reading.js';
 import type { Setpoint, SignedSetpoint } from './setpoint.js';
@@ -64,7 +65,7 @@ export const SETPOINT_TYPES = {
 } as const;
 
 const utf8 = new TextEncoder();
-const hashTextRaw = (s: string): Uint8Array => keccak_256(utf8.encode(s));
+const hashTextRaw = (s: string): Uint8Array => keccak256Short(utf8.encode(s));
 // keccak256 of the short strings of a reading (quantity, unit, pod, meter, source) repeats across
 // every reading of a device: memoise them (bounded; results are never handed out for mutation).
 const textHashCache = new Map<string, Uint8Array>();
@@ -125,36 +126,47 @@ export function domainSeparator(domain: Eip712Domain): Uint8Array {
     buf.set(hashText(domain.version), 64);
     writeInt(buf, 96, domain.chainId);
     buf.set(hexToBytes(domain.verifyingContract, 20, 'verifyingContract', 'PROTO_DOMAIN_INVALID'), 140);
-    sep = keccak_256(buf);
+    sep = keccak256Short(buf);
     if (domainCache.size > 64) domainCache.clear();
     domainCache.set(key, sep);
   }
   return sep;
 }
 
-function measurementHash(m: Measurement): Uint8Array {
-  const buf = new Uint8Array(160);
-  buf.set(MEASUREMENT_TYPEHASH, 0);
+// Scratch encodings with the type hash preset in bytes 0..31; every other byte is rewritten per use.
+const MEASUREMENT_BUF = new Uint8Array(160);
+MEASUREMENT_BUF.set(MEASUREMENT_TYPEHASH, 0);
+const READING_BUF = new Uint8Array(224);
+READING_BUF.set(READING_TYPEHASH, 0);
+/** Concatenated Measurement struct hashes of one reading (grows to the largest reading seen). */
+let valuesBuf = new Uint8Array(32 * 64);
+
+/** EIP-712 `hashStruct(m)` written to out[off..off+32). */
+function measurementHashInto(m: Measurement, out: Uint8Array, off: number): void {
+  const buf = MEASUREMENT_BUF;
   buf.set(hashText(m.quantity), 32);
   writeInt(buf, 64, m.value);
   writeInt(buf, 96, m.scale);
   buf.set(hashText(m.unit), 128);
-  return keccak_256(buf);
+  keccak256Into(buf, 0, 160, out, off);
 }
 
 /** EIP-712 `hashStruct(reading)`. Expects a validated reading. */
 export function readingStructHash(r: Reading): Uint8Array {
-  const arr = new Uint8Array(32 * r.values.length);
-  for (let i = 0; i < r.values.length; i++) arr.set(measurementHash(r.values[i]!), 32 * i);
-  const buf = new Uint8Array(224);
-  buf.set(READING_TYPEHASH, 0);
+  const n = r.values.length;
+  if (valuesBuf.length < 32 * n) valuesBuf = new Uint8Array(32 * n);
+  const arr = valuesBuf;
+  for (let i = 0; i < n; i++) measurementHashInto(r.values[i]!, arr, 32 * i);
+  const buf = READING_BUF;
   buf.set(hashText(r.pod), 32);
   buf.set(hashText(r.meter), 64);
   writeInt(buf, 96, r.seq);
   writeInt(buf, 128, r.timestamp);
   buf.set(hashText(r.source), 160);
-  buf.set(keccak_256(arr), 192);
-  return keccak_256(buf);
+  keccak256Into(arr, 0, 32 * n, buf, 192); // encodeData of an array: keccak of the concatenated element hashes
+  const out = new Uint8Array(32);
+  keccak256Into(buf, 0, 224, out, 0);
+  return out;
 }
 
 /** EIP-712 `hashStruct(setpoint)`. Expects a validated setpoint. */
@@ -167,16 +179,20 @@ export function setpointStructHash(sp: Setpoint): Uint8Array {
   buf.set(hashText(sp.mode), 128);
   writeInt(buf, 160, sp.validFrom);
   writeInt(buf, 192, sp.validUntil);
-  return keccak_256(buf);
+  return keccak256Short(buf);
 }
 
+const DIGEST_BUF = new Uint8Array(66);
+DIGEST_BUF[0] = 0x19;
+DIGEST_BUF[1] = 0x01;
+
 function typedDigest(domain: Eip712Domain, structHash: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(66);
-  buf[0] = 0x19;
-  buf[1] = 0x01;
+  const buf = DIGEST_BUF;
   buf.set(domainSeparator(domain), 2);
   buf.set(structHash, 34);
-  return keccak_256(buf);
+  const out = new Uint8Array(32);
+  keccak256Into(buf, 0, 66, out, 0);
+  return out;
 }
 
 /** The 32-byte EIP-712 digest of a reading (also the reading's Merkle leaf). */
@@ -247,7 +263,7 @@ export function recoverDigestSigner(digest: Uint8Array, sig: Hex): Hex {
 
 /** Ethereum address (lower case) of a 65-byte uncompressed public key. */
 export function publicKeyToAddress(pub: Uint8Array): Hex {
-  return bytesToHex(keccak_256(pub.subarray(1)).subarray(12));
+  return bytesToHex(keccak256Short(pub.subarray(1)).subarray(12));
 }
 
 /** Lower-case Ethereum address of a 32-byte private key. */
