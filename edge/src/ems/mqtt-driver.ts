@@ -21,7 +21,7 @@ export class MqttEmsDriver implements EmsDriver {
   async #ensure(): Promise<MqttClient> {
     if (this.#client?.connected) return this.#client;
     try {
-      const c = this.#client ?? (await mqtt.connectAsync(this.cfg.url, { reconnectPeriod: 1000, connectTimeout: this.cfg.timeoutMs }));
+      const c = this.#client ?? (await mqtt.connectAsync(this.cfg.url, { reconnectPeriod: 1000, connectTimeout: this.cfg.timeoutMs, writeCache: false }));
       if (!this.#client) {
         c.on('message', (_t, payload) => {
           try {

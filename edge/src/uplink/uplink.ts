@@ -110,6 +110,9 @@ export class Uplink {
       keepalive: c.keepaliveSec,
       reconnectPeriod: 0, // we schedule reconnects ourselves, with backoff
       connectTimeout: 10_000,
+      // mqtt-packet otherwise pre-builds 65,536 two-byte Buffers (≈ 6 MB of heap, ≈ 7 MB RSS)
+      // to write packet ids and lengths; measured no CPU difference at the agent's rates.
+      writeCache: false,
       will: { topic: topicFor(this.#o.pod, 'status'), payload: this.#status('offline'), qos: 1, retain: true },
       ...(c.username ? { username: c.username } : {}),
       ...(c.password ? { password: c.password } : {}),
