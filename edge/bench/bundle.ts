@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { agentBundleOptions } from '../tools/agent-bundle.js';
 
 const edgeDir = fileURLToPath(new URL('../', import.meta.url));
 
@@ -10,14 +11,9 @@ export async function bundle(entry: URL): Promise<{ file: string; cleanup: () =>
   const cache = join(edgeDir, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'ln-bench-'));
-  const file = join(dir, 'child.cjs');
-  // Same shape as the production bundle (tools/build.ts): CommonJS, externals required directly.
-  await build({
-    entryPoints: [fileURLToPath(entry)], bundle: true, platform: 'node', format: 'cjs', outfile: file,
-    external: ['better-sqlite3', 'modbus-serial', 'serialport', 'mqtt', 'node-cron', 'ws'], logLevel: 'silent',
-    define: { 'import.meta.url': '__lnImportMetaUrl' },
-    banner: { js: "const __lnImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  });
+  const file = join(dir, process.env.BENCH_BUNDLE_FORMAT === 'esm' ? 'child.mjs' : 'child.cjs');
+  // The production recipe (tools/agent-bundle.ts): what is measured is what runs on a device.
+  await build(agentBundleOptions({ entry: fileURLToPath(entry), outfile: file, format: process.env.BENCH_BUNDLE_FORMAT === 'esm' ? 'esm' : 'cjs' }));
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { DeviceKey } from '../src/identity/device-key.js';
 import { encryptKeystore, writeKeystoreFile } from '../src/identity/keystore.js';
 import { BENCH_MQTT_URL, bundle } from './bundle.js';
+import { AGENT_NODE_FLAGS } from '../tools/agent-bundle.js';
 
-const NODE_FLAGS = '--max-semi-space-size=1';
-const MEASURE_SEC = Number(process.env.BENCH_MEASURE_SEC ?? 30);
+const NODE_FLAGS = AGENT_NODE_FLAGS.join(' ');
+const MEASURE_SEC = Number(process.env.BENCH_MEASURE_SEC ?? 60);
 
 interface ChildResult { firstMs: number | null; firstCpuMs: number | null; result: Record<string, unknown> | null; wallToFirstMs: number | null }
 
@@ -51,7 +52,7 @@ async function runChild(file: string, meters: number, modbusPort?: number): Prom
   const acker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./acker-child.ts', import.meta.url)), BENCH_MQTT_URL, pod], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((r) => acker.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) r(); }));
   const started = performance.now();
-  // Same V8 flag as systemd/lightnode.service unless BENCH_NODE_FLAGS says otherwise.
+  // The agent's V8 flags (AGENT_NODE_FLAGS, as in systemd/lightnode.service) unless BENCH_NODE_FLAGS says otherwise.
   const flags = (process.env.BENCH_NODE_FLAGS ?? NODE_FLAGS).split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...flags, file], {
     env: { ...process.env, BENCH_MODBUS: modbusPort ? '1' : '0', BENCH_CONFIG: config, LIGHTNODE_KEYSTORE_PASSWORD: 'bench-password', BENCH_MEASURE_SEC: String(MEASURE_SEC) },

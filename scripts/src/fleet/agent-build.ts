@@ -1,24 +1,23 @@
 /**
- * Builds the Light Node agent into one ESM file with esbuild, so a Pi needs only Node: the
- * edge CLI and its pure-JS dependencies are inlined; native modules (better-sqlite3,
- * serialport) stay external and are installed on the device by npm from the bundle's
- * package.json (they need a build for the Pi's CPU).
+ * Builds the Light Node agent for a device with the edge's own bundle recipe
+ * (edge/tools/agent-bundle.ts: one CommonJS file, the same as the edge's production build and
+ * its benchmarks). The packages the bundle loads at run time (native modules, and the pure-JS
+ * ones only some configurations use) are the device package's dependencies: installed by npm
+ * on first boot or linked by `fleet flash --node-modules-from`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { RUNTIME_PACKAGES, agentBundleOptions } from '@lightnode/edge/tools/agent-bundle';
 import { FleetCode, FleetError } from './errors.js';
 
 const EDGE_DIR = fileURLToPath(new URL('../../../edge/', import.meta.url));
 
-/** Native packages the agent loads at run time; versions come from edge/package.json. */
-export const NATIVE_PACKAGES = ['better-sqlite3', 'serialport'] as const;
-
-export interface AgentBuild { code: string; version: string; nativeDependencies: Record<string, string>; templatesDir: string; entry: string }
+export interface AgentBuild { code: string; version: string; runtimeDependencies: Record<string, string>; templatesDir: string; entry: string }
 
 /**
  * esbuild inlines code but not data: the edge's meter templates are read from a directory
- * relative to its source file. In the bundle that directory sits beside lightnode.mjs.
+ * relative to its source file. In the bundle that directory sits beside lightnode.cjs.
  */
 const templatesBesideBundle: Plugin = {
   name: 'templates-beside-bundle',
@@ -41,30 +40,16 @@ const templatesBesideBundle: Plugin = {
 /** Version, native dependencies and templates of the edge package (for a prebuilt agent passed with --agent). */
 export function agentMeta(entry = `${EDGE_DIR}src/cli.ts`): Omit<AgentBuild, 'code'> {
   const pkg = JSON.parse(readFileSync(`${EDGE_DIR}package.json`, 'utf8')) as { version: string; dependencies: Record<string, string> };
-  const nativeDependencies: Record<string, string> = {};
-  for (const n of NATIVE_PACKAGES) if (pkg.dependencies[n]) nativeDependencies[n] = pkg.dependencies[n]!;
-  return { version: pkg.version, nativeDependencies, templatesDir: `${EDGE_DIR}templates`, entry };
+  const runtimeDependencies: Record<string, string> = {};
+  for (const n of RUNTIME_PACKAGES) if (pkg.dependencies[n]) runtimeDependencies[n] = pkg.dependencies[n]!;
+  return { version: pkg.version, runtimeDependencies, templatesDir: `${EDGE_DIR}templates`, entry };
 }
 
 /** Bundle `entry` (default edge/src/cli.ts). Throws FLEET_AGENT_BUILD_FAILED. */
 export async function buildAgent(entry = `${EDGE_DIR}src/cli.ts`): Promise<AgentBuild> {
   const meta = agentMeta(entry);
   try {
-    const res = await build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      minify: false,
-      legalComments: 'none',
-      external: [...NATIVE_PACKAGES, '@serialport/*', 'bufferutil', 'utf-8-validate'],
-      plugins: [templatesBesideBundle],
-      // CommonJS dependencies bundled into ESM still call require() for node built-ins.
-      banner: { js: "import { createRequire as __lnCreateRequire } from 'node:module';\nconst require = __lnCreateRequire(import.meta.url);" },
-      logLevel: 'silent',
-    });
+    const res = await build({ ...agentBundleOptions({ entry, plugins: [templatesBesideBundle] }), write: false, outfile: 'lightnode.cjs' });
     const file = res.outputFiles[0];
     if (!file) throw new Error('esbuild produced no output');
     // The entry's own hashbang may name tsx (`node --import tsx`); the bundle needs plain node.

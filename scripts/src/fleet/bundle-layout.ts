@@ -5,11 +5,13 @@
  * the data dir), so the same tree runs from `/` on a Pi and from a scratch directory in a lab.
  */
 
+import { AGENT_NODE_FLAGS } from '@lightnode/edge/tools/agent-bundle';
+
 export const TARGET = {
   optDir: 'opt/lightnode',
   etcDir: 'etc/lightnode',
   dataDir: 'var/lib/lightnode',
-  agent: 'opt/lightnode/lightnode.mjs',
+  agent: 'opt/lightnode/lightnode.cjs',
   agentPackage: 'opt/lightnode/package.json',
   templatesDir: 'opt/lightnode/templates',
   firstBoot: 'opt/lightnode/first-boot.sh',
@@ -46,7 +48,7 @@ SupplementaryGroups=dialout
 StateDirectory=lightnode
 WorkingDirectory=/var/lib/lightnode
 ExecStartPre=+/opt/lightnode/first-boot.sh
-ExecStart=/usr/bin/node /opt/lightnode/lightnode.mjs run --config /etc/lightnode/config.json
+ExecStart=/usr/bin/node ${AGENT_NODE_FLAGS.join(' ')} /opt/lightnode/lightnode.cjs run --config /etc/lightnode/config.json
 Restart=always
 RestartSec=5
 NoNewPrivileges=true
@@ -85,9 +87,9 @@ if [ ! -s "$ETC/keystore.password" ]; then
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > "$ETC/keystore.password"
 fi
 if [ ! -s "$ETC/keystore.json" ]; then
-  "$NODE" "$OPT/lightnode.mjs" keygen --config "$ETC/config.json"
+  "$NODE" "$OPT/lightnode.cjs" keygen --config "$ETC/config.json"
 fi
-ADDR=$("$NODE" "$OPT/lightnode.mjs" address --config "$ETC/config.json" 2>/dev/null || true)
+ADDR=$("$NODE" "$OPT/lightnode.cjs" address --config "$ETC/config.json" 2>/dev/null || true)
 if [ -n "$ADDR" ]; then
   echo "$ADDR" > "$ETC/address"
   echo "Light Node device address: $ADDR (enrol with: fleet enroll --pod <pod> --address $ADDR)" > /dev/console 2>/dev/null || true

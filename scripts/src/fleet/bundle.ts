@@ -107,7 +107,7 @@ export async function buildBundle(b: BundleInput): Promise<BundleResult> {
   put(TARGET.config, `${JSON.stringify(config, null, 2)}\n`, 0o600);
   if (b.caPem) put(TARGET.ca, b.caPem, 0o644);
   put(TARGET.agent, b.agent.code, 0o755);
-  put(TARGET.agentPackage, `${JSON.stringify({ name: 'lightnode-agent', version: b.agent.version, private: true, type: 'module', bin: { lightnode: 'lightnode.mjs' }, dependencies: b.agent.nativeDependencies }, null, 2)}\n`, 0o644);
+  put(TARGET.agentPackage, `${JSON.stringify({ name: 'lightnode-agent', version: b.agent.version, private: true, bin: { lightnode: 'lightnode.cjs' }, dependencies: b.agent.runtimeDependencies }, null, 2)}\n`, 0o644);
   for (const t of readdirSync(b.agent.templatesDir).filter((f) => f.endsWith('.json')).sort()) {
     put(`${TARGET.templatesDir}/${t}`, readFileSync(join(b.agent.templatesDir, t)), 0o644);
   }

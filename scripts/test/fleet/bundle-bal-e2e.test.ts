@@ -112,7 +112,7 @@ test.before(async () => {
   const fl = await fleet(['flash', '--bundle', out, '--target', root, '--node-modules-from', EDGE]);
   assert.is(fl.code, 0, fl.err);
   assert.is(readFileSync(join(root, 'etc/lightnode/ca.pem'), 'utf8'), readFileSync(join(tlsDir, 'ca.pem'), 'utf8'));
-  agent = spawn(process.execPath, [join(root, 'opt/lightnode/lightnode.mjs'), 'run', '--config', join(root, 'etc/lightnode/config.json')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  agent = spawn(process.execPath, [join(root, 'opt/lightnode/lightnode.cjs'), 'run', '--config', join(root, 'etc/lightnode/config.json')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   agent.stdout!.on('data', (d) => (agentLog += d));
   agent.stderr!.on('data', (d) => (agentLog += d));
 });
@@ -165,7 +165,7 @@ test('fleet rotate: the BAL stops accepting the old device; fleet revoke: nothin
   assert.is(r.code, 0, r.err);
   const afterRotate = await until('rejections after rotation', async () => { const x = await node(); return x && x.rejected > before.rejected ? x : null; });
   // the agent quarantines what the BAL rejects (never drops it)
-  const agentStatus = async () => JSON.parse(execFileSync(process.execPath, [join(root, 'opt/lightnode/lightnode.mjs'), 'status', '--config', join(root, 'etc/lightnode/config.json')], { cwd: root, encoding: 'utf8' })) as { spool: { quarantined: number } };
+  const agentStatus = async () => JSON.parse(execFileSync(process.execPath, [join(root, 'opt/lightnode/lightnode.cjs'), 'status', '--config', join(root, 'etc/lightnode/config.json')], { cwd: root, encoding: 'utf8' })) as { spool: { quarantined: number } };
   const st = await until('the agent to quarantine the rejected readings', async () => { const x = await agentStatus(); return x.spool.quarantined > 0 ? x : null; }, 20_000);
   assert.ok(st.spool.quarantined > 0);
   const storedAtRotate = afterRotate.readings;
