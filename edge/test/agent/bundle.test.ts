@@ -61,6 +61,7 @@ test('the bundled agent runs on plain node; ws, socks and readable-stream are no
     const res = JSON.parse(r.stdout) as { loaded: string[]; dns: boolean; zlib: boolean };
     assert.equal(res.loaded, [], 'no ws, socks or readable-stream module loaded');
     assert.is(res.zlib, false, 'zlib (ws permessage-deflate) not loaded');
+    assert.is(res.dns, false, "dns (mqtt's SOCKS transport) not loaded");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
