@@ -5,6 +5,7 @@
  */
 import type { StoredReadingInput, StoreBatchResult } from '../store/types.js';
 import type { CoreItem, VerifiedItem } from '../verify/verify-core.js';
+import type { RegistryVerdict } from '../registry/verdict.js';
 
 /** One rejected seq of the Ack message (docs/interfaces.md). */
 export interface AckRejection { seq: number; code: string; reason: string }
@@ -16,9 +17,6 @@ export interface AckMessage {
   duplicate: number[];
   rejected: AckRejection[];
 }
-
-/** Registry verdict for one reading: ok, a final rejection, or "ask again later". */
-export type RegistryVerdict = { ok: true } | { ok: false; code: string; reason: string } | { ok: false; retry: true; reason: string };
 
 export interface BatchPlan {
   /** Readings for `storeBatch`, first occurrence of each (signer, seq) in the batch. */

@@ -15,7 +15,8 @@ import type { MetricsRegistry } from '../metrics.js';
 import type { BalStore, Hex } from '../store/types.js';
 import type { VerifyPool } from '../verify/pool.js';
 import type { CoreItem } from '../verify/verify-core.js';
-import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage, type RegistryVerdict } from './batch-plan.js';
+import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage } from './batch-plan.js';
+import type { RegistryVerdict } from '../registry/verdict.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { createGroupCommitter } from './group-commit.js';
 

@@ -6,11 +6,12 @@
  * because the next poll has not run yet. Failed fallbacks (chain unreachable) answer `retry`:
  * the ingest then leaves that reading un-acked and the device resends it later.
  */
-import { Interface, type Provider, Contract } from 'ethers';
-import { loadArtifact } from '@lightnode/contracts/artifacts';
+import type { Provider } from 'ethers';
+import { podRegistryClient } from '@lightnode/contracts/registry/client';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
-import { PodHistory, type Address, type RegistryEvent, type SignerProblem } from './pod-history.js';
+import { PodHistory, type Address } from './pod-history.js';
+import type { RegistryVerdict, SignerProblem } from './verdict.js';
 
 export interface RegistryMirrorOptions {
   provider: Provider;
@@ -28,13 +29,11 @@ export interface RegistryMirrorOptions {
   metrics?: MetricsRegistry;
 }
 
-export type SignerVerdict = { ok: true } | { ok: false; code: SignerProblem; reason: string } | { ok: false; retry: true; reason: string };
-
 export interface RegistryMirror {
   /** Memory-only verdict (no I/O). */
   checkLocal(pod: string, signer: Address, ms: number): SignerProblem | null;
   /** Verdict with the contract fallback on a miss. */
-  checkSigner(pod: string, signer: Address, ms: number): Promise<SignerVerdict>;
+  checkSigner(pod: string, signer: Address, ms: number): Promise<RegistryVerdict>;
   deviceAt(pod: string, ms: number): Address | null;
   deviceOf(pod: string): Address | null;
   isSetpointSigner(a: Address): boolean;
@@ -47,34 +46,12 @@ export interface RegistryMirror {
   stop(): Promise<void>;
 }
 
-const EVENT_NAMES = ['DeviceRegistered', 'DeviceRotated', 'DeviceRevoked', 'SetpointSignerAdded', 'SetpointSignerRemoved'] as const;
-
-const ZERO = '0x0000000000000000000000000000000000000000';
-
 function lower(a: string): Address { return a.toLowerCase() as Address; }
-
-/** Decode a PodRegistry log into a RegistryEvent (null for events the mirror ignores). */
-export function decodeRegistryLog(iface: Interface, log: { topics: readonly string[]; data: string }): RegistryEvent | null {
-  const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-  if (!parsed) return null;
-  const a = parsed.args;
-  switch (parsed.name) {
-    case 'DeviceRegistered': return { kind: 'registered', pod: a[0] as string, device: lower(a[1]), atMs: Number(a[2]) };
-    case 'DeviceRotated': return { kind: 'rotated', pod: a[0] as string, oldDevice: lower(a[1]), newDevice: lower(a[2]), atMs: Number(a[3]) };
-    case 'DeviceRevoked': return { kind: 'revoked', pod: a[0] as string, device: lower(a[1]), atMs: Number(a[2]) };
-    case 'SetpointSignerAdded': return { kind: 'setpointSignerAdded', signer: lower(a[0]) };
-    case 'SetpointSignerRemoved': return { kind: 'setpointSignerRemoved', signer: lower(a[0]) };
-    default: return null;
-  }
-}
 
 /** Build the mirror from the deploy block (resolves once caught up), then follow live. */
 export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<RegistryMirror> {
   const { provider, log } = opts;
-  const address = lower(opts.podRegistry);
-  const iface = new Interface(loadArtifact('PodRegistry').abi as never);
-  const contract = new Contract(address, iface, provider);
-  const topics = [EVENT_NAMES.map((n) => iface.getEvent(n)!.topicHash)];
+  const registry = podRegistryClient(opts.podRegistry, provider);
   const pollMs = opts.pollIntervalMs ?? 1000;
   const maxRange = opts.maxBlockRange ?? 5000;
   const confirmations = opts.confirmations ?? 0;
@@ -102,12 +79,8 @@ export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<
     while (synced < target && !stopped) {
       const from = synced + 1;
       const to = Math.min(target, from + maxRange - 1);
-      const logs = await provider.getLogs({ address, topics, fromBlock: from, toBlock: to });
-      // getLogs returns chain order (block, log index); keep it explicit.
-      logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
-      for (const l of logs) {
-        const e = decodeRegistryLog(iface, l);
-        if (!e) continue;
+      // Decoded and in chain order (block, log index): the history applies them as they come.
+      for (const e of await registry.logs(from, to)) {
         history.apply(e);
         eventsApplied?.inc({ event: e.kind });
       }
@@ -151,7 +124,7 @@ export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<
         return { ok: false, code, reason: reasonFor(code, pod, signer, ms) };
       }
       try {
-        const onChain = lower((await contract.getFunction('deviceAt')(pod, ms)) as string);
+        const onChain = await registry.deviceAt(pod, ms);
         if (onChain === signer) {
           fallbacks?.inc({ result: 'hit' });
           syncNow().catch(() => {}); // the mirror is behind: catch up in the background
@@ -159,7 +132,7 @@ export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<
         }
         fallbacks?.inc({ result: 'miss' });
         let code = local;
-        if (code === 'BAL_POD_UNKNOWN' && onChain !== ZERO) {
+        if (code === 'BAL_POD_UNKNOWN' && onChain !== null) {
           // The chain knows the PoD but the mirror does not yet: catch up for the exact code.
           await syncNow().catch(() => {});
           code = history.check(pod, signer, ms) ?? 'BAL_SIGNER_NOT_REGISTERED';

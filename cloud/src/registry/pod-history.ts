@@ -1,25 +1,18 @@
 /**
  * In-memory PoD → device history, built from PodRegistry events (DESIGN §5). Pure: the
- * event follower (./mirror.ts) feeds it. Semantics are those of `PodRegistry.deviceAt`:
+ * event follower (./mirror.ts) feeds it the events the registry client decodes
+ * (`@lightnode/contracts/registry/client`). Semantics are those of `PodRegistry.deviceAt`:
  * every binding is a period [fromMs, toMs) (toMs null = open); the newest period starting at
  * or before t is the only one that can contain t.
  */
+
+import type { RegistryEvent } from '@lightnode/contracts/registry/events';
+import type { SignerProblem } from './verdict.js';
 
 /** Lower-case 0x address. */
 export type Address = `0x${string}`;
 
 export interface Period { device: Address; fromMs: number; toMs: number | null }
-
-/** Why a signer is not valid for a PoD at a time (ack reason codes, docs/interfaces.md). */
-export type SignerProblem = 'BAL_POD_UNKNOWN' | 'BAL_SIGNER_NOT_REGISTERED' | 'BAL_DEVICE_REVOKED';
-
-/** A registry event, already decoded (addresses lower-case, times in ms). */
-export type RegistryEvent =
-  | { kind: 'registered'; pod: string; device: Address; atMs: number }
-  | { kind: 'rotated'; pod: string; oldDevice: Address; newDevice: Address; atMs: number }
-  | { kind: 'revoked'; pod: string; device: Address; atMs: number }
-  | { kind: 'setpointSignerAdded'; signer: Address }
-  | { kind: 'setpointSignerRemoved'; signer: Address };
 
 export class PodHistory {
   private readonly pods = new Map<string, Period[]>();

@@ -17,7 +17,7 @@ test('planBatch: skew, final and deferred registry verdicts, repeats, unattribut
     { ok: false, seq: null, code: 'BAL_READING_INVALID', reason: 'x' },
     { ok: false, seq: 9, code: 'BAL_SIGNATURE_INVALID', reason: 'bad sig' },
   ];
-  const verdicts = [{ ok: true as const }, { ok: true as const }, { ok: false as const, code: 'BAL_DEVICE_REVOKED', reason: 'r' }, { ok: false as const, retry: true as const, reason: 'down' }, { ok: true as const }, null, null];
+  const verdicts = [{ ok: true as const }, { ok: true as const }, { ok: false as const, code: 'BAL_DEVICE_REVOKED' as const, reason: 'r' }, { ok: false as const, retry: true as const, reason: 'down' }, { ok: true as const }, null, null];
   const plan = planBatch(items, verdicts, now, 10_000);
   assert.equal(plan.toStore.map((x) => x.reading.seq), [1]);
   assert.equal(plan.repeats.map((x) => x.reading.seq), [1]);
