@@ -1,37 +1,15 @@
 /**
  * The DSO's setpoint-signing addresses, read from PodRegistry `setpointSigners()` over plain
- * JSON-RPC `eth_call` (the call is hand-encoded: a 4-byte keccak selector, no ABI library, no
- * ethers on the edge), with the last known list cached on disk for when the chain is out of
+ * JSON-RPC `eth_call`, with the last known list cached on disk for when the chain is out of
  * reach. No list at all (never fetched, no cache) → every setpoint is refused (fail closed).
+ * The call data and the decoding come from the ethers-free part of the registry client
+ * (`@lightnode/contracts/registry/calls`): the agent never loads ethers (DESIGN §2). The fetch
+ * and the cache file stay here.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { SETPOINT_SIGNERS_CALL, decodeSetpointSigners } from '@lightnode/contracts/registry/calls';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
-
-/** `setpointSigners()` selector: first 4 bytes of keccak256 of the signature. */
-export const SETPOINT_SIGNERS_SELECTOR: Hex = `0x${bytesToHex(keccak_256(new TextEncoder().encode('setpointSigners()')).subarray(0, 4))}`;
-
-/** Decode an ABI-encoded `address[]` return value. Throws EDGE_RPC_DECODE. */
-export function decodeAddressArray(data: string): Hex[] {
-  const hex = data.replace(/^0x/, '');
-  const bad = (why: string): never => { throw new LightNodeError('EDGE_RPC_DECODE', `setpointSigners(): ${why}`); };
-  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 64 !== 0 || hex.length < 128) bad('return data is not ABI words');
-  const word = (i: number): bigint => BigInt(`0x${hex.slice(i * 64, i * 64 + 64)}`);
-  const offset = word(0);
-  if (offset % 32n !== 0n || offset / 32n + 1n > BigInt(hex.length / 64)) bad('bad array offset');
-  const at = Number(offset / 32n);
-  const len = word(at);
-  if (len > 10_000n || BigInt(at) + 1n + len > BigInt(hex.length / 64)) bad('bad array length');
-  const out: Hex[] = [];
-  for (let i = 0; i < Number(len); i++) {
-    const w = hex.slice((at + 1 + i) * 64, (at + 2 + i) * 64);
-    if (!/^0{24}/.test(w)) bad('address word with high bits set');
-    out.push(`0x${w.slice(24).toLowerCase()}`);
-  }
-  return out;
-}
 
 /** Call `setpointSigners()` on `podRegistry` at `rpcUrl`. Throws EDGE_RPC_UNAVAILABLE / EDGE_RPC_ERROR / EDGE_RPC_DECODE. */
 export async function fetchSetpointSigners(rpcUrl: string, podRegistry: Hex, timeoutMs = 5000): Promise<Hex[]> {
@@ -40,7 +18,7 @@ export async function fetchSetpointSigners(rpcUrl: string, podRegistry: Hex, tim
     res = await fetch(rpcUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: podRegistry, data: SETPOINT_SIGNERS_SELECTOR }, 'latest'] }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: podRegistry, data: SETPOINT_SIGNERS_CALL }, 'latest'] }),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
@@ -53,7 +31,12 @@ export async function fetchSetpointSigners(rpcUrl: string, podRegistry: Hex, tim
   if (body.error || typeof body.result !== 'string') {
     throw new LightNodeError('EDGE_RPC_ERROR', `chain RPC eth_call failed: ${body.error?.message ?? 'no result'}`, { rpcUrl, rpcCode: body.error?.code });
   }
-  return decodeAddressArray(body.result);
+  try {
+    return decodeSetpointSigners(body.result);
+  } catch (err) {
+    // Same message, the edge's code: a malformed answer is an RPC fault to the agent's metrics.
+    throw new LightNodeError('EDGE_RPC_DECODE', (err as Error).message, { rpcUrl }, { cause: err });
+  }
 }
 
 /** On-disk cache document. */

@@ -22,7 +22,7 @@ import { validateConfig } from '../../src/config.js';
 import { startAgent, type Agent } from '../../src/agent.js';
 import { DeviceKey } from '../../src/identity/device-key.js';
 import { createLogger } from '../../src/ops/logger.js';
-import { SETPOINT_SIGNERS_SELECTOR, decodeAddressArray } from '../../src/ems/registry-signers.js';
+import { SETPOINT_SIGNERS_CALL, decodeSetpointSigners } from '@lightnode/contracts/registry/calls';
 import { randomPod, startAedes, startFakeBal, waitFor, type TestBroker, type FakeBal } from '../helpers/broker.js';
 import { startTestEms, type TestEms } from '../helpers/ems-server.js';
 
@@ -93,10 +93,10 @@ test.after(async () => {
 });
 
 test('setpointSigners() read by hand-encoded eth_call equals the registry (and is cached on disk)', async () => {
-  assert.is(SETPOINT_SIGNERS_SELECTOR.length, 10);
-  const res = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: dep.podRegistry, data: SETPOINT_SIGNERS_SELECTOR }, 'latest'] }) });
+  assert.is(SETPOINT_SIGNERS_CALL.length, 10);
+  const res = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: dep.podRegistry, data: SETPOINT_SIGNERS_CALL }, 'latest'] }) });
   const { result } = (await res.json()) as { result: string };
-  assert.equal(decodeAddressArray(result), [dso.address]);
+  assert.equal(decodeSetpointSigners(result), [dso.address]);
   const cache = JSON.parse(readFileSync(join(dir, 'setpoint-signers.json'), 'utf8')) as { signers: string[] };
   assert.equal(cache.signers, [dso.address]);
   assert.is(agent.metrics.value('ems_setpoint_signers', { source: 'chain' }), 1);
