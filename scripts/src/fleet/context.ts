@@ -1,13 +1,13 @@
 /**
  * Connects a fleet command to the chain: reads the deployment file, checks the RPC endpoint
  * answers (FLEET_CHAIN_UNREACHABLE otherwise, fast — no endless retry), and builds the
- * PodRegistry contract, with the DSO wallet for writes.
+ * PodRegistry client (@lightnode/contracts/registry/client), with the DSO wallet for writes.
  */
 import { readFileSync } from 'node:fs';
-import { Contract, FetchRequest, JsonRpcProvider, type InterfaceAbi, type Wallet } from 'ethers';
+import { FetchRequest, JsonRpcProvider, type Wallet } from 'ethers';
+import { podRegistryClient, type PodRegistryClient } from '@lightnode/contracts/registry/client';
 import { FleetCode, FleetError, fetchFailure } from './errors.js';
 import { loadDsoWallet } from './keys.js';
-import { podRegistryFragments } from './registry-abi.js';
 import { validateAddress } from './validate.js';
 
 export interface GlobalOptions { rpc?: string; deployment?: string; keystore?: string; dryRun?: boolean; env?: NodeJS.ProcessEnv }
@@ -17,7 +17,7 @@ export interface Deployment { rpcUrl: string; chainId: number; podRegistry: `0x$
 export interface FleetContext {
   provider: JsonRpcProvider;
   deployment: Deployment;
-  registry: Contract;              // read-only, or connected to the DSO wallet when `write`
+  registry: PodRegistryClient;     // read-only, or connected to the DSO wallet when `write`
   wallet: Wallet | null;
   dryRun: boolean;
   close(): void;
@@ -71,20 +71,10 @@ export async function openContext(g: GlobalOptions, write: boolean): Promise<Fle
   const code = await provider.getCode(deployment.podRegistry);
   if (code === '0x') throw new FleetError(FleetCode.DEPLOYMENT_INVALID, `no contract at podRegistry ${deployment.podRegistry} on chain ${chainId}`);
   const connected = wallet ? wallet.connect(provider) : null;
-  const registry = new Contract(deployment.podRegistry, await registryAbi(), connected ?? provider);
+  const registry = podRegistryClient(deployment.podRegistry, connected ?? provider);
   if (connected) {
-    const isDso = await registry.getFunction('isDso')(connected.address).catch(() => null);
+    const isDso = await registry.isDso(connected.address).catch(() => null);
     if (isDso === false) throw new FleetError(FleetCode.NOT_DSO, `${connected.address.toLowerCase()} does not hold the DSO role on PodRegistry ${deployment.podRegistry}`, { account: connected.address.toLowerCase() });
   }
   return { provider, deployment, registry, wallet: connected, dryRun: g.dryRun ?? false, close: () => provider.destroy() };
-}
-
-/** The artifact ABI when @lightnode/contracts is built, else the hand-written fragments. */
-async function registryAbi(): Promise<InterfaceAbi> {
-  try {
-    const mod = (await import('@lightnode/contracts/artifacts' as string)) as { loadArtifact(n: string): { abi: unknown[] } };
-    return mod.loadArtifact('PodRegistry').abi as InterfaceAbi;
-  } catch {
-    return [...podRegistryFragments];
-  }
 }

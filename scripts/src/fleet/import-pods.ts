@@ -75,7 +75,7 @@ async function readPreviouslyBound(ctx: FleetContext, pods: string[], concurrenc
   for (let i = 0; i < pods.length; i += concurrency) {
     const chunk = pods.slice(i, i + concurrency);
     const res = await Promise.all(chunk.map(async (p) => {
-      try { return ((await ctx.registry.getFunction('historyOf')(p)) as unknown[]).length > 0; } catch (err) { throw toFleetError(err, `historyOf(${p})`, ctx.registry.interface); }
+      try { return (await ctx.registry.historyOf(p)).length > 0; } catch (err) { throw toFleetError(err, `historyOf(${p})`, ctx.registry.interface); }
     }));
     res.forEach((had, j) => { if (had) out.add(chunk[j]!); });
   }

@@ -2,7 +2,7 @@
  * The registry as its events tell it: every PoD with its current device, state and history
  * length, folded from DeviceRegistered / DeviceRotated / DeviceRevoked since the deploy block.
  */
-import type { EventLog, Log } from 'ethers';
+import type { RegistryLog } from '@lightnode/contracts/registry/events';
 import type { FleetContext } from './context.js';
 import { toFleetError } from './errors.js';
 
@@ -20,36 +20,19 @@ export async function listPods(ctx: FleetContext, opts: { fromBlock?: number; ch
   const from = opts.fromBlock ?? ctx.deployment.deployBlock ?? 0;
   const latest = await ctx.provider.getBlockNumber();
   const chunk = opts.chunkBlocks ?? 10_000;
-  const logs: (EventLog | Log)[] = [];
+  const logs: RegistryLog[] = [];
   try {
-    for (let b = from; b <= latest; b += chunk) {
-      const to = Math.min(latest, b + chunk - 1);
-      for (const name of ['DeviceRegistered', 'DeviceRotated', 'DeviceRevoked']) {
-        logs.push(...(await ctx.registry.queryFilter(name, b, to)));
-      }
-    }
+    // Decoded, in chain order per range; ranges are read in order, so `logs` is in chain order.
+    for (let b = from; b <= latest; b += chunk) logs.push(...(await ctx.registry.logs(b, Math.min(latest, b + chunk - 1))));
   } catch (err) {
     throw toFleetError(err, 'reading registry events');
   }
-  logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   const pods = new Map<string, PodEntry>();
   for (const log of logs) {
-    if (!('args' in log)) continue;
-    const a = log.args;
-    const pod = String(a.getValue('pod'));
-    const prev = pods.get(pod);
-    const changes = (prev?.changes ?? 0) + 1;
-    switch (log.eventName) {
-      case 'DeviceRegistered':
-        pods.set(pod, { pod, device: String(a.getValue('device')).toLowerCase(), state: 'active', sinceMs: Number(a.getValue('validFromMs')), changes, lastBlock: log.blockNumber });
-        break;
-      case 'DeviceRotated':
-        pods.set(pod, { pod, device: String(a.getValue('newDevice')).toLowerCase(), state: 'active', sinceMs: Number(a.getValue('atMs')), changes, lastBlock: log.blockNumber });
-        break;
-      case 'DeviceRevoked':
-        pods.set(pod, { pod, device: null, state: 'revoked', sinceMs: Number(a.getValue('atMs')), changes, lastBlock: log.blockNumber });
-        break;
-    }
+    if (log.kind !== 'registered' && log.kind !== 'rotated' && log.kind !== 'revoked') continue; // setpoint signers
+    const changes = (pods.get(log.pod)?.changes ?? 0) + 1;
+    const device = log.kind === 'registered' ? log.device : log.kind === 'rotated' ? log.newDevice : null;
+    pods.set(log.pod, { pod: log.pod, device, state: device ? 'active' : 'revoked', sinceMs: log.atMs, changes, lastBlock: log.blockNumber });
   }
   return [...pods.values()].sort((x, y) => x.pod.localeCompare(y.pod));
 }

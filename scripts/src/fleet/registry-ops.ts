@@ -4,7 +4,7 @@
  * get a precise FLEET_ code before any gas is spent; `dryRun` stops after a static call,
  * which also proves the caller holds the DSO role.
  */
-import { ZeroAddress, type ContractTransactionResponse } from 'ethers';
+import type { RegistryWriteFn } from '@lightnode/contracts/registry/client';
 import type { FleetContext } from './context.js';
 import { FleetCode, FleetError, toFleetError } from './errors.js';
 import { validateAddress, validatePod } from './validate.js';
@@ -23,26 +23,19 @@ export interface WriteResult {
 /** Current device of a PoD, lower-case, or null when none is active. */
 export async function deviceOf(ctx: FleetContext, pod: string): Promise<string | null> {
   try {
-    const d = String(await ctx.registry.getFunction('deviceOf')(pod)).toLowerCase();
-    return d === ZeroAddress ? null : d;
+    return await ctx.registry.deviceOf(pod);
   } catch (err) {
     throw toFleetError(err, `deviceOf(${pod})`, ctx.registry.interface);
   }
 }
 
 /** Send (or, in dry-run, statically call) one registry function and wait for it to be mined. */
-export async function sendWrite(ctx: FleetContext, fn: string, args: unknown[], context: string): Promise<{ tx: string | null; blockNumber: number | null; gasUsed: bigint }> {
+export async function sendWrite(ctx: FleetContext, fn: RegistryWriteFn, args: unknown[], context: string): Promise<{ tx: string | null; blockNumber: number | null; gasUsed: bigint }> {
   if (!ctx.wallet) throw new FleetError(FleetCode.KEY_MISSING, `${context}: a DSO key is needed to write`);
-  const f = ctx.registry.getFunction(fn);
   try {
-    if (ctx.dryRun) {
-      await f.staticCall(...args);
-      return { tx: null, blockNumber: null, gasUsed: 0n };
-    }
-    const tx = (await f(...args)) as ContractTransactionResponse;
-    const rc = await tx.wait();
-    if (!rc || rc.status !== 1) throw new FleetError(FleetCode.TX_FAILED, `${context}: transaction ${tx.hash} failed`);
-    return { tx: tx.hash, blockNumber: rc.blockNumber, gasUsed: rc.gasUsed };
+    const out = await ctx.registry.write(fn, args, { dryRun: ctx.dryRun });
+    if (!ctx.dryRun && out.status !== 1) throw new FleetError(FleetCode.TX_FAILED, `${context}: transaction ${out.tx} failed`);
+    return { tx: out.tx, blockNumber: out.blockNumber, gasUsed: out.gasUsed };
   } catch (err) {
     throw toFleetError(err, context, ctx.registry.interface);
   }
