@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LightNodeError, type ErrorCode } from '../src/errors.js';
 import { SHARED_ERRORS } from '../src/error-codes.js';
 import { EDGE_ERRORS } from '../../edge/src/error-codes.js';
 import { BAL_ERRORS } from '../../cloud/src/error-codes.js';
@@ -156,6 +157,14 @@ test('the scan sees what it should (it can fail)', () => {
   assert.is([...sample.matchAll(PLAIN_ERROR_RE)].length, 1);
   assert.not.ok('EDGE_MODBUS_TIMEUOT' in EDGE_ERRORS);
   assert.ok(srcFiles.length > 100, 'the source walk found the packages');
+});
+
+test('ErrorCode is the union of the catalogues, not string (checked by the typecheck)', () => {
+  const ok: ErrorCode[] = ['PROTO_HEX_INVALID', 'EDGE_MODBUS_TIMEOUT', 'BAL_USAGE', 'SIM_INTERNAL', 'FLEET_USAGE', 'CONTRACTS_COMPILE_FAILED'];
+  // @ts-expect-error a misspelt code must not typecheck (fails `pnpm typecheck` if ErrorCode widens to string)
+  const typo = new LightNodeError('EDGE_MODBUS_TIMEUOT', 'x');
+  assert.is(ok.length, 6);
+  assert.is(typo.code, 'EDGE_MODBUS_TIMEUOT');
 });
 
 /** Code-like words of a Markdown text (`_SUFFIX` abbreviations and env prefixes like `BAL_CONFIG__` aside). */
