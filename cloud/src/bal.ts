@@ -8,7 +8,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
-import { ValidationError } from '@lightnode/shared/errors';
+import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import { makeDomain } from '@lightnode/shared/eip712';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { readDeployment } from '@lightnode/contracts/deploy';
@@ -90,7 +90,7 @@ export function resolveAnchorKey(config: BalConfig): string | null {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, rej) => { t = setTimeout(() => rej(new Error(`${what} timed out`)), ms); })]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<never>((_, rej) => { t = setTimeout(() => rej(new LightNodeError('BAL_TIMEOUT', `${what} timed out`)), ms); })]).finally(() => clearTimeout(t));
 }
 
 /** Start the whole BAL from a validated config. */

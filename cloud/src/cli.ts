@@ -17,7 +17,7 @@ import { existsSync, writeFileSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isLightNodeError } from '@lightnode/shared/errors';
+import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
 import { POD_RE } from '@lightnode/shared/reading';
 import { loadConfig, type BalConfig } from './config.js';
 import { createLogger, parseLogLevel } from './log.js';
@@ -35,7 +35,10 @@ const USAGE = `usage:
   bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
   bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]`;
 
-class UsageError extends Error {}
+/** A bad command line: printed with the usage text, exit 2. */
+class UsageError extends LightNodeError {
+  constructor(message: string) { super('BAL_USAGE', message); }
+}
 
 /** Where the CLI writes (injected by tests). */
 export interface CliIo { out(line: string): void; err(text: string): void }

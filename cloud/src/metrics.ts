@@ -4,6 +4,8 @@
  * would pull in a lot for the few primitives we use.
  */
 
+import { LightNodeError } from '@lightnode/shared/errors';
+
 export type Labels = Record<string, string | number>;
 
 interface MetricBase { readonly name: string; readonly help: string; readonly type: 'counter' | 'gauge' | 'histogram'; render(): string[] }
@@ -26,7 +28,7 @@ function labelKey(labelNames: readonly string[], labels: Labels | undefined): st
   if (labelNames.length === 0) return '';
   return labelNames.map((l) => {
     const v = labels?.[l];
-    if (v === undefined) throw new Error(`metric label ${l} missing`);
+    if (v === undefined) throw new LightNodeError('BAL_METRIC_INVALID', `metric label ${l} missing`);
     return `${l}="${escapeLabel(String(v))}"`;
   }).join(',');
 }
@@ -43,7 +45,7 @@ export class Counter implements MetricBase {
   constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[] = []) {}
   /** Add `by` (≥ 0, default 1). */
   inc(labels?: Labels, by = 1): void {
-    if (!(by >= 0)) throw new Error(`counter ${this.name}: increment must be >= 0`);
+    if (!(by >= 0)) throw new LightNodeError('BAL_METRIC_INVALID', `counter ${this.name}: increment must be >= 0`);
     const k = labelKey(this.labelNames, labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
@@ -115,11 +117,11 @@ export class MetricsRegistry {
   private readonly metrics = new Map<string, MetricBase>();
 
   private add<T extends MetricBase>(m: T, labelNames: readonly string[]): T {
-    if (!NAME_RE.test(m.name)) throw new Error(`invalid metric name ${m.name}`);
-    for (const l of labelNames) if (!LABEL_RE.test(l) || l === 'le') throw new Error(`invalid label name ${l}`);
+    if (!NAME_RE.test(m.name)) throw new LightNodeError('BAL_METRIC_INVALID', `invalid metric name ${m.name}`);
+    for (const l of labelNames) if (!LABEL_RE.test(l) || l === 'le') throw new LightNodeError('BAL_METRIC_INVALID', `invalid label name ${l}`);
     const existing = this.metrics.get(m.name);
     if (existing) {
-      if (existing.type !== m.type) throw new Error(`metric ${m.name} already registered as ${existing.type}`);
+      if (existing.type !== m.type) throw new LightNodeError('BAL_METRIC_INVALID', `metric ${m.name} already registered as ${existing.type}`);
       return existing as T;
     }
     this.metrics.set(m.name, m);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { LightNodeError } from '@lightnode/shared/errors';
 
 /** anvil's default mnemonic; the keys below are its accounts 0..9. Public test keys: never use on a real chain. */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -86,7 +87,7 @@ export function anvilBinaryPath(): string {
   try {
     return createRequire(join(wrapperDir, 'package.json')).resolve(`${platformPkg}/bin/${exe}`);
   } catch {
-    throw new Error(`anvil binary not found: ${platformPkg} is not installed for ${process.platform}/${process.arch}`);
+    throw new LightNodeError('CONTRACTS_ANVIL_MISSING', `anvil binary not found: ${platformPkg} is not installed for ${process.platform}/${process.arch}`);
   }
 }
 
@@ -131,7 +132,7 @@ async function rpcChainId(rpcUrl: string): Promise<number | null> {
 /** Starts anvil and resolves once it answers eth_chainId. Retries another port if the chosen one was taken. */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilHandle> {
   if (opts.port !== undefined && !(await portIsFree(opts.port))) {
-    throw new Error(`port ${opts.port} on 127.0.0.1 is already in use`);
+    throw new LightNodeError('CONTRACTS_ANVIL_PORT_IN_USE', `port ${opts.port} on 127.0.0.1 is already in use`);
   }
   const attempts = opts.port === undefined ? 3 : 1;
   let lastError: unknown;
@@ -176,17 +177,17 @@ async function startOnce(port: number, opts: AnvilOptions): Promise<AnvilHandle>
   const rpcUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
   while (Date.now() < deadline) {
-    if (dead) throw new Error(`anvil exited during start on port ${port}: ${output.trim().slice(0, 500)}`);
+    if (dead) throw new LightNodeError('CONTRACTS_ANVIL_START_FAILED', `anvil exited during start on port ${port}: ${output.trim().slice(0, 500)}`);
     const id = await rpcChainId(rpcUrl);
     if (id !== null) {
       if (id !== chainId) {
         await stop();
-        throw new Error(`port ${port} answers chain id ${id}, expected ${chainId} (another node is listening there)`);
+        throw new LightNodeError('CONTRACTS_ANVIL_PORT_IN_USE', `port ${port} answers chain id ${id}, expected ${chainId} (another node is listening there)`);
       }
       return { rpcUrl, chainId, port, pid: child.pid ?? -1, stop };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
-  throw new Error(`anvil did not answer eth_chainId on ${rpcUrl} within ${opts.startTimeoutMs ?? 20_000} ms`);
+  throw new LightNodeError('CONTRACTS_ANVIL_START_FAILED', `anvil did not answer eth_chainId on ${rpcUrl} within ${opts.startTimeoutMs ?? 20_000} ms`);
 }

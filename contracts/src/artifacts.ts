@@ -2,6 +2,7 @@
 // contracts/artifacts/<Name>.json.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { LightNodeError } from '@lightnode/shared/errors';
 
 /** The deployable contracts of this package. */
 export type ContractName = 'PodRegistry' | 'ReadingAnchor';
@@ -28,11 +29,11 @@ export function loadArtifact(name: ContractName): Artifact {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new Error(`contract artifact ${path} not found: run \`pnpm --filter @lightnode/contracts build\``);
+    throw new LightNodeError('CONTRACTS_ARTIFACT_MISSING', `contract artifact ${path} not found: run \`pnpm --filter @lightnode/contracts build\``);
   }
   const artifact = JSON.parse(text) as Artifact;
   if (!Array.isArray(artifact.abi) || !/^0x[0-9a-f]+$/.test(artifact.bytecode)) {
-    throw new Error(`contract artifact ${path} is malformed: rebuild with \`pnpm --filter @lightnode/contracts build --force\``);
+    throw new LightNodeError('CONTRACTS_ARTIFACT_INVALID', `contract artifact ${path} is malformed: rebuild with \`pnpm --filter @lightnode/contracts build --force\``);
   }
   cache.set(name, artifact);
   return artifact;

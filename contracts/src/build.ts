@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LightNodeError } from '@lightnode/shared/errors';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 const SOLIDITY_DIR = join(pkgDir, 'solidity');
@@ -91,13 +92,13 @@ export function buildArtifacts(opts: BuildOptions = {}): BuildResult {
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   for (const w of (output.errors ?? []).filter((e) => e.severity === 'warning')) console.warn(w.formattedMessage);
   if (errors.length > 0) {
-    throw new Error(`contracts: compilation FAILED with ${errors.length} error(s)\n${errors.map((e) => e.formattedMessage).join('\n')}`);
+    throw new LightNodeError('CONTRACTS_COMPILE_FAILED', `contracts: compilation FAILED with ${errors.length} error(s)\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   }
 
   mkdirSync(outDir, { recursive: true });
   for (const name of CONTRACTS) {
     const c = output.contracts?.[`solidity/${name}.sol`]?.[name];
-    if (!c || c.evm.bytecode.object.length === 0) throw new Error(`contracts: no bytecode for ${name} in solidity/${name}.sol`);
+    if (!c || c.evm.bytecode.object.length === 0) throw new LightNodeError('CONTRACTS_COMPILE_FAILED', `contracts: no bytecode for ${name} in solidity/${name}.sol`);
     const artifact = {
       contractName: name,
       abi: c.abi,

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ContractFactory, JsonRpcProvider, type Signer } from 'ethers';
 import { loadArtifact } from './artifacts.js';
+import { LightNodeError } from '@lightnode/shared/errors';
 
 type Hex = `0x${string}`;
 
@@ -34,7 +35,7 @@ export interface DeployOptions {
 /** Deploys PodRegistry and ReadingAnchor(podRegistry, admin), grants the DSO and BAL roles, returns the Deployment. */
 export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promise<Deployment> {
   const provider = signer.provider;
-  if (!provider) throw new Error('deployAll: the signer has no provider');
+  if (!provider) throw new LightNodeError('CONTRACTS_SIGNER_NO_PROVIDER', 'deployAll: the signer has no provider');
   const from = (await signer.getAddress()).toLowerCase() as Hex;
   const admin = (opts.admin ?? from).toLowerCase() as Hex;
 
@@ -87,13 +88,13 @@ export function readDeployment(path: string): Deployment {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`deployment file ${path}: ${(err as Error).message}`);
+    throw new LightNodeError('CONTRACTS_DEPLOYMENT_INVALID', `deployment file ${path}: ${(err as Error).message}`);
   }
   const o = raw as Record<string, unknown>;
   const bad = (field: string, expected: string): never => {
-    throw new Error(`deployment file ${path}: field ${field} must be ${expected}, found ${JSON.stringify(o?.[field])}`);
+    throw new LightNodeError('CONTRACTS_DEPLOYMENT_INVALID', `deployment file ${path}: field ${field} must be ${expected}, found ${JSON.stringify(o?.[field])}`);
   };
-  if (typeof o !== 'object' || o === null) throw new Error(`deployment file ${path}: not a JSON object`);
+  if (typeof o !== 'object' || o === null) throw new LightNodeError('CONTRACTS_DEPLOYMENT_INVALID', `deployment file ${path}: not a JSON object`);
   if (typeof o.rpcUrl !== 'string' || !/^(https?|wss?):\/\//.test(o.rpcUrl)) bad('rpcUrl', 'an http(s)/ws(s) URL');
   if (!Number.isSafeInteger(o.chainId) || (o.chainId as number) <= 0) bad('chainId', 'a positive integer');
   for (const f of ['podRegistry', 'readingAnchor', 'admin']) {

@@ -2,15 +2,32 @@
  * One base error class for the whole workspace (DESIGN §8): every error carries a stable
  * string `code` (e.g. `EDGE_MODBUS_TIMEOUT`, `BAL_SIGNATURE_INVALID`). Callers branch on the
  * code, never on the message text. Codes are grouped by domain prefix:
- * `PROTO_` (shared protocol core), `CHAIN2_`, `EDGE_`, `BAL_`, `SIM_`, `FLEET_`, `CONFIG_`.
+ * `PROTO_` (shared protocol core), `CHAIN2_`, `EDGE_`, `BAL_`, `SIM_`, `FLEET_`, `CONFIG_`, …
+ *
+ * Codes are typed: each package lists its codes with a one-line meaning in its own
+ * `src/error-codes.ts` catalogue and merges them into `ErrorCodes` below, so a misspelt code
+ * fails the typecheck (shared/test/error-catalogue.test.ts also checks prefixes and drift).
  */
+
+/**
+ * Every known error code as a key. Empty here; each package's `error-codes.ts` augments it:
+ * `declare module '@lightnode/shared/errors' { interface ErrorCodes extends CodesOf<typeof X> {} }`.
+ */
+export interface ErrorCodes {}
+
+/** A known error code (the union of every package catalogue). */
+export type ErrorCode = keyof ErrorCodes & string;
+
+/** The shape a catalogue object gives to `ErrorCodes` (its keys; the values are the meanings). */
+export type CodesOf<T extends Record<string, string>> = { readonly [K in keyof T]: T[K] };
+
 export class LightNodeError extends Error {
   /** Stable, machine-readable reason code. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Optional structured details (field name, expected, found, …); never key material. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LightNodeError';
     this.code = code;
@@ -18,13 +35,13 @@ export class LightNodeError extends Error {
   }
 
   /** A JSON-safe view for logs and API responses. */
-  toJSON(): { code: string; message: string; details: Readonly<Record<string, unknown>> } {
+  toJSON(): { code: ErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }
 
 /** True when `err` is a LightNodeError, optionally with the given code. */
-export function isLightNodeError(err: unknown, code?: string): err is LightNodeError {
+export function isLightNodeError(err: unknown, code?: ErrorCode): err is LightNodeError {
   return err instanceof LightNodeError && (code === undefined || err.code === code);
 }
 
@@ -33,7 +50,7 @@ export function isLightNodeError(err: unknown, code?: string): err is LightNodeE
  * (STYLE habit 4).
  */
 export class ValidationError extends LightNodeError {
-  constructor(code: string, field: string, expected: string, found: unknown) {
+  constructor(code: ErrorCode, field: string, expected: string, found: unknown) {
     super(code, `${field}: expected ${expected}, found ${describe(found)}`, { field, expected, found: describe(found) });
     this.name = 'ValidationError';
   }

@@ -2,7 +2,7 @@
  * Hex string helpers. Hex strings crossing package boundaries are `0x`-prefixed; we emit
  * lower case and accept either case on input (docs/interfaces.md, "Module conventions").
  */
-import { ValidationError } from './errors.js';
+import { ValidationError, type ErrorCode } from './errors.js';
 
 /** A `0x`-prefixed hex string. */
 export type Hex = `0x${string}`;
@@ -37,7 +37,7 @@ export function isHex(x: unknown, byteLength?: number): x is Hex {
  * `0x` hex → bytes. Throws `ValidationError` (`code`, default `PROTO_HEX_INVALID`) naming
  * `field` when the input is not hex or not `byteLength` bytes long.
  */
-export function hexToBytes(hex: unknown, byteLength?: number, field = 'hex', code = 'PROTO_HEX_INVALID'): Uint8Array {
+export function hexToBytes(hex: unknown, byteLength?: number, field = 'hex', code: ErrorCode = 'PROTO_HEX_INVALID'): Uint8Array {
   if (!isHex(hex, byteLength)) {
     throw new ValidationError(code, field, byteLength === undefined ? '0x-prefixed hex' : `0x-prefixed hex of ${byteLength} bytes`, hex);
   }
@@ -54,7 +54,7 @@ export function isAddress(x: unknown): x is Hex {
 }
 
 /** Address → lower case, the form used in storage and comparisons. Throws on a non-address. */
-export function normalizeAddress(x: unknown, field = 'address', code = 'PROTO_ADDRESS_INVALID'): Hex {
+export function normalizeAddress(x: unknown, field = 'address', code: ErrorCode = 'PROTO_ADDRESS_INVALID'): Hex {
   if (!isAddress(x)) throw new ValidationError(code, field, 'a 20-byte 0x address', x);
   return x.toLowerCase() as Hex;
 }

@@ -5,7 +5,7 @@ import { parseChain2Message, chain2ToMeasurements, chain2PodOf, CHAIN2_TYPES, ty
 import { CHAIN2_QUANTITIES } from '../src/chain2-fields.js';
 import { validateReading } from '../src/reading.js';
 import { QUANTITIES } from '../src/quantities.js';
-import { isLightNodeError, type ValidationError } from '../src/errors.js';
+import { isLightNodeError, type ErrorCode, type ValidationError } from '../src/errors.js';
 
 const examples: Record<string, any> = JSON.parse(readFileSync(new URL('../vectors/chain2-examples.json', import.meta.url), 'utf8')).messages;
 const cf1 = examples['CF1'];
@@ -73,7 +73,7 @@ const payload = (over: object) => data({ Payload: { ...cf1.Chain2Data.Payload, .
 const { TotalActEnergy: _t, ...noEnergy } = cf1.Chain2Data.Payload;
 
 // [name, text, code, field]
-const hostile: [string, string, string, string | undefined][] = [
+const hostile: [string, string, ErrorCode, string | undefined][] = [
   ['not JSON', '{Chain2Data:', 'CHAIN2_JSON_INVALID', 'message'],
   ['empty', '', 'CHAIN2_JSON_INVALID', 'message'],
   ['huge', `{"Chain2State":{"x":"${'a'.repeat(70_000)}"}}`, 'CHAIN2_JSON_INVALID', 'message'],

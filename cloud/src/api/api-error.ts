@@ -2,11 +2,11 @@
  * HTTP errors of the REST API: every non-2xx body is `{ code, message }` with a stable code
  * (docs/interfaces.md error conventions). Bad input is a 4xx, never a 500.
  */
-import { LightNodeError } from '@lightnode/shared/errors';
+import { LightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 import type { Counter, MetricsRegistry } from '../metrics.js';
 
 export class ApiError extends LightNodeError {
-  constructor(readonly status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(readonly status: number, code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, message, details);
     this.name = 'ApiError';
   }

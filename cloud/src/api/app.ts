@@ -5,7 +5,7 @@
  * request is a 4xx, never a 500.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { LightNodeError } from '@lightnode/shared/errors';
+import { LightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 import type { BalStore } from '../store/types.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
@@ -159,7 +159,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let status = 500;
-    let body: { code: string; message: string } = { code: 'BAL_API_INTERNAL', message: 'internal error' };
+    let body: { code: ErrorCode; message: string } = { code: 'BAL_API_INTERNAL', message: 'internal error' };
     if (err instanceof ApiError) { status = err.status; body = { code: err.code, message: err.message }; }
     else if (err instanceof LightNodeError && err.code === 'BAL_STORE_INVALID') { status = 400; body = { code: 'BAL_API_QUERY_INVALID', message: err.message }; }
     else if (typeof err === 'object' && err !== null && typeof (err as { status?: unknown }).status === 'number'

@@ -5,6 +5,7 @@
  * a refused SUBSCRIBE gets the failure return code 0x80.
  */
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { LightNodeError } from '@lightnode/shared/errors';
 import { createServer, type Server, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { randomBytes } from 'node:crypto';
@@ -63,7 +64,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 function authError(): AuthenticateError {
-  const err = new Error('bad username or password') as AuthenticateError;
+  const err = new LightNodeError('BAL_BROKER_AUTH_FAILED', 'bad username or password') as LightNodeError & AuthenticateError;
   err.returnCode = 4;
   return err;
 }
@@ -101,7 +102,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (acct && size <= maxPayload && mayPublish(acct.role, acct.username, packet.topic)) { done(null); return; }
       if (size > maxPayload) oversized?.inc(); else denied?.inc({ action: 'publish' });
       log.warn('mqtt publish refused', { clientId: client.id, username: acct?.username, topic: packet.topic, bytes: size });
-      done(new Error(size > maxPayload ? 'payload too large' : 'not authorized'));
+      done(new LightNodeError('BAL_BROKER_PUBLISH_REFUSED', size > maxPayload ? 'payload too large' : 'not authorized'));
     },
     authorizeSubscribe: (client, sub, done) => {
       const acct = accounts.get(client);

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { isLightNodeError } from '@lightnode/shared/errors';
+import { isLightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 import type { BalStore, Hex, StoreSignedReading, StoredReadingInput } from '../../src/store/types.js';
 
 export interface StoreFactory {
@@ -40,7 +40,7 @@ const tx = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`;
 const root = (n: number): Hex => `0x${'ab'.repeat(31)}${n.toString(16).padStart(2, '0')}`;
 const ZERO = `0x${'00'.repeat(32)}` as Hex;
 
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   try { await p; } catch (err) {
     assert.ok(isLightNodeError(err, code), `expected ${code}, got ${String((err as Error).message)}`);
     return;

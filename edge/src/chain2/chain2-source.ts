@@ -5,7 +5,7 @@
  * refused (EDGE_POD_MISMATCH) until it reports ours. Bad frames are refused with a reason code,
  * counted, and the source keeps running.
  */
-import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
+import { LightNodeError, isLightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 import type { Measurement } from '@lightnode/shared/reading';
 import { MAX_VALUES } from '@lightnode/shared/reading';
 import { noMetrics, systemClock, type AcquisitionMetrics, type Clock, type ReadingDraft, type StreamSource } from '../meters/source.js';
@@ -125,7 +125,7 @@ export class Chain2Source implements StreamSource {
     return { meter: this.id, timestamp: msg.timestamp ?? this.clock.now(), source: 'chain2', values: msg.values };
   }
 
-  private reject(err: LightNodeError, metricCode: string): LightNodeError {
+  private reject(err: LightNodeError, metricCode: ErrorCode): LightNodeError {
     this.counters.rejected++;
     this.metrics.onEvent(metricCode, this.id);
     return err;

@@ -4,6 +4,7 @@
  * Errors are LightNodeError with the codes listed in edge/src/meters/README.md.
  */
 import type { Measurement } from '@lightnode/shared/reading';
+import type { ErrorCode } from '@lightnode/shared/errors';
 
 /** One snapshot of one meter, before the agent adds pod + seq and signs it. */
 export interface ReadingDraft {
@@ -38,7 +39,7 @@ export interface StreamSource {
  * (every error code, plus notable events such as `EDGE_MODBUS_BLOCK_SPLIT`) per source id.
  */
 export interface AcquisitionMetrics {
-  onEvent(code: string, sourceId: string): void;
+  onEvent(code: ErrorCode, sourceId: string): void;
   /** One completed wire request (Modbus read), its duration and outcome. */
   onRequest?(sourceId: string, durationMs: number, ok: boolean): void;
 }

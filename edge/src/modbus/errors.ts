@@ -33,21 +33,31 @@ export function exceptionError(exceptionCode: number, ctx: RequestContext): Ligh
   });
 }
 
+const whereOf = (ctx: RequestContext): string => `${ctx.line} unit ${ctx.unitId} FC${ctx.functionCode} ${ctx.address}+${ctx.count}`;
+
+/** Builds the EDGE_MODBUS_TIMEOUT error for a request that got no answer in time. */
+export function timeoutError(ctx: RequestContext, cause?: unknown): LightNodeError {
+  return new LightNodeError('EDGE_MODBUS_TIMEOUT', `${whereOf(ctx)}: no answer in time`, { ...ctx }, cause === undefined ? undefined : { cause });
+}
+
+/** Builds the EDGE_MODBUS_CONNECTION error for a link that cannot open, was closed or was lost. */
+export function connectionError(reason: string, ctx: RequestContext, cause?: unknown): LightNodeError {
+  return new LightNodeError('EDGE_MODBUS_CONNECTION', `${whereOf(ctx)}: link failure (${reason})`, { ...ctx, cause: reason }, cause === undefined ? undefined : { cause });
+}
+
 /** Maps whatever modbus-serial (or a socket) threw to a LightNodeError with a stable code. */
 export function toModbusError(err: unknown, ctx: RequestContext): LightNodeError {
   if (err instanceof LightNodeError) return err;
   const e = err as { modbusCode?: unknown; errno?: unknown; code?: unknown; message?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (typeof e?.modbusCode === 'number') return exceptionError(e.modbusCode, ctx);
-  const where = `${ctx.line} unit ${ctx.unitId} FC${ctx.functionCode} ${ctx.address}+${ctx.count}`;
-  if (e?.errno === 'ETIMEDOUT' || message === 'Timed out') {
-    return new LightNodeError('EDGE_MODBUS_TIMEOUT', `${where}: no answer in time`, { ...ctx }, { cause: err });
-  }
+  const where = whereOf(ctx);
+  if (e?.errno === 'ETIMEDOUT' || message === 'Timed out') return timeoutError(ctx, err);
   if (/CRC/i.test(message)) return new LightNodeError('EDGE_MODBUS_CRC', `${where}: CRC error in answer`, { ...ctx }, { cause: err });
   if (/length|unexpected|Data/i.test(message) && !/open/i.test(message)) {
     return new LightNodeError('EDGE_MODBUS_FRAME', `${where}: malformed answer (${message})`, { ...ctx }, { cause: err });
   }
-  return new LightNodeError('EDGE_MODBUS_CONNECTION', `${where}: link failure (${message})`, { ...ctx, cause: message }, { cause: err });
+  return connectionError(message, ctx, err);
 }
 
 /** Errors worth retrying on the same request (the device may answer next time). */

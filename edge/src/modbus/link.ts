@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type ModbusRTU from 'modbus-serial';
-import { toModbusError, type RequestContext } from './errors.js';
+import { connectionError, toModbusError, type RequestContext } from './errors.js';
 
 let modbusSerial: typeof ModbusRTU | undefined;
 function loadModbusSerial(): typeof ModbusRTU {
@@ -91,12 +91,12 @@ export class ModbusSerialLink implements ModbusLink {
 
   async read(req: LinkRequest): Promise<number[]> {
     const ctx: RequestContext = { line: this.name, unitId: req.unitId, functionCode: req.functionCode, address: req.address, count: req.count };
-    if (this.closed) throw toModbusError(new Error('link closed'), ctx);
+    if (this.closed) throw connectionError('link closed', ctx);
     let client: Client;
     try {
       client = await this.open();
     } catch (err) {
-      throw toModbusError(new Error(`cannot open: ${(err as Error).message ?? String(err)}`), ctx);
+      throw connectionError(`cannot open: ${(err as Error).message ?? String(err)}`, ctx, err);
     }
     client.setID(req.unitId);
     client.setTimeout(req.timeoutMs);

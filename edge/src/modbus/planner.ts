@@ -5,6 +5,7 @@
  * rejects a block with exception 2 (illegal data address — typically a hole it does not serve),
  * the plan splits that block and remembers the split for every later poll.
  */
+import { LightNodeError } from '@lightnode/shared/errors';
 
 /** A contiguous run of registers one point needs. `key` identifies the point. */
 export interface RegisterSpan {
@@ -118,7 +119,7 @@ export class RequestPlan {
    */
   split(block: Block): Block[] {
     const idx = this.current.indexOf(block);
-    if (idx < 0) throw new Error('split: block is not part of this plan');
+    if (idx < 0) throw new LightNodeError('EDGE_MODBUS_PLAN_INVALID', 'split: block is not part of this plan');
     const parts = splitBlock(block, this.opts);
     if (parts.length === 0) for (const s of block.spans) this.unreadable.add(s.key);
     this.current = [...this.current.slice(0, idx), ...parts, ...this.current.slice(idx + 1)];

@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { LightNodeError } from '@lightnode/shared/errors';
 import { FrameError, decodeResponsePdu, decodeTcp, encodeReadPdu, encodeTcp } from './frame.js';
-import { exceptionError, toModbusError, type RequestContext } from './errors.js';
+import { connectionError, exceptionError, timeoutError, toModbusError, type RequestContext } from './errors.js';
 import { linkName, type LinkConfig, type LinkRequest, type ModbusLink } from './link.js';
 
 type TcpConfig = Extract<LinkConfig, { kind: 'tcp' }>;
@@ -25,9 +25,9 @@ interface Pending {
 
 const EMPTY = new Uint8Array(0);
 
-/** A link failure: maps to EDGE_MODBUS_CONNECTION through toModbusError. */
+/** A link failure: EDGE_MODBUS_CONNECTION. */
 function linkFailure(message: string, ctx: RequestContext): LightNodeError {
-  return toModbusError(new Error(message), ctx);
+  return connectionError(message, ctx);
 }
 
 function frameFailure(reason: string, ctx: RequestContext): LightNodeError {
@@ -55,7 +55,7 @@ export class ModbusTcpLink implements ModbusLink {
     const p = new Promise<net.Socket>((resolve, reject) => {
       const sock = net.connect({ host: this.cfg.host, port: this.cfg.port });
       sock.setNoDelay(true);
-      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`connect timeout after ${this.cfg.connectTimeoutMs ?? 3000} ms`)); }, this.cfg.connectTimeoutMs ?? 3000);
+      const timer = setTimeout(() => { sock.destroy(); reject(new LightNodeError('EDGE_MODBUS_CONNECTION', `connect timeout after ${this.cfg.connectTimeoutMs ?? 3000} ms`)); }, this.cfg.connectTimeoutMs ?? 3000);
       const onError = (err: Error): void => { clearTimeout(timer); sock.destroy(); reject(err); };
       sock.once('error', onError);
       sock.once('connect', () => {
@@ -150,7 +150,7 @@ export class ModbusTcpLink implements ModbusLink {
     return new Promise<number[]>((resolve, reject) => {
       const p: Pending = {
         transactionId, req, ctx, resolve, reject,
-        timer: setTimeout(() => this.settle(p, toModbusError(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' }), ctx)), req.timeoutMs),
+        timer: setTimeout(() => this.settle(p, timeoutError(ctx)), req.timeoutMs),
       };
       this.pending = p;
       sock.write(encodeTcp(transactionId, req.unitId, pdu));

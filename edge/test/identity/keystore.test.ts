@@ -7,13 +7,13 @@ import { inspect } from 'node:util';
 import { DeviceKey, addressOfSecretKey, parseSecretKey } from '../../src/identity/device-key.js';
 import { decryptKeystore, encryptKeystore, readKeystoreFile, writeKeystoreFile } from '../../src/identity/keystore.js';
 import { createLogger } from '../../src/ops/logger.js';
-import { isLightNodeError } from '@lightnode/shared/errors';
+import { isLightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 
 const FAST = { n: 1 << 10, r: 8, p: 1 };
 const dir = mkdtempSync(join(tmpdir(), 'ln-ks-'));
 const fixture = new URL('../fixtures/ethers-keystore.json', import.meta.url);
 
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   try { await p; } catch (e) { assert.ok(isLightNodeError(e, code), `expected ${code}, got ${String(e)}`); return; }
   assert.unreachable(`expected ${code}`);
 }
@@ -48,7 +48,7 @@ test('round trip through a 0600 file; generated keys differ', async () => {
 
 test('hostile keystores are refused with a code', async () => {
   const good = await encryptKeystore(DeviceKey.generate(), 'pw', FAST);
-  const cases: [unknown, string][] = [
+  const cases: [unknown, ErrorCode][] = [
     ['not json', 'EDGE_KEYSTORE_INVALID'],
     [{ ...good, version: 1 }, 'EDGE_KEYSTORE_INVALID'],
     [{ ...good, crypto: { ...good.crypto, kdf: 'pbkdf2' } }, 'EDGE_KEYSTORE_INVALID'],

@@ -3,6 +3,7 @@
  * device template (float32 with word order, int16/acc32 with SunSpec scale factors, strings,
  * constants, "not implemented" sentinels for NaN). Pure: no sockets, no clocks.
  */
+import { LightNodeError } from '@lightnode/shared/errors';
 import { ModbusException } from '../modbus/pdu.js';
 import type { MeterSnapshot } from '../physics/meter-model.js';
 import { pointWords, unitFactor, type DeviceTemplate, type PointDef, type WordOrder } from './template.js';
@@ -48,7 +49,7 @@ export function encodePoint(p: PointDef, value: number, sf: number, order: WordO
     case 'uint32': dv.setUint32(0, nan ? 0xffffffff : Math.max(0, Math.min(0xffffffff, Math.round(scaled)))); break;
     // Accumulators wrap and are floored so a counter never reads higher than its energy.
     case 'acc32': dv.setUint32(0, nan ? 0 : Math.floor(Math.max(0, scaled)) % 0x100000000); break;
-    case 'string': throw new Error('strings are encoded by encodeString');
+    case 'string': throw new LightNodeError('SIM_INTERNAL', 'strings are encoded by encodeString');
   }
   return bytesToWords(new Uint8Array(dv.buffer), order);
 }

@@ -62,10 +62,10 @@ const UNIT_FACTORS: Record<string, number> = {
 /** Multiplier from the SI unit of `source` to `unit` (throws for unknown pairs). */
 export function unitFactor(source: string, unit: string | undefined): number {
   const si = SNAPSHOT_UNITS[source.split('.')[0]!];
-  if (si === undefined) throw new Error(`unknown source ${source}`);
+  if (si === undefined) throw new LightNodeError('SIM_TEMPLATE_INVALID', `unknown source ${source}`);
   if (unit === undefined || unit === si) return 1;
   const f = UNIT_FACTORS[`${si}>${unit}`];
-  if (f === undefined) throw new Error(`cannot convert ${si} to ${unit}`);
+  if (f === undefined) throw new LightNodeError('SIM_TEMPLATE_INVALID', `cannot convert ${si} to ${unit}`);
   return f;
 }
 

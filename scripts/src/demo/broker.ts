@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import mqtt from 'mqtt';
+import { LightNodeError } from '@lightnode/shared/errors';
 import { freePort } from '@lightnode/contracts/anvil';
 import { hashPassword } from '@lightnode/cloud/broker/password-hash';
 import { writeMosquittoConfig } from '@lightnode/cloud/broker/mosquitto-config';
@@ -75,7 +76,7 @@ export async function startMosquitto(dir: string, accounts: readonly BrokerAccou
     } catch (err) {
       if (child.exitCode !== null || Date.now() > deadline) {
         await stop();
-        throw new Error(`mosquitto did not start on ${url}: ${(err as Error).message}\n${log}`);
+        throw new LightNodeError('DEMO_BROKER_START_FAILED', `mosquitto did not start on ${url}: ${(err as Error).message}\n${log}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -7,6 +7,7 @@
  * Prints the endpoints, then live progress; Ctrl-C stops everything and keeps the data folder.
  */
 import { parseArgs } from 'node:util';
+import { LightNodeError } from '@lightnode/shared/errors';
 import { decimal } from './decimal.js';
 import { startDemo, type Demo } from './flow.js';
 import { MILESTONES, type DemoEvent, type DemoProgress, type ReceiptSummary } from './progress.js';
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
   const num = (k: string, lo: number, hi: number): number | undefined => {
     if (values[k] === undefined) return undefined;
     const n = Number(values[k]);
-    if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`--${k}: expected a number ${lo}..${hi}, found ${String(values[k])}`);
+    if (!Number.isFinite(n) || n < lo || n > hi) throw new LightNodeError('DEMO_USAGE', `--${k}: expected a number ${lo}..${hi}, found ${String(values[k])}`);
     return n;
   };
   let accel: number | undefined, windowMs: number | undefined;

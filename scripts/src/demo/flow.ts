@@ -14,6 +14,7 @@ import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Wallet } from 'ethers';
+import { LightNodeError } from '@lightnode/shared/errors';
 import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
 import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
@@ -162,7 +163,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       out: (s) => { fleetOut += s; }, err: (s) => { fleetErr += s; }, env: { ...process.env, FLEET_PRIVATE_KEY: ANVIL_PRIVATE_KEYS[0] }, errIsTTY: false,
     });
     writeFileSync(join(dataDir, 'fleet', 'import.json'), fleetOut);
-    if (code !== 0) throw new Error(`fleet import failed (exit ${code}): ${fleetErr.trim()}`);
+    if (code !== 0) throw new LightNodeError('DEMO_FLEET_IMPORT_FAILED', `fleet import failed (exit ${code}): ${fleetErr.trim()}`);
     step(`fleet import ${csvPath}: ${nodes.length} PoDs bound to fresh device keys (${nodes.map((n) => n.pod).join(', ')})`);
 
     // The DSO's setpoint signer (a separate key, listed in PodRegistry).
@@ -176,7 +177,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     const accounts = await writeBrokerAccounts(dataDir, nodes);
     let mosq: RunningMosquitto | null = null;
     if (useMosquitto) {
-      if (!hasMosquitto()) throw new Error('broker "mosquitto" asked for, but no mosquitto binary is on PATH');
+      if (!hasMosquitto()) throw new LightNodeError('DEMO_BROKER_START_FAILED', 'broker "mosquitto" asked for, but no mosquitto binary is on PATH');
       mosq = await startMosquitto(join(dataDir, 'mosquitto'), accounts.accounts, accounts.logins.bal);
       const m = mosq;
       closers.push({ name: 'mosquitto', close: () => m.stop() });
@@ -271,7 +272,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
         for (;;) {
           const at = tracker.reached()[m];
           if (at !== undefined) return at;
-          if (Date.now() > end) throw new Error(`demo: '${m}' not reached within ${timeoutMs} ms; progress ${JSON.stringify(tracker.progress())}`);
+          if (Date.now() > end) throw new LightNodeError('DEMO_TIMEOUT', `demo: '${m}' not reached within ${timeoutMs} ms; progress ${JSON.stringify(tracker.progress())}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       },

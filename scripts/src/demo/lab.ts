@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LightNodeError } from '@lightnode/shared/errors';
 import { startLab as startSimLab } from '@lightnode/hardware-sim/lab';
 import { SimEms, type EmsView } from '@lightnode/hardware-sim/ems/sim-ems';
 
@@ -68,7 +69,7 @@ async function ptyPair(dir: string): Promise<PtyPair> {
   }
   if (!(existsSync(simSide) && existsSync(nodeSide))) {
     child.kill('SIGKILL');
-    throw new Error('socat did not create the pty links');
+    throw new LightNodeError('DEMO_LAB_START_FAILED', 'socat did not create the pty links');
   }
   return { simSide, nodeSide, child };
 }
@@ -113,7 +114,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     const lab = await startSimLab(config);
     stops.push(() => lab.stop());
     const ems = lab.devices.get(LAB_DEVICES.ems);
-    if (!(ems instanceof SimEms)) throw new Error('lab: the EMS device is missing');
+    if (!(ems instanceof SimEms)) throw new LightNodeError('DEMO_LAB_START_FAILED', 'lab: the EMS device is missing');
     // A household appliance switching every few real seconds (forced through the lab's values
     // API), so the 2G meter pushes CF21 power-change messages even at real-time speed; CF1
     // quarter-hour totals need --accelerate to show up within a minute.

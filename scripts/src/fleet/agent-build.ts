@@ -51,7 +51,7 @@ export async function buildAgent(entry = `${EDGE_DIR}src/cli.ts`): Promise<Agent
   try {
     const res = await build({ ...agentBundleOptions({ entry, plugins: [templatesBesideBundle] }), write: false, outfile: 'lightnode.cjs' });
     const file = res.outputFiles[0];
-    if (!file) throw new Error('esbuild produced no output');
+    if (!file) throw new FleetError(FleetCode.AGENT_BUILD_FAILED, 'esbuild produced no output');
     // The entry's own hashbang may name tsx (`node --import tsx`); the bundle needs plain node.
     const code = file.text.startsWith('#!') ? `#!/usr/bin/env node${file.text.slice(file.text.indexOf('\n'))}` : `#!/usr/bin/env node\n${file.text}`;
     return { code, ...meta };

@@ -46,7 +46,7 @@ export async function probeChain(rpcUrl: string, timeoutMs = 5000): Promise<numb
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = (await res.json()) as { result?: string };
-    if (!body.result) throw new Error(`no result (HTTP ${res.status})`);
+    if (!body.result) throw new FleetError(FleetCode.CHAIN_UNREACHABLE, `no result (HTTP ${res.status})`);
     return Number(BigInt(body.result));
   } catch (err) {
     throw new FleetError(FleetCode.CHAIN_UNREACHABLE, `chain unreachable at ${rpcUrl}: ${fetchFailure(err)}`, { rpcUrl });

@@ -3,7 +3,7 @@
  * place where chain errors (custom Solidity errors, JSON-RPC failures) become those codes.
  */
 import type { Interface } from 'ethers';
-import { LightNodeError } from '@lightnode/shared/errors';
+import { LightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 
 export const FleetCode = {
   NOT_DSO: 'FLEET_NOT_DSO',
@@ -25,14 +25,14 @@ export const FleetCode = {
 
 /** An error of the fleet CLI; `code` is one of FleetCode. */
 export class FleetError extends LightNodeError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(code, message, details, options);
     this.name = 'FleetError';
   }
 }
 
 /** Custom Solidity error names of PodRegistry (and OpenZeppelin AccessControl) → fleet codes. */
-const REVERT_CODES: Record<string, string> = {
+const REVERT_CODES: Record<string, ErrorCode> = {
   NotDso: FleetCode.NOT_DSO,
   NotDSO: FleetCode.NOT_DSO,
   AccessControlUnauthorizedAccount: FleetCode.NOT_DSO,

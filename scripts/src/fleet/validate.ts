@@ -17,7 +17,7 @@ export function validatePod(pod: unknown, where = 'pod'): string {
 export function validateAddress(address: unknown, where = 'address'): `0x${string}` {
   let checksummed: string;
   try {
-    if (typeof address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error('not 20 bytes of hex');
+    if (typeof address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(address)) throw new FleetError(FleetCode.ADDRESS_INVALID, 'not 20 bytes of hex');
     checksummed = getAddress(address); // throws on a wrong mixed-case checksum
   } catch (err) {
     throw new FleetError(FleetCode.ADDRESS_INVALID, `${where}: expected a 0x-prefixed 20-byte address, found ${JSON.stringify(address)} (${(err as Error).message.split(' (')[0]})`, { where, found: String(address) });

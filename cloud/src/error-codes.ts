@@ -1,0 +1,39 @@
+/**
+ * Error codes of the Blockchain Access Layer (`BAL_`), each with its one-line meaning: thrown
+ * errors, REST API answer codes and the ack rejection codes of docs/interfaces.md. Merged into
+ * `ErrorCode` of @lightnode/shared/errors, so a misspelt code fails the typecheck;
+ * shared/test/error-catalogue.test.ts checks that every code used in the sources is listed here.
+ */
+import type { CodesOf } from '@lightnode/shared/errors';
+
+export const BAL_ERRORS = {
+  BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',
+  BAL_API_BAD_REQUEST: 'malformed HTTP request or body',
+  BAL_API_FORBIDDEN: 'the API key may not see this resource',
+  BAL_API_INTERNAL: 'unexpected failure answering a request',
+  BAL_API_NOT_FOUND: 'no such resource or route',
+  BAL_API_QUERY_INVALID: 'a query parameter is invalid (the field is named)',
+  BAL_API_UNAUTHORIZED: 'no API key or bearer token',
+  BAL_BROKER_AUTH_FAILED: 'MQTT connect with a bad username or password',
+  BAL_BROKER_DYNSEC_HASH: 'a password hash Mosquitto dynamic security cannot use',
+  BAL_BROKER_PUBLISH_REFUSED: 'MQTT publish refused: payload too large or topic not allowed',
+  BAL_CREDENTIALS_INVALID: 'the broker credentials file is invalid',
+  BAL_DEVICE_REVOKED: 'ack: the signing device was revoked before the reading',
+  BAL_EQUIVOCATION: 'ack: another reading is stored under the same (signer, seq)',
+  BAL_METRIC_INVALID: 'a metric or label is misdeclared or misused (a bug)',
+  BAL_POD_MISMATCH: "ack/status: a PoD other than the topic's",
+  BAL_POD_UNKNOWN: 'ack: the PoD is not in the registry',
+  BAL_READING_INVALID: 'ack: the reading breaks a rule',
+  BAL_READING_NOT_ANCHORED: 'no receipt yet: the reading is not anchored',
+  BAL_SIGNATURE_INVALID: 'ack: the signature does not recover',
+  BAL_SIGNER_NOT_REGISTERED: "ack: the signer is not the PoD's device at the reading's time",
+  BAL_STORE_CONFLICT: 'the store refused a write that conflicts with stored data',
+  BAL_STORE_INVALID: 'a store call argument is invalid',
+  BAL_TIMEOUT: 'a start-up or shut-down step did not finish in time',
+  BAL_TIMESTAMP_FUTURE: "ack: the reading is stamped too far ahead of the BAL's clock",
+  BAL_USAGE: 'bad command line (exit 2 with the usage text)',
+} as const;
+
+declare module '@lightnode/shared/errors' {
+  interface ErrorCodes extends CodesOf<typeof BAL_ERRORS> {}
+}

@@ -1,0 +1,44 @@
+/**
+ * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`) and config
+ * loading in every package (`CONFIG_`), each with its one-line meaning. Merged into `ErrorCode`
+ * so `new LightNodeError('PROTO_TYPO', …)` fails the typecheck; the README table is checked
+ * against this list (shared/test/error-catalogue.test.ts).
+ */
+import type { CodesOf } from './errors.js';
+
+export const SHARED_ERRORS = {
+  PROTO_ADDRESS_INVALID: 'not a 20-byte 0x address',
+  PROTO_DOMAIN_INVALID: 'EIP-712 domain: chain id not a positive safe integer, or registry not an address',
+  PROTO_HEX_INVALID: 'not 0x-prefixed hex of the expected length',
+  PROTO_MERKLE_ENGINE_UNAVAILABLE: "merkle engine 'wasm' asked for without WebAssembly",
+  PROTO_MERKLE_INVALID: 'no leaves, a leaf not 32 bytes, or a bad leaf index',
+  PROTO_MERKLE_LEAF_UNKNOWN: 'the leaf is not in the tree',
+  PROTO_MESSAGE_INVALID: 'message not UTF-8 JSON, wrong `v`, or a bad or unknown field',
+  PROTO_MESSAGE_TOO_LARGE: 'message over its size limit (1 MiB for a batch)',
+  PROTO_POD_MISMATCH: "a reading of another PoD than the topic's",
+  PROTO_QUANTITY_UNKNOWN: 'quantity code not in the quantity table',
+  PROTO_READING_INVALID: 'a reading field breaks a rule (the field is named)',
+  PROTO_RECEIPT_DIGEST_MISMATCH: "receipt digest is not the reading's digest",
+  PROTO_RECEIPT_INVALID: 'receipt shape is wrong',
+  PROTO_RECEIPT_PROOF_INVALID: 'receipt proof does not reach the anchored root',
+  PROTO_RECEIPT_SIGNER_MISMATCH: "receipt signature does not recover the receipt's signer",
+  PROTO_SETPOINT_INVALID: 'a setpoint field breaks a rule',
+  PROTO_SIGNATURE_INVALID: 'signature malformed (length, r/s range, high s, v) or nothing recovers',
+  PROTO_SIGNER_MISMATCH: 'a valid signature by someone else (or over other content or domain)',
+  PROTO_TOPIC_INVALID: 'PoD or message kind not valid for a topic',
+  PROTO_VALUE_NOT_FINITE: 'measured value is NaN or ±Infinity',
+  PROTO_VALUE_OUT_OF_RANGE: 'measured value not a safe integer at its resolution',
+  CHAIN2_ENVELOPE_UNKNOWN: 'Chain 2 message without a known envelope',
+  CHAIN2_FIELD_INVALID: 'Chain 2 field present but malformed',
+  CHAIN2_FIELD_MISSING: 'Chain 2 required field missing',
+  CHAIN2_JSON_INVALID: 'Chain 2 frame is not JSON',
+  CHAIN2_TYPE_UNKNOWN: 'Chain 2 message type not supported',
+  CONFIG_EXISTS: 'the config file to write exists already (no --force)',
+  CONFIG_INVALID: 'a config field or option is invalid (details.field names it)',
+  CONFIG_READ: 'a config or deployment file cannot be read',
+  CONFIG_TEMPLATE_INVALID: 'a device template is invalid or unreadable',
+} as const;
+
+declare module './errors.js' {
+  interface ErrorCodes extends CodesOf<typeof SHARED_ERRORS> {}
+}
