@@ -3,9 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ContractFactory, JsonRpcProvider, type Signer } from 'ethers';
+import type { Hex } from '@lightnode/shared/hex';
 import { loadArtifact } from './artifacts.js';
-
-type Hex = `0x${string}`;
 
 /** Where the contracts live; the JSON of the deployment file. Addresses lower-case. */
 export interface Deployment {
