@@ -5,17 +5,8 @@
  */
 import type { StoredReadingInput, StoreBatchResult } from '../store/types.js';
 import type { CoreItem, VerifiedItem } from '../verify/verify-core.js';
+import type { Ack as AckMessage, AckRejection } from '@lightnode/shared/messages';
 
-/** One rejected seq of the Ack message (docs/interfaces.md). */
-export interface AckRejection { seq: number; code: string; reason: string }
-
-/** The Ack message (docs/interfaces.md). */
-export interface AckMessage {
-  v: 1;
-  stored: number[];
-  duplicate: number[];
-  rejected: AckRejection[];
-}
 
 /** Registry verdict for one reading: ok, a final rejection, or "ask again later". */
 export type RegistryVerdict = { ok: true } | { ok: false; code: string; reason: string } | { ok: false; retry: true; reason: string };

@@ -16,7 +16,8 @@ import type { BalStore } from '../store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
 import type { VerifyPool } from '../verify/pool.js';
 import type { CoreItem } from '../verify/verify-core.js';
-import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage, type RegistryVerdict } from './batch-plan.js';
+import { addStoreOutcomes, finalizeAck, planBatch, type RegistryVerdict } from './batch-plan.js';
+import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { createGroupCommitter } from './group-commit.js';
 
