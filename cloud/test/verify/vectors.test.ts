@@ -10,7 +10,7 @@ import { bytesToHex } from '@lightnode/shared/hex';
 import { ingestEip712 } from '../../src/verify/digest.js';
 import { createBatchVerifier, type CoreItem } from '../../src/verify/verify-core.js';
 import { createRecoverer, nativeSecpAvailable } from '../../src/verify/recover.js';
-import { keccak256Native, keccak256Noble, keccakImpl } from '../../src/verify/keccak.js';
+import { keccak256Into, keccak256Native, keccak256Noble, keccakImpl } from '../../src/verify/keccak.js';
 import { createVerifyPool } from '../../src/verify/pool.js';
 import { MAX_BATCH_READINGS, serializeAck } from '@lightnode/shared/messages';
 import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
@@ -28,6 +28,17 @@ test('native keccak loads here and equals noble on 0..300-byte inputs', () => {
   for (let n = 0; n <= 300; n += 7) {
     const x = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff);
     assert.is(bytesToHex(keccak256Native!(x)), bytesToHex(keccak256Noble(x)), `len ${n}`);
+  }
+});
+
+test('keccak256Into (what the shared engine is bound to) hashes exactly data[start..end) into out[outOff..]', () => {
+  const x = Uint8Array.from({ length: 400 }, (_, i) => (i * 37 + 11) & 0xff);
+  const out = new Uint8Array(80).fill(0xee);
+  for (const [start, end] of [[0, 0], [0, 66], [5, 165], [3, 400], [136, 272]] as const) {
+    keccak256Into(x, start, end, out, 7);
+    assert.is(bytesToHex(out.subarray(7, 39)), bytesToHex(keccak256Noble(x.subarray(start, end))), `${start}..${end}`);
+    assert.is(out[6], 0xee);
+    assert.is(out[39], 0xee);
   }
 });
 
