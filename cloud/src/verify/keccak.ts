@@ -53,11 +53,15 @@ function keccakNoble(data: Uint8Array): Uint8Array {
   return keccak_256(data);
 }
 
-/** The native addon in the shared engine's `KeccakInto` form (a view, no copy, of the input). */
+/**
+ * The native addon in the shared engine's `KeccakInto` form. The addon reads any Uint8Array
+ * (N-API buffer info accepts every ArrayBufferView), so a whole array — the engine's scratch
+ * blocks — is passed as is; only a slice costs a view object (no copy).
+ */
 function keccakNativeInto(data: Uint8Array, start: number, end: number, out: Uint8Array, outOff: number): void {
   const s = state!;
   s.initialize(1088, 512);
-  s.absorb(Buffer.from(data.buffer, data.byteOffset + start, end - start));
+  s.absorb((start === 0 && end === data.length ? data : Buffer.from(data.buffer, data.byteOffset + start, end - start)) as Buffer);
   s.absorbLastFewBits(0x01);
   out.set(s.squeeze(32), outOff);
 }

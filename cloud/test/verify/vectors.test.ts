@@ -40,6 +40,12 @@ test('keccak256Into (what the shared engine is bound to) hashes exactly data[sta
     assert.is(out[6], 0xee);
     assert.is(out[39], 0xee);
   }
+  // Whole arrays go to the addon without a Buffer view: a plain array and an offset view of one.
+  const view = x.subarray(9, 209);
+  for (const data of [x, view, Uint8Array.from(view)]) {
+    keccak256Into(data, 0, data.length, out, 0);
+    assert.is(bytesToHex(out.subarray(0, 32)), bytesToHex(keccak256Noble(Uint8Array.from(data))), `whole ${data.length}@${data.byteOffset}`);
+  }
 });
 
 test('readings.json: fast digest = vector digest = shared readingDigest; both impls recover the address', () => {
