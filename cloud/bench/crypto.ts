@@ -9,7 +9,7 @@ import { makeDomain, readingDigest, signReading, READING_TYPES } from '@lightnod
 import { hexToBytes, bytesToHex } from '@lightnode/shared/hex';
 import type { Reading } from '@lightnode/shared/reading';
 import { keccak256Native, keccak256Noble } from '../src/verify/keccak.js';
-import { domainSeparator, fastReadingDigest } from '../src/verify/digest.js';
+import { ingestEip712 } from '../src/verify/digest.js';
 import { createRecoverer } from '../src/verify/recover.js';
 
 const budgetMs = Number(process.env.BENCH_CRYPTO_MS ?? 500);
@@ -27,8 +27,8 @@ const r: Reading = { pod: 'IT001E12345678', meter: 'sdm630', seq: 42, timestamp:
   { quantity: '1-0:1.8.0', value: 12_345_678, scale: 0, unit: 'Wh' }, { quantity: '1-0:1.7.0', value: 1500, scale: 0, unit: 'W' },
   { quantity: '1-0:32.7.0', value: 2301, scale: -1, unit: 'V' }, { quantity: '1-0:31.7.0', value: 652, scale: -2, unit: 'A' }] };
 const signed = signReading(domain, r, hexToBytes(w.privateKey));
-const sep = domainSeparator(domain);
-const digest = fastReadingDigest(sep, r);
+const sep = ingestEip712.domainSeparator(domain);
+const digest = ingestEip712.readingDigestFor(sep, r);
 const sig = Buffer.from(signed.signature.slice(2), 'hex');
 const in66 = new Uint8Array(66).fill(7);
 const types = { Reading: [...READING_TYPES.Reading], Measurement: [...READING_TYPES.Measurement] };
@@ -36,7 +36,7 @@ const types = { Reading: [...READING_TYPES.Reading], Measurement: [...READING_TY
 const out: Record<string, number | string> = { bench: 'crypto' };
 if (keccak256Native) out.keccak66Native = rate(() => keccak256Native!(in66));
 out.keccak66Noble = rate(() => keccak256Noble(in66));
-out.digestFast = rate(() => fastReadingDigest(sep, r));
+out.digestFast = rate(() => ingestEip712.readingDigestFor(sep, r));
 out.digestShared = rate(() => readingDigest(domain, r));
 out.digestEthers = rate(() => TypedDataEncoder.hash(domain, types, r));
 const native = createRecoverer('auto');

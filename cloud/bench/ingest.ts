@@ -40,7 +40,7 @@ import { openPostgresStore } from '../src/store/postgres-store.js';
 import { createLogger } from '../src/log.js';
 import { MetricsRegistry } from '../src/metrics.js';
 import { createVerifyPool } from '../src/verify/pool.js';
-import { domainSeparator, fastReadingDigest } from '../src/verify/digest.js';
+import { ingestEip712 } from '../src/verify/digest.js';
 import { keccakImpl } from '../src/verify/keccak.js';
 import { startRegistryMirror } from '../src/registry/mirror.js';
 import { startIngest } from '../src/ingest/ingest.js';
@@ -129,7 +129,7 @@ try {
   const ts0 = regBlock!.timestamp * 1000 + 1000;
 
   // ---------------------------------------------------------------- pre-signed readings (native signer, bench only)
-  const sep = domainSeparator(domain);
+  const sep = ingestEip712.domainSeparator(domain);
   const tSign = performance.now();
   const byDevice: SignedReading[][] = devices.map((d, di) => Array.from({ length: PER_DEVICE }, (_, s) => {
     const r: Reading = { pod: d.pod, meter: 'sdm630', seq: s, timestamp: ts0 + s * 20, source: 'modbus', values: [
@@ -138,7 +138,7 @@ try {
       { quantity: '1-0:32.7.0', value: 2301, scale: -1, unit: 'V' },
       { quantity: '1-0:31.7.0', value: 652, scale: -2, unit: 'A' },
     ] };
-    const { signature, recid } = secp.ecdsaSign(fastReadingDigest(sep, r), d.key);
+    const { signature, recid } = secp.ecdsaSign(ingestEip712.readingDigestFor(sep, r), d.key);
     return { ...r, signature: `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}` as `0x${string}` };
   }));
   if (recoverReadingSigner(domain, byDevice[0]![0]!) !== devices[0]!.address.toLowerCase()) throw new Error('bench signer mismatch');

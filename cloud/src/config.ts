@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '@lightnode/shared/errors';
 import { POD_RE } from '@lightnode/shared/reading';
+import type { Hex } from '@lightnode/shared/hex';
 import type { StoreConfig } from './store/types.js';
 import type { LogLevel } from './log.js';
 
 export const CONFIG_INVALID = 'CONFIG_INVALID';
 
-export type Hex = `0x${string}`;
 export type ApiRole = 'dso' | 'consumer';
 
 export interface TlsFiles { certPath: string; keyPath: string; caPath?: string }

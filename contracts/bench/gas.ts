@@ -8,16 +8,8 @@ import { ANVIL_PRIVATE_KEYS, startAnvil } from '../src/anvil.js';
 import { buildArtifacts } from '../src/build.js';
 import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '../src/connect.js';
 import { deployAll } from '../src/deploy.js';
+import { READING_TYPES } from '../test/helpers/readings.js'; // shared's EIP-712 types, in ethers' mutable form
 
-const READING_TYPES = {
-  Reading: [
-    { name: 'pod', type: 'string' }, { name: 'meter', type: 'string' }, { name: 'seq', type: 'uint64' },
-    { name: 'timestamp', type: 'uint64' }, { name: 'source', type: 'string' }, { name: 'values', type: 'Measurement[]' },
-  ],
-  Measurement: [
-    { name: 'quantity', type: 'string' }, { name: 'value', type: 'int64' }, { name: 'scale', type: 'int8' }, { name: 'unit', type: 'string' },
-  ],
-};
 const QUANTITIES = ['1-0:1.8.0', '1-0:2.8.0', '1-0:1.7.0', '1-0:2.7.0', '1-0:32.7.0', '1-0:31.7.0', '1-0:14.7.0', '1-0:3.8.0'];
 
 async function mined(p: Promise<unknown>): Promise<TransactionReceipt> {

@@ -3,10 +3,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ContractFactory, JsonRpcProvider, type Signer } from 'ethers';
+import type { Hex } from '@lightnode/shared/hex';
 import { loadArtifact } from './artifacts.js';
 import { LightNodeError } from '@lightnode/shared/errors';
-
-type Hex = `0x${string}`;
 
 /** Where the contracts live; the JSON of the deployment file. Addresses lower-case. */
 export interface Deployment {

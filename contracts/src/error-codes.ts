@@ -6,6 +6,7 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const CONTRACTS_ERRORS = {
+  CONTRACTS_ABI_DECODE: 'a registry call returned data that is not the ABI encoding expected',
   CONTRACTS_ANVIL_MISSING: 'the anvil binary for this platform is not installed',
   CONTRACTS_ANVIL_PORT_IN_USE: 'the anvil port is taken, or answers another chain id',
   CONTRACTS_ANVIL_START_FAILED: 'anvil exited during start or did not answer in time',
@@ -13,6 +14,7 @@ export const CONTRACTS_ERRORS = {
   CONTRACTS_ARTIFACT_MISSING: 'a contract artifact is missing: build the contracts',
   CONTRACTS_COMPILE_FAILED: 'solc reported errors or produced no bytecode',
   CONTRACTS_DEPLOYMENT_INVALID: 'a deployment file is unreadable or malformed',
+  CONTRACTS_REGISTRY_NO_PROVIDER: 'the registry client was given a runner with no provider',
   CONTRACTS_SIGNER_NO_PROVIDER: 'the deploying signer has no provider',
 } as const;
 

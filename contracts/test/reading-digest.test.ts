@@ -10,7 +10,9 @@ import { TypedDataEncoder, concat, keccak256 } from 'ethers';
 import { domainSeparator as sharedDomainSeparator, makeDomain, readingDigest, readingStructHash } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
 import { setupChain, type Fixture } from './helpers/chain.js';
-import { domainOf, ethersDigest, ethersStructHash, sampleReading, toStruct, type Domain, type Reading } from './helpers/readings.js';
+import { domainOf, ethersDigest, ethersStructHash, sampleReading, toStruct } from './helpers/readings.js';
+import type { Reading } from '@lightnode/shared/reading';
+import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
 
 interface Vector { name: string; address: string; domain: Domain; domainSeparator: string; reading: Reading & { signature: string }; structHash: string; digest: string; signature: string }
 interface HostileCase { name: string; reading: Reading & { signature?: string }; code: string }

@@ -37,9 +37,9 @@ const hostile: [string, string, RegExp][] = [
 ];
 
 for (const [name, data, why] of hostile) {
-  test(`refuses ${name} with PROTO_ABI_DECODE naming the call`, () => {
+  test(`refuses ${name} with CONTRACTS_ABI_DECODE naming the call`, () => {
     assert.throws(() => decodeSetpointSigners(data), (err: unknown) =>
-      isLightNodeError(err, 'PROTO_ABI_DECODE') && why.test(err.message) && err.message.startsWith('setpointSigners(): '));
+      isLightNodeError(err, 'CONTRACTS_ABI_DECODE') && why.test(err.message) && err.message.startsWith('setpointSigners(): '));
   });
 }
 

@@ -8,7 +8,9 @@ import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
 import { increaseTime, send, setupChain, type Fixture } from './helpers/chain.js';
-import { domainOf, ethersDigest, ethersSign, sampleReading, toStruct, type Domain, type Reading } from './helpers/readings.js';
+import { domainOf, ethersDigest, ethersSign, sampleReading, toStruct } from './helpers/readings.js';
+import type { Reading } from '@lightnode/shared/reading';
+import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
 
 // VerifyResult codes of ReadingAnchor.sol.
 const OK = 0, SIG_INVALID = 1, SIG_MALLEABLE = 2, NO_DEVICE = 3, NOT_DEVICE = 4, ANCHOR_UNKNOWN = 5, NOT_INCLUDED = 6;

@@ -2,6 +2,9 @@
  * Bench baseline only: the reading digest exactly as eip712.ts computed it before keccak-short.ts —
  * the same encoder (memoised string hashes, fresh buffers) over noble's general `keccak_256`.
  * bench.ts checks it gives the same digests as ours and times both in the same run.
+ * DELIBERATE BASELINE COPY (issue 18): this naive second encoder is kept on purpose as the
+ * same-run reference the shared engine (src/eip712-engine.ts) is measured against; it is not
+ * production code and is not to be merged into the engine.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { domainSeparator, TYPEHASHES, type Eip712Domain } from '../src/eip712.js';

@@ -1,212 +1,58 @@
 /**
- * EIP-712 typed-data hashing, signing and signer recovery for readings and setpoints
- * (DESIGN §3, docs/interfaces.md). Hand-written encoder over our short-input keccak
- * (keccak-short.ts) and @noble/secp256k1 so the edge needs no ethers; the committed vectors prove
- * it equals ethers' TypedDataEncoder and the Solidity digest. The reading hash path reuses
- * module-level scratch buffers and allocates only its 32-byte results (single-threaded).
+ * EIP-712 signing and signer recovery for readings and setpoints (DESIGN §3,
+ * docs/interfaces.md), on the default EIP-712 engine (eip712-engine.ts over our short-input
+ * keccak, keccak-short.ts) and @noble/secp256k1, so the edge needs no ethers; the committed
+ * vectors prove it equals ethers' TypedDataEncoder and the Solidity digest. The type strings,
+ * domain and encoder live in eip712-engine.ts (one implementation; the cloud binds its native
+ * keccak into the same engine) and are re-exported here for the callers of this module.
  */
 import * as secp from '@noble/secp256k1';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { LightNodeError, ValidationError } from './errors.js';
-import { keccak256Into, keccak256Short } from './keccak-short.js';
-import { bytesToHex, hexToBytes, normalizeAddress, type Hex } from './hex.js';
-import type { Reading, SignedReading, Measurement } from './reading.js';
+import { LightNodeError } from './errors.js';
+import { bytesToHex, hexToBytes, type Hex } from './hex.js';
+import { createEip712Engine, type Eip712Domain } from './eip712-engine.js';
+import { signatureShapeFault } from './signature.js';
+import type { Reading, SignedReading } from './reading.js';
 import type { Setpoint, SignedSetpoint } from './setpoint.js';
+
+export {
+  DOMAIN_NAME, DOMAIN_VERSION, MEASUREMENT_TYPE, READING_TYPE, SETPOINT_TYPE, READING_TYPES, SETPOINT_TYPES,
+  TYPEHASHES, makeDomain, type Eip712Domain,
+} from './eip712-engine.js';
 
 // noble-secp256k1 v3 ships without hashes; the synchronous sign() needs HMAC-SHA256 for RFC 6979.
 // (Casts only bridge TS 5.9's Uint8Array<ArrayBuffer> generics; the functions are the ones its README wires.)
 secp.hashes.hmacSha256 ??= ((key: Uint8Array, msg: Uint8Array) => hmac(sha256, key, msg)) as NonNullable<typeof secp.hashes.hmacSha256>;
 secp.hashes.sha256 ??= sha256 as unknown as NonNullable<typeof secp.hashes.sha256>;
 
-/** The EIP-712 domain; `verifyingContract` is the PodRegistry address. */
-export interface Eip712Domain {
-  name: string;
-  version: string;
-  chainId: number;
-  verifyingContract: Hex;
-}
+/** The default engine: pure-JS keccak-short, the edge's and every non-hot-path caller's. */
+const engine = createEip712Engine();
 
-export const DOMAIN_NAME = 'LightNode';
-export const DOMAIN_VERSION = '1';
-
-/** Type strings (EIP-712 `encodeType`), exactly as docs/interfaces.md. */
-export const MEASUREMENT_TYPE = 'Measurement(string quantity,int64 value,int8 scale,string unit)';
-export const READING_TYPE = 'Reading(string pod,string meter,uint64 seq,uint64 timestamp,string source,Measurement[] values)';
-export const SETPOINT_TYPE = 'Setpoint(string pod,string id,int64 activePowerW,string mode,uint64 validFrom,uint64 validUntil)';
-const DOMAIN_TYPE = 'EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)';
-
-/** The same types in the `{ name, type }[]` form of ethers / viem / eth_signTypedData_v4. */
-export const READING_TYPES = {
-  Reading: [
-    { name: 'pod', type: 'string' },
-    { name: 'meter', type: 'string' },
-    { name: 'seq', type: 'uint64' },
-    { name: 'timestamp', type: 'uint64' },
-    { name: 'source', type: 'string' },
-    { name: 'values', type: 'Measurement[]' },
-  ],
-  Measurement: [
-    { name: 'quantity', type: 'string' },
-    { name: 'value', type: 'int64' },
-    { name: 'scale', type: 'int8' },
-    { name: 'unit', type: 'string' },
-  ],
-} as const;
-export const SETPOINT_TYPES = {
-  Setpoint: [
-    { name: 'pod', type: 'string' },
-    { name: 'id', type: 'string' },
-    { name: 'activePowerW', type: 'int64' },
-    { name: 'mode', type: 'string' },
-    { name: 'validFrom', type: 'uint64' },
-    { name: 'validUntil', type: 'uint64' },
-  ],
-} as const;
-
-const utf8 = new TextEncoder();
-const hashTextRaw = (s: string): Uint8Array => keccak256Short(utf8.encode(s));
-// keccak256 of the short strings of a reading (quantity, unit, pod, meter, source) repeats across
-// every reading of a device: memoise them (bounded; results are never handed out for mutation).
-const textHashCache = new Map<string, Uint8Array>();
-function hashText(s: string): Uint8Array {
-  let h = textHashCache.get(s);
-  if (h === undefined) {
-    h = hashTextRaw(s);
-    if (s.length <= 128) {
-      if (textHashCache.size >= 4096) textHashCache.clear();
-      textHashCache.set(s, h);
-    }
-  }
-  return h;
-}
-const MEASUREMENT_TYPEHASH = hashText(MEASUREMENT_TYPE);
-const READING_TYPEHASH = hashText(READING_TYPE + MEASUREMENT_TYPE); // referenced types appended (EIP-712 encodeType)
-const SETPOINT_TYPEHASH = hashText(SETPOINT_TYPE);
-const DOMAIN_TYPEHASH = hashText(DOMAIN_TYPE);
-
-/** Type hashes, for Solidity and cross-checks. */
-export const TYPEHASHES = {
-  Measurement: bytesToHex(MEASUREMENT_TYPEHASH),
-  Reading: bytesToHex(READING_TYPEHASH),
-  Setpoint: bytesToHex(SETPOINT_TYPEHASH),
-  EIP712Domain: bytesToHex(DOMAIN_TYPEHASH),
-} as const;
-
-/** Domain for a deployment: name 'LightNode', version '1'. */
-export function makeDomain(chainId: number, podRegistry: Hex): Eip712Domain {
-  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new ValidationError('PROTO_DOMAIN_INVALID', 'chainId', 'a positive safe integer', chainId);
-  return { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract: normalizeAddress(podRegistry, 'verifyingContract', 'PROTO_DOMAIN_INVALID') };
-}
-
-/**
- * Write a safe integer as a 32-byte big-endian two's-complement word (int64/uint64/int8/uint256
- * all sign- or zero-extend to 256 bits in EIP-712 `encodeData`).
- */
-function writeInt(buf: Uint8Array, off: number, n: number): void {
-  const fill = n < 0 ? 0xff : 0;
-  for (let i = 0; i < 24; i++) buf[off + i] = fill;
-  const hi = Math.floor(n / 4294967296) >>> 0;
-  const lo = n >>> 0;
-  buf[off + 24] = hi >>> 24; buf[off + 25] = (hi >>> 16) & 255; buf[off + 26] = (hi >>> 8) & 255; buf[off + 27] = hi & 255;
-  buf[off + 28] = lo >>> 24; buf[off + 29] = (lo >>> 16) & 255; buf[off + 30] = (lo >>> 8) & 255; buf[off + 31] = lo & 255;
-}
-
-const domainCache = new Map<string, Uint8Array>();
-
-/** EIP-712 `hashStruct(domain)`, cached per domain. */
+/** EIP-712 `hashStruct(domain)`, cached per domain. Throws `PROTO_DOMAIN_INVALID`. */
 export function domainSeparator(domain: Eip712Domain): Uint8Array {
-  const key = `${domain.name}\u0000${domain.version}\u0000${domain.chainId}\u0000${domain.verifyingContract.toLowerCase()}`;
-  let sep = domainCache.get(key);
-  if (!sep) {
-    if (!Number.isSafeInteger(domain.chainId) || domain.chainId < 0) throw new ValidationError('PROTO_DOMAIN_INVALID', 'chainId', 'a safe integer >= 0', domain.chainId);
-    const buf = new Uint8Array(160);
-    buf.set(DOMAIN_TYPEHASH, 0);
-    buf.set(hashText(domain.name), 32);
-    buf.set(hashText(domain.version), 64);
-    writeInt(buf, 96, domain.chainId);
-    buf.set(hexToBytes(domain.verifyingContract, 20, 'verifyingContract', 'PROTO_DOMAIN_INVALID'), 140);
-    sep = keccak256Short(buf);
-    if (domainCache.size > 64) domainCache.clear();
-    domainCache.set(key, sep);
-  }
-  return sep;
-}
-
-// Scratch encodings with the type hash preset in bytes 0..31; every other byte is rewritten per use.
-const MEASUREMENT_BUF = new Uint8Array(160);
-MEASUREMENT_BUF.set(MEASUREMENT_TYPEHASH, 0);
-const READING_BUF = new Uint8Array(224);
-READING_BUF.set(READING_TYPEHASH, 0);
-/** Concatenated Measurement struct hashes of one reading (grows to the largest reading seen). */
-let valuesBuf = new Uint8Array(32 * 64);
-
-/** EIP-712 `hashStruct(m)` written to out[off..off+32). */
-function measurementHashInto(m: Measurement, out: Uint8Array, off: number): void {
-  const buf = MEASUREMENT_BUF;
-  buf.set(hashText(m.quantity), 32);
-  writeInt(buf, 64, m.value);
-  writeInt(buf, 96, m.scale);
-  buf.set(hashText(m.unit), 128);
-  keccak256Into(buf, 0, 160, out, off);
+  return engine.domainSeparator(domain);
 }
 
 /** EIP-712 `hashStruct(reading)`. Expects a validated reading. */
 export function readingStructHash(r: Reading): Uint8Array {
-  const n = r.values.length;
-  if (valuesBuf.length < 32 * n) valuesBuf = new Uint8Array(32 * n);
-  const arr = valuesBuf;
-  for (let i = 0; i < n; i++) measurementHashInto(r.values[i]!, arr, 32 * i);
-  const buf = READING_BUF;
-  buf.set(hashText(r.pod), 32);
-  buf.set(hashText(r.meter), 64);
-  writeInt(buf, 96, r.seq);
-  writeInt(buf, 128, r.timestamp);
-  buf.set(hashText(r.source), 160);
-  keccak256Into(arr, 0, 32 * n, buf, 192); // encodeData of an array: keccak of the concatenated element hashes
-  const out = new Uint8Array(32);
-  keccak256Into(buf, 0, 224, out, 0);
-  return out;
+  return engine.readingStructHash(r);
 }
 
 /** EIP-712 `hashStruct(setpoint)`. Expects a validated setpoint. */
 export function setpointStructHash(sp: Setpoint): Uint8Array {
-  const buf = new Uint8Array(224);
-  buf.set(SETPOINT_TYPEHASH, 0);
-  buf.set(hashText(sp.pod), 32);
-  buf.set(hashText(sp.id), 64);
-  writeInt(buf, 96, sp.activePowerW);
-  buf.set(hashText(sp.mode), 128);
-  writeInt(buf, 160, sp.validFrom);
-  writeInt(buf, 192, sp.validUntil);
-  return keccak256Short(buf);
-}
-
-const DIGEST_BUF = new Uint8Array(66);
-DIGEST_BUF[0] = 0x19;
-DIGEST_BUF[1] = 0x01;
-
-function typedDigest(domain: Eip712Domain, structHash: Uint8Array): Uint8Array {
-  const buf = DIGEST_BUF;
-  buf.set(domainSeparator(domain), 2);
-  buf.set(structHash, 34);
-  const out = new Uint8Array(32);
-  keccak256Into(buf, 0, 66, out, 0);
-  return out;
+  return engine.setpointStructHash(sp);
 }
 
 /** The 32-byte EIP-712 digest of a reading (also the reading's Merkle leaf). */
 export function readingDigest(domain: Eip712Domain, reading: Reading): Uint8Array {
-  return typedDigest(domain, readingStructHash(reading));
+  return engine.readingDigestFor(engine.domainSeparator(domain), reading);
 }
 
 /** The 32-byte EIP-712 digest of a setpoint. */
 export function setpointDigest(domain: Eip712Domain, sp: Setpoint): Uint8Array {
-  return typedDigest(domain, setpointStructHash(sp));
+  return engine.setpointDigest(domain, sp);
 }
-
-const N = secp.Point.CURVE().n;
-const HALF_N = N >> 1n;
 
 function sigError(message: string, details: Record<string, unknown> = {}, cause?: unknown): LightNodeError {
   return new LightNodeError('PROTO_SIGNATURE_INVALID', message, details, cause === undefined ? undefined : { cause });
@@ -235,14 +81,18 @@ export function parseSignature(sig: Hex): { r: bigint; s: bigint; v: 27 | 28 } {
   } catch (e) {
     throw sigError('signature must be 65 bytes of 0x hex (r||s||v)', { length: typeof sig === 'string' ? sig.length : undefined }, e);
   }
+  const v = bytes[64]!;
+  switch (signatureShapeFault(bytes)) {
+    case 'length': throw sigError('signature must be 65 bytes of 0x hex (r||s||v)', { length: sig.length });
+    case 'v': throw sigError(`signature v must be 27 or 28, found ${v}`, { v });
+    case 'r': throw sigError('signature r out of range');
+    case 's': throw sigError('signature s out of range');
+    case 'high-s': throw sigError('signature s is high (malleable, EIP-2)');
+    case null: break;
+  }
   const r = BigInt(bytesToHex(bytes.subarray(0, 32)));
   const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
-  const v = bytes[64]!;
-  if (v !== 27 && v !== 28) throw sigError(`signature v must be 27 or 28, found ${v}`, { v });
-  if (r === 0n || r >= N) throw sigError('signature r out of range');
-  if (s === 0n || s >= N) throw sigError('signature s out of range');
-  if (s > HALF_N) throw sigError('signature s is high (malleable, EIP-2)');
-  return { r, s, v };
+  return { r, s, v: v as 27 | 28 };
 }
 
 /** Recover the lower-case signer address of a digest. Throws `PROTO_SIGNATURE_INVALID`. */
@@ -263,7 +113,7 @@ export function recoverDigestSigner(digest: Uint8Array, sig: Hex): Hex {
 
 /** Ethereum address (lower case) of a 65-byte uncompressed public key. */
 export function publicKeyToAddress(pub: Uint8Array): Hex {
-  return bytesToHex(keccak256Short(pub.subarray(1)).subarray(12));
+  return engine.publicKeyToAddress(pub);
 }
 
 /** Lower-case Ethereum address of a 32-byte private key. */

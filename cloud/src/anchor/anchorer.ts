@@ -17,7 +17,8 @@ import { loadArtifact } from '@lightnode/contracts/artifacts';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
-import type { AnchorRecord, BalStore, Hex } from '../store/types.js';
+import type { AnchorRecord, BalStore } from '../store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 import { computeAnchorHash, windowBounds } from './window.js';
 
 export interface AnchorerConfig {

@@ -1,6 +1,6 @@
 /** Pure helpers of an anchor window (DESIGN §6): time bounds and the on-chain anchor hash chain. */
 import { AbiCoder, keccak256 } from 'ethers';
-import type { Hex } from '../store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 
 /** [fromMs, toMs] = earliest and latest reading timestamp of the window (ReadingAnchor requires fromMs ≤ toMs). */
 export function windowBounds(timestampsMs: readonly number[]): { fromMs: number; toMs: number } {

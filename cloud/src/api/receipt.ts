@@ -9,7 +9,8 @@ import { hexToBytes } from '@lightnode/shared/hex';
 import type { Receipt } from '@lightnode/shared/receipt';
 import type { SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
-import type { AnchorRecord, Hex, StoredReading } from '../store/types.js';
+import type { AnchorRecord, StoredReading } from '../store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 
 export type { Receipt };
 

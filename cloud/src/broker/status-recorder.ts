@@ -8,7 +8,8 @@ import type { MqttClient } from 'mqtt';
 import { ValidationError } from '@lightnode/shared/errors';
 import { parseStatus } from '@lightnode/shared/messages';
 import { parseTopic, topicFilter } from '@lightnode/shared/topics';
-import type { BalStore, Hex, NodeStatusInput } from '../store/types.js';
+import type { BalStore, NodeStatusInput } from '../store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 import type { MetricsRegistry } from '../metrics.js';
 import { silentLogger, type Logger } from '../log.js';
 

@@ -6,17 +6,8 @@
 import type { StoredReadingInput, StoreBatchResult } from '../store/types.js';
 import type { CoreItem, VerifiedItem } from '../verify/verify-core.js';
 import type { RegistryVerdict } from '../registry/verdict.js';
+import type { Ack as AckMessage, AckRejection } from '@lightnode/shared/messages';
 
-/** One rejected seq of the Ack message (docs/interfaces.md). */
-export interface AckRejection { seq: number; code: string; reason: string }
-
-/** The Ack message (docs/interfaces.md). */
-export interface AckMessage {
-  v: 1;
-  stored: number[];
-  duplicate: number[];
-  rejected: AckRejection[];
-}
 
 export interface BatchPlan {
   /** Readings for `storeBatch`, first occurrence of each (signer, seq) in the batch. */

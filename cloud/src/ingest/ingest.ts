@@ -12,11 +12,13 @@ import { parseTopic, topicFor } from '@lightnode/shared/topics';
 import { serializeAck } from '@lightnode/shared/messages';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
-import type { BalStore, Hex } from '../store/types.js';
+import type { BalStore } from '../store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 import type { VerifyPool } from '../verify/pool.js';
 import type { CoreItem } from '../verify/verify-core.js';
-import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage } from './batch-plan.js';
+import { addStoreOutcomes, finalizeAck, planBatch } from './batch-plan.js';
 import type { RegistryVerdict } from '../registry/verdict.js';
+import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { createGroupCommitter } from './group-commit.js';
 

@@ -5,8 +5,10 @@
  */
 import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import type {
-  AnchorRecord, AnchorStatus, Hex, NodeRecord, ReadingStatus, StoreSignedReading, StoredReading, StoredReadingInput,
+  AnchorRecord, AnchorStatus, NodeRecord, ReadingStatus, StoredReading, StoredReadingInput,
 } from './types.js';
+import type { Hex } from '@lightnode/shared/hex';
+import type { SignedReading } from '@lightnode/shared/reading';
 
 /** A write would break an invariant (reading not pending, anchor index/transaction exists). */
 export const BAL_STORE_CONFLICT = 'BAL_STORE_CONFLICT';
@@ -62,7 +64,7 @@ export class BatchBook {
 }
 
 /** Serialised reading body (exactly the signed fields, in the interface's order). */
-export function readingBody(r: StoreSignedReading): string {
+export function readingBody(r: SignedReading): string {
   return JSON.stringify({
     pod: r.pod, meter: r.meter, seq: r.seq, timestamp: r.timestamp, source: r.source,
     values: r.values.map((v) => ({ quantity: v.quantity, value: v.value, scale: v.scale, unit: v.unit })),
@@ -83,7 +85,7 @@ export function rowToReading(r: Record<string, unknown>): StoredReading {
     timestampMs: num(r.ts_ms),
     receivedAtMs: num(r.received_ms),
     digest: String(r.digest) as Hex,
-    reading: JSON.parse(String(r.body)) as StoreSignedReading,
+    reading: JSON.parse(String(r.body)) as SignedReading,
     status: String(r.status) as ReadingStatus,
     anchorIndex: numOrNull(r.anchor_index),
     leafIndex: numOrNull(r.leaf_index),

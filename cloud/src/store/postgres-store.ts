@@ -12,9 +12,10 @@ import {
 } from './common.js';
 import { COUNTS_SELECT, POSTGRES_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
 import type {
-  AnchorRecord, BalStore, Hex, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
+  AnchorRecord, BalStore, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
   StoredReadingInput,
 } from './types.js';
+import type { Hex } from '@lightnode/shared/hex';
 
 
 const SCHEMA_NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -12,9 +12,10 @@ import {
 } from './common.js';
 import { COUNTS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
 import type {
-  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, Hex, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
+  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
   ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReadingInput,
 } from './types.js';
+import type { Hex } from '@lightnode/shared/hex';
 
 
 export interface SqliteStoreOptions {

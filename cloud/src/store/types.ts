@@ -13,24 +13,12 @@
  *   `readingIds` passed to `recordAnchor` (= input order of `buildMerkleTree`).
  */
 
-/** 0x-prefixed lower-case hex. */
-export type Hex = `0x${string}`;
-
-/** Structurally identical to `SignedReading` of `@lightnode/shared/reading` (docs/interfaces.md). */
-export interface StoreMeasurement { quantity: string; value: number; scale: number; unit: string }
-export interface StoreSignedReading {
-  pod: string;
-  meter: string;
-  seq: number;
-  timestamp: number;
-  source: string;
-  values: StoreMeasurement[];
-  signature: Hex;
-}
+import type { Hex } from '@lightnode/shared/hex';
+import type { SignedReading } from '@lightnode/shared/reading';
 
 /** A reading that passed verification, ready to store. */
 export interface StoredReadingInput {
-  reading: StoreSignedReading;
+  reading: SignedReading;
   /** EIP-712 digest of the reading (the Merkle leaf), 0x + 64 hex, lower-case. */
   digest: Hex;
   /** Recovered signer = the PoD's device at the reading's time, lower-case address. */
@@ -70,7 +58,7 @@ export interface StoredReading {
   timestampMs: number;
   receivedAtMs: number;
   digest: Hex;
-  reading: StoreSignedReading;
+  reading: SignedReading;
   status: ReadingStatus;
   /** On-chain anchor index, null while pending. */
   anchorIndex: number | null;

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import type { KeccakInto } from '@lightnode/shared/eip712-engine';
 
 /** Which implementation `keccak256` uses. */
 export type KeccakImpl = 'native' | 'noble';
@@ -52,11 +53,31 @@ function keccakNoble(data: Uint8Array): Uint8Array {
   return keccak_256(data);
 }
 
+/**
+ * The native addon in the shared engine's `KeccakInto` form. The addon reads any Uint8Array
+ * (N-API buffer info accepts every ArrayBufferView), so a whole array — the engine's scratch
+ * blocks — is passed as is; only a slice costs a view object (no copy).
+ */
+function keccakNativeInto(data: Uint8Array, start: number, end: number, out: Uint8Array, outOff: number): void {
+  const s = state!;
+  s.initialize(1088, 512);
+  s.absorb((start === 0 && end === data.length ? data : Buffer.from(data.buffer, data.byteOffset + start, end - start)) as Buffer);
+  s.absorbLastFewBits(0x01);
+  out.set(s.squeeze(32), outOff);
+}
+
+function keccakNobleInto(data: Uint8Array, start: number, end: number, out: Uint8Array, outOff: number): void {
+  out.set(keccak_256(data.subarray(start, end)), outOff);
+}
+
 /** The implementation in use in this thread. */
 export const keccakImpl: KeccakImpl = state ? 'native' : 'noble';
 
 /** keccak256 of `data` (32 bytes). Synchronous, not re-entrant-sensitive (no awaits inside). */
 export const keccak256: (data: Uint8Array) => Uint8Array = state ? keccakNative : keccakNoble;
+
+/** `keccak256` in the `KeccakInto` form the shared EIP-712 engine takes (./digest.ts binds it). */
+export const keccak256Into: KeccakInto = state ? keccakNativeInto : keccakNobleInto;
 
 /** The noble implementation, always available (cross-checks and baselines). */
 export const keccak256Noble = keccakNoble;

@@ -9,14 +9,15 @@
 import { Worker } from 'node:worker_threads';
 import { cpus } from 'node:os';
 import type { SignedReading } from '@lightnode/shared/reading';
-import { domainSeparator, type DigestDomain } from './digest.js';
+import type { Eip712Domain } from '@lightnode/shared/eip712-engine';
+import { ingestEip712 } from './digest.js';
 import { createBatchVerifier, type CoreBatchResult } from './verify-core.js';
 import type { SecpImpl } from './recover.js';
 import type { PoolJob, PoolRequest, PoolResponse, WorkerInit } from './pool-protocol.js';
 
 export interface VerifyPoolOptions {
   /** EIP-712 domain of the deployment (verifyingContract = PodRegistry). */
-  domain: DigestDomain;
+  domain: Eip712Domain;
   /** Worker threads; 0 = inline. Default: number of CPUs (min 1). */
   threads?: number;
   /** secp256k1 implementation; default `auto` (native when it loads). */
@@ -69,7 +70,7 @@ function startWorker(init: WorkerInit): Worker {
 
 /** Start the pool; resolves when every worker has loaded its crypto. */
 export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyPool> {
-  const separator = domainSeparator(opts.domain);
+  const separator = ingestEip712.domainSeparator(opts.domain);
   const threads = opts.threads ?? Math.max(1, cpus().length);
   const secpPref = opts.secp ?? 'auto';
 

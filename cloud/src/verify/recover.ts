@@ -2,13 +2,16 @@
  * Signer recovery for 65-byte Ethereum signatures (r ‖ s ‖ v, v ∈ {27, 28}, low-s; DESIGN §3).
  * libsecp256k1 through the maintained `secp256k1` native binding (v5, prebuilt for linux-x64)
  * when it loads — ≈ 16 k recoveries/s per core here — and `@noble/secp256k1` otherwise
- * (pure JS, several times slower). Both paths share the same strict pre-checks so their
- * verdicts are identical (tested on shared/vectors): wrong length, v ∉ {27, 28}, r or s zero
- * or ≥ n, high s, or no curve point → null (the caller rejects with BAL_SIGNATURE_INVALID).
+ * (pure JS, several times slower). Both paths apply shared's one signature shape check
+ * (`@lightnode/shared/signature`, also behind `parseSignature`) so their verdicts are identical
+ * (tested on shared/vectors): wrong length, v ∉ {27, 28}, r or s zero or ≥ n, high s, or no
+ * curve point → null (the caller rejects with BAL_SIGNATURE_INVALID). The address comes from
+ * the shared EIP-712 engine bound to the native keccak (./digest.ts).
  */
 import { createRequire } from 'node:module';
 import * as noble from '@noble/secp256k1';
-import { keccak256 } from './keccak.js';
+import { signatureRecoveryId } from '@lightnode/shared/signature';
+import { ingestEip712 } from './digest.js';
 
 /** Which secp256k1 implementation is in use. */
 export type SecpImpl = 'native' | 'noble';
@@ -30,43 +33,6 @@ function loadNative(): NativeSecp | null {
 }
 
 const native = loadNative();
-
-// secp256k1 group order n and n/2, as 32-byte big-endian.
-const N = hexBytes('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
-const HALF_N = hexBytes('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0');
-
-function hexBytes(h: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(h, 'hex'));
-}
-
-/** Compare 32-byte big-endian numbers at a[off..off+32] and b[0..32]: -1, 0, 1. */
-function cmp32(a: Uint8Array, off: number, b: Uint8Array): number {
-  for (let i = 0; i < 32; i++) {
-    const x = a[off + i]!, y = b[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-function isZero32(a: Uint8Array, off: number): boolean {
-  for (let i = 0; i < 32; i++) if (a[off + i] !== 0) return false;
-  return true;
-}
-
-/** Strict shape checks shared by both implementations; returns the recovery id or -1. */
-export function checkSignatureShape(sig: Uint8Array): number {
-  if (sig.length !== 65) return -1;
-  const v = sig[64]!;
-  if (v !== 27 && v !== 28) return -1;
-  if (isZero32(sig, 0) || cmp32(sig, 0, N) >= 0) return -1; // r in [1, n)
-  if (isZero32(sig, 32) || cmp32(sig, 32, HALF_N) > 0) return -1; // s in [1, n/2] (low-s)
-  return v - 27;
-}
-
-function addressFromPublicKey(pub65: Uint8Array): string {
-  const h = keccak256(pub65.subarray(1, 65));
-  return '0x' + Buffer.from(h.buffer, h.byteOffset + 12, 20).toString('hex');
-}
 
 const nobleSig = new Uint8Array(65);
 
@@ -106,10 +72,10 @@ export function createRecoverer(prefer: 'auto' | SecpImpl = 'auto'): Recoverer {
     impl,
     recoverAddress(digest, sig) {
       if (digest.length !== 32) return null;
-      const recid = checkSignatureShape(sig);
+      const recid = signatureRecoveryId(sig);
       if (recid < 0) return null;
       const pub = rec(digest, sig, recid);
-      return pub ? addressFromPublicKey(pub) : null;
+      return pub ? ingestEip712.publicKeyToAddress(pub) : null;
     },
   };
 }

@@ -12,7 +12,7 @@ import type { SignedReading } from '@lightnode/shared/reading';
 import { isLightNodeError } from '@lightnode/shared/errors';
 import { splitReadingsBatch, MAX_BATCH_READINGS } from '@lightnode/shared/messages';
 import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
-import { fastReadingDigest } from './digest.js';
+import { ingestEip712 } from './digest.js';
 import { createRecoverer, type Recoverer, type SecpImpl } from './recover.js';
 
 /** Max MQTT payload of a readings batch (docs/interfaces.md). */
@@ -86,7 +86,7 @@ export function createBatchVerifier(separator: Uint8Array, secp: 'auto' | SecpIm
   const recoverer: Recoverer = createRecoverer(secp);
 
   function verifyOne(reading: SignedReading): CoreItem {
-    const digest = fastReadingDigest(separator, reading);
+    const digest = ingestEip712.readingDigestFor(separator, reading);
     const sig = Buffer.from(reading.signature.slice(2), 'hex');
     const signer = recoverer.recoverAddress(digest, sig);
     if (signer === null) {
@@ -116,7 +116,7 @@ export function createBatchVerifier(separator: Uint8Array, secp: 'auto' | SecpIm
       const out: (string | null)[] = new Array(readings.length);
       for (let i = 0; i < readings.length; i++) {
         const r = readings[i]!;
-        const digest = fastReadingDigest(separator, r);
+        const digest = ingestEip712.readingDigestFor(separator, r);
         out[i] = recoverer.recoverAddress(digest, Buffer.from(r.signature.slice(2), 'hex'));
       }
       return out;

@@ -15,7 +15,8 @@ import { OPENAPI_DOCUMENT } from '../../src/api/openapi.js';
 import { secretHash } from '../../src/api/auth.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { MetricsRegistry } from '../../src/metrics.js';
-import type { BalStore, Hex, StoredReadingInput } from '../../src/store/types.js';
+import type { BalStore, StoredReadingInput } from '../../src/store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 import type { ApiClient } from '../../src/config.js';
 import type { TlsFiles } from '../../src/config.js';
 

@@ -2,7 +2,8 @@
 // batch, and the one-verdict-per-seq ack normalisation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addStoreOutcomes, finalizeAck, planBatch, type AckMessage } from '../../src/ingest/batch-plan.js';
+import { addStoreOutcomes, finalizeAck, planBatch } from '../../src/ingest/batch-plan.js';
+import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import type { CoreItem } from '../../src/verify/verify-core.js';
 
 const A = '0x00000000000000000000000000000000000000aa' as const;

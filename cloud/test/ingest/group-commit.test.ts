@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { BalStore, Hex, StoredReadingInput } from '../../src/store/types.js';
+import type { BalStore, StoredReadingInput } from '../../src/store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
 import { createGroupCommitter } from '../../src/ingest/group-commit.js';
 import { tmpDir } from './harness.js';
 

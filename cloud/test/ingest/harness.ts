@@ -13,6 +13,7 @@ import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading, type Eip712Domain } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import type { Ack as AckMessage } from '@lightnode/shared/messages';
 
 export interface Chain { anvil: AnvilHandle; dep: Deployment; domain: Eip712Domain; registry: Contract; stop(): Promise<void> }
 
@@ -55,7 +56,6 @@ export function tmpDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface AckMessage { v: 1; stored: number[]; duplicate: number[]; rejected: { seq: number; code: string; reason: string }[] }
 
 /** A Light Node stand-in: a key, a PoD, an MQTT connection, signed readings and received acks. */
 export class FakeDevice {

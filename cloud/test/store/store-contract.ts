@@ -6,7 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { isLightNodeError, type ErrorCode } from '@lightnode/shared/errors';
-import type { BalStore, Hex, StoreSignedReading, StoredReadingInput } from '../../src/store/types.js';
+import type { BalStore, StoredReadingInput } from '../../src/store/types.js';
+import type { Hex } from '@lightnode/shared/hex';
+import type { SignedReading } from '@lightnode/shared/reading';
 
 export interface StoreFactory {
   /** Open the store (a second call opens the same data). */
@@ -19,7 +21,7 @@ const DEV_A = '0x00000000000000000000000000000000000000aa' as Hex;
 const DEV_B = '0x00000000000000000000000000000000000000bb' as Hex;
 const DEV_C = '0x00000000000000000000000000000000000000cc' as Hex;
 
-export function mkReading(pod: string, seq: number, opts: { ts?: number; value?: number } = {}): StoreSignedReading {
+export function mkReading(pod: string, seq: number, opts: { ts?: number; value?: number } = {}): SignedReading {
   return {
     pod, meter: 'm1', seq, timestamp: opts.ts ?? 1_700_000_000_000 + seq * 1000, source: 'modbus',
     values: [{ quantity: '1-0:1.8.0', value: opts.value ?? seq * 10, scale: 0, unit: 'Wh' }],
@@ -27,7 +29,7 @@ export function mkReading(pod: string, seq: number, opts: { ts?: number; value?:
   };
 }
 
-function digestOf(r: StoreSignedReading): Hex {
+function digestOf(r: SignedReading): Hex {
   return `0x${createHash('sha256').update(JSON.stringify(r)).digest('hex')}`;
 }
 

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { readingDigest, recoverReadingSigner, type Eip712Domain } from '@lightnode/shared/eip712';
 import type { SignedReading } from '@lightnode/shared/reading';
 import { bytesToHex } from '@lightnode/shared/hex';
-import { domainSeparator, fastReadingDigest } from '../../src/verify/digest.js';
+import { ingestEip712 } from '../../src/verify/digest.js';
 import { createBatchVerifier, type CoreItem } from '../../src/verify/verify-core.js';
 import { createRecoverer, nativeSecpAvailable } from '../../src/verify/recover.js';
-import { keccak256Native, keccak256Noble, keccakImpl } from '../../src/verify/keccak.js';
+import { keccak256Into, keccak256Native, keccak256Noble, keccakImpl } from '../../src/verify/keccak.js';
 import { createVerifyPool } from '../../src/verify/pool.js';
 import { MAX_BATCH_READINGS, serializeAck } from '@lightnode/shared/messages';
 import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
@@ -31,14 +31,31 @@ test('native keccak loads here and equals noble on 0..300-byte inputs', () => {
   }
 });
 
+test('keccak256Into (what the shared engine is bound to) hashes exactly data[start..end) into out[outOff..]', () => {
+  const x = Uint8Array.from({ length: 400 }, (_, i) => (i * 37 + 11) & 0xff);
+  const out = new Uint8Array(80).fill(0xee);
+  for (const [start, end] of [[0, 0], [0, 66], [5, 165], [3, 400], [136, 272]] as const) {
+    keccak256Into(x, start, end, out, 7);
+    assert.is(bytesToHex(out.subarray(7, 39)), bytesToHex(keccak256Noble(x.subarray(start, end))), `${start}..${end}`);
+    assert.is(out[6], 0xee);
+    assert.is(out[39], 0xee);
+  }
+  // Whole arrays go to the addon without a Buffer view: a plain array and an offset view of one.
+  const view = x.subarray(9, 209);
+  for (const data of [x, view, Uint8Array.from(view)]) {
+    keccak256Into(data, 0, data.length, out, 0);
+    assert.is(bytesToHex(out.subarray(0, 32)), bytesToHex(keccak256Noble(Uint8Array.from(data))), `whole ${data.length}@${data.byteOffset}`);
+  }
+});
+
 test('readings.json: fast digest = vector digest = shared readingDigest; both impls recover the address', () => {
   assert.ok(good.vectors.length > 0);
   assert.ok(nativeSecpAvailable, 'libsecp256k1 binding should load on linux-x64');
   const impls = [createRecoverer('native'), createRecoverer('noble')];
   for (const v of good.vectors) {
-    const sep = domainSeparator(v.domain);
+    const sep = ingestEip712.domainSeparator(v.domain);
     assert.is(bytesToHex(sep), v.domainSeparator, v.name);
-    const d = fastReadingDigest(sep, v.reading);
+    const d = ingestEip712.readingDigestFor(sep, v.reading);
     assert.is(bytesToHex(d), v.digest, v.name);
     assert.is(bytesToHex(readingDigest(v.domain, v.reading)), v.digest, v.name);
     for (const r of impls) {
@@ -50,7 +67,7 @@ test('readings.json: fast digest = vector digest = shared readingDigest; both im
 
 test('fast digest = shared readingDigest on 300 random readings (extreme and negative integers, unicode-free ids)', () => {
   const domain = good.vectors[0]!.domain;
-  const sep = domainSeparator(domain);
+  const sep = ingestEip712.domainSeparator(domain);
   let x = 12345;
   const rnd = () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
   const edge = [0, 1, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, -(2 ** 32) + 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
@@ -58,7 +75,7 @@ test('fast digest = shared readingDigest on 300 random readings (extreme and neg
     const val = i < edge.length ? edge[i]! : Math.round((rnd() * 2 - 1) * Number.MAX_SAFE_INTEGER * rnd() ** 8);
     const r = { pod: 'IT001E12345678', meter: `m${i % 7}`, seq: Math.floor(rnd() * Number.MAX_SAFE_INTEGER), timestamp: 1_700_000_000_000 + i,
       source: i % 2 ? 'modbus' : 'chain2', values: Array.from({ length: 1 + (i % 5) }, (_, k) => ({ quantity: '1-0:1.8.0', value: k === 0 ? val : -val, scale: (i % 37) - 18, unit: 'Wh' })) };
-    assert.is(bytesToHex(fastReadingDigest(sep, r)), bytesToHex(readingDigest(domain, r)), `reading ${i} value ${val}`);
+    assert.is(bytesToHex(ingestEip712.readingDigestFor(sep, r)), bytesToHex(readingDigest(domain, r)), `reading ${i} value ${val}`);
   }
 });
 
@@ -75,7 +92,7 @@ const CODE_MAP: Record<string, string> = {
 };
 
 test('hostile.json: every case refused, same verdict from native and noble', () => {
-  const sep = domainSeparator(hostile.domain);
+  const sep = ingestEip712.domainSeparator(hostile.domain);
   const native = createBatchVerifier(sep, 'native');
   const noble = createBatchVerifier(sep, 'noble');
   assert.ok(hostile.cases.length > 10);
@@ -95,7 +112,7 @@ test('worker pool (2 threads) gives the same items as inline verification', asyn
   const batch = JSON.stringify({ v: 1, readings: good.vectors.filter((x) => x.domain.chainId === v.domain.chainId && x.domain.verifyingContract === v.domain.verifyingContract).map((x) => x.reading) });
   const pool = await createVerifyPool({ domain: v.domain, threads: 2 });
   try {
-    const inline = createBatchVerifier(domainSeparator(v.domain)).verifyPayload(v.reading.pod, batch);
+    const inline = createBatchVerifier(ingestEip712.domainSeparator(v.domain)).verifyPayload(v.reading.pod, batch);
     const results = await Promise.all([1, 2, 3, 4].map(() => pool.verifyBatch(v.reading.pod, Buffer.from(batch))));
     for (const r of results) assert.equal(r, inline);
     assert.ok(inline.items.some((i) => i.ok));
@@ -122,7 +139,7 @@ test('a dead worker is replaced; its in-flight jobs fail (not acked), later jobs
 
 test('envelope errors: oversized, not JSON, wrong v (seqs still named)', () => {
   const v = good.vectors[0]!;
-  const ver = createBatchVerifier(domainSeparator(v.domain));
+  const ver = createBatchVerifier(ingestEip712.domainSeparator(v.domain));
   const big = Buffer.alloc(1024 * 1024 + 1, 0x20);
   assert.is(ver.verifyPayload(v.reading.pod, big).envelopeError?.code, 'PROTO_MESSAGE_TOO_LARGE');
   assert.is(ver.verifyPayload(v.reading.pod, Buffer.from([0xff, 0xfe, 0x7b])).envelopeError?.code, 'PROTO_MESSAGE_INVALID');
@@ -136,7 +153,7 @@ test('envelope errors: oversized, not JSON, wrong v (seqs still named)', () => {
 
 test('an oversized envelope (10,000 seqs in one batch) names at most one batch of seqs, so its ack still serializes', () => {
   const v = good.vectors[0]!;
-  const ver = createBatchVerifier(domainSeparator(v.domain));
+  const ver = createBatchVerifier(ingestEip712.domainSeparator(v.domain));
   const res = ver.verifyPayload(v.reading.pod, JSON.stringify({ v: 1, readings: Array.from({ length: 10_000 }, (_, i) => ({ seq: i, pod: 'x'.repeat(20) })) }));
   assert.is(res.envelopeError?.code, 'PROTO_MESSAGE_INVALID');
   assert.is(res.items.length, MAX_BATCH_READINGS);

@@ -20,11 +20,11 @@ const MAX_ARRAY_LENGTH = 10_000n;
 
 /**
  * Decode the ABI-encoded return value of a function returning one `address[]`; addresses
- * lower-case. `fn` names the call in the error. Throws PROTO_ABI_DECODE.
+ * lower-case. `fn` names the call in the error. Throws CONTRACTS_ABI_DECODE.
  */
 export function decodeAddressArray(data: string, fn = 'address[]'): Hex[] {
   const hex = data.replace(/^0x/, '');
-  const bad = (why: string): never => { throw new LightNodeError('PROTO_ABI_DECODE', `${fn}: ${why}`, { fn }); };
+  const bad = (why: string): never => { throw new LightNodeError('CONTRACTS_ABI_DECODE', `${fn}: ${why}`, { fn }); };
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 64 !== 0 || hex.length < 128) bad('return data is not ABI words');
   const words = hex.length / 64;
   const word = (i: number): bigint => BigInt(`0x${hex.slice(i * 64, i * 64 + 64)}`);
@@ -42,7 +42,7 @@ export function decodeAddressArray(data: string, fn = 'address[]'): Hex[] {
   return out;
 }
 
-/** Decode the return data of `setpointSigners()`. Throws PROTO_ABI_DECODE. */
+/** Decode the return data of `setpointSigners()`. Throws CONTRACTS_ABI_DECODE. */
 export function decodeSetpointSigners(data: string): Hex[] {
   return decodeAddressArray(data, 'setpointSigners()');
 }

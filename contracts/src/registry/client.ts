@@ -94,7 +94,7 @@ export function podRegistryClient(address: string, runner: ContractRunner): PodR
   const topics = [REGISTRY_EVENT_NAMES.map((n) => iface.getEvent(n)!.topicHash)];
   // A Provider is its own `provider`; a Signer must be connected to one (reads, logs, writes).
   const provider: Provider | null = runner.provider;
-  if (!provider) throw new LightNodeError('CONFIG_REGISTRY_RUNNER', 'podRegistryClient: the runner is not connected to a provider', { address });
+  if (!provider) throw new LightNodeError('CONTRACTS_REGISTRY_NO_PROVIDER', 'podRegistryClient: the runner is not connected to a provider', { address });
   return {
     address: addr,
     interface: iface,

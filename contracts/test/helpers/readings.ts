@@ -1,31 +1,21 @@
 // Readings for contract tests, hashed and signed with ethers' TypedDataEncoder (the independent
 // implementation the Solidity digest is checked against, next to the committed shared vectors).
-import { TypedDataEncoder, type Wallet } from 'ethers';
+// The EIP-712 types, domain and reading model are shared's own (`@lightnode/shared/eip712`,
+// `/reading`), so these Solidity tests check the shared type strings against the contracts.
+import { TypedDataEncoder, type TypedDataField, type Wallet } from 'ethers';
+import { makeDomain, READING_TYPES as SHARED_READING_TYPES, type Eip712Domain } from '@lightnode/shared/eip712';
+import type { Hex } from '@lightnode/shared/hex';
+import type { Measurement, Reading } from '@lightnode/shared/reading';
 
-export interface Measurement { quantity: string; value: number; scale: number; unit: string }
-export interface Reading { pod: string; meter: string; seq: number; timestamp: number; source: string; values: Measurement[] }
-export interface Domain { name: string; version: string; chainId: number; verifyingContract: string }
-
-/** EIP-712 types exactly as docs/interfaces.md. */
-export const READING_TYPES = {
-  Reading: [
-    { name: 'pod', type: 'string' },
-    { name: 'meter', type: 'string' },
-    { name: 'seq', type: 'uint64' },
-    { name: 'timestamp', type: 'uint64' },
-    { name: 'source', type: 'string' },
-    { name: 'values', type: 'Measurement[]' },
-  ],
-  Measurement: [
-    { name: 'quantity', type: 'string' },
-    { name: 'value', type: 'int64' },
-    { name: 'scale', type: 'int8' },
-    { name: 'unit', type: 'string' },
-  ],
+/** Shared's EIP-712 reading types, as the mutable records ethers takes. */
+export const READING_TYPES: Record<string, TypedDataField[]> = {
+  Reading: SHARED_READING_TYPES.Reading.map((f) => ({ ...f })),
+  Measurement: SHARED_READING_TYPES.Measurement.map((f) => ({ ...f })),
 };
 
-export function domainOf(chainId: number, podRegistry: string): Domain {
-  return { name: 'LightNode', version: '1', chainId, verifyingContract: podRegistry };
+/** The protocol domain for a deployment (shared `makeDomain`). */
+export function domainOf(chainId: number, podRegistry: string): Eip712Domain {
+  return makeDomain(chainId, podRegistry as Hex);
 }
 
 /** The struct as the contract ABI takes it (no signature field). */
@@ -33,7 +23,7 @@ export function toStruct(r: Reading): Reading {
   return { pod: r.pod, meter: r.meter, seq: r.seq, timestamp: r.timestamp, source: r.source, values: r.values.map((v) => ({ ...v })) };
 }
 
-export function ethersDigest(domain: Domain, r: Reading): string {
+export function ethersDigest(domain: Eip712Domain, r: Reading): string {
   return TypedDataEncoder.hash(domain, READING_TYPES, toStruct(r));
 }
 
@@ -41,7 +31,7 @@ export function ethersStructHash(r: Reading): string {
   return TypedDataEncoder.from(READING_TYPES).hash(toStruct(r));
 }
 
-export async function ethersSign(wallet: Wallet, domain: Domain, r: Reading): Promise<string> {
+export async function ethersSign(wallet: Wallet, domain: Eip712Domain, r: Reading): Promise<string> {
   return wallet.signTypedData(domain, READING_TYPES, toStruct(r));
 }
 

@@ -4,18 +4,11 @@
  * key material is never logged).
  */
 import * as secp from '@noble/secp256k1';
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { LightNodeError } from '@lightnode/shared/errors';
+import { addressOf } from '@lightnode/shared/eip712';
+import type { Hex } from '@lightnode/shared/hex';
 import { inspect } from 'node:util';
-
-export type Hex = `0x${string}`;
-
-/** Ethereum address (lower-case) of a 32-byte secp256k1 secret key. */
-export function addressOfSecretKey(secretKey: Uint8Array): Hex {
-  const pub = secp.getPublicKey(secretKey, false); // 65 bytes, 0x04 || X || Y
-  return `0x${bytesToHex(keccak_256(pub.subarray(1)).subarray(12))}`;
-}
 
 /** Parse a 0x-prefixed (or bare) 64-hex-digit secret key; throws EDGE_KEY_INVALID. */
 export function parseSecretKey(hex: string): Uint8Array {
@@ -44,7 +37,7 @@ export class DeviceKey {
 
   private constructor(secret: Uint8Array) {
     this.#secret = Uint8Array.from(secret);
-    this.address = addressOfSecretKey(this.#secret);
+    this.address = addressOf(this.#secret); // shared's one public key → address
   }
 
   /** A fresh key from the OS CSPRNG (noble `utils.randomSecretKey`). */

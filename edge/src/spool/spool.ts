@@ -15,6 +15,7 @@ import { validateReading, type Reading, type SignedReading } from '@lightnode/sh
 import { LightNodeError } from '@lightnode/shared/errors';
 import { SPOOL_DDL, SPOOL_SCHEMA_VERSION } from './schema.js';
 import { Metrics } from '../ops/metrics.js';
+import type { Ack } from '@lightnode/shared/messages';
 
 /** A reading before the spool gives it pod and seq (structurally the meters' ReadingDraft). */
 export interface SpoolDraft { meter: string; timestamp: number; source: string; values: Reading['values'] }
@@ -28,8 +29,8 @@ export interface QuarantinedRow { seq: number; quarantinedMs: number; code: stri
 /** One recorded eviction (a gap in the sequence the DSO can see in `status`/export). */
 export interface EvictionRecord { evictedMs: number; reason: 'age' | 'bytes'; firstSeq: number; lastSeq: number; count: number; bytes: number }
 
-/** The ack content the spool applies (shape of the `Ack` message). */
-export interface AckInput { stored: number[]; duplicate: number[]; rejected: { seq: number; code: string; reason: string }[] }
+/** The ack content the spool applies: the `Ack` message of shared without its version. */
+export type AckInput = Omit<Ack, 'v'>;
 
 /** What an ack did. */
 export interface AckResult { deleted: number; quarantined: number; unknown: number }

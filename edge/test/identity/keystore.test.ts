@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { DeviceKey, addressOfSecretKey, parseSecretKey } from '../../src/identity/device-key.js';
+import { DeviceKey, parseSecretKey } from '../../src/identity/device-key.js';
+import { addressOf } from '@lightnode/shared/eip712';
 import { decryptKeystore, encryptKeystore, readKeystoreFile, writeKeystoreFile } from '../../src/identity/keystore.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { isLightNodeError, type ErrorCode } from '@lightnode/shared/errors';
@@ -21,7 +22,8 @@ async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<void> {
 test('address derivation matches the well-known vector (web3 secret-storage test key)', () => {
   // Key and address from the Ethereum keystore documentation / ethers (checksummed there).
   const sk = parseSecretKey('0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318');
-  assert.is(addressOfSecretKey(sk), '0x2c7536e3605d9c16a7a3d7b1898e529396a65c23');
+  assert.is(addressOf(sk), '0x2c7536e3605d9c16a7a3d7b1898e529396a65c23');
+  assert.is(DeviceKey.fromSecret(sk).address, '0x2c7536e3605d9c16a7a3d7b1898e529396a65c23'); // the key uses shared's derivation
 });
 
 test('a keystore written by ethers decrypts to the same key (interoperability with fleet tooling)', async () => {

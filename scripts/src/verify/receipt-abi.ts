@@ -1,3 +1,6 @@
+// DELIBERATE INDEPENDENT COPY (issue 18): the receipt verifier keeps its own ABI fragments, EIP-712
+// types and receipt shape instead of importing contracts/ or @lightnode/shared, so an auditor can
+// check a receipt without trusting our shared code. Do not deduplicate; see scripts/README.md.
 /**
  * The few contract fragments the receipt verifier reads, written out by hand from
  * docs/interfaces.md so a third party needs neither our artifacts nor our build: only

@@ -1,3 +1,6 @@
+// DELIBERATE INDEPENDENT COPY (issue 18): the receipt shape is restated here rather than taken from
+// @lightnode/shared, so an auditor can check a receipt without trusting our shared code (the
+// `Receipt` import below is type-only, for a compile-time cross-check). Do not deduplicate.
 /** Result types of the receipt verifier and the receipt shape it reads (docs/interfaces.md `Receipt`). */
 import type { Receipt } from '@lightnode/shared/receipt';
 
