@@ -27,6 +27,7 @@ import { createVerifyPool } from './verify/pool.js';
 import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
+import { systemClock } from './clock.js';
 
 /** Where the BAL can be reached. */
 export interface BalEndpoints {
@@ -154,7 +155,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         store, signer: new Wallet(anchorKey, provider), readingAnchor: chain.readingAnchor, metrics, log: log.child({ component: 'anchor' }),
         config: { windowMs: config.anchoring.windowMs, maxLeaves: config.anchoring.maxLeaves, pollIntervalMs: config.anchoring.pollIntervalMs,
           confirmations: config.anchoring.confirmations, rebroadcastMs: config.anchoring.rebroadcastMs },
-        ...(opts.now ? { now: opts.now } : {}),
+        ...(opts.now ? { clock: { ...systemClock, now: opts.now } } : {}),
       });
       anchorer = a;
       closers.push({ name: 'anchorer', close: () => a.stop() });

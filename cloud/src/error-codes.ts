@@ -7,6 +7,8 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const BAL_ERRORS = {
+  BAL_ANCHOR_EMPTY_WINDOW: 'an anchor window was built with no readings (internal invariant)',
+  BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
   BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',
   BAL_API_BAD_REQUEST: 'malformed HTTP request or body',
   BAL_API_FORBIDDEN: 'the API key may not see this resource',

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
+import ts from 'typescript';
 
 const dir = new URL('../src/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
@@ -23,10 +24,45 @@ test('src/ imports only relative modules and @noble/*', () => {
 test('src/ reads no clock, randomness, process or timers', () => {
   for (const f of files) {
     const code = readFileSync(new URL(f, dir), 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
-    for (const banned of [/Date\.now/, /new Date\(/, /Math\.random/, /\bprocess\./, /setTimeout|setInterval/, /performance\.now/, /require\(/]) {
+    // `new Date(ms)` only formats a given time; `new Date()` / `Date()` read the clock.
+    for (const banned of [/Date\.now/, /new Date\(\s*\)/, /(?<![\w.]|new )Date\(/, /Math\.random/, /\bprocess\./, /performance\.now/, /require\(/]) {
       assert.not.match(code, banned, `${f} uses ${banned}`);
     }
   }
+});
+
+// Timers by syntax, not by text: a `Clock` may declare and call a member named `setTimeout`
+// (`clock.setTimeout(...)`, `host.setTimeout`); only the global timer functions are banned.
+const TIMERS = new Set(['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask']);
+function isMemberName(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (ts.isPropertyAccessExpression(p)) return p.name === id && !/^(globalThis|global|window|self)$/.test(p.expression.getText());
+  return (ts.isMethodSignature(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p) || ts.isPropertyDeclaration(p) || ts.isPropertyAssignment(p)) && p.name === id;
+}
+
+test('src/ uses no global timer (members of an injected clock are fine)', () => {
+  for (const f of files) {
+    const sf = ts.createSourceFile(f, readFileSync(new URL(f, dir), 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && TIMERS.has(n.text)) assert.ok(isMemberName(n), `${f} uses the global ${n.text}`);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+});
+
+test('the timer rule catches a global timer and spares clock members', () => {
+  const uses = (code: string): string[] => {
+    const out: string[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && TIMERS.has(n.text) && !isMemberName(n)) out.push(n.text);
+      ts.forEachChild(n, visit);
+    };
+    visit(ts.createSourceFile('x.ts', code, ts.ScriptTarget.Latest, true));
+    return out;
+  };
+  assert.equal(uses('const t = setTimeout(() => {}, 5); clearTimeout(t); const f = setImmediate; globalThis.setInterval(f, 1);'), ['setTimeout', 'clearTimeout', 'setImmediate', 'setInterval']);
+  assert.equal(uses('interface C { setTimeout(fn: () => void, ms: number): unknown } class K { setTimeout() {} } c.setTimeout(f, 1); ({ setTimeout: 1 });'), []);
 });
 
 test.run();

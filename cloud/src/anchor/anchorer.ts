@@ -14,12 +14,15 @@
  */
 import { Contract, Interface, Transaction, type Signer, type Provider, type TransactionReceipt } from 'ethers';
 import { loadArtifact } from '@lightnode/contracts/artifacts';
+import { LightNodeError } from '@lightnode/shared/errors';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
 import type { AnchorRecord, BalStore } from '../store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
-import { computeAnchorHash, windowBounds } from './window.js';
+import { computeAnchorHash, createSizeProbe, sizeProbeIntervalMs, windowBounds, windowClosed } from './window.js';
+import { repeatUntilDone, startPollLoop } from './poll-loop.js';
 
 export interface AnchorerConfig {
   /** A window closes this long after its oldest pending reading was received; ms, default 60,000. */
@@ -43,7 +46,8 @@ export interface AnchorerDeps {
   metrics: MetricsRegistry;
   log: Logger;
   config?: AnchorerConfig;
-  now?: () => number;
+  /** Time and timers; default the system clock (tests pass a FakeClock). */
+  clock?: Clock;
 }
 
 export interface Anchorer {
@@ -60,8 +64,9 @@ const ZERO32 = `0x${'0'.repeat(64)}` as Hex;
 export function startAnchorer(deps: AnchorerDeps): Anchorer {
   const { store, signer, log } = deps;
   const provider = signer.provider as Provider;
-  if (!provider) throw new Error('startAnchorer: signer has no provider');
-  const now = deps.now ?? Date.now;
+  if (!provider) throw new LightNodeError('BAL_ANCHOR_NO_PROVIDER', 'startAnchorer: signer has no provider');
+  const clock = deps.clock ?? systemClock;
+  const now = (): number => clock.now();
   const cfg = deps.config ?? {};
   const windowMs = cfg.windowMs ?? 60_000;
   const maxLeaves = cfg.maxLeaves ?? 10_000;
@@ -78,13 +83,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   const chainErrors = r.counter('bal_anchor_chain_errors_total', 'Failed chain calls while anchoring (chain down, RPC error)');
   const pendingGauge = r.gauge('bal_anchor_pending_readings', 'Readings waiting for an anchor (last seen)');
   const raw = new Map<Hex, { tx: string; sentAtMs: number }>();
-  // How often an open window is re-read in full to see whether it reached maxLeaves.
-  const sizeProbeMs = Math.min(5_000, Math.max(pollMs, windowMs / 10));
-  let lastSizeProbeMs = -Infinity;
-
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
+  const sizeProbe = createSizeProbe(sizeProbeIntervalMs(pollMs, windowMs));
 
   async function trackConfirmations(): Promise<number> {
     const open = await store.unconfirmedAnchors();
@@ -161,15 +160,14 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
       const head = await store.pendingForAnchoring(1);
       if (head.length === 0) { pendingGauge.set(0); return 0; }
       const aged = now() - head[0]!.receivedAtMs >= windowMs;
-      if (!aged && now() - lastSizeProbeMs < sizeProbeMs) return 0;
-      lastSizeProbeMs = now();
+      if (!sizeProbe.take(now(), aged)) return 0;
     }
     const pending = await store.pendingForAnchoring(maxLeaves);
     pendingGauge.set(pending.length);
     if (pending.length === 0) return 0;
     let oldest = Infinity; // a loop, not Math.min(...): windows may hold up to a million readings
     for (const p of pending) if (p.receivedAtMs < oldest) oldest = p.receivedAtMs;
-    if (!force && pending.length < maxLeaves && now() - oldest < windowMs) return 0;
+    if (!force && !windowClosed(pending.length, oldest, now(), windowMs, maxLeaves)) return 0;
 
     const tree = buildMerkleTree(pending.map((p) => Buffer.from(p.digest.slice(2), 'hex')));
     const { fromMs, toMs } = windowBounds(pending.map((p) => p.timestampMs));
@@ -199,7 +197,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
     }
     anchorsSent.inc();
     leavesAnchored.inc(undefined, pending.length);
-    if (pending.length === maxLeaves) lastSizeProbeMs = -Infinity; // a full window: more backlog likely
+    if (pending.length === maxLeaves) sizeProbe.reset(); // a full window: more backlog likely
     log.info('anchor sent', { index, tx: hash, root, leaves: pending.length, fromMs, toMs });
     return pending.length;
   }
@@ -214,35 +212,17 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
     }
   }
 
-  function tick(force = false): Promise<void> {
-    if (!running) running = pass(force).finally(() => { running = null; });
-    return running;
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => { void tick().finally(schedule); }, pollMs);
-  }
-  schedule();
+  const loop = startPollLoop(clock, pollMs, pass);
 
   return {
-    tick: () => tick(false),
-    async flush(timeoutMs = 60_000) {
-      const deadline = now() + timeoutMs;
-      for (;;) {
-        await running?.catch(() => {});
-        await tick(true);
-        const counts = await store.counts();
-        const open = (await store.unconfirmedAnchors()).length;
-        if (counts.pending === 0 && open === 0) return;
-        if (now() > deadline) throw new Error(`anchorer flush timed out: ${counts.pending} pending, ${open} unconfirmed`);
-        await new Promise((res) => setTimeout(res, Math.min(200, pollMs)));
-      }
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running?.catch(() => {});
-    },
+    tick: () => loop.run(false),
+    flush: (timeoutMs = 60_000) => repeatUntilDone(clock, timeoutMs, Math.min(200, pollMs), 'anchorer flush', async () => {
+      await loop.idle();
+      await loop.run(true);
+      const counts = await store.counts();
+      const open = (await store.unconfirmedAnchors()).length;
+      return counts.pending === 0 && open === 0 ? null : `${counts.pending} pending, ${open} unconfirmed`;
+    }),
+    stop: () => loop.stop(),
   };
 }

@@ -10,13 +10,22 @@ import type { BalStore, StoreBatchResult, StoredReadingInput } from '../store/ty
 
 interface Job { inputs: StoredReadingInput[]; resolve(r: StoreBatchResult): void; reject(e: unknown): void }
 
+export interface GroupCommitOptions {
+  /** Cap on readings per merged transaction; default 20,000. */
+  maxReadings?: number;
+  /** Run `fn` after the current event-loop turn; default setImmediate (tests step turns by hand). */
+  defer?: (fn: () => void) => void;
+}
+
 export interface GroupCommitter {
   /** Store `inputs` (one batch) and resolve with the outcomes of exactly these inputs. */
   submit(inputs: StoredReadingInput[]): Promise<StoreBatchResult>;
 }
 
-/** `maxReadings`: cap on readings per merged transaction (default 20,000). */
-export function createGroupCommitter(store: BalStore, maxReadings = 20_000): GroupCommitter {
+/** A group committer over the store's `storeBatch`. */
+export function createGroupCommitter(store: Pick<BalStore, 'storeBatch'>, opts: GroupCommitOptions = {}): GroupCommitter {
+  const maxReadings = opts.maxReadings ?? 20_000;
+  const defer = opts.defer ?? ((fn: () => void) => { setImmediate(fn); });
   const queue: Job[] = [];
   let running = false;
 
@@ -26,7 +35,7 @@ export function createGroupCommitter(store: BalStore, maxReadings = 20_000): Gro
   function schedule(): void {
     if (running || scheduled) return;
     scheduled = true;
-    setImmediate(() => { scheduled = false; void drain(); });
+    defer(() => { scheduled = false; void drain(); });
   }
 
   async function drain(): Promise<void> {

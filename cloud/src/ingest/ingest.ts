@@ -8,7 +8,7 @@
  * Bad input is counted per reason code and logged; nothing here throws out of a handler.
  */
 import type { MqttClient } from 'mqtt';
-import { parseTopic, topicFor } from '@lightnode/shared/topics';
+import { parseTopic, topicFilter, topicFor } from '@lightnode/shared/topics';
 import { serializeAck } from '@lightnode/shared/messages';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
@@ -21,6 +21,7 @@ import type { RegistryVerdict } from '../registry/verdict.js';
 import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { createGroupCommitter } from './group-commit.js';
+import { installMessageGate } from './message-gate.js';
 
 /** The part of the registry mirror the ingest uses (./registry/mirror.ts implements it). */
 export interface SignerChecker {
@@ -58,9 +59,8 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
-export const READINGS_FILTER = 'ln/v1/+/readings';
-
-type HandleMessage = (packet: { topic: string }, cb: (err?: Error) => void) => void;
+/** The ingest's subscription: readings of every PoD (`ln/v1/+/readings`). */
+export const READINGS_FILTER = topicFilter('readings');
 
 /** Subscribe and start processing readings batches. Resolves once the subscription is granted. */
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
@@ -77,18 +77,11 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
 
   let inFlight = 0;
   let stopped = false;
-  const gateWaiters: (() => void)[] = [];
   let idleWaiters: (() => void)[] = [];
 
-  // Backpressure: mqtt.js reads the next packet only after handleMessage's callback.
-  const prevHandle = (mqtt as unknown as { handleMessage: HandleMessage }).handleMessage.bind(mqtt);
-  const gated: HandleMessage = (packet, cb) => {
-    prevHandle(packet, (err) => {
-      if (err || inFlight < maxInFlight || parseTopic(packet.topic)?.kind !== 'readings') cb(err);
-      else gateWaiters.push(() => cb());
-    });
-  };
-  (mqtt as unknown as { handleMessage: HandleMessage }).handleMessage = gated;
+  // Backpressure: with maxInFlight batches in flight, the client stops reading after the next
+  // readings message until one finishes; other topics on the client are never held.
+  const gate = installMessageGate(mqtt, (packet) => parseTopic(packet.topic)?.kind === 'readings', () => inFlight >= maxInFlight);
 
   const onMessage = (topic: string, payload: Buffer): void => {
     const t = parseTopic(topic);
@@ -100,7 +93,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       .finally(() => {
         done();
         inFlight--;
-        while (gateWaiters.length > 0 && inFlight < maxInFlight) gateWaiters.shift()!();
+        gate.release();
         if (inFlight === 0) { const w = idleWaiters; idleWaiters = []; w.forEach((f) => f()); }
       });
   };
@@ -211,8 +204,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     async stop() {
       stopped = true;
       mqtt.removeListener('message', onMessage);
-      (mqtt as unknown as { handleMessage: HandleMessage }).handleMessage = prevHandle;
-      while (gateWaiters.length > 0) gateWaiters.shift()!();
+      gate.remove();
       await mqtt.unsubscribeAsync(READINGS_FILTER).catch(() => {});
       await idle();
     },

@@ -14,6 +14,8 @@ import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
 import { makeDomain, readingDigest, signReading } from '@lightnode/shared/eip712';
 import { bytesToHex, hexToBytes } from '@lightnode/shared/hex';
+import { FakeClock } from '@lightnode/shared/clock';
+import type { Clock } from '../../src/clock.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { BalStore, StoredReadingInput } from '../../src/store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
@@ -55,11 +57,11 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function setup(name: string, config: Parameters<typeof startAnchorer>[0]['config'], now?: () => number): Promise<{ store: BalStore; anchorer: Anchorer; metrics: MetricsRegistry }> {
+async function setup(name: string, config: Parameters<typeof startAnchorer>[0]['config'], clock?: Clock): Promise<{ store: BalStore; anchorer: Anchorer; metrics: MetricsRegistry }> {
   const store = openSqliteStore({ path: join(dir, `${name}.db`) });
   const metrics = new MetricsRegistry();
   const signer = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(proxy.url, anvil.chainId));
-  const anchorer = startAnchorer({ store, signer, readingAnchor: dep.readingAnchor, metrics, log: silentLogger, config: { pollIntervalMs: 50, ...config }, now });
+  const anchorer = startAnchorer({ store, signer, readingAnchor: dep.readingAnchor, metrics, log: silentLogger, config: { pollIntervalMs: 50, ...config }, clock });
   cleanups.push(async () => { await anchorer.stop(); await store.close(); });
   return { store, anchorer, metrics };
 }
@@ -106,15 +108,16 @@ test('windows closed by size: one chained tx per window, OZ-equal roots, inclusi
 
 test('windows closed by time (fake clock)', async () => {
   const domain = makeDomain(dep.chainId, dep.podRegistry);
-  let t = Date.now();
-  const { store, anchorer } = await setup('time', { maxLeaves: 1000, windowMs: 60_000 }, () => t);
+  // The poll timer sits on the fake clock too: only these explicit ticks run passes.
+  const clock = new FakeClock(Date.now());
+  const { store, anchorer } = await setup('time', { maxLeaves: 1000, windowMs: 60_000, pollIntervalMs: 3_600_000 }, clock);
   const c = readingAnchorAt(dep.readingAnchor, jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
   const before = Number(await c.getFunction('anchorCount')());
-  await store.storeBatch(readings(5, domain).map((x) => ({ ...x, receivedAtMs: t })));
-  t += 59_000;
+  await store.storeBatch(readings(5, domain).map((x) => ({ ...x, receivedAtMs: clock.now() })));
+  await clock.advance(59_000);
   await anchorer.tick();
   assert.is((await store.counts()).pending, 5, 'window still open at 59 s');
-  t += 2_000;
+  await clock.advance(2_000);
   await anchorer.tick();
   await anchorer.tick();
   assert.is((await store.counts()).pending, 0, 'closed after 61 s');
@@ -124,11 +127,12 @@ test('windows closed by time (fake clock)', async () => {
 
 test('confirmations: an anchor stays sent (readings anchored) until its block has N confirmations', async () => {
   const domain = makeDomain(dep.chainId, dep.podRegistry);
-  const { store, anchorer, metrics } = await setup('confirm', { maxLeaves: 2, windowMs: 3_600_000, confirmations: 3 });
+  // Passes only on explicit ticks (the poll timer is on a fake clock): a background pass
+  // running between the test's evm_mine and its tick would make the counts racy.
+  const { store, anchorer, metrics } = await setup('confirm', { maxLeaves: 2, windowMs: 3_600_000, confirmations: 3 }, new FakeClock(Date.now()));
   const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
   const { ids } = await store.storeBatch(readings(2, domain));
-  const deadline = Date.now() + 20_000;
-  while ((await store.unconfirmedAnchors()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await anchorer.tick(); // the window is full: recorded, then broadcast (and auto-mined)
   const [sent] = await store.unconfirmedAnchors();
   assert.ok(sent, 'anchor recorded and sent');
   const mined = await provider.getTransactionReceipt(sent!.transaction);

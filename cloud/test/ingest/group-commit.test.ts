@@ -26,7 +26,7 @@ function input(device: number, seq: number, variant = 0): StoredReadingInput {
 }
 
 test('concurrent submits: per-batch outcomes, cross-batch repeats judged against the first', async () => {
-  const gc = createGroupCommitter(store, 50);
+  const gc = createGroupCommitter(store, { maxReadings: 50 });
   const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 10 }, (_, i) => input(b + 1, i)));
   const dup = [input(1, 0)];          // identical to batch 0's seq 0
   const equiv = [input(2, 3, 1)];     // same (device 2, seq 3), other digest

@@ -1,22 +1,15 @@
 /**
- * Structured JSON-lines logger (DESIGN §8). One line per event: `{ts, level, msg, ...fields}`.
- * Fields whose name looks like a secret (key, secret, password, privateKey, mnemonic) are
- * replaced by "[redacted]" before serialisation, and errors are reduced to code/message, so
- * a careless `log.info('x', { key })` cannot put key material in a journal.
+ * The agent's logger: the shared JSON-lines core (`@lightnode/shared/log`, DESIGN §8), one line
+ * per event `{ts, level, msg, ...fields}`. Fields whose name looks like a secret (key, secret,
+ * password, privateKey, mnemonic) are replaced by "[redacted]" before serialisation, and errors
+ * are reduced to code/message, so a careless `log.info('x', { key })` cannot put key material
+ * in a journal.
  */
 import { isLightNodeError } from '@lightnode/shared/errors';
+import { createJsonLogger, type Logger, type LogLevel } from '@lightnode/shared/log';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** The logging interface every component receives (injected). */
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
-}
+export type { Logger, LogLevel } from '@lightnode/shared/log';
+export { nullLogger } from '@lightnode/shared/log';
 
 const SECRET_NAME = /^(key|secret|secretKey|privateKey|private_key|password|passphrase|mnemonic|seed|keyHex)$/i;
 
@@ -34,31 +27,18 @@ function scrub(value: unknown, depth = 0): unknown {
     const maybe = value as { toJSON?: () => unknown };
     if (typeof maybe.toJSON === 'function') return scrub(maybe.toJSON(), depth + 1);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_NAME.test(k) ? '[redacted]' : scrub(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = redact(k, v, depth + 1);
     return out;
   }
   return value;
 }
 
-/** A logger writing JSON lines to `write` (default: process.stderr), at or above `level`. */
-export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void; now?: () => number; fields?: Record<string, unknown> } = {}): Logger {
-  const min = ORDER[opts.level ?? 'info'];
-  const write = opts.write ?? ((line: string) => process.stderr.write(line));
-  const now = opts.now ?? Date.now;
-  const base = opts.fields ?? {};
-  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (ORDER[level] < min) return;
-    const rec = scrub({ ...base, ...(fields ?? {}) }) as Record<string, unknown>;
-    write(JSON.stringify({ ts: new Date(now()).toISOString(), level, msg, ...rec }) + '\n');
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...opts, fields: { ...base, ...fields } }),
-  };
+function redact(name: string, value: unknown, depth = 1): unknown {
+  return SECRET_NAME.test(name) ? '[redacted]' : scrub(value, depth);
 }
 
-/** A logger that discards everything (tests, benches). */
-export const nullLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return nullLogger; } };
+/** A logger writing JSON lines to `write` (default: process.stderr), at or above `level`. */
+export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void; now?: () => number; fields?: Record<string, unknown> } = {}): Logger {
+  const write = opts.write ?? ((line: string) => process.stderr.write(line));
+  return createJsonLogger({ level: opts.level, write: (line) => write(line + '\n'), now: opts.now ?? Date.now, fields: opts.fields, field: redact });
+}
