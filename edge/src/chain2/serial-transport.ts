@@ -5,7 +5,8 @@
 import { SerialPort } from 'serialport';
 import { LightNodeError } from '@lightnode/shared/errors';
 import { LineSplitter } from './line-splitter.js';
-import { ReconnectDelay, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import { reconnectBackoff, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import type { Backoff } from '../scheduler/backoff.js';
 
 export interface SerialTransportOptions extends ReconnectOptions {
   path: string;
@@ -20,11 +21,11 @@ export class SerialChain2Transport implements Chain2Transport {
   private port: SerialPort | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly delay: ReconnectDelay;
+  private readonly delay: Backoff;
 
   constructor(private readonly opts: SerialTransportOptions) {
     this.name = `serial:${opts.path}`;
-    this.delay = new ReconnectDelay(opts);
+    this.delay = reconnectBackoff(opts);
   }
 
   start(h: Chain2Handlers): void {

@@ -4,7 +4,8 @@
  */
 import WebSocket from 'ws';
 import { LightNodeError } from '@lightnode/shared/errors';
-import { ReconnectDelay, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import { reconnectBackoff, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import type { Backoff } from '../scheduler/backoff.js';
 
 export interface WsTransportOptions extends ReconnectOptions {
   /** Gateway URL, e.g. `ws://192.168.1.50:81`. */
@@ -22,12 +23,12 @@ export class WsChain2Transport implements Chain2Transport {
   private ws: WebSocket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly delay: ReconnectDelay;
+  private readonly delay: Backoff;
   private readonly maxBytes: number;
 
   constructor(private readonly opts: WsTransportOptions) {
     this.name = opts.url;
-    this.delay = new ReconnectDelay(opts);
+    this.delay = reconnectBackoff(opts);
     this.maxBytes = opts.maxMessageBytes ?? 65536;
   }
 
