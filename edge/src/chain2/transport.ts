@@ -5,6 +5,7 @@
  */
 import type { LightNodeError } from '@lightnode/shared/errors';
 import { Backoff } from '../scheduler/backoff.js';
+import type { Clock } from '../scheduler/clock.js';
 
 export interface Chain2Handlers {
   /** One message as text (a WebSocket message, or one serial line). */
@@ -27,6 +28,8 @@ export interface ReconnectOptions {
   reconnectMinMs?: number;
   /** Longest reconnect delay, ms (the delay doubles up to this). Default 30000. */
   reconnectMaxMs?: number;
+  /** Timers for the reconnect wait. Default: the system clock. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
 /** The gateway link's reconnect backoff: the edge's one Backoff, ± 10 % jitter (one client per gateway, no herd). */
