@@ -4,7 +4,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { isLightNodeError } from '@lightnode/shared/errors';
-import { MAX_SETPOINT_BYTES, parseSetpointPayload, setpointIdOf } from '../../src/ems/setpoints.js';
+import { makeDomain } from '@lightnode/shared/eip712';
+import { serializeActivation, type Activation } from '@lightnode/shared/messages';
+import { MAX_SETPOINT_BYTES, emsMeasurements, parseSetpointPayload, setpointIdOf } from '../../src/ems/setpoints.js';
+import { MemorySpool } from '../../src/spool/memory-spool.js';
+import { DeviceKey } from '../../src/identity/device-key.js';
+import { readingSigner } from '../../src/identity/reading-signer.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/setpoints.json', import.meta.url), 'utf8'));
 const signed = vectors.vectors[0].setpoint;
@@ -46,6 +51,18 @@ test('the refusal names the setpoint id when the command has a usable one', () =
   assert.is(setpointIdOf('null'), 'invalid');
   assert.is(setpointIdOf('{'), 'invalid');
   assert.is(setpointIdOf(`{"v":1,"setpoint":{"id":"sp-1"},"pad":"${'x'.repeat(MAX_SETPOINT_BYTES)}"}`), 'invalid', 'oversized: not parsed at all');
+});
+
+test('activations: the shared serializer writes the bytes the edge wrote by hand (JSON.stringify)', () => {
+  const spool = new MemorySpool({ pod, sign: readingSigner(makeDomain(31337, '0x5fbdb2315678afecb367f032d93f642f64180aa3'), DeviceKey.generate()) });
+  const [reading] = spool.appendMany([{ meter: 'ems', timestamp: 1_763_780_400_000, source: 'activation:sp-1', values: emsMeasurements({ mode: 'limit', activePowerW: 2500, measuredPowerW: -1200 }) }]);
+  const msgs: Activation[] = [
+    { v: 1, setpointId: 'sp-1', status: 'applied', reading: reading! },
+    { v: 1, setpointId: 'sp-1', status: 'refused', code: 'EDGE_EMS_READBACK_MISMATCH', reading: reading! },
+    { v: 1, setpointId: 'invalid', status: 'refused', code: 'EDGE_SETPOINT_MALFORMED' },
+    { v: 1, setpointId: 'sp-1', status: 'expired', code: 'EDGE_SETPOINT_EXPIRED' },
+  ];
+  for (const m of msgs) assert.is(serializeActivation(m), JSON.stringify(m));
 });
 
 test.run();
