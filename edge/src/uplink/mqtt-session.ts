@@ -75,7 +75,13 @@ export class MqttSession {
 
   #options(): IClientOptions {
     const c = this.#o.config;
-    const will = this.#o.will();
+    let will: SessionMessage | undefined;
+    try {
+      will = this.#o.will();
+    } catch (err) {
+      // Connect without a will rather than not at all (e.g. a clock the status codec refuses).
+      this.#o.logger.warn('last will not encodable; connecting without one', { err });
+    }
     const opts: IClientOptions = {
       protocolVersion: this.#protocolVersion,
       clientId: c.clientId,
@@ -86,7 +92,7 @@ export class MqttSession {
       // mqtt-packet otherwise pre-builds 65,536 two-byte Buffers (≈ 6 MB of heap, ≈ 7 MB RSS)
       // to write packet ids and lengths; measured no CPU difference at the agent's rates.
       writeCache: false,
-      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain ?? false },
+      ...(will ? { will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1 as const, retain: will.retain ?? false } } : {}),
       ...(c.username ? { username: c.username } : {}),
       ...(c.password ? { password: c.password } : {}),
     };

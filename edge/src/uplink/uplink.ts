@@ -95,7 +95,15 @@ export class Uplink {
     this.#session.start();
     const c = this.#o.config;
     this.#stopTimers = [
-      every(this.#clock, c.statusIntervalMs, () => { if (this.connected) this.#session.publish(this.#statusMessage('online')); }),
+      every(this.#clock, c.statusIntervalMs, () => {
+        if (!this.connected) return;
+        try {
+          this.#session.publish(this.#statusMessage('online'));
+        } catch (err) {
+          // e.g. a clock before 2001 (no RTC, no NTP yet): the codec refuses the ts; try again next time
+          this.#log.warn('status not sent', { err });
+        }
+      }),
       every(this.#clock, Math.max(100, Math.min(5000, c.ackTimeoutMs / 4)), () => this.#checkAckTimeout()),
     ];
   }

@@ -83,6 +83,23 @@ test('status: the retained online message is the shared serializer\'s bytes; rep
   await waitFor(() => seen.some((s) => parseStatus(s).state === 'offline'), 3000, 'offline on stop');
 });
 
+test('a clock before 2001 (status ts refused by the codec): connects without a will, still drains, no crash on the status timer', async () => {
+  const pod = randomPod();
+  const { key, domain, spool } = memorySpool(pod);
+  const broker = await startAedes();
+  cleanups.push(() => broker.close());
+  const bal = await startFakeBal(broker.url, pod, domain, key.address);
+  cleanups.push(() => bal.close());
+  const clock = new FakeClock(0);
+  const uplink = new Uplink({ config: mqttConfig(broker.url), pod, device: key.address, agentVersion: 't', spool, clock });
+  cleanups.push(() => uplink.stop());
+  spool.appendMany([draft(), draft()]);
+  uplink.start();
+  await waitFor(() => spool.status().depth === 0, 5000, 'drain');
+  await clock.advance(120_000); // two status ticks
+  assert.ok(uplink.connected);
+});
+
 test('publish when not connected rejects with EDGE_MQTT_NOT_CONNECTED', async () => {
   const pod = randomPod();
   const { key, spool } = memorySpool(pod);
