@@ -7,15 +7,17 @@ import { readFileSync } from 'node:fs';
 import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
 import { makeDomain, type Eip712Domain } from '@lightnode/shared/eip712';
 import type { SignedReading } from '@lightnode/shared/reading';
+import { serializeActivation } from '@lightnode/shared/messages';
 import type { AgentConfig } from './config.js';
 import { resolveChain } from './deployment.js';
 import { readKeystoreFile } from './identity/keystore.js';
 import type { DeviceKey } from './identity/device-key.js';
 import { readingSigner } from './identity/reading-signer.js';
-import { Spool, type SpoolDraft } from './spool/spool.js';
+import { Spool } from './spool/spool.js';
+import type { SpoolDraft } from './spool/port.js';
 import { Uplink } from './uplink/uplink.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { systemTimerClock, type TimerClock } from './scheduler/clock.js';
+import { systemClock, type Clock } from './scheduler/clock.js';
 import { Metrics } from './ops/metrics.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { startOpsServer, type OpsServer } from './ops/http.js';
@@ -36,7 +38,7 @@ export interface AgentDeps {
   key?: DeviceKey;
   sourceFactory?: SourceFactory;
   emsDriver?: EmsDriver;
-  clock?: TimerClock;
+  clock?: Clock;
   logger?: Logger;
   metrics?: Metrics;
   env?: NodeJS.ProcessEnv;
@@ -73,7 +75,7 @@ function keystorePassword(cfg: AgentConfig, deps: AgentDeps): string {
 export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<Agent> {
   const metrics = deps.metrics ?? new Metrics();
   const log = deps.logger ?? createLogger({ level: cfg.log.level });
-  const clock = deps.clock ?? systemTimerClock;
+  const clock = deps.clock ?? systemClock;
   const startedMs = clock.now();
   const key = deps.key ?? (await readKeystoreFile(cfg.keystore.path, keystorePassword(cfg, deps)));
   const chain = resolveChain(cfg.chain);
@@ -84,7 +86,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     path: cfg.spool.path, pod: cfg.pod, sign: readingSigner(domain, key), maxBytes: cfg.spool.maxBytes,
     maxAgeMs: cfg.spool.maxAgeMs, synchronous: cfg.spool.synchronous, now: () => clock.now(), metrics,
   });
-  const uplink = new Uplink({ config: cfg.mqtt, pod: cfg.pod, device: key.address, agentVersion: AGENT_VERSION, spool, metrics, logger: log, now: () => clock.now() });
+  const uplink = new Uplink({ config: cfg.mqtt, pod: cfg.pod, device: key.address, agentVersion: AGENT_VERSION, spool, metrics, logger: log, clock });
   const scheduler = new Scheduler({ clock, metrics, onError: (job, err) => log.warn('job failed', { job, err }) });
 
   const ingested = metrics.counter('readings_ingested_total', 'Drafts signed and spooled, by meter');
@@ -115,9 +117,9 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   // one fsync and one ack per tick instead of one per meter. A batch that fails (one bad draft) is retried one by one so the
   // good drafts are kept and only the bad one is counted.
   let pending: SpoolDraft[] = [];
-  let flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let cancelFlush: (() => void) | undefined;
   const flush = (): void => {
-    flushTimer = undefined;
+    cancelFlush = undefined;
     const drafts = pending;
     pending = [];
     if (drafts.length === 0) return;
@@ -131,7 +133,14 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     }
   };
   const enqueue = (draft: SpoolDraft): void => {
-    if (pending.push(draft) === 1) flushTimer = cfg.spool.coalesceMs > 0 ? setTimeout(flush, cfg.spool.coalesceMs) : setImmediate(flush);
+    if (pending.push(draft) !== 1) return;
+    if (cfg.spool.coalesceMs > 0) {
+      const h = clock.setTimeout(flush, cfg.spool.coalesceMs);
+      cancelFlush = () => clock.clearTimeout(h);
+    } else {
+      const h = setImmediate(flush); // same turn of the loop: no clock time passes
+      cancelFlush = () => clearImmediate(h);
+    }
   };
 
   // --- meters
@@ -187,7 +196,8 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
         if (!r) throw new LightNodeError('EDGE_SPOOL_WRITE', 'activation reading not spooled');
         return r;
       },
-      publish: (msg) => uplink.publish('activations', JSON.stringify(msg)),
+      // async: a message the shared codec refuses becomes a rejection the controller logs
+      publish: async (msg) => uplink.publish('activations', serializeActivation(msg)),
       fallback: cfg.ems.fallback, maxClockSkewMs: cfg.ems.maxClockSkewMs, clock, metrics, logger: log,
     });
     const ctl = setpoints;
@@ -243,7 +253,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       scheduler.stop();
       setpoints?.close();
       await Promise.allSettled(sources.map((s) => s.source.close()));
-      if (flushTimer) { clearTimeout(flushTimer as NodeJS.Timeout); clearImmediate(flushTimer as NodeJS.Immediate); }
+      cancelFlush?.();
       flush(); // drafts already acquired are spooled, not dropped
       await def?.close();
       await emsDriver?.close().catch(() => undefined);

@@ -6,6 +6,7 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const EDGE_ERRORS = {
+  EDGE_BACKOFF_INVALID: 'reconnect backoff built with a minimum or maximum delay that is not > 0 ms',
   EDGE_CHAIN2_CONNECTION: 'Chain 2 gateway unreachable or closed (reconnects with backoff)',
   EDGE_CHAIN2_FRAME_INVALID: 'Chain 2 message dropped; details.reason is the shared parser code',
   EDGE_CHAIN2_FRAME_TOO_LARGE: 'Chain 2 WebSocket message or serial line over the size limit',
@@ -32,6 +33,7 @@ export const EDGE_ERRORS = {
   EDGE_MODBUS_TIMEOUT: 'no Modbus answer within timeoutMs',
   EDGE_MQTT_CONNECT: 'the MQTT broker refused or dropped the connection',
   EDGE_MQTT_ERROR: 'an MQTT client error without a reason code',
+  EDGE_MQTT_NOT_CONNECTED: 'an MQTT operation that needs a live session was called while disconnected',
   EDGE_POD_MISMATCH: "a Chain 2 CF20 reports a PoD other than the node's",
   EDGE_POLL_OVERLAP: 'poll() called while the previous poll of that meter still runs',
   EDGE_RPC_DECODE: 'a JSON-RPC answer cannot be decoded',

@@ -29,7 +29,8 @@ export function utf8Length(s: string): number {
   return utf8.encode(s).length;
 }
 
-function tooLarge(bytes: number): LightNodeError {
+/** The `PROTO_MESSAGE_TOO_LARGE` error for a payload of `bytes`. */
+export function tooLarge(bytes: number): LightNodeError {
   return new LightNodeError('PROTO_MESSAGE_TOO_LARGE', `payload of ${bytes} bytes exceeds ${MAX_MESSAGE_BYTES}`, { bytes, max: MAX_MESSAGE_BYTES });
 }
 

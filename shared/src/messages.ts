@@ -8,7 +8,7 @@ import { LightNodeError } from './errors.js';
 import { normalizeAddress, type Hex } from './hex.js';
 import { validateSignedReading, SETPOINT_ID_RE, POD_RE, MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS, type SignedReading } from './reading.js';
 import { validateSignedSetpoint, type SignedSetpoint } from './setpoint.js';
-import { decodeMessage, encodeMessage, invalid, nested, isCount, utf8Length, MAX_MESSAGE_BYTES } from './message-codec.js';
+import { decodeMessage, encodeMessage, invalid, nested, isCount, tooLarge, utf8Length, MAX_MESSAGE_BYTES } from './message-codec.js';
 
 /** Readings per batch. */
 export const MAX_BATCH_READINGS = 1000;
@@ -93,7 +93,49 @@ export function splitReadingsBatch(payload: Payload, pod: string): { readings: S
 
 /** Serialize a batch (validated; throws `PROTO_MESSAGE_TOO_LARGE` above 1 MiB). */
 export function serializeReadingsBatch(batch: ReadingsBatch): string {
-  return encodeMessage(checkBatch(batch as unknown as Record<string, unknown>));
+  return serializeReadingsBatchJson(checkBatch(batch as unknown as Record<string, unknown>).readings.map((r) => JSON.stringify(r)));
+}
+
+/** UTF-8 bytes of the batch envelope around the readings: `{"v":1,"readings":[` + `]}`. */
+const BATCH_ENVELOPE_BYTES = utf8Length('{"v":1,"readings":[]}');
+
+/**
+ * A batch from readings already serialized, each the `JSON.stringify` of a valid SignedReading
+ * (the edge spool stores them so, validated and signed at append): spliced, not re-encoded, so
+ * a backlog drain does not parse and re-stringify every reading. Byte-identical to
+ * `serializeReadingsBatch` of the same readings. `readingsBytes` is the summed UTF-8 length of
+ * `readingsJson` when the caller knows it (the spool keeps it per row); else it is measured.
+ * Throws `PROTO_MESSAGE_INVALID` for 0 or more than MAX_BATCH_READINGS readings and
+ * `PROTO_MESSAGE_TOO_LARGE` above MAX_MESSAGE_BYTES.
+ */
+export function serializeReadingsBatchJson(readingsJson: readonly string[], readingsBytes?: number): string {
+  const n = readingsJson.length;
+  if (n < 1 || n > MAX_BATCH_READINGS) invalid('readings', `an array of 1..${MAX_BATCH_READINGS} signed readings`, readingsJson);
+  let bytes = readingsBytes;
+  if (bytes === undefined) {
+    bytes = 0;
+    for (const r of readingsJson) bytes += utf8Length(r);
+  }
+  const total = BATCH_ENVELOPE_BYTES + bytes + n - 1; // n - 1 commas
+  if (total > MAX_MESSAGE_BYTES) throw tooLarge(total);
+  return `{"v":1,"readings":[${readingsJson.join(',')}]}`;
+}
+
+/**
+ * How many readings, taken in order from `from`, go in the next batch: at most `maxCount`, and
+ * serialized within `maxBytes` (`readingBytes[i]` = UTF-8 length of reading i's JSON). The one
+ * batch-size rule of the protocol: the edge uplink and `packReadingsBatches` both cut with it.
+ * Returns 0 when nothing is left; throws `PROTO_MESSAGE_TOO_LARGE` when the first reading alone
+ * does not fit (it can never be sent).
+ */
+export function readingsThatFit(readingBytes: readonly number[], maxBytes = MAX_MESSAGE_BYTES, maxCount = MAX_BATCH_READINGS, from = 0): number {
+  const end = Math.min(readingBytes.length, from + Math.max(1, maxCount));
+  if (from >= end) return 0;
+  let size = BATCH_ENVELOPE_BYTES + readingBytes[from]!;
+  if (size > maxBytes) throw new LightNodeError('PROTO_MESSAGE_TOO_LARGE', `reading ${from} alone (${readingBytes[from]} bytes) exceeds ${maxBytes} bytes`, { index: from, bytes: readingBytes[from], max: maxBytes });
+  let i = from + 1;
+  while (i < end && size + 1 + readingBytes[i]! <= maxBytes) size += 1 + readingBytes[i++]!; // 1 = the comma
+  return i - from;
 }
 
 /**
@@ -102,22 +144,13 @@ export function serializeReadingsBatch(batch: ReadingsBatch): string {
  * `PROTO_MESSAGE_TOO_LARGE` (it cannot be sent at all).
  */
 export function packReadingsBatches(readings: SignedReading[], maxBytes = MAX_MESSAGE_BYTES, maxCount = MAX_BATCH_READINGS): ReadingsBatch[] {
-  const overhead = utf8Length('{"v":1,"readings":[]}');
+  const sizes = readings.map((r) => utf8Length(JSON.stringify(r)));
   const out: ReadingsBatch[] = [];
-  let cur: SignedReading[] = [];
-  let size = overhead;
-  for (const r of readings) {
-    const n = utf8Length(JSON.stringify(r));
-    if (overhead + n > maxBytes) throw new LightNodeError('PROTO_MESSAGE_TOO_LARGE', `reading seq ${r.seq} alone exceeds ${maxBytes} bytes`, { seq: r.seq });
-    if (cur.length > 0 && (size + 1 + n > maxBytes || cur.length >= maxCount)) {
-      out.push({ v: 1, readings: cur });
-      cur = [];
-      size = overhead;
-    }
-    size += (cur.length > 0 ? 1 : 0) + n; // 1 = the comma between readings
-    cur.push(r);
+  for (let i = 0; i < readings.length;) {
+    const n = readingsThatFit(sizes, maxBytes, maxCount, i);
+    out.push({ v: 1, readings: readings.slice(i, i + n) });
+    i += n;
   }
-  if (cur.length > 0) out.push({ v: 1, readings: cur });
   return out;
 }
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  parseReadingsBatch, serializeReadingsBatch, splitReadingsBatch, packReadingsBatches, parseAck, serializeAck, parseStatus, serializeStatus,
+  parseReadingsBatch, serializeReadingsBatch, serializeReadingsBatchJson, readingsThatFit, splitReadingsBatch, packReadingsBatches, parseAck, serializeAck, parseStatus, serializeStatus,
   parseSetpointCommand, serializeSetpointCommand, parseActivation, serializeActivation, MAX_BATCH_READINGS, type Ack, type Status,
 } from '../src/messages.js';
 import { MAX_MESSAGE_BYTES } from '../src/message-codec.js';
@@ -77,6 +77,37 @@ test('packReadingsBatches keeps order, respects byte and count limits, and every
   const first = bySize[0]!;
   assert.ok(serializeReadingsBatch({ v: 1, readings: [...first.readings, many[first.readings.length]!] }).length > limit);
   assert.throws(() => packReadingsBatches([r1], 100), (e: unknown) => isLightNodeError(e, 'PROTO_MESSAGE_TOO_LARGE'));
+});
+
+test('serializeReadingsBatchJson splices already-serialized readings: bytes identical to serializeReadingsBatch', () => {
+  const readings = [r0, r1, { ...r1, seq: 7 }];
+  const json = readings.map((r) => JSON.stringify(r));
+  const expected = serializeReadingsBatch({ v: 1, readings });
+  assert.is(serializeReadingsBatchJson(json), expected);
+  assert.is(serializeReadingsBatchJson(json, json.reduce((n, j) => n + Buffer.byteLength(j), 0)), expected, 'with the byte count given');
+  assert.is(serializeReadingsBatchJson([JSON.stringify(r1)]), JSON.stringify({ v: 1, readings: [r1] }));
+  assert.throws(() => serializeReadingsBatchJson([]), (e: unknown) => isLightNodeError(e, 'PROTO_MESSAGE_INVALID'));
+  assert.throws(() => serializeReadingsBatchJson(Array.from({ length: MAX_BATCH_READINGS + 1 }, () => '{}')), (e: unknown) => isLightNodeError(e, 'PROTO_MESSAGE_INVALID'));
+  const big = `"${'x'.repeat(MAX_MESSAGE_BYTES / 2)}"`;
+  assert.throws(() => serializeReadingsBatchJson([big, big]), (e: unknown) => isLightNodeError(e, 'PROTO_MESSAGE_TOO_LARGE'));
+  // the limit counts the envelope and the commas exactly: a payload of exactly 1 MiB passes
+  const exact = `"${'y'.repeat(MAX_MESSAGE_BYTES - '{"v":1,"readings":[]}'.length - 2)}"`;
+  assert.is(Buffer.byteLength(serializeReadingsBatchJson([exact])), MAX_MESSAGE_BYTES);
+  assert.throws(() => serializeReadingsBatchJson([`${exact} `]), (e: unknown) => isLightNodeError(e, 'PROTO_MESSAGE_TOO_LARGE'));
+});
+
+test('readingsThatFit: the one batch cut (count, bytes with envelope and commas, offset)', () => {
+  const env = '{"v":1,"readings":[]}'.length;
+  assert.is(readingsThatFit([], 100), 0);
+  assert.is(readingsThatFit([10, 10, 10], 1000, 2), 2, 'count limit');
+  assert.is(readingsThatFit([10, 10, 10], env + 10 + 1 + 10), 2, 'two fit exactly');
+  assert.is(readingsThatFit([10, 10, 10], env + 10 + 1 + 10 - 1), 1, 'one byte short of two');
+  assert.is(readingsThatFit([10, 10, 10], env + 32, 1000, 1), 2, 'from an offset');
+  assert.is(readingsThatFit([10, 10], 1000, 1000, 2), 0, 'nothing left');
+  assert.throws(() => readingsThatFit([env], env), (e: unknown) => isLightNodeError(e, 'PROTO_MESSAGE_TOO_LARGE'));
+  const sizes = [r0, r1, r0, r1].map((r) => Buffer.byteLength(JSON.stringify(r)));
+  const n = readingsThatFit(sizes, 2 * Math.max(...sizes) + env + 1);
+  assert.ok(Buffer.byteLength(serializeReadingsBatch({ v: 1, readings: [r0, r1, r0, r1].slice(0, n) })) <= 2 * Math.max(...sizes) + env + 1);
 });
 
 // [name, payload] → every parser must throw PROTO_MESSAGE_INVALID (or TOO_LARGE where noted)

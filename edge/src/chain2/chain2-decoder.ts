@@ -10,7 +10,8 @@ import { Chain2Source, type Chain2Decoded } from './chain2-source.js';
 import { SerialChain2Transport } from './serial-transport.js';
 import { WsChain2Transport } from './ws-transport.js';
 import type { Chain2Transport } from './transport.js';
-import type { AcquisitionMetrics, Clock } from '../meters/source.js';
+import type { AcquisitionMetrics } from '../meters/source.js';
+import type { Clock } from '../scheduler/clock.js';
 
 /** Validates one message with the shared model; throws ValidationError with a CHAIN2_* code. */
 export function decodeChain2(text: string): Chain2Decoded {
@@ -103,7 +104,7 @@ export function chain2Transport(c: Chain2Config): Chain2Transport {
 }
 
 /** Creates a Chain 2 source from a raw config entry (validated here) for the node's PoD. */
-export function createChain2Source(raw: unknown, ctx: { pod: string; metrics?: AcquisitionMetrics; clock?: Clock }): Chain2Source {
+export function createChain2Source(raw: unknown, ctx: { pod: string; metrics?: AcquisitionMetrics; clock?: Pick<Clock, 'now' | 'sleep'> }): Chain2Source {
   const c = validateChain2Config(raw, `meters.${String((raw as { id?: unknown } | null)?.id)}`);
   return new Chain2Source({
     id: c.id,

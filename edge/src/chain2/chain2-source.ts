@@ -8,7 +8,8 @@
 import { LightNodeError, isLightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 import type { Measurement } from '@lightnode/shared/reading';
 import { MAX_VALUES } from '@lightnode/shared/reading';
-import { noMetrics, systemClock, type AcquisitionMetrics, type Clock, type ReadingDraft, type StreamSource } from '../meters/source.js';
+import { noMetrics, type AcquisitionMetrics, type ReadingDraft, type StreamSource } from '../meters/source.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 import type { Chain2Transport } from './transport.js';
 
 /** What the source needs from one validated Chain 2 message. */
@@ -35,7 +36,7 @@ export interface Chain2SourceOptions {
   pod: string;
   transport: Chain2Transport;
   decoder: Chain2Decoder;
-  clock?: Clock;
+  clock?: Pick<Clock, 'now' | 'sleep'>;
   metrics?: AcquisitionMetrics;
 }
 
@@ -49,7 +50,7 @@ export type PodCheck = 'unknown' | 'ok' | 'mismatch';
 
 export class Chain2Source implements StreamSource {
   readonly id: string;
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now' | 'sleep'>;
   private readonly metrics: AcquisitionMetrics;
   private readonly podChecks = new Map<string, PodCheck>();
   /** Messages seen, by outcome (for status). */

@@ -5,7 +5,9 @@
 import { SerialPort } from 'serialport';
 import { LightNodeError } from '@lightnode/shared/errors';
 import { LineSplitter } from './line-splitter.js';
-import { ReconnectDelay, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import { reconnectBackoff, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import type { Backoff } from '../scheduler/backoff.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 
 export interface SerialTransportOptions extends ReconnectOptions {
   path: string;
@@ -18,13 +20,15 @@ export interface SerialTransportOptions extends ReconnectOptions {
 export class SerialChain2Transport implements Chain2Transport {
   readonly name: string;
   private port: SerialPort | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   private closed = false;
-  private readonly delay: ReconnectDelay;
+  private readonly delay: Backoff;
 
   constructor(private readonly opts: SerialTransportOptions) {
     this.name = `serial:${opts.path}`;
-    this.delay = new ReconnectDelay(opts);
+    this.delay = reconnectBackoff(opts);
+    this.clock = opts.clock ?? systemClock;
   }
 
   start(h: Chain2Handlers): void {
@@ -39,7 +43,7 @@ export class SerialChain2Transport implements Chain2Transport {
       h.onError(new LightNodeError('EDGE_CHAIN2_CONNECTION', `${this.name}: ${why}`, { path: this.opts.path, reason: why }));
       if (this.port === port) this.port = undefined;
       if (port.isOpen) port.close(() => {});
-      this.timer = setTimeout(() => this.start(h), this.delay.next());
+      this.timer = this.clock.setTimeout(() => this.start(h), this.delay.next(), { keepAlive: true });
     };
     port.on('data', (chunk: Buffer) => {
       for (const ev of splitter.push(chunk)) {
@@ -58,7 +62,7 @@ export class SerialChain2Transport implements Chain2Transport {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));

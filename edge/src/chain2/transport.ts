@@ -4,6 +4,8 @@
  * streaming after the client sends `!` (reference/chain2.md); serial gateways send lines.
  */
 import type { LightNodeError } from '@lightnode/shared/errors';
+import { Backoff } from '../scheduler/backoff.js';
+import type { Clock } from '../scheduler/clock.js';
 
 export interface Chain2Handlers {
   /** One message as text (a WebSocket message, or one serial line). */
@@ -26,27 +28,11 @@ export interface ReconnectOptions {
   reconnectMinMs?: number;
   /** Longest reconnect delay, ms (the delay doubles up to this). Default 30000. */
   reconnectMaxMs?: number;
+  /** Timers for the reconnect wait. Default: the system clock. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
-/** Exponential reconnect delays with a little jitter (so many nodes do not reconnect in step). */
-export class ReconnectDelay {
-  private attempt = 0;
-  private readonly min: number;
-  private readonly max: number;
-
-  constructor(opts: ReconnectOptions = {}, private readonly random: () => number = Math.random) {
-    this.min = opts.reconnectMinMs ?? 1000;
-    this.max = opts.reconnectMaxMs ?? 30_000;
-    if (!(this.min > 0) || !(this.max >= this.min)) throw new RangeError(`reconnect delays: expected 0 < min <= max, found ${this.min}, ${this.max}`);
-  }
-
-  /** The next delay, ms. */
-  next(): number {
-    const base = Math.min(this.max, this.min * 2 ** Math.min(this.attempt++, 30));
-    return Math.round(base * (0.9 + 0.2 * this.random()));
-  }
-
-  reset(): void {
-    this.attempt = 0;
-  }
+/** The gateway link's reconnect backoff: the edge's one Backoff, ± 10 % jitter (one client per gateway, no herd). */
+export function reconnectBackoff(opts: ReconnectOptions = {}, random?: () => number): Backoff {
+  return new Backoff({ minMs: opts.reconnectMinMs ?? 1000, maxMs: opts.reconnectMaxMs ?? 30_000, jitter: 'tenth', ...(random ? { random } : {}) });
 }

@@ -4,7 +4,9 @@
  */
 import WebSocket from 'ws';
 import { LightNodeError } from '@lightnode/shared/errors';
-import { ReconnectDelay, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import { reconnectBackoff, type Chain2Handlers, type Chain2Transport, type ReconnectOptions } from './transport.js';
+import type { Backoff } from '../scheduler/backoff.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 
 export interface WsTransportOptions extends ReconnectOptions {
   /** Gateway URL, e.g. `ws://192.168.1.50:81`. */
@@ -20,14 +22,16 @@ export interface WsTransportOptions extends ReconnectOptions {
 export class WsChain2Transport implements Chain2Transport {
   readonly name: string;
   private ws: WebSocket | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   private closed = false;
-  private readonly delay: ReconnectDelay;
+  private readonly delay: Backoff;
   private readonly maxBytes: number;
 
   constructor(private readonly opts: WsTransportOptions) {
     this.name = opts.url;
-    this.delay = new ReconnectDelay(opts);
+    this.delay = reconnectBackoff(opts);
+    this.clock = opts.clock ?? systemClock;
     this.maxBytes = opts.maxMessageBytes ?? 65536;
   }
 
@@ -62,13 +66,13 @@ export class WsChain2Transport implements Chain2Transport {
       if (this.ws === ws) this.ws = undefined;
       if (this.closed) return;
       fail(`closed (${code})`);
-      this.timer = setTimeout(() => this.start(h), this.delay.next());
+      this.timer = this.clock.setTimeout(() => this.start(h), this.delay.next(), { keepAlive: true });
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     const ws = this.ws;
     this.ws = undefined;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;

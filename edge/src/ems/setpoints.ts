@@ -3,7 +3,7 @@
  *
  * A command on `ln/v1/{pod}/setpoints` is checked in this order, and the first failure refuses
  * it with a code, a metric (`ems_setpoints_total{result,code}`) and an Activation{status:'refused'}:
- *   1. shape (≤ 64 KiB, JSON, `{v:1, setpoint}`, shared setpoint validation) → EDGE_SETPOINT_MALFORMED
+ *   1. shape (≤ 64 KiB, then shared `parseSetpointCommand`)          → EDGE_SETPOINT_MALFORMED
  *   2. pod = this node's pod                                         → EDGE_SETPOINT_POD_MISMATCH
  *   3. EIP-712 signature recovers                                    → EDGE_SETPOINT_SIGNATURE_INVALID
  *   4. signer ∈ PodRegistry.setpointSigners() (chain, or cached list) → EDGE_SETPOINT_SIGNER_UNKNOWN
@@ -19,15 +19,15 @@
  */
 import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
 import { recoverSetpointSigner, type Eip712Domain } from '@lightnode/shared/eip712';
-import { validateSignedSetpoint, type SignedSetpoint } from '@lightnode/shared/setpoint';
+import type { SignedSetpoint } from '@lightnode/shared/setpoint';
 import { SETPOINT_ID_RE, type Measurement, type SignedReading } from '@lightnode/shared/reading';
 import { toMeasurement } from '@lightnode/shared/quantities';
-import type { Activation } from '@lightnode/shared/messages';
-import type { SpoolDraft } from '../spool/spool.js';
+import { parseSetpointCommand, type Activation } from '@lightnode/shared/messages';
+import type { SpoolDraft } from '../spool/port.js';
 import type { EmsDriver, EmsState } from './driver.js';
 import { Metrics } from '../ops/metrics.js';
 import { nullLogger, type Logger } from '../ops/logger.js';
-import { systemTimerClock, type TimerClock } from '../scheduler/clock.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 
 export const MAX_SETPOINT_BYTES = 64 * 1024;
 /** How many setpoint ids are remembered for replay protection. */
@@ -44,9 +44,39 @@ export interface SetpointControllerOptions {
   publish: (msg: Activation) => Promise<void>;
   fallback: 'release' | 'hold';
   maxClockSkewMs: number;
-  clock?: TimerClock;
+  clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
+}
+
+/**
+ * Shape check of a setpoint command: at most MAX_SETPOINT_BYTES (a setpoint is tiny; the shared
+ * 1 MiB message limit is far too generous here), then the shared `parseSetpointCommand`. Throws
+ * EDGE_SETPOINT_MALFORMED, with the shared error (field, expected, found) as its cause.
+ */
+export function parseSetpointPayload(payload: Buffer | string): SignedSetpoint {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > MAX_SETPOINT_BYTES) throw new LightNodeError('EDGE_SETPOINT_MALFORMED', `setpoint command: ${size} bytes > ${MAX_SETPOINT_BYTES}`, { bytes: size, max: MAX_SETPOINT_BYTES });
+  try {
+    return parseSetpointCommand(payload).setpoint;
+  } catch (err) {
+    throw new LightNodeError('EDGE_SETPOINT_MALFORMED', `setpoint command: ${(err as Error).message}`, { reason: isLightNodeError(err) ? err.code : undefined }, { cause: err });
+  }
+}
+
+/**
+ * The setpoint id of a command that failed parsing, when it has a usable one ('invalid' else):
+ * the refusal's Activation names the setpoint the DSO sent, so it can match its request.
+ */
+export function setpointIdOf(payload: Buffer | string): string {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > MAX_SETPOINT_BYTES) return 'invalid';
+  try {
+    const id = (JSON.parse(payload.toString()) as { setpoint?: { id?: unknown } } | null)?.setpoint?.id;
+    return typeof id === 'string' && SETPOINT_ID_RE.test(id) ? id : 'invalid';
+  } catch {
+    return 'invalid';
+  }
 }
 
 /** Measurements of an EMS state: setpoint read back (project code) + measured net power. */
@@ -59,7 +89,7 @@ export function emsMeasurements(s: EmsState): Measurement[] {
 /** Receives setpoint commands, verifies, applies, reports. */
 export class SetpointController {
   readonly #o: SetpointControllerOptions;
-  readonly #clock: TimerClock;
+  readonly #clock: Clock;
   readonly #log: Logger;
   readonly #seen = new Set<string>();
   #current: { sp: SignedSetpoint; startTimer?: unknown; endTimer?: unknown } | undefined;
@@ -68,7 +98,7 @@ export class SetpointController {
 
   constructor(o: SetpointControllerOptions) {
     this.#o = o;
-    this.#clock = o.clock ?? systemTimerClock;
+    this.#clock = o.clock ?? systemClock;
     this.#log = (o.logger ?? nullLogger).child({ component: 'ems' });
     const m = o.metrics ?? new Metrics();
     this.#m = {
@@ -95,21 +125,12 @@ export class SetpointController {
 
   async #handle(payload: Buffer | string): Promise<void> {
     let sp: SignedSetpoint;
-    let id = 'invalid';
     try {
-      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-      if (size > MAX_SETPOINT_BYTES) throw new LightNodeError('EDGE_SETPOINT_MALFORMED', `setpoint command: ${size} bytes > ${MAX_SETPOINT_BYTES}`);
-      let msg: unknown;
-      try { msg = JSON.parse(payload.toString()); } catch { throw new LightNodeError('EDGE_SETPOINT_MALFORMED', 'setpoint command: not JSON'); }
-      const m = msg as { v?: unknown; setpoint?: { id?: unknown } };
-      if (typeof m?.setpoint?.id === 'string' && SETPOINT_ID_RE.test(m.setpoint.id)) id = m.setpoint.id;
-      if (m === null || typeof m !== 'object' || m.v !== 1) throw new LightNodeError('EDGE_SETPOINT_MALFORMED', 'setpoint command: expected {v: 1, setpoint}');
-      try { sp = validateSignedSetpoint(m.setpoint); } catch (err) {
-        throw new LightNodeError('EDGE_SETPOINT_MALFORMED', `setpoint: ${(err as Error).message}`, {}, { cause: err });
-      }
+      sp = parseSetpointPayload(payload);
     } catch (err) {
-      return this.#refuse(id, isLightNodeError(err) ? err.code : 'EDGE_SETPOINT_MALFORMED', 'refused', err);
+      return this.#refuse(setpointIdOf(payload), 'EDGE_SETPOINT_MALFORMED', 'refused', err);
     }
+    const id = sp.id;
     if (sp.pod !== this.#o.pod) return this.#refuse(id, 'EDGE_SETPOINT_POD_MISMATCH', 'refused');
     let signer: string;
     try { signer = recoverSetpointSigner(this.#o.domain, sp); } catch (err) {

@@ -9,7 +9,8 @@ import { ModbusTcpLink } from '../modbus/tcp-link.js';
 import { ModbusMeter } from './modbus-meter.js';
 import { loadTemplate, type MeterTemplate } from './template.js';
 import { validateModbusMeterConfig } from './modbus-config.js';
-import { noMetrics, systemClock, type AcquisitionMetrics, type Clock } from './source.js';
+import { noMetrics, type AcquisitionMetrics } from './source.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 import type { LightNodeError } from '@lightnode/shared/errors';
 
 /** One Modbus meter of the agent config (`meters[]` entries with `kind: 'modbus'`). */
@@ -35,7 +36,7 @@ export class ModbusLinePool {
   private readonly lines = new Map<string, { line: ModbusLine; opts: string; users: number }>();
 
   constructor(
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Pick<Clock, 'now' | 'sleep'> = systemClock,
     private readonly metrics: AcquisitionMetrics = noMetrics,
   ) {}
 
@@ -74,7 +75,7 @@ export class ModbusLinePool {
 }
 
 export interface CreateMeterOptions {
-  clock?: Clock;
+  clock?: Pick<Clock, 'now' | 'sleep'>;
   metrics?: AcquisitionMetrics;
   onIssue?: (err: LightNodeError) => void;
   /** A template object instead of loading `cfg.template`. */

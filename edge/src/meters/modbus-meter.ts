@@ -12,7 +12,8 @@ import { RequestPlan, type Block, type RegisterSpan } from '../modbus/planner.js
 import { discoverSunSpec, findModel, SUNSPEC_BASES } from '../modbus/sunspec.js';
 import type { RegisterReader } from '../modbus/line.js';
 import type { MeterTemplate, TemplatePoint } from './template.js';
-import { noMetrics, systemClock, type AcquisitionMetrics, type AcquisitionSource, type Clock, type ReadingDraft } from './source.js';
+import { noMetrics, type AcquisitionMetrics, type AcquisitionSource, type ReadingDraft } from './source.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 
 export interface ModbusMeterOptions {
   /** Meter id local to the Light Node (Reading.meter). */
@@ -24,7 +25,7 @@ export interface ModbusMeterOptions {
   maxHoleFill?: number;
   /** Overrides the template's largest read (registers, ≤ 125). */
   maxRegisters?: number;
-  clock?: Clock;
+  clock?: Pick<Clock, 'now' | 'sleep'>;
   metrics?: AcquisitionMetrics;
   /** Called for each point dropped from a snapshot (EDGE_VALUE_INVALID, unreadable point). */
   onIssue?: (err: LightNodeError) => void;
@@ -45,7 +46,7 @@ export class ModbusMeter implements AcquisitionSource {
   readonly id: string;
   private plan: RequestPlan | undefined;
   private points: ResolvedPoint[] = [];
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now' | 'sleep'>;
   private readonly metrics: AcquisitionMetrics;
 
   constructor(private readonly opts: ModbusMeterOptions) {

@@ -62,14 +62,3 @@ export function countingMetrics(): AcquisitionMetrics & { counts: Map<string, nu
   };
   return m;
 }
-
-/** Time and waiting, injected so timing logic is testable. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => (ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms))),
-};

@@ -8,7 +8,8 @@
 import { LightNodeError } from '@lightnode/shared/errors';
 import { isTransient } from './errors.js';
 import type { ModbusLink } from './link.js';
-import { systemClock, type Clock, type AcquisitionMetrics } from '../meters/source.js';
+import type { AcquisitionMetrics } from '../meters/source.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 
 export interface LineOptions {
   /** Silence kept between the end of one answer and the next request, ms. Default 0 (TCP), 5 (RTU: > 3.5 chars at 9600 baud). */
@@ -55,7 +56,7 @@ export class ModbusLine {
   constructor(
     readonly link: ModbusLink,
     opts: LineOptions = {},
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Pick<Clock, 'now' | 'sleep'> = systemClock,
     private readonly metrics?: AcquisitionMetrics,
   ) {
     this.gapMs = nonNegative(opts.interFrameGapMs ?? (link.name.startsWith('rtu:') ? 5 : 0), 'interFrameGapMs');
@@ -105,7 +106,7 @@ export class LineDevice implements RegisterReader {
   constructor(
     private readonly line: ModbusLine,
     opts: DeviceOptions,
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, 'now' | 'sleep'>,
     private readonly metrics?: AcquisitionMetrics,
   ) {
     if (!Number.isInteger(opts.unitId) || opts.unitId < 0 || opts.unitId > 255) throw new RangeError(`unitId: expected integer 0..255, found ${opts.unitId}`);

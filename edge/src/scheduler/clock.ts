@@ -1,23 +1,57 @@
-/** Time source and timers, injected so schedules are testable with a fake clock (STYLE habit 3). */
-export interface TimerClock {
+/**
+ * The edge's one clock: time, timers and waiting, injected so every schedule, timeout and
+ * backoff is testable with a fake clock (STYLE habit 3). Acquisition code that only reads the
+ * time or waits takes `Pick<Clock, 'now' | 'sleep'>`.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
   now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
+  /**
+   * Run `fn` once after `ms`; returns a handle for clearTimeout. `keepAlive`: the pending timer
+   * holds the process open (a disconnected agent's reconnect may be all it is waiting for).
+   */
+  setTimeout(fn: () => void, ms: number, opts?: { keepAlive?: boolean }): unknown;
   clearTimeout(handle: unknown): void;
+  /** Resolve after `ms` (at once when ms ≤ 0). */
+  sleep(ms: number): Promise<void>;
 }
 
-/** The real clock (timers unref'd: the agent's sockets keep the process alive, not its timers). */
-export const systemTimerClock: TimerClock = {
+/**
+ * The real clock. Scheduled timers are unref'd unless `keepAlive`: the agent's sockets keep the
+ * process alive, not its timers. `sleep` keeps its timer ref'd: someone awaits it, and an unref'd wait with no
+ * socket open would let the process exit under the awaiting code.
+ */
+export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
+  setTimeout: (fn, ms, opts) => {
     const t = setTimeout(fn, ms);
-    t.unref();
+    if (!opts?.keepAlive) t.unref();
     return t;
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  sleep: (ms) => (ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms))),
 };
 
+/** A repeating timer on `clock`: `fn` every `intervalMs` until the returned cancel is called. */
+export function every(clock: Clock, intervalMs: number, fn: () => void): () => void {
+  let handle: unknown;
+  let cancelled = false;
+  const tick = (): void => {
+    handle = clock.setTimeout(() => {
+      if (cancelled) return;
+      tick(); // re-arm first, so a throwing fn does not stop the repetition
+      fn();
+    }, intervalMs);
+  };
+  tick();
+  return () => {
+    cancelled = true;
+    clock.clearTimeout(handle);
+  };
+}
+
 /** A manual clock for tests: `advance(ms)` fires due timers in time order. */
-export class FakeClock implements TimerClock {
+export class FakeClock implements Clock {
   #now: number;
   #seq = 0;
   readonly #timers = new Map<number, { at: number; fn: () => void }>();
@@ -29,6 +63,11 @@ export class FakeClock implements TimerClock {
     return id;
   }
   clearTimeout(h: unknown): void { this.#timers.delete(h as number); }
+  sleep(ms: number): Promise<void> {
+    return ms <= 0 ? Promise.resolve() : new Promise((r) => this.setTimeout(r, ms));
+  }
+  /** Timers not yet fired. */
+  get pending(): number { return this.#timers.size; }
   /** Move time forward, running every timer that falls due (and timers they schedule). */
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import type { ScheduledTask } from 'node-cron';
 import { ValidationError } from '@lightnode/shared/errors';
 import { Metrics } from '../ops/metrics.js';
-import { systemTimerClock, type TimerClock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 
 export type JobFn = (scheduledMs: number) => Promise<void> | void;
 export type JobSchedule = { intervalMs: number } | { cron: string };
@@ -34,15 +34,15 @@ export function validateCron(expr: string, field: string): void {
 
 /** Runs jobs on their schedules until `stop()`. */
 export class Scheduler {
-  readonly #clock: TimerClock;
+  readonly #clock: Clock;
   readonly #jobs: Job[] = [];
   readonly #timers = new Set<unknown>();
   #running = false;
   readonly #m;
   #onError: (name: string, err: unknown) => void;
 
-  constructor(opts: { clock?: TimerClock; metrics?: Metrics; onError?: (job: string, err: unknown) => void } = {}) {
-    this.#clock = opts.clock ?? systemTimerClock;
+  constructor(opts: { clock?: Clock; metrics?: Metrics; onError?: (job: string, err: unknown) => void } = {}) {
+    this.#clock = opts.clock ?? systemClock;
     const m = opts.metrics ?? new Metrics();
     this.#m = {
       runs: m.counter('scheduler_runs_total', 'Scheduled job runs, by job'),

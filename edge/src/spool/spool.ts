@@ -14,14 +14,11 @@ import Database from 'better-sqlite3';
 import { validateReading, type Reading, type SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
 import { SPOOL_DDL, SPOOL_SCHEMA_VERSION } from './schema.js';
+import type { AckInput, AckResult, OutboxRow, SpoolCounts, SpoolDraft, SpoolPort } from './port.js';
 import { Metrics } from '../ops/metrics.js';
-import type { Ack } from '@lightnode/shared/messages';
-
-/** A reading before the spool gives it pod and seq (structurally the meters' ReadingDraft). */
-export interface SpoolDraft { meter: string; timestamp: number; source: string; values: Reading['values'] }
 
 /** One spooled row: `body` is the SignedReading JSON exactly as signed and stored. */
-export interface SpooledRow { seq: number; createdMs: number; meter: string; bytes: number; body: string }
+export interface SpooledRow extends OutboxRow { createdMs: number; meter: string }
 
 /** One quarantined row. */
 export interface QuarantinedRow { seq: number; quarantinedMs: number; code: string; reason: string; body: string }
@@ -29,16 +26,9 @@ export interface QuarantinedRow { seq: number; quarantinedMs: number; code: stri
 /** One recorded eviction (a gap in the sequence the DSO can see in `status`/export). */
 export interface EvictionRecord { evictedMs: number; reason: 'age' | 'bytes'; firstSeq: number; lastSeq: number; count: number; bytes: number }
 
-/** The ack content the spool applies: the `Ack` message of shared without its version. */
-export type AckInput = Omit<Ack, 'v'>;
-
-/** What an ack did. */
-export interface AckResult { deleted: number; quarantined: number; unknown: number }
-
 /** Spool summary for `lightnode status`, the status message and /healthz. */
-export interface SpoolStatus {
-  depth: number; bytes: number; oldestSeq: number | null; oldestCreatedMs: number | null;
-  lastSeq: number | null; quarantined: number; lastAckSeq: number | null; lastAckMs: number | null;
+export interface SpoolStatus extends SpoolCounts {
+  bytes: number; oldestSeq: number | null; oldestCreatedMs: number | null; lastAckMs: number | null;
   evictedReadings: number;
 }
 
@@ -67,7 +57,7 @@ export const DEFAULT_SPOOL_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 export const EVICT_TARGET_FRACTION = 0.9;
 
 /** The SQLite spool. One instance per file; single writer. */
-export class Spool {
+export class Spool implements SpoolPort {
   readonly #db: Database.Database;
   readonly #pod: string;
   readonly #sign: (r: Reading) => SignedReading;
@@ -94,7 +84,7 @@ export class Spool {
       this.#db.pragma('busy_timeout = 5000');
       this.#db.exec(SPOOL_DDL);
       const ok = this.#db.pragma('quick_check', { simple: true });
-      if (ok !== 'ok') throw new Error(`quick_check: ${String(ok)}`);
+      if (ok !== 'ok') throw new LightNodeError('EDGE_SPOOL_OPEN', `quick_check: ${String(ok)}`, { path: opts.path });
     } catch (err) {
       throw new LightNodeError('EDGE_SPOOL_OPEN', `spool ${opts.path}: cannot open (${(err as Error).message})`, { path: opts.path }, { cause: err });
     }
@@ -131,10 +121,11 @@ export class Spool {
     m.gaugeFn('spool_bytes', 'Summed size of spooled reading bodies, bytes', () => this.#bytes);
     m.gaugeFn('spool_quarantined', 'Readings in quarantine', () => this.#stmts.qcount.get()!.n);
 
-    this.#appendTx = db.transaction((drafts: SpoolDraft[]) => {
+    const appendTx = db.transaction((drafts: SpoolDraft[]) => {
       let seq = this.#stmts.getMeta.get('seq_hwm')!.value;
       const now = this.#now();
       const out: SignedReading[] = [];
+      let added = 0;
       for (const d of drafts) {
         seq += 1;
         // Validate at the boundary (integers only, known units, …): a bad draft throws
@@ -144,13 +135,20 @@ export class Spool {
         const body = JSON.stringify(signed);
         const bytes = Buffer.byteLength(body);
         this.#stmts.insert.run(seq, now, d.meter, d.source.startsWith('activation:') ? 1 : 0, bytes, body);
-        this.#depth += 1;
-        this.#bytes += bytes;
+        added += bytes;
         out.push(signed);
       }
       this.#stmts.setMeta.run('seq_hwm', seq);
-      return out;
+      return { out, added };
     });
+    this.#appendTx = (drafts: SpoolDraft[]): SignedReading[] => {
+      // The counters move only once the transaction committed: a draft that throws half way
+      // rolls back the rows before it, and must not leave them counted.
+      const { out, added } = appendTx(drafts);
+      this.#depth += out.length;
+      this.#bytes += added;
+      return out;
+    };
 
     this.#ackTx = (ack: AckInput): AckResult => {
       const res: AckResult = { deleted: 0, quarantined: 0, unknown: 0 };

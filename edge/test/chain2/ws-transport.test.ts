@@ -6,7 +6,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { LightNodeError } from '@lightnode/shared/errors';
 import { WsChain2Transport } from '../../src/chain2/ws-transport.js';
-import { ReconnectDelay } from '../../src/chain2/transport.js';
 
 async function gateway(port = 0): Promise<{ wss: WebSocketServer; port: number; got: string[]; clients: WebSocket[]; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
@@ -98,18 +97,6 @@ test('gateway down → EDGE_CHAIN2_CONNECTION, reconnects when it is back and se
   } finally {
     await t.close();
   }
-});
-
-test('reconnect delays double up to the ceiling, with bounded jitter, and reset', () => {
-  const d = new ReconnectDelay({ reconnectMinMs: 100, reconnectMaxMs: 1000 }, () => 0.5);
-  assert.equal([d.next(), d.next(), d.next(), d.next(), d.next(), d.next()], [100, 200, 400, 800, 1000, 1000]);
-  d.reset();
-  assert.is(d.next(), 100);
-  const lo = new ReconnectDelay({ reconnectMinMs: 100 }, () => 0);
-  const hi = new ReconnectDelay({ reconnectMinMs: 100 }, () => 0.999999);
-  assert.is(lo.next(), 90);
-  assert.is(hi.next(), 110);
-  assert.throws(() => new ReconnectDelay({ reconnectMinMs: 0 }), RangeError);
 });
 
 test.run();

@@ -1,5 +1,5 @@
 /** Test helpers: a draft factory. */
-import type { SpoolDraft } from '../../src/spool/spool.js';
+import type { SpoolDraft } from '../../src/spool/port.js';
 
 /** A draft for meter `meter` at `timestamp` with one energy value. */
 export function draft(meter = 'm1', timestamp = 1_700_000_000_000, value = 1234): SpoolDraft {

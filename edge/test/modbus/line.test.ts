@@ -5,10 +5,10 @@ import * as assert from 'uvu/assert';
 import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
 import { ModbusLine } from '../../src/modbus/line.js';
 import type { LinkRequest, ModbusLink } from '../../src/modbus/link.js';
-import type { Clock } from '../../src/meters/source.js';
+import type { Clock } from '../../src/scheduler/clock.js';
 
 /** Fake clock: sleep advances time at once (deterministic). */
-function fakeClock(start = 1_000_000): Clock & { t: number } {
+function fakeClock(start = 1_000_000): Pick<Clock, 'now' | 'sleep'> & { t: number } {
   const c = { t: start, now: () => c.t, sleep: async (ms: number) => void (c.t += ms) };
   return c;
 }
