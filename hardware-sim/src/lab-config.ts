@@ -4,7 +4,7 @@
  * cross-field rules (references, unique slave ids) are checked here with the field named.
  */
 import { ValidationError } from '@lightnode/shared/errors';
-import { parseConfig, type ConfigOf, type FieldSpec, type Schema } from '@lightnode/shared/config';
+import { defineConfig, parseConfigOf, type ConfigOf, type FieldSpec, type Schema } from '@lightnode/shared/config';
 import { validateFaults } from './faults.js';
 import { PROFILE_KINDS } from './physics/profiles.js';
 
@@ -73,17 +73,17 @@ const deviceSchema = {
 } as const satisfies Schema;
 
 export const LAB_SCHEMA = {
-  startTime: { type: 'string', optional: true, doc: 'simulated time at start, ISO 8601 (default: now)' },
-  timeAcceleration: { type: 'number', min: 0.001, max: 10_000_000, default: 1, unit: 'simulated s per real s', doc: 'time-acceleration factor' },
-  seed: { type: 'integer', default: 1, doc: 'seed for profiles and noise' },
-  tickMs: { type: 'integer', min: 10, default: 100, unit: 'ms', doc: 'Chain 2 generator tick (real time)' },
-  control: { type: 'object', doc: 'HTTP control API', fields: hostPort('control API') },
+  startTime: { type: 'string', optional: true, env: true, defaultDoc: 'now', doc: 'simulated time at start, ISO 8601' },
+  timeAcceleration: { type: 'number', min: 0.001, max: 10_000_000, default: 1, unit: 'simulated s per real s', env: true, doc: 'time-acceleration factor' },
+  seed: { type: 'integer', default: 1, env: true, doc: 'seed for profiles and noise' },
+  tickMs: { type: 'integer', min: 10, default: 100, unit: 'ms', env: true, doc: 'Chain 2 generator tick (real time)' },
+  control: { type: 'object', doc: 'HTTP control API', fields: { host: { ...hostPort('control API').host, env: true }, port: { ...hostPort('control API').port, env: true } } },
   tcp: {
-    type: 'array', default: [], doc: 'Modbus TCP endpoints',
+    type: 'array', default: [], env: true, doc: 'Modbus TCP endpoints',
     items: { type: 'object', doc: 'endpoint', fields: { name: { type: 'string', doc: 'endpoint name' }, ...hostPort('Modbus TCP endpoint') } },
   },
   serial: {
-    type: 'array', default: [], doc: 'Modbus RTU serial lines',
+    type: 'array', default: [], env: true, doc: 'Modbus RTU serial lines',
     items: {
       type: 'object', doc: 'serial line',
       fields: {
@@ -93,8 +93,11 @@ export const LAB_SCHEMA = {
       },
     },
   },
-  devices: { type: 'array', minItems: 1, doc: 'the simulated devices', items: { type: 'object', doc: 'device', fields: deviceSchema } satisfies FieldSpec },
+  devices: { type: 'array', minItems: 1, env: true, doc: 'the simulated devices (JSON in the environment)', items: { type: 'object', doc: 'device', fields: deviceSchema } satisfies FieldSpec },
 } as const satisfies Schema;
+
+/** The lab config (env prefix `SIM`, shared/src/config-env.ts: `SIM_TIME_ACCELERATION`, `SIM_CONTROL_PORT`, …). */
+export const LAB_CONFIG = defineConfig('hardware-sim', 'SIM', LAB_SCHEMA);
 
 export type LabConfig = ConfigOf<typeof LAB_SCHEMA>;
 export type LabDeviceConfig = LabConfig['devices'][number];
@@ -103,7 +106,7 @@ const fail = (field: string, expected: string, found: unknown): never => { throw
 
 /** Validates a parsed lab config (schema, then cross-field rules); throws `CONFIG_INVALID` naming the field. */
 export function validateLabConfig(x: unknown, env?: Record<string, string | undefined>): LabConfig {
-  const c = parseConfig(LAB_SCHEMA, x, { env, envPrefix: env ? 'SIM' : undefined });
+  const c = parseConfigOf(LAB_CONFIG, x, env);
   if (c.startTime !== undefined && Number.isNaN(Date.parse(c.startTime))) fail('startTime', 'an ISO 8601 time', c.startTime);
   const tcp = new Set(c.tcp.map((t) => t.name));
   const rtu = new Set(c.serial.map((s) => s.name));
