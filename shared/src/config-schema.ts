@@ -56,12 +56,8 @@ function range(min: number | undefined, max: number | undefined): string {
   return '';
 }
 
-/**
- * What a field accepts, in words: the "expected" of a CONFIG_INVALID message and the README's
- * type column (`withUnit` adds the unit, which the README shows in a column of its own).
- */
-export function describeExpected(f: FieldSpec, withUnit = true): string {
-  const unit = withUnit && 'unit' in f && f.unit && (f.type === 'integer' || f.type === 'number') ? ` (${f.unit})` : '';
+/** What a field accepts, in words: the "expected" of a CONFIG_INVALID message and the README's type column (the unit has a column of its own). */
+export function describeExpected(f: FieldSpec): string {
   switch (f.type) {
     case 'string':
       if (f.expected) return f.expected;
@@ -71,10 +67,10 @@ export function describeExpected(f: FieldSpec, withUnit = true): string {
     case 'integer':
     case 'number':
       if (f.enum) return f.enum.join(' | ');
-      return `${f.type}${range(f.min, f.max)}${unit}`;
+      return `${f.type}${range(f.min, f.max)}`;
     case 'boolean': return 'boolean';
     case 'object': return 'object';
-    case 'array': return `array of ${describeExpected(f.items, withUnit)}`;
+    case 'array': return `array of ${describeExpected(f.items)}`;
   }
 }
 

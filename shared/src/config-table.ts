@@ -25,7 +25,7 @@ export function describeSchema(schema: Schema, envPrefix = ''): ConfigRow[] {
     const f = e.field;
     const env = envPrefix && f.env !== undefined && !e.inArray ? envVarName(envPrefix, e.segments) + (f.env === 'only' ? ' (only)' : '') : '';
     const row: ConfigRow = {
-      path: e.path, type: describeExpected(f, false), unit: 'unit' in f && f.unit ? f.unit : '',
+      path: e.path, type: describeExpected(f), unit: 'unit' in f && f.unit ? f.unit : '',
       default: defaultText(f), literal: f.default !== undefined, env, doc: f.secret ? `${f.doc} (secret)` : f.doc,
     };
     return f.type === 'object' && f.additionalDoc !== undefined

@@ -18,7 +18,7 @@ test('every shipped template validates', () => {
 
 test('a bad template fails naming the field', () => {
   const cases: [unknown, RegExp][] = [
-    [{ mqtt: { batchSize: 5000 } }, /mqtt\.batchSize: expected integer 1\.\.1000 \(readings\), found number 5000/],
+    [{ mqtt: { batchSize: 5000 } }, /mqtt\.batchSize: expected integer 1\.\.1000, found number 5000/],
     [{ meters: [{ id: 'a', kind: 'modbus', intervalMs: 1000 }], spool: { maxAgeDay: 3 } }, /spool\.maxAgeDay: expected no such field/],
     [{ ems: { enabled: true, transport: 'rest' } }, /ems\.rest: expected an object/],
   ];
