@@ -34,7 +34,8 @@ export function describeSchema(schema: Schema, envPrefix = ''): ConfigRow[] {
   });
 }
 
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** A table cell: `|` escaped, and `<` outside code spans as `&lt;` (`ln-<pod>` must not read as an HTML tag). */
+const cell = (s: string): string => s.split(/(`[^`]*`)/).map((part) => (part.startsWith('`') ? part : part.replace(/</g, '&lt;'))).join('').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string): string => (s === '' ? '' : `\`${s}\``);
 
 /** The Markdown table of a component's config (field, type, unit, default, env variable, meaning). */
