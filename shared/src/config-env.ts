@@ -51,7 +51,8 @@ export function assertUniqueEnvNames(schema: Schema, prefix: string): void {
 function parseEnvValue(f: FieldSpec, raw: string, name: string, path: string): unknown {
   const bad = (): never => {
     const expected = describeExpected(f);
-    throw new LightNodeError(CODE, `${name} (${path}): expected ${expected}, found ${describe(raw)}`, { field: path, env: name, expected, found: describe(raw) });
+    const found = f.secret ? 'a value (not shown)' : describe(raw); // a secret never reaches a message
+    throw new LightNodeError(CODE, `${name} (${path}): expected ${expected}, found ${found}`, { field: path, env: name, expected, found });
   };
   switch (f.type) {
     case 'string': return raw;

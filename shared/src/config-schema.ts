@@ -17,7 +17,7 @@ interface Common<T> {
   optional?: true;
   /** `null` is a value of its own (kept as null, distinct from absent). */
   nullable?: true;
-  /** A credential: never shown with a value in docs; prefer the environment over the file. */
+  /** A credential: its value is never shown in an error message or a README table. */
   secret?: true;
   /**
    * The environment may set it (config-env.ts: `<PREFIX>_<PATH>`); `'only'` = the environment is

@@ -12,6 +12,7 @@ import { applyEnvOverrides, assertUniqueEnvNames, envFields } from './config-env
 export type { ConfigOf, FieldSpec, Schema } from './config-schema.js';
 
 const CODE = 'CONFIG_INVALID';
+const SECRET_FOUND = 'a value (not shown)';
 
 /** A component's config: its name (README marker), env prefix and schema. */
 export interface ConfigDef<S extends Schema = Schema> { readonly name: string; readonly envPrefix: string; readonly schema: S }
@@ -23,7 +24,8 @@ export function defineConfig<const S extends Schema>(name: string, envPrefix: st
 }
 
 function check(f: FieldSpec, v: unknown, path: string): unknown {
-  const fail = (): never => { throw new ValidationError(CODE, path, describeExpected(f), v); };
+  // A secret's value never reaches an error message or a log line.
+  const fail = (): never => { throw new ValidationError(CODE, path, describeExpected(f), f.secret ? SECRET_FOUND : v); };
   if (v === null && f.nullable) return null;
   switch (f.type) {
     case 'string':
@@ -82,7 +84,7 @@ export function parseConfig<S extends Schema>(schema: S, input: unknown, opts: P
     for (const f of envFields(schema, opts.envPrefix)) {
       if (f.field.env !== 'only') continue;
       const found = f.segments.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
-      if (found !== undefined) throw new ValidationError(CODE, f.path, `absent from the file (set ${f.name} in the environment)`, f.field.secret ? 'a value (not shown)' : found);
+      if (found !== undefined) throw new ValidationError(CODE, f.path, `absent from the file (set ${f.name} in the environment)`, f.field.secret ? SECRET_FOUND : found);
     }
     if (opts.env) obj = applyEnvOverrides(schema, opts.envPrefix, obj, opts.env);
   }

@@ -52,12 +52,19 @@ test('an empty variable counts as unset; the input is not mutated; objects on th
   assert.equal(input, { deviceName: 'pi-1' });
 });
 
-test('env only fields: refused in the file, taken from the environment', () => {
+test('env only fields: refused in the file, taken from the environment; secrets never in messages', () => {
   const s = { key: { type: 'string', secret: true, env: 'only', optional: true, doc: 'signing key' } } as const satisfies Schema;
   assert.equal(parseConfig(s, {}, { env: { X_KEY: 'k' }, envPrefix: 'X' }), { key: 'k' });
   const e = err(() => parseConfig(s, { key: 'k' }, { env: {}, envPrefix: 'X' }));
   assert.is(e.details['field'], 'key');
   assert.match(e.message, /absent from the file \(set X_KEY in the environment\), found "a value \(not shown\)"/);
+  const p = { pw: { type: 'string', pattern: /^[a-z]+$/, secret: true, env: true, optional: true, doc: 'password' }, n: { type: 'integer', secret: true, env: true, optional: true, doc: 'pin' } } as const satisfies Schema;
+  for (const [input, env] of [[{ pw: 'Hunter2' }, {}], [{}, { X_N: 'Hunter2' }]] as const) {
+    const s = err(() => parseConfig(p, input, { env, envPrefix: 'X' }));
+    assert.not.match(s.message, /Hunter2/);
+    assert.not.match(JSON.stringify(s.details), /Hunter2/);
+    assert.match(s.message, /not shown/);
+  }
 });
 
 test('defineConfig refuses two fields with one env variable', () => {
