@@ -6,7 +6,7 @@
  *   sim --example           print an example config
  *   sim --help
  *
- * Environment overrides: SIM_<FIELD> (e.g. SIM_TIME_ACCELERATION=3600).
+ * Environment overrides: SIM_<PATH> (e.g. SIM_TIME_ACCELERATION=3600, SIM_CONTROL_PORT=8000; README "Config file").
  */
 import { readFileSync } from 'node:fs';
 import { isLightNodeError } from '@lightnode/shared/errors';

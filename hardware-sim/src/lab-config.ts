@@ -4,7 +4,7 @@
  * cross-field rules (references, unique slave ids) are checked here with the field named.
  */
 import { ValidationError } from '@lightnode/shared/errors';
-import { parseConfig, type ConfigOf, type FieldSpec, type Schema } from '@lightnode/shared/config';
+import { defineConfig, parseConfigOf, type ConfigOf, type FieldSpec, type Schema } from '@lightnode/shared/config';
 import { validateFaults } from './faults.js';
 import { PROFILE_KINDS } from './physics/profiles.js';
 
@@ -23,14 +23,14 @@ const deviceSchema = {
   tcp: { type: 'string', optional: true, doc: 'name of the Modbus TCP endpoint that serves this device' },
   rtu: { type: 'string', optional: true, doc: 'name of the serial line (Modbus RTU) that serves this device' },
   profile: {
-    type: 'object', optional: true, doc: 'load profile (default household)',
+    type: 'object', optional: true, doc: 'load profile (meters, chain2; default household)',
     fields: {
       kind: { type: 'string', enum: PROFILE_KINDS, default: 'household', doc: 'household | pv | prosumer | constant' },
-      baseW: { type: 'number', optional: true, unit: 'W', doc: 'household base load (default 250)' },
-      peakW: { type: 'number', optional: true, unit: 'W', doc: 'household evening peak or PV peak (default 2500 / 4000)' },
-      pvPeakW: { type: 'number', optional: true, unit: 'W', doc: 'prosumer PV peak (default 4000)' },
-      powerW: { type: 'number', optional: true, unit: 'W', doc: 'constant profile power, + import − export (default 0)' },
-      seed: { type: 'integer', optional: true, doc: 'profile seed (default: the lab seed)' },
+      baseW: { type: 'number', optional: true, unit: 'W', defaultDoc: '250', doc: 'household base load' },
+      peakW: { type: 'number', optional: true, unit: 'W', defaultDoc: '2500 / 4000', doc: 'household evening peak / PV peak' },
+      pvPeakW: { type: 'number', optional: true, unit: 'W', defaultDoc: '4000', doc: 'prosumer PV peak' },
+      powerW: { type: 'number', optional: true, unit: 'W', defaultDoc: '0', doc: 'constant profile power, + import − export' },
+      seed: { type: 'integer', optional: true, defaultDoc: 'the lab `seed`', doc: 'profile seed (appliance bursts and clouds)' },
     },
   },
   initialImportWh: { type: 'number', min: 0, default: 0, unit: 'Wh', doc: 'import energy counter at start' },
@@ -49,7 +49,7 @@ const deviceSchema = {
     },
   },
   pod: { type: 'string', optional: true, doc: 'Chain 2: PoD code stated in CF20 (required for chain2)' },
-  contractPowerW: { type: 'integer', min: 1, optional: true, unit: 'W', doc: 'Chain 2: contract power (default 3000; available = 110 %)' },
+  contractPowerW: { type: 'integer', min: 1, optional: true, unit: 'W', defaultDoc: '3000', doc: 'Chain 2: contract power; available power (CF22 threshold) is 110 %' },
   ws: { type: 'object', optional: true, doc: 'Chain 2: WebSocket listener', fields: hostPort('Chain 2 WebSocket') },
   serialPath: { type: 'string', optional: true, doc: 'Chain 2: serial device to write JSON lines to' },
   serialBaudRate: { type: 'integer', min: 300, default: 115200, unit: 'baud', doc: 'Chain 2: serial baud rate' },
@@ -66,24 +66,24 @@ const deviceSchema = {
     type: 'object', optional: true, doc: 'EMS: MQTT broker connection',
     fields: {
       url: { type: 'string', doc: 'broker URL, e.g. mqtt://127.0.0.1:1883' },
-      topic: { type: 'string', optional: true, doc: 'base topic (default sim/ems/<id>): subscribes <topic>/set, publishes <topic>/state and <topic>/result' },
+      topic: { type: 'string', optional: true, defaultDoc: '`sim/ems/<id>`', doc: 'base topic: subscribes `<topic>/set`, publishes `<topic>/state` and `<topic>/result`' },
       publishIntervalMs: { type: 'integer', min: 0, default: 5000, unit: 'ms', doc: 'state publication period (0 = on change only)' },
     },
   },
 } as const satisfies Schema;
 
 export const LAB_SCHEMA = {
-  startTime: { type: 'string', optional: true, doc: 'simulated time at start, ISO 8601 (default: now)' },
-  timeAcceleration: { type: 'number', min: 0.001, max: 10_000_000, default: 1, unit: 'simulated s per real s', doc: 'time-acceleration factor' },
-  seed: { type: 'integer', default: 1, doc: 'seed for profiles and noise' },
-  tickMs: { type: 'integer', min: 10, default: 100, unit: 'ms', doc: 'Chain 2 generator tick (real time)' },
-  control: { type: 'object', doc: 'HTTP control API', fields: hostPort('control API') },
+  startTime: { type: 'string', optional: true, env: true, defaultDoc: 'now', doc: 'simulated time at start, ISO 8601' },
+  timeAcceleration: { type: 'number', min: 0.001, max: 10_000_000, default: 1, unit: 'simulated s per real s', env: true, doc: 'time-acceleration factor' },
+  seed: { type: 'integer', default: 1, env: true, doc: 'seed for profiles and noise' },
+  tickMs: { type: 'integer', min: 10, default: 100, unit: 'ms', env: true, doc: 'Chain 2 generator tick (real time)' },
+  control: { type: 'object', doc: 'HTTP control API', fields: { host: { ...hostPort('control API').host, env: true }, port: { ...hostPort('control API').port, env: true } } },
   tcp: {
-    type: 'array', default: [], doc: 'Modbus TCP endpoints',
+    type: 'array', default: [], env: true, doc: 'Modbus TCP endpoints',
     items: { type: 'object', doc: 'endpoint', fields: { name: { type: 'string', doc: 'endpoint name' }, ...hostPort('Modbus TCP endpoint') } },
   },
   serial: {
-    type: 'array', default: [], doc: 'Modbus RTU serial lines',
+    type: 'array', default: [], env: true, doc: 'Modbus RTU serial lines',
     items: {
       type: 'object', doc: 'serial line',
       fields: {
@@ -93,8 +93,11 @@ export const LAB_SCHEMA = {
       },
     },
   },
-  devices: { type: 'array', minItems: 1, doc: 'the simulated devices', items: { type: 'object', doc: 'device', fields: deviceSchema } satisfies FieldSpec },
+  devices: { type: 'array', minItems: 1, env: true, doc: 'the simulated devices (JSON in the environment)', items: { type: 'object', doc: 'device', fields: deviceSchema } satisfies FieldSpec },
 } as const satisfies Schema;
+
+/** The lab config (env prefix `SIM`, shared/src/config-env.ts: `SIM_TIME_ACCELERATION`, `SIM_CONTROL_PORT`, …). */
+export const LAB_CONFIG = defineConfig('hardware-sim', 'SIM', LAB_SCHEMA);
 
 export type LabConfig = ConfigOf<typeof LAB_SCHEMA>;
 export type LabDeviceConfig = LabConfig['devices'][number];
@@ -103,7 +106,7 @@ const fail = (field: string, expected: string, found: unknown): never => { throw
 
 /** Validates a parsed lab config (schema, then cross-field rules); throws `CONFIG_INVALID` naming the field. */
 export function validateLabConfig(x: unknown, env?: Record<string, string | undefined>): LabConfig {
-  const c = parseConfig(LAB_SCHEMA, x, { env, envPrefix: env ? 'SIM' : undefined });
+  const c = parseConfigOf(LAB_CONFIG, x, env);
   if (c.startTime !== undefined && Number.isNaN(Date.parse(c.startTime))) fail('startTime', 'an ISO 8601 time', c.startTime);
   const tcp = new Set(c.tcp.map((t) => t.name));
   const rtu = new Set(c.serial.map((s) => s.name));

@@ -1,165 +1,108 @@
 /**
- * A tiny schema validator for component config files (DESIGN §8): one JSON object, validated
- * once at start, defaults filled in, environment overrides applied, and any problem reported as
- * `CONFIG_INVALID` naming the field path, what was expected and what was found.
- *
- * Environment overrides: `${PREFIX}_${PATH}` where the path's camelCase names become
- * UPPER_SNAKE and nesting is `__`: with prefix `LIGHTNODE`, `mqtt.keepaliveSec` is
- * `LIGHTNODE_MQTT__KEEPALIVE_SEC`. Scalars parse by the field's type; arrays and objects take JSON.
- * Unknown fields are refused (a typo must not silently fall back to a default).
+ * The config validator of every component (DESIGN §8): one JSON object, validated once at start
+ * against the component's schema (config-schema.ts), defaults filled in, environment overrides
+ * applied (config-env.ts), and any problem reported as `CONFIG_INVALID` naming the field path,
+ * what was expected and what was found. Unknown fields are refused (a typo must not silently
+ * fall back to a default); a top-level `$schema` (an editor hint) is allowed.
  */
 import { LightNodeError, ValidationError, describe } from './errors.js';
+import { describeExpected, type ConfigOf, type FieldSpec, type Schema } from './config-schema.js';
+import { applyEnvOverrides, assertUniqueEnvNames, envFields } from './config-env.js';
 
-interface Common<T> {
-  /** One line for humans (shown in READMEs via describeSchema). */
-  doc: string;
-  /** Used when the field is absent. A field with neither default nor `optional` is required. */
-  default?: T;
-  /** Absent → `undefined` instead of an error. */
-  optional?: true;
-}
-export type FieldSpec =
-  | (Common<string> & { type: 'string'; enum?: readonly string[]; pattern?: RegExp; minLength?: number })
-  | (Common<number> & { type: 'integer' | 'number'; min?: number; max?: number; unit?: string })
-  | (Common<boolean> & { type: 'boolean' })
-  | (Common<never> & { type: 'object'; fields: Schema })
-  | (Common<unknown[]> & { type: 'array'; items: FieldSpec; minItems?: number; maxItems?: number });
-export type Schema = { readonly [name: string]: FieldSpec };
-
-type Value<F> =
-  F extends { type: 'string'; enum: readonly (infer E)[] } ? E
-  : F extends { type: 'string' } ? string
-  : F extends { type: 'integer' | 'number' } ? number
-  : F extends { type: 'boolean' } ? boolean
-  : F extends { type: 'object'; fields: infer S } ? ConfigOf<S>
-  : F extends { type: 'array'; items: infer I } ? Value<I>[]
-  : never;
-/** The validated config type of a schema. */
-export type ConfigOf<S> = {
-  -readonly [K in keyof S]: S[K] extends { optional: true } ? Value<S[K]> | undefined : Value<S[K]>;
-};
+export type { ConfigOf, FieldSpec, Schema } from './config-schema.js';
 
 const CODE = 'CONFIG_INVALID';
+const SECRET_FOUND = 'a value (not shown)';
 
-/** `keepaliveSec` → `KEEPALIVE_SEC`. */
-export function envName(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
-}
+/** A component's config: its name (README marker), env prefix and schema. */
+export interface ConfigDef<S extends Schema = Schema> { readonly name: string; readonly envPrefix: string; readonly schema: S }
 
-function expectedOf(f: FieldSpec): string {
-  switch (f.type) {
-    case 'string': return f.enum ? f.enum.map((e) => JSON.stringify(e)).join(' | ') : f.pattern ? `a string matching ${f.pattern}` : 'a string';
-    case 'integer':
-    case 'number': {
-      const range = f.min !== undefined || f.max !== undefined ? ` in ${f.min ?? '-∞'}..${f.max ?? '∞'}` : '';
-      return `${f.type === 'integer' ? 'an integer' : 'a number'}${range}${f.unit ? ` (${f.unit})` : ''}`;
-    }
-    case 'boolean': return 'true or false';
-    case 'object': return 'an object';
-    case 'array': return `an array of ${expectedOf(f.items)}`;
-  }
+/** Declare a component's config; throws CONFIG_SCHEMA when two fields would share an env variable. */
+export function defineConfig<const S extends Schema>(name: string, envPrefix: string, schema: S): ConfigDef<S> {
+  assertUniqueEnvNames(schema, envPrefix);
+  return { name, envPrefix, schema };
 }
 
 function check(f: FieldSpec, v: unknown, path: string): unknown {
-  const fail = (): never => { throw new ValidationError(CODE, path, expectedOf(f), v); };
+  // A secret's value never reaches an error message or a log line.
+  const fail = (): never => { throw new ValidationError(CODE, path, describeExpected(f), f.secret ? SECRET_FOUND : v); };
+  if (v === null && f.nullable) return null;
   switch (f.type) {
     case 'string':
-      if (typeof v !== 'string' || (f.enum && !f.enum.includes(v)) || (f.pattern && !f.pattern.test(v)) || v.length < (f.minLength ?? 0)) fail();
+      if (typeof v !== 'string' || v.length < (f.minLength ?? 1) || (f.enum && !f.enum.includes(v)) || (f.pattern && !f.pattern.test(v))) fail();
       return v;
     case 'integer':
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v) || (f.type === 'integer' && !Number.isSafeInteger(v))) fail();
-      if ((f.min !== undefined && (v as number) < f.min) || (f.max !== undefined && (v as number) > f.max)) fail();
+      if ((f.min !== undefined && (v as number) < f.min) || (f.max !== undefined && (v as number) > f.max) || (f.enum && !f.enum.includes(v as number))) fail();
       return v;
     case 'boolean':
       if (typeof v !== 'boolean') fail();
       return v;
     case 'object':
       if (typeof v !== 'object' || v === null || Array.isArray(v)) fail();
-      return checkObject(f.fields, v as Record<string, unknown>, `${path}.`);
+      return checkObject(f.fields, v as Record<string, unknown>, `${path}.`, f.additionalDoc !== undefined);
     case 'array':
       if (!Array.isArray(v) || v.length < (f.minItems ?? 0) || v.length > (f.maxItems ?? Infinity)) fail();
       return (v as unknown[]).map((x, i) => check(f.items, x, `${path}[${i}]`));
   }
 }
 
-function checkObject(schema: Schema, obj: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  for (const k of Object.keys(obj)) if (!Object.hasOwn(schema, k)) throw new ValidationError(CODE, `${prefix}${k}`, `no such field (known: ${Object.keys(schema).join(', ')})`, obj[k]);
+function checkObject(schema: Schema, obj: Record<string, unknown>, prefix: string, open = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj)) {
+    if (Object.hasOwn(schema, k) || (prefix === '' && k === '$schema')) continue;
+    if (!open) throw new ValidationError(CODE, `${prefix}${k}`, `no such field (known: ${Object.keys(schema).join(', ')})`, obj[k]);
+    out[k] = obj[k]; // an open object hands the rest to its consumer, which validates it
+  }
   for (const [k, f] of Object.entries(schema)) {
     let v = obj[k];
-    if (v === undefined && f.type === 'object' && !f.optional) v = {}; // nested defaults fill in
+    if (v === null && f.optional && !f.nullable) v = undefined;
+    if (v === undefined && f.type === 'object' && !f.optional && !f.required) v = {}; // nested defaults fill in
     if (v === undefined) {
       if (f.default !== undefined) v = structuredClone(f.default);
       else if (f.optional) continue;
-      else throw new ValidationError(CODE, `${prefix}${k}`, `${expectedOf(f)} (required)`, undefined);
+      else throw new ValidationError(CODE, `${prefix}${k}`, `${describeExpected(f)} (required)`, undefined);
     }
     out[k] = check(f, v, `${prefix}${k}`);
   }
   return out;
 }
 
-function parseEnvValue(f: FieldSpec, raw: string, name: string, path: string): unknown {
-  const bad = (): never => { throw new LightNodeError(CODE, `${name} (${path}): expected ${expectedOf(f)}, found ${describe(raw)}`, { field: path, env: name, expected: expectedOf(f), found: describe(raw) }); };
-  switch (f.type) {
-    case 'string': return raw;
-    case 'integer':
-    case 'number': return raw.trim() === '' || !Number.isFinite(Number(raw)) ? bad() : Number(raw);
-    case 'boolean': return ['true', '1', 'yes'].includes(raw.toLowerCase()) ? true : ['false', '0', 'no'].includes(raw.toLowerCase()) ? false : bad();
-    default:
-      try { return JSON.parse(raw); } catch { return bad(); }
-  }
-}
-
-function applyEnv(schema: Schema, obj: Record<string, unknown>, env: Record<string, string | undefined>, envPrefix: string, pathPrefix: string): void {
-  for (const [k, f] of Object.entries(schema)) {
-    const name = `${envPrefix}${envName(k)}`;
-    const path = `${pathPrefix}${k}`;
-    const raw = env[name];
-    if (raw !== undefined) obj[k] = parseEnvValue(f, raw, name, path);
-    else if (f.type === 'object') {
-      const child = obj[k];
-      const nestedSet = Object.keys(env).some((e) => e.startsWith(`${name}__`) && env[e] !== undefined);
-      if (!nestedSet) continue;
-      if (child !== undefined && (typeof child !== 'object' || child === null || Array.isArray(child))) continue; // reported by check()
-      const copy = { ...((child as Record<string, unknown>) ?? {}) };
-      applyEnv(f.fields, copy, env, `${name}__`, `${path}.`);
-      obj[k] = copy;
-    }
-  }
-}
+/** Options of parseConfig: `env` + `envPrefix` enable the environment overrides. */
+export interface ParseOptions { env?: Record<string, string | undefined>; envPrefix?: string }
 
 /**
  * Validate `input` (a parsed config file, `{}` when there is none) against `schema`, after
  * applying environment overrides `${envPrefix}_…` from `env`. Returns a fresh object with
  * defaults filled in. Throws `CONFIG_INVALID` naming the field.
  */
-export function parseConfig<S extends Schema>(schema: S, input: unknown, opts: { env?: Record<string, string | undefined>; envPrefix?: string } = {}): ConfigOf<S> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ValidationError(CODE, 'config', 'a JSON object', input);
-  const obj = { ...(input as Record<string, unknown>) };
-  if (opts.env && opts.envPrefix) applyEnv(schema, obj, opts.env, `${opts.envPrefix}_`, '');
+export function parseConfig<S extends Schema>(schema: S, input: unknown, opts: ParseOptions = {}): ConfigOf<S> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ValidationError(CODE, 'config', 'object', input);
+  let obj = input as Record<string, unknown>;
+  if (opts.envPrefix) {
+    for (const f of envFields(schema, opts.envPrefix)) {
+      if (f.field.env !== 'only') continue;
+      const found = f.segments.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+      if (found !== undefined) throw new ValidationError(CODE, f.path, `absent from the file (set ${f.name} in the environment)`, f.field.secret ? SECRET_FOUND : found);
+    }
+    if (opts.env) obj = applyEnvOverrides(schema, opts.envPrefix, obj, opts.env);
+  }
   return checkObject(schema, obj, '') as ConfigOf<S>;
 }
 
+/** parseConfig with a ConfigDef: its schema and env prefix. */
+export function parseConfigOf<S extends Schema>(def: ConfigDef<S>, input: unknown, env?: Record<string, string | undefined>): ConfigOf<S> {
+  return parseConfig(def.schema, input, { envPrefix: def.envPrefix, ...(env ? { env } : {}) });
+}
+
 /** Like parseConfig, from the file's text (JSON). `source` names the file in errors. */
-export function parseConfigText<S extends Schema>(schema: S, text: string, opts: { env?: Record<string, string | undefined>; envPrefix?: string; source?: string } = {}): ConfigOf<S> {
+export function parseConfigText<S extends Schema>(schema: S, text: string, opts: ParseOptions & { source?: string } = {}): ConfigOf<S> {
   let input: unknown;
   try {
     input = JSON.parse(text);
   } catch (e) {
-    throw new LightNodeError(CODE, `${opts.source ?? 'config'}: not valid JSON (${(e as Error).message})`, { field: opts.source ?? 'config', expected: 'JSON' }, { cause: e });
+    throw new LightNodeError(CODE, `${opts.source ?? 'config'}: not valid JSON (${(e as Error).message})`, { field: opts.source ?? 'config', expected: 'JSON', found: describe(text) }, { cause: e });
   }
   return parseConfig(schema, input, opts);
-}
-
-/** One row per field (path, type, unit, default, env name, doc), e.g. for a README table. */
-export function describeSchema(schema: Schema, envPrefix = '', prefix = ''): { path: string; type: string; unit: string; default: string; env: string; doc: string }[] {
-  return Object.entries(schema).flatMap(([k, f]) => {
-    const env = envPrefix ? `${envPrefix}_${envName(k)}` : '';
-    const row = {
-      path: `${prefix}${k}`, type: expectedOf(f), unit: (f.type === 'integer' || f.type === 'number') && f.unit ? f.unit : '',
-      default: f.default !== undefined ? JSON.stringify(f.default) : f.optional || f.type === 'object' ? '' : '(required)', env, doc: f.doc,
-    };
-    return f.type === 'object' ? [row, ...describeSchema(f.fields, env ? `${env}_` : '', `${prefix}${k}.`)] : [row];
-  });
 }

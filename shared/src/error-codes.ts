@@ -36,6 +36,8 @@ export const SHARED_ERRORS = {
   CONFIG_EXISTS: 'the config file to write exists already (no --force)',
   CONFIG_INVALID: 'a config field or option is invalid (details.field names it)',
   CONFIG_READ: 'a config or deployment file cannot be read',
+  CONFIG_SCHEMA: 'a config schema declares two fields with the same environment variable (a bug)',
+  CONFIG_TABLE_MARKERS: 'a README lacks the config-table markers the generated table goes between',
   CONFIG_TEMPLATE_INVALID: 'a device template is invalid or unreadable',
 } as const;
 

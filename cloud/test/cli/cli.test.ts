@@ -94,7 +94,7 @@ test('check-config: names the bad field, missing files, and accepts a good confi
   const typo = join(dir, 'typo.json');
   writeFileSync(typo, JSON.stringify({ chain: { deploymentPath: 'dep.json' }, store: { kind: 'sqlite', pth: 'x' } }));
   assert.match((await runCli(['check-config', '--config', typo])).stderr, /store\.pth/);
-  const env = await runCli(['check-config', '--config', bad], { BAL_CONFIG__api__port: '8081' });
+  const env = await runCli(['check-config', '--config', bad], { BAL_API_PORT: '8081' });
   assert.match(env.stderr, /chain\.deploymentPath: file not found/, 'env override fixed the port; now the file is missing');
   const good = join(dir, 'good.json');
   writeFileSync(join(dir, 'dep.json'), JSON.stringify({ rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, podRegistry: `0x${'11'.repeat(20)}`, readingAnchor: `0x${'22'.repeat(20)}`, deployBlock: 0, admin: `0x${'33'.repeat(20)}` }));

@@ -41,14 +41,20 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
   assert.is(c.api.clients[1]!.pods[0], 'IT001E00000001');
 });
 
-test('env overrides: BAL_CONFIG__section__field, JSON-parsed when possible', () => {
-  const raw = applyEnvOverrides(MIN, { BAL_CONFIG__api__port: '9090', BAL_CONFIG__store__path: '/var/lib/bal.db', BAL_CONFIG__anchoring__enabled: 'false', OTHER: 'x' });
+test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => {
+  const raw = applyEnvOverrides(MIN, { BAL_API_PORT: '9090', BAL_STORE_PATH: '/var/lib/bal.db', BAL_ANCHORING_ENABLED: 'false', BAL_ANCHORING_WINDOW_MS: '5', BAL_LOG_LEVEL: '', OTHER: 'x' });
   const c = parseConfig(raw, '/etc/bal');
   assert.is(c.api.port, 9090);
   assert.equal(c.store, { kind: 'sqlite', path: '/var/lib/bal.db' });
   assert.is(c.anchoring.enabled, false);
+  assert.is(c.anchoring.windowMs, 60_000, 'anchoring.windowMs has no variable');
+  assert.is(c.log.level, 'info', 'an empty variable is unset');
   assert.equal(MIN, { chain: { deploymentPath: 'dep.json' } }, 'input not mutated');
-  try { applyEnvOverrides(MIN, { BAL_CONFIG__constructor__x: '1' }); assert.unreachable(); } catch (err) { assert.ok(isLightNodeError(err, 'CONFIG_INVALID')); }
+  try { applyEnvOverrides(MIN, { BAL_API_PORT: 'soon' }); assert.unreachable(); } catch (err) { assert.ok(isLightNodeError(err, 'CONFIG_INVALID')); assert.match((err as Error).message, /BAL_API_PORT \(api\.port\)/); }
+  const e = parseConfig({ ...MIN, broker: { kind: 'external', url: 'mqtt://b' } }, '/etc/bal', { BAL_BROKER_PASSWORD: 'pw', BAL_STORE_KIND: 'postgres', BAL_STORE_URL: 'postgres://db/bal' });
+  assert.is(e.broker.kind === 'external' && e.broker.password, 'pw');
+  assert.equal(e.store, { kind: 'postgres', url: 'postgres://db/bal', schema: 'public', poolSize: 4 });
+  fails({ ...MIN, anchorKey: '0x11' }, /anchorKey: expected absent from the file \(set BAL_ANCHOR_KEY in the environment\), found "a value \(not shown\)"/);
 });
 
 test('bad configs fail closed naming the field', () => {
@@ -56,7 +62,7 @@ test('bad configs fail closed naming the field', () => {
   fails({}, /chain: expected object/);
   fails({ chain: {} }, /chain\.rpcUrl/);
   fails({ chain: { deploymentPath: 'd', chainId: 1 } }, /chain\.chainId: expected absent/);
-  fails({ ...MIN, extra: 1 }, /config\.extra/);
+  fails({ ...MIN, extra: 1 }, /^extra: expected no such field/);
   fails({ ...MIN, broker: { kind: 'nats' } }, /broker\.kind/);
   fails({ ...MIN, broker: { port: -1 } }, /broker\.port/);
   fails({ ...MIN, broker: { port: null } }, /broker\.port: expected a port, or broker\.tls/);

@@ -51,6 +51,22 @@ test('environment overrides win over the file', () => {
   const c = validateConfig(raw, dir);
   assert.equal([c.mqtt.url, c.http.port, c.log.level, c.mqtt.password], ['mqtts://b:8883', 0, 'debug', 'pw']);
   assert.throws(() => applyEnv(base, { LIGHTNODE_HTTP_PORT: 'abc' }), (e: unknown) => isLightNodeError(e, 'CONFIG_INVALID'));
+  const c2 = validateConfig(applyEnv(base, { LIGHTNODE_CHAIN_RPC_URL: 'http://rpc:8545', LIGHTNODE_RPC_URL: 'http://old', LIGHTNODE_MQTT_USERNAME: '', LIGHTNODE_MQTT__URL: 'mqtt://x:1' }), dir);
+  assert.equal([c2.chain.rpcUrl, c2.mqtt.username, c2.mqtt.url], ['http://rpc:8545', undefined, 'mqtt://127.0.0.1:1883'], 'one rule: LIGHTNODE_<PATH>; empty = unset');
+});
+
+test('derived runtime config: seconds and days to ms, readback registers, meter entry handed on whole', () => {
+  const c = validateConfig({
+    ...base, spool: { maxAgeDays: 2, boundsCheckIntervalSec: 5 }, mqtt: { ackTimeoutSec: 7, statusIntervalSec: 9, tls: { caFile: 'ca.pem' } },
+    meters: [{ id: 'm', kind: 'modbus', cron: '0 * * * * *', template: 'sdm630', link: { kind: 'tcp', host: 'h', port: 502 } }],
+    ems: { enabled: true, modbus: { modeRegister: 10, powerRegister: 11 }, signersRefreshSec: 3 },
+  }, dir);
+  assert.equal([c.spool.maxAgeMs, c.spool.boundsCheckIntervalMs, c.mqtt.ackTimeoutMs, c.mqtt.statusIntervalMs, c.ems.signersRefreshMs], [2 * 86_400_000, 5000, 7000, 9000, 3000]);
+  assert.is(c.mqtt.tls.caFile, join(dir, 'ca.pem'));
+  assert.equal([c.ems.modbus?.readbackModeRegister, c.ems.modbus?.readbackPowerRegister, c.ems.modbus?.port], [10, 11, 502]);
+  assert.equal(c.meters[0], { id: 'm', kind: 'modbus', cron: '0 * * * * *', raw: { id: 'm', kind: 'modbus', cron: '0 * * * * *', template: 'sdm630', link: { kind: 'tcp', host: 'h', port: 502 } } });
+  fails({ ...base, ems: { enabled: true } }, 'ems.modbus');
+  fails({ ...base, meters: [{ id: 'm', kind: 'modbus', intervalMs: 50 }] }, 'meters[0].intervalMs');
 });
 
 test('loadConfig: the init skeleton validates; the deployment file supplies the domain and rpcUrl', () => {

@@ -19,6 +19,7 @@ import { sha256, type BundleManifest, type KeyMode, type ManifestFile } from './
 import type { Deployment } from './context.js';
 import { FleetCode, FleetError } from './errors.js';
 import type { MqttCredentials } from './mqtt-credentials.js';
+import { checkSiteTemplate } from './site-template-check.js';
 import { randomBytes } from 'node:crypto';
 
 /** Folder of the shipped site templates (scripts/templates). */
@@ -40,6 +41,7 @@ export function loadSiteTemplate(nameOrPath: string): SiteTemplate {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new FleetError(FleetCode.USAGE, `site template ${path}: expected a JSON object`);
   const { description: _d, ...config } = raw as Record<string, unknown>;
   for (const k of RESERVED) if (k in config) throw new FleetError(FleetCode.USAGE, `site template ${path}: "${k}" is set per bundle, remove it from the template`);
+  checkSiteTemplate(path, config);
   return { name: nameOrPath, config };
 }
 

@@ -1,0 +1,119 @@
+/**
+ * The BAL's config file declared once, as data (DESIGN §8): every field with its type, bounds,
+ * unit, default, doc and env variable. config.ts validates against it and derives the runtime
+ * config; cloud/README.md's table is generated from it (test: cloud/test/cli/config-readme.test.ts).
+ */
+import { defineConfig, type FieldSpec } from '@lightnode/shared/config';
+import { POD_RE } from '@lightnode/shared/reading';
+
+const URL_EXPECTED = 'http(s)/ws(s) URL';
+const ADDRESS = { type: 'string', pattern: /^0x[0-9a-fA-F]{40}$/, expected: 'address', unit: 'address' } as const;
+const HASH = { type: 'string', pattern: /^sha256:[0-9a-f]{64}$/, expected: 'sha256:<64 lower-case hex> (see `bal api-key`)', optional: true } as const;
+const path = (doc: string) => ({ type: 'string', unit: 'path', optional: true, doc } as const);
+const envPath = (doc: string) => ({ ...path(doc), env: true } as const);
+const ms = (min: number, max: number, dflt: number, doc: string) => ({ type: 'integer', min, max, default: dflt, unit: 'ms', doc } as const);
+const tlsFields = {
+  certPath: { type: 'string', unit: 'path', doc: 'certificate (PEM)' },
+  keyPath: { type: 'string', unit: 'path', doc: 'private key (PEM)' },
+  caPath: { type: 'string', unit: 'path', optional: true, doc: 'CA bundle: clients must present a certificate it signed' },
+} as const satisfies Record<string, FieldSpec>;
+
+/** The BAL config (env prefix `BAL`). */
+export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
+  chain: {
+    type: 'object', required: true, doc: 'the chain: `deploymentPath`, or `rpcUrl` + `chainId` + `podRegistry` + `readingAnchor`',
+    fields: {
+      deploymentPath: envPath('deployment file written by `pnpm chain` (`rpcUrl, chainId, podRegistry, readingAnchor, deployBlock, admin`); with it, only `rpcUrl` and `anchorKeyPath` may also be given'),
+      rpcUrl: { type: 'string', pattern: /^(https?|wss?):\/\//, expected: URL_EXPECTED, unit: 'URL', optional: true, defaultDoc: 'from deployment', env: true, doc: 'JSON-RPC endpoint; required without `deploymentPath`' },
+      chainId: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, optional: true, doc: 'chain id; required without `deploymentPath`' },
+      podRegistry: { ...ADDRESS, optional: true, doc: 'PodRegistry contract; required without `deploymentPath`' },
+      readingAnchor: { ...ADDRESS, optional: true, doc: 'ReadingAnchor contract; required without `deploymentPath`' },
+      deployBlock: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, unit: 'block', defaultDoc: '0', doc: 'first block the registry mirror scans (without `deploymentPath`)' },
+      anchorKeyPath: envPath('file with the anchoring account\'s hex private key (holds `BAL_ROLE`); `anchorKey` wins. One of the two is required while `anchoring.enabled`'),
+    },
+  },
+  anchorKey: { type: 'string', optional: true, secret: true, env: 'only', doc: 'the anchoring account\'s hex private key (instead of `chain.anchorKeyPath`); never in the file' },
+  broker: {
+    type: 'object', doc: 'the MQTT broker the nodes publish to: `embedded` (aedes in-process) or `external`',
+    fields: {
+      kind: { type: 'string', enum: ['embedded', 'external'], default: 'embedded', env: true, doc: '`embedded` (aedes in-process) or `external` (Mosquitto or any MQTT 3.1.1/5 broker)' },
+      host: { type: 'string', default: '127.0.0.1', unit: 'address', env: true, doc: 'embedded: interface to bind (`0.0.0.0` for devices on the network)' },
+      port: { type: 'integer', min: 0, max: 65535, default: 1883, nullable: true, unit: 'TCP port', env: true, doc: 'embedded: plain MQTT port (0 = free port, `null` = TLS only)' },
+      tls: {
+        type: 'object', optional: true, nullable: true, doc: 'embedded: MQTTS listener',
+        fields: { port: { type: 'integer', min: 0, max: 65535, default: 8883, unit: 'TCP port', doc: 'MQTTS port (0 = free port)' }, ...tlsFields },
+      },
+      credentialsPath: envPath('embedded: accounts file (see Broker security); without it only the BAL\'s own internal account exists'),
+      maxPayloadBytes: { type: 'integer', min: 1024, max: 256 * 1024 * 1024, default: 2 * 1024 * 1024, unit: 'bytes', doc: 'embedded: larger PUBLISH payloads are refused at the broker (the ingest refuses > 1 MiB with a code)' },
+      url: { type: 'string', pattern: /^(mqtts?|wss?):\/\//, expected: 'mqtt(s):// or ws(s):// URL', unit: 'URL', optional: true, env: true, doc: 'external: the broker (required with `external`)' },
+      username: { type: 'string', default: 'bal', env: true, doc: 'external: the BAL\'s account (role `bal` in the ACL)' },
+      password: { type: 'string', optional: true, secret: true, env: true, doc: 'external: the BAL\'s password' },
+      caPath: path('external: CA bundle to verify the broker\'s certificate'),
+      clientId: { type: 'string', optional: true, defaultDoc: 'bal-<pid>', env: true, doc: 'external: MQTT client id; the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
+    },
+  },
+  store: {
+    type: 'object', doc: 'where readings, anchors and the registry mirror are kept',
+    fields: {
+      kind: { type: 'string', enum: ['sqlite', 'postgres'], default: 'sqlite', env: true, doc: '`sqlite` or `postgres`' },
+      path: { type: 'string', unit: 'path', default: 'data/bal.db', env: true, doc: 'sqlite: database file (WAL mode; `:memory:` for throw-away)' },
+      url: { type: 'string', pattern: /^postgres(ql)?:\/\//, expected: 'postgres:// URL', unit: 'URL', optional: true, secret: true, env: true, doc: 'postgres: `postgres://user@host:5432/db` (required with `postgres`)' },
+      schema: { type: 'string', pattern: /^[a-z_][a-z0-9_]{0,62}$/, expected: 'lower-case SQL identifier', default: 'public', env: true, doc: 'postgres: schema (created if missing)' },
+      poolSize: { type: 'integer', min: 1, max: 100, default: 4, unit: 'connections', doc: 'postgres: pool size' },
+    },
+  },
+  anchoring: {
+    type: 'object', doc: 'Merkle roots of accepted readings written to ReadingAnchor',
+    fields: {
+      enabled: { type: 'boolean', default: true, env: true, doc: 'run the anchorer' },
+      windowMs: ms(100, 86_400_000, 60_000, 'a window closes this long after its oldest pending reading arrived'),
+      maxLeaves: { type: 'integer', min: 1, max: 1_000_000, default: 10_000, unit: 'readings', doc: 'a window closes as soon as it has this many' },
+      confirmations: { type: 'integer', min: 0, max: 1000, default: 1, unit: 'blocks', doc: 'blocks (incl. the tx\'s) before an anchor is `confirmed`' },
+      pollIntervalMs: ms(10, 600_000, 1000, 'anchoring loop period'),
+      rebroadcastMs: ms(100, 3_600_000, 30_000, 're-broadcast a recorded tx without a receipt after this'),
+    },
+  },
+  ingest: {
+    type: 'object', doc: 'reading batches from the broker',
+    fields: {
+      futureSkewMs: ms(0, 86_400_000, 60_000, 'readings stamped further ahead of the BAL clock are rejected `BAL_TIMESTAMP_FUTURE`'),
+      maxInFlightBatches: { type: 'integer', min: 1, max: 10_000, default: 64, unit: 'batches', doc: 'batches verifying/storing before MQTT reading pauses (backpressure)' },
+      verifyThreads: { type: 'integer', min: 0, max: 64, default: 2, unit: 'threads', doc: 'verification worker threads (0 = inline)' },
+    },
+  },
+  registry: {
+    type: 'object', doc: 'the PodRegistry mirror',
+    fields: {
+      pollIntervalMs: ms(10, 600_000, 1000, 'how often new blocks are scanned for PodRegistry events; a rotation or revocation takes effect in the BAL up to this long after its block (see Registry mirror)'),
+      maxBlockRange: { type: 'integer', min: 1, max: 1_000_000, default: 5000, unit: 'blocks', doc: 'max range per `eth_getLogs`' },
+      confirmations: { type: 'integer', min: 0, max: 1000, default: 0, unit: 'blocks', doc: 'blocks behind the head treated as final (QBFT/anvil: 0)' },
+    },
+  },
+  api: {
+    type: 'object', doc: 'the REST API',
+    fields: {
+      host: { type: 'string', default: '127.0.0.1', unit: 'address', env: true, doc: 'REST API interface' },
+      port: { type: 'integer', min: 0, max: 65535, default: 8080, unit: 'TCP port', env: true, doc: 'REST API port (0 = free port)' },
+      tls: { type: 'object', optional: true, nullable: true, doc: 'serve HTTPS', fields: tlsFields },
+      clients: {
+        type: 'array', default: [], doc: 'who may call the API (hashes from `bal api-key`)',
+        items: {
+          type: 'object', doc: 'one client',
+          fields: {
+            name: { type: 'string', pattern: /^[A-Za-z0-9._:-]{1,64}$/, expected: 'name of [A-Za-z0-9._:-], 1..64', doc: 'unique client name' },
+            role: { type: 'string', enum: ['dso', 'consumer'], doc: '`dso` (everything) or `consumer` (its `pods`)' },
+            pods: { type: 'array', default: [], items: { type: 'string', pattern: POD_RE, expected: 'PoD code', doc: 'PoD code' }, doc: 'PoDs a consumer may read (≥ 1 for a consumer; ignored for dso)' },
+            apiKeyHash: { ...HASH, doc: 'hash of the API key (header `X-API-Key`)' },
+            tokenHash: { ...HASH, doc: 'hash of the bearer token (header `Authorization: Bearer …`); one of the two hashes is required' },
+          },
+        },
+      },
+      metricsPublic: { type: 'boolean', default: true, doc: 'serve `/metrics` without credentials (else the `dso` role is needed)' },
+      maxPageSize: { type: 'integer', min: 1, max: 1000, default: 1000, unit: 'items', doc: 'largest `limit`' },
+    },
+  },
+  log: {
+    type: 'object', doc: 'logging (JSON lines on stderr)',
+    fields: { level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info', env: true, doc: 'lowest level written' } },
+  },
+});

@@ -1,0 +1,13 @@
+// cloud/README.md's configuration table is generated from the schema; this fails when it drifts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { configTable, readmeConfigTable } from '@lightnode/shared/config-table';
+import { BAL_CONFIG } from '../../src/config-schema.js';
+
+test('cloud/README.md configuration table = the schema (fix: node --import tsx scripts/src/config-tables.ts)', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  assert.is(readmeConfigTable(readme, 'cloud'), configTable(BAL_CONFIG));
+});
+
+test.run();
