@@ -15,7 +15,7 @@ import { ANVIL_PRIVATE_KEYS, freePort } from '@lightnode/contracts/anvil';
 import { loadArtifact } from '@lightnode/contracts/artifacts';
 import { parseConfig } from '@lightnode/cloud/config';
 import { startBal, type RunningBal } from '@lightnode/cloud/bal';
-import { secretHash } from '@lightnode/cloud/api/auth';
+import { secretHash } from '@lightnode/cloud/operator';
 import { loadTemplate as loadSimTemplate } from '@lightnode/hardware-sim/devices/template';
 import { SimMeter } from '@lightnode/hardware-sim/devices/sim-meter';
 import { ModbusTcpServer } from '@lightnode/hardware-sim/modbus/tcp-server';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
-import { decryptKeystore } from '@lightnode/edge/identity/keystore';
+import { decryptKeystore } from '@lightnode/edge/provisioning';
 import type { BundleManifest } from '../../src/fleet/bundle-manifest.js';
 import { startChain, type ChainFixture } from './chain-fixture.js';
 import { fleet } from './cli-harness.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@lightnode/contracts/anvil';
-import { verifyPassword } from '@lightnode/cloud/broker/password-hash';
+import { verifyPassword } from '@lightnode/cloud/operator';
 import { makeCredentials, mosquittoAcl, mosquittoPasswdLine, passwdHash } from '../../src/fleet/mqtt-credentials.js';
 
 const A = 'IT001E90000001';
