@@ -12,7 +12,7 @@ import { ModbusRtuServer } from '../src/modbus/rtu-server.js';
 import { ModbusTcpServer } from '../src/modbus/tcp-server.js';
 import { FakeClock, SimClock } from '../src/physics/clock.js';
 import { closeClient, rtuClient, tcpClient, type Client } from './helpers/client.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 const real = new FakeClock(0);
 const clock = new SimClock({ startMs: 0, acceleration: 1, real });
@@ -25,7 +25,7 @@ test.before(async () => {
   tcp = new ModbusTcpServer({ devices: new Map([[10, ems]]) });
   tc = await tcpClient((await tcp.start()).port);
   tc.setID(10);
-  pty = await ptyPair();
+  pty = await startPtyPair();
   rtu = new ModbusRtuServer({ path: pty.a, devices: new Map([[10, ems]]) });
   await rtu.start();
   rc = await rtuClient(pty.b);
@@ -43,7 +43,7 @@ test.after(async () => {
   await closeClient(rc);
   await tcp.stop();
   await rtu.stop();
-  pty.close();
+  await pty.close();
   await new Promise((r) => rest.server.close(r));
   await new Promise((r) => brokerServer.close(r));
   await new Promise<void>((r) => broker.close(() => r()));

@@ -11,13 +11,13 @@ import { startLab, type Lab } from '../src/lab.js';
 import { FakeClock } from '../src/physics/clock.js';
 import { closeClient, reader, rtuClient, tcpClient, type Client } from './helpers/client.js';
 import { decodePoints, readAll } from './helpers/decode.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 const real = new FakeClock(1_000_000);
 let lab: Lab, pty: PtyPair, broker: Aedes, brokerServer: Server, tc: Client, rc: Client, mqttUrl: string;
 
 test.before(async () => {
-  pty = await ptyPair();
+  pty = await startPtyPair();
   broker = await Aedes.createBroker();
   brokerServer = createServer(broker.handle);
   await new Promise<void>((r) => brokerServer.listen(0, '127.0.0.1', () => r()));
@@ -41,7 +41,7 @@ test.after(async () => {
   await closeClient(tc);
   await closeClient(rc);
   await lab.stop();
-  pty.close();
+  await pty.close();
   await new Promise((r) => brokerServer.close(r));
   await new Promise<void>((r) => broker.close(() => r()));
 });

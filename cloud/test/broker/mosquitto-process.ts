@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { BrokerAccount } from '../../src/broker/credentials.js';
 import { writeMosquittoConfig, type MosquittoConfigFiles } from '../../src/broker/mosquitto-config.js';
 import type { BrokerUnderTest } from './broker-contract.js';
-import { connect, freePort } from './helpers.js';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { connect } from './helpers.js';
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });

@@ -24,7 +24,7 @@ import { hashPassword } from '../../src/broker/password-hash.js';
 import { writeMosquittoConfig } from '../../src/broker/mosquitto-config.js';
 import { newSecret } from '../../src/api/auth.js';
 import { silentLogger } from '../../src/log.js';
-import { freePort } from '../broker/helpers.js';
+import { freePort } from '@lightnode/test-kit/free-port';
 import { selfSignedCert } from '../tls-cert.js';
 
 const DYNSEC_PLUGIN = process.env.MOSQUITTO_DYNSEC_PLUGIN ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';

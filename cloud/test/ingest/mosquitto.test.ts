@@ -5,9 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { freePort } from '@lightnode/test-kit/free-port';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { BalStore } from '../../src/store/types.js';
@@ -16,21 +16,14 @@ import { MetricsRegistry } from '../../src/metrics.js';
 import { createVerifyPool, type VerifyPool } from '../../src/verify/pool.js';
 import { startRegistryMirror, type RegistryMirror } from '../../src/registry/mirror.js';
 import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
-import { connect, FakeDevice, registryTx, startChain, tmpDir, type Chain } from './harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { connect, FakeDevice, registryTx, tmpDir } from './harness.js';
 
 const tmp = tmpDir('bal-mosq-ingest-');
 let mosq: ChildProcess | null = null;
-let chain: Chain; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror; let bal: MqttClient; let ingest: Ingest; let dev: FakeDevice;
+let chain: ChainFixture; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror; let bal: MqttClient; let ingest: Ingest; let dev: FakeDevice;
 let registeredMs = 0;
 process.on('exit', () => mosq?.kill('SIGKILL'));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test.before(async () => {
   const port = await freePort();
@@ -50,7 +43,7 @@ test.before(async () => {
   registeredMs = await registryTx(chain, 'register', dev.pod, dev.address);
   store = openSqliteStore({ path: join(tmp.dir, 'bal.db') });
   pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
-  mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.dep.podRegistry, fromBlock: chain.dep.deployBlock, log: silentLogger });
+  mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.deployment.podRegistry, fromBlock: chain.deployment.deployBlock, log: silentLogger });
   ingest = await startIngest({ mqtt: bal, store, mirror, pool, metrics: new MetricsRegistry(), log: silentLogger });
 });
 

@@ -9,15 +9,6 @@ import type { SignedReading } from '@lightnode/shared/reading';
 
 export interface TestBroker { port: number; url: string; close(): Promise<void> }
 
-/** A free TCP port (listen on 0, read, close). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** An in-process aedes broker on `port` (0 = free port). */
 export async function startAedes(port = 0): Promise<TestBroker> {
   const broker = await Aedes.createBroker();

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Uplink } from '../../src/uplink/uplink.js';
 import { draft } from '../helpers/drafts.js';
-import { freePort, randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-tls-'));

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@lightnode/contracts/anvil';
+import { freePort } from '@lightnode/test-kit/free-port';
 import { verifyPassword } from '@lightnode/cloud/operator';
 import { makeCredentials, mosquittoAcl, mosquittoPasswdLine, passwdHash } from '../../src/fleet/mqtt-credentials.js';
 
