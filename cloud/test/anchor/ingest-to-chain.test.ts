@@ -19,16 +19,17 @@ import { startRegistryMirror, type RegistryMirror } from '../../src/registry/mir
 import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
 import { startAnchorer, type Anchorer } from '../../src/anchor/anchorer.js';
 import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
-import { connect, FakeDevice, registryTx, startBroker, tmpDir, type Broker } from '../ingest/harness.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { connect, FakeDevice, registryTx, tmpDir } from '../ingest/harness.js';
 
 const tmp = tmpDir('bal-e2e-');
-let chain: ChainFixture; let broker: Broker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
+let chain: ChainFixture; let broker: TestBroker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
 let bal: MqttClient; let ingest: Ingest; let anchorer: Anchorer; let dev: FakeDevice;
 let regMs = 0;
 
 test.before(async () => {
   chain = await startChain();
-  broker = await startBroker();
+  broker = await startAedes();
   dev = await FakeDevice.connect(broker.url, 'IT001E00000123', chain.domain);
   regMs = await registryTx(chain, 'register', dev.pod, dev.address);
   store = openSqliteStore({ path: join(tmp.dir, 'bal.db') });

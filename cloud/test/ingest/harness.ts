@@ -1,10 +1,8 @@
-// Test harness for the ingest (the chain: `@lightnode/test-kit/chain`): an in-process aedes
-// broker on a free port, the SQLite store, registry mirror, verify pool and ingest — all real parts.
+// Test harness for the ingest (chain and aedes broker: `@lightnode/test-kit`): MQTT clients, a
+// Light Node stand-in and scratch folders for suites over the real store, mirror, pool and ingest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
 import type { ChainFixture } from '@lightnode/test-kit/chain';
@@ -17,22 +15,6 @@ export async function registryTx(chain: ChainFixture, fn: string, ...args: unkno
   const receipt = await (await chain.registry.getFunction(fn)(...args)).wait();
   const block = await chain.registry.runner!.provider!.getBlock(receipt!.blockNumber);
   return block!.timestamp * 1000;
-}
-
-export interface Broker { url: string; aedes: Aedes; close(): Promise<void> }
-
-export async function startBroker(): Promise<Broker> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url, aedes,
-    close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
-      await new Promise<void>((r) => aedes.close(() => r()));
-    },
-  };
 }
 
 export async function connect(url: string, clientId: string): Promise<MqttClient> {

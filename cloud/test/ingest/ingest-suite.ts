@@ -16,13 +16,14 @@ import { createApiApp } from '../../src/api/app.js';
 import { listenApi } from '../../src/api/server.js';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
-import { connect, FakeDevice, registryTx, startBroker, tmpDir, until, type Broker } from './harness.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { connect, FakeDevice, registryTx, tmpDir, until } from './harness.js';
 
 /** Register and run the ingest suite against the store `openStoreFor(dir)` returns. */
 export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise<BalStore>, destroy: () => Promise<void> = async () => {}): void {
   const test = suite(`ingest (${name})`);
   const tmp = tmpDir('bal-ingest-');
-  let chain: ChainFixture; let broker: Broker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
+  let chain: ChainFixture; let broker: TestBroker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
   let bal: MqttClient; let ingest: Ingest;
   const metrics = new MetricsRegistry();
   const devices: FakeDevice[] = [];
@@ -36,7 +37,7 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
 
   test.before(async () => {
     chain = await startChain();
-    broker = await startBroker();
+    broker = await startAedes();
     A = await FakeDevice.connect(broker.url, 'IT001E00000001', chain.domain);
     B = await FakeDevice.connect(broker.url, 'IT001E00000002', chain.domain);
     C = await FakeDevice.connect(broker.url, 'IT001E00000003', chain.domain);

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
-import { FakeDevice, registryTx, startBroker, tmpDir, until, type Broker } from './harness.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { FakeDevice, registryTx, tmpDir, until } from './harness.js';
 
 const tmp = tmpDir('bal-kill-');
 const dbPath = join(tmp.dir, 'bal.db');
-let chain: ChainFixture; let broker: Broker; let dev: FakeDevice;
+let chain: ChainFixture; let broker: TestBroker; let dev: FakeDevice;
 const children = new Set<ChildProcess>();
 
 function startChild(): Promise<ChildProcess> {
@@ -37,7 +38,7 @@ function kill(child: ChildProcess): Promise<void> {
 
 test.before(async () => {
   chain = await startChain();
-  broker = await startBroker();
+  broker = await startAedes();
   dev = await FakeDevice.connect(broker.url, 'IT001E00000042', chain.domain);
   await registryTx(chain, 'register', dev.pod, dev.address);
 });

@@ -23,7 +23,8 @@ import { startAgent, type Agent } from '../../src/agent.js';
 import { DeviceKey } from '../../src/identity/device-key.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { SETPOINT_SIGNERS_SELECTOR, decodeAddressArray } from '../../src/ems/registry-signers.js';
-import { randomPod, startAedes, startFakeBal, waitFor, type TestBroker, type FakeBal } from '../helpers/broker.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor, type FakeBal } from '../helpers/broker.js';
 import { startTestEms, type TestEms } from '../helpers/ems-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-ems-'));
