@@ -5,7 +5,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { writeMosquittoConfig } from '../../src/broker/mosquitto-config.js';
 import { newSecret } from '../../src/api/auth.js';
 import { silentLogger } from '../../src/log.js';
 import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
 import { selfSignedCert } from '../tls-cert.js';
 
 const DYNSEC_PLUGIN = process.env.MOSQUITTO_DYNSEC_PLUGIN ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
@@ -37,10 +37,9 @@ const device = Wallet.createRandom();
 const api = newSecret();
 let anvil: AnvilHandle;
 let dep: Deployment;
-let mosquitto: ChildProcess | null = null;
+let mosquitto: MosquittoProcess | null = null;
 let bal: RunningBal | null = null;
 let client: MqttClient | null = null;
-process.on('exit', () => mosquitto?.kill('SIGKILL'));
 
 test.before(async () => {
   anvil = await startAnvil();
@@ -52,7 +51,7 @@ test.before(async () => {
 test.after(async () => {
   await client?.endAsync(true).catch(() => {});
   await bal?.stop();
-  mosquitto?.kill('SIGTERM');
+  await mosquitto?.stop();
   await anvil?.stop();
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
@@ -72,7 +71,7 @@ test('external Mosquitto (TLS, dynamic security) + PostgreSQL: readings acked, s
       { username: 'bal', role: 'bal', passwordHash: await hashPassword('bal-pw') },
     ],
   });
-  mosquitto = spawn('mosquitto', ['-c', files.configPath], { stdio: 'ignore' });
+  mosquitto = await startMosquitto(files.configPath, port);
   const url = `mqtts://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try { await (await mqtt.connectAsync(url, { username: 'bal', password: 'bal-pw', reconnectPeriod: 0, ca })).endAsync(true); break; } catch (err) {

@@ -3,11 +3,11 @@
 // one rejected with its code, a resend acked as duplicate.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { BalStore } from '../../src/store/types.js';
@@ -20,24 +20,17 @@ import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
 import { connect, FakeDevice, registryTx, tmpDir } from './harness.js';
 
 const tmp = tmpDir('bal-mosq-ingest-');
-let mosq: ChildProcess | null = null;
+let mosq: MosquittoProcess | null = null;
 let chain: ChainFixture; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror; let bal: MqttClient; let ingest: Ingest; let dev: FakeDevice;
 let registeredMs = 0;
-process.on('exit', () => mosq?.kill('SIGKILL'));
 
 test.before(async () => {
   const port = await freePort();
   const conf = join(tmp.dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  mosq = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  mosq = await startMosquitto(conf, port);
   const url = `mqtt://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try { bal = await connect(url, 'bal'); break; } catch (err) {
-      if (Date.now() > deadline || mosq.exitCode !== null) throw new Error(`mosquitto did not start: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  bal = await connect(url, 'bal');
   chain = await startChain();
   dev = await FakeDevice.connect(url, 'IT001E00000077', chain.domain);
   registeredMs = await registryTx(chain, 'register', dev.pod, dev.address);
@@ -53,7 +46,7 @@ test.after(async () => {
   await bal?.endAsync(true).catch(() => {});
   await mirror?.stop(); await pool?.close(); await store?.close();
   await chain?.stop();
-  if (mosq && mosq.exitCode === null) { mosq.kill('SIGTERM'); await new Promise((r) => mosq!.once('exit', r)); }
+  await mosq?.stop();
   tmp.remove();
 });
 

@@ -5,18 +5,19 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Uplink } from '../../src/uplink/uplink.js';
 import { draft } from '../helpers/drafts.js';
 import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
 import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-tls-'));
-let mosq: ChildProcess | undefined;
+let mosq: MosquittoProcess | undefined;
 let port = 0;
 const f = (n: string) => join(dir, n);
 const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -39,21 +40,11 @@ async function setupBroker(): Promise<void> {
     `listener ${port} 127.0.0.1`, `cafile ${f('ca.crt')}`, `certfile ${f('server.crt')}`, `keyfile ${f('server.key')}`,
     'require_certificate true', 'tls_version tlsv1.2', '',
   ].join('\n'));
-  mosq = spawn('mosquitto', ['-c', f('mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  mosq.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const net = await import('node:net');
-  await waitFor(() => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => undefined);
-    s.on('connect', () => { (mosq as ChildProcess & { up?: boolean }).up = true; s.destroy(); });
-    return (mosq as ChildProcess & { up?: boolean }).up === true || mosq!.exitCode !== null;
-  }, 10_000, 'mosquitto listening');
-  if (mosq.exitCode !== null) throw new Error(`mosquitto exited: ${err}`);
+  mosq = await startMosquitto(f('mosquitto.conf'), port);
 }
 
-test.after(() => {
-  mosq?.kill('SIGKILL');
+test.after(async () => {
+  await mosq?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
