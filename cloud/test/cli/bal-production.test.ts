@@ -12,9 +12,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
-import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import type { Deployment } from '@lightnode/contracts/deploy';
+import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { parseConfig } from '../../src/config.js';
@@ -35,6 +36,7 @@ const schema = `bal_prod_${randomBytes(5).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'bal-prod-'));
 const device = Wallet.createRandom();
 const api = newSecret();
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
 let mosquitto: MosquittoProcess | null = null;
@@ -42,9 +44,10 @@ let bal: RunningBal | null = null;
 let client: MqttClient | null = null;
 
 test.before(async () => {
-  anvil = await startAnvil();
-  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
-  dep = await deployAll(admin);
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
+  const admin = chain.dso;
   await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
 });
 
@@ -52,7 +55,7 @@ test.after(async () => {
   await client?.endAsync(true).catch(() => {});
   await bal?.stop();
   await mosquitto?.stop();
-  await anvil?.stop();
+  await chain?.stop();
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => c.end());

@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startAnvil, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import type { AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import type { Deployment } from '@lightnode/contracts/deploy';
+import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, recoverReadingSigner, signSetpoint } from '@lightnode/shared/eip712';
 import { topicFor } from '@lightnode/shared/topics';
 import { parseActivation, type Activation } from '@lightnode/shared/messages';
@@ -32,6 +33,7 @@ const pod = randomPod();
 const dso = DeviceKey.generate();
 const stranger = DeviceKey.generate();
 const device = DeviceKey.generate();
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
 let broker: TestBroker;
@@ -67,10 +69,10 @@ async function activationFor(id: string): Promise<Activation> {
 }
 
 test.before(async () => {
-  anvil = await startAnvil();
-  const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
-  const admin = await provider.getSigner(0);
-  dep = await deployAll(admin);
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
+  const admin = chain.dso;
   await (await podRegistryAt(dep.podRegistry, admin).getFunction('addSetpointSigner')(dso.address)).wait();
   broker = await startAedes();
   ems = await startTestEms();
@@ -89,7 +91,7 @@ test.after(async () => {
   await bal?.close();
   await ems?.close();
   await broker?.close();
-  await anvil?.stop();
+  await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

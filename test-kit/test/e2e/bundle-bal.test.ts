@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Contract, Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { freePort } from '../../src/free-port.js';
+import { makeTestCa } from '../../src/tls-ca.js';
 import { loadArtifact } from '@lightnode/contracts/artifacts';
 import { parseConfig } from '@lightnode/cloud/config';
 import { startBal, type RunningBal } from '@lightnode/cloud/bal';
@@ -59,16 +60,6 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- agent log ---\n${agentLog.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** A CA and a server certificate for localhost/127.0.0.1 signed by it (openssl). */
-function makeTestCa(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=fleet test CA');
-  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
 }
 
 test.before(async () => {
