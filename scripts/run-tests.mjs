@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every `<package>/test/**/*.test.ts` file of the workspace in its own Node process
+// Runs every `<package>/test/**/*.test.ts` file of the workspace (test-kit holds the e2e tests) in its own Node process
 // (uvu suites call `test.run()`), two at a time, and prints one closing line
 // "tests: N passed, N failed" that CI reads. Each file gets its own process so a test
 // that starts anvil, a broker or a pty cannot leak state into another.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const packages = ['shared', 'contracts', 'hardware-sim', 'edge', 'cloud', 'scripts'];
+const packages = ['shared', 'contracts', 'hardware-sim', 'edge', 'cloud', 'scripts', 'test-kit'];
 const filters = process.argv.slice(2);
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(1, Math.min(2, cpus().length)));
 const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 15 * 60_000);

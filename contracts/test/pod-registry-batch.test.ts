@@ -2,11 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getAddress, hexlify, randomBytes } from 'ethers';
-import { eventsOf, send, setupChain, type Fixture } from './helpers/chain.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { eventsOf, send } from './helpers/chain.js';
 
-let fx: Fixture;
+let fx: ChainFixture;
 test.before(async () => {
-  fx = await setupChain();
+  fx = await startChain();
 });
 test.after(async () => {
   await fx?.stop();

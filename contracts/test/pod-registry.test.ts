@@ -2,16 +2,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Wallet, ZeroAddress, type Contract } from 'ethers';
-import { eventsOf, expectRevert, increaseTime, send, setupChain, type Fixture } from './helpers/chain.js';
+import { increaseTime, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { eventsOf, expectRevert, send } from './helpers/chain.js';
 
-let fx: Fixture;
+let fx: ChainFixture;
 let dsoRole: string;
 const POD_A = 'IT001E00000001';
 const POD_B = 'IT001E00000002';
 const POD_C = 'IT001E00000003X';
 
 test.before(async () => {
-  fx = await setupChain();
+  fx = await startChain();
   dsoRole = (await fx.registry.getFunction('DSO_ROLE')()) as string;
 });
 test.after(async () => {

@@ -5,11 +5,12 @@ import * as assert from 'uvu/assert';
 import { AbiCoder, ZeroHash, hexlify, keccak256, randomBytes, type Contract } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
-import { eventsOf, expectRevert, send, setupChain, type Fixture } from './helpers/chain.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { eventsOf, expectRevert, send } from './helpers/chain.js';
 
-let fx: Fixture;
+let fx: ChainFixture;
 test.before(async () => {
-  fx = await setupChain();
+  fx = await startChain();
 });
 test.after(async () => {
   await fx?.stop();

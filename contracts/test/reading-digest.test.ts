@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { TypedDataEncoder, concat, keccak256 } from 'ethers';
 import { domainSeparator as sharedDomainSeparator, makeDomain, readingDigest, readingStructHash } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
-import { setupChain, type Fixture } from './helpers/chain.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
 import { domainOf, ethersDigest, ethersStructHash, sampleReading, toStruct } from './helpers/readings.js';
 import type { Reading } from '@lightnode/shared/reading';
 import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
@@ -23,10 +23,10 @@ const readJson = <T>(name: string): T => {
   return JSON.parse(readFileSync(vectorsDir + name, 'utf8')) as T;
 };
 
-let fx: Fixture;
+let fx: ChainFixture;
 let domain: Domain;
 test.before(async () => {
-  fx = await setupChain();
+  fx = await startChain();
   domain = domainOf(fx.deployment.chainId, fx.deployment.podRegistry);
 });
 test.after(async () => {

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Wallet } from 'ethers';
 import { podRegistryClient, type PodRegistryClient } from '../src/registry/client.js';
-import { increaseTime, setupChain, type Fixture } from './helpers/chain.js';
+import { increaseTime, startChain, type ChainFixture as Fixture } from '@lightnode/test-kit/chain';
 
 let fx: Fixture;
 let dso: PodRegistryClient;
@@ -13,7 +13,7 @@ const POD = 'IT001E00000101';
 const [d1, d2] = Array.from({ length: 2 }, () => Wallet.createRandom().address.toLowerCase());
 
 test.before(async () => {
-  fx = await setupChain();
+  fx = await startChain();
   dso = podRegistryClient(fx.deployment.podRegistry, fx.wallets[0]!);
   reader = podRegistryClient(fx.deployment.podRegistry, fx.provider);
 });

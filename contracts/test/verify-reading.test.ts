@@ -7,7 +7,8 @@ import { Signature, Wallet, concat, hexlify, randomBytes, toBeHex } from 'ethers
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
-import { increaseTime, send, setupChain, type Fixture } from './helpers/chain.js';
+import { increaseTime, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { send } from './helpers/chain.js';
 import { domainOf, ethersDigest, ethersSign, sampleReading, toStruct } from './helpers/readings.js';
 import type { Reading } from '@lightnode/shared/reading';
 import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
@@ -16,10 +17,10 @@ import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
 const OK = 0, SIG_INVALID = 1, SIG_MALLEABLE = 2, NO_DEVICE = 3, NOT_DEVICE = 4, ANCHOR_UNKNOWN = 5, NOT_INCLUDED = 6;
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-let fx: Fixture;
+let fx: ChainFixture;
 let domain: Domain;
 test.before(async () => {
-  fx = await setupChain();
+  fx = await startChain();
   domain = domainOf(fx.deployment.chainId, fx.deployment.podRegistry);
 });
 test.after(async () => {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { parseChain2Message } from '@lightnode/shared/chain2';
 import { Chain2Gateway } from '../src/chain2/gateway.js';
 import { SimClock } from '../src/physics/clock.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 // 15 simulated minutes per 100 real ms: a CF1 about every tick.
 const clock = new SimClock({ startMs: Date.UTC(2026, 5, 1, 12, 0, 0), acceleration: 9000 });
@@ -15,7 +15,7 @@ let pty: PtyPair, gw: Chain2Gateway, wsUrl: string, reader: SerialPort;
 const serialLines: string[] = [];
 
 test.before(async () => {
-  pty = await ptyPair();
+  pty = await startPtyPair();
   // Open the reading end first: bytes written to a pty before its peer is open can be lost.
   reader = new SerialPort({ path: pty.b, baudRate: 115200, lock: false });
   let partial = '';
@@ -31,7 +31,7 @@ test.before(async () => {
 test.after(async () => {
   await gw.stop();
   await new Promise((r) => reader.close(r));
-  pty.close();
+  await pty.close();
 });
 
 async function until(cond: () => boolean, what: string, limitMs = 15_000): Promise<void> {

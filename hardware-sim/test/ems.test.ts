@@ -1,7 +1,5 @@
 // The EMS accepts a valid setpoint over Modbus (TCP and RTU), REST and MQTT, reads it back,
 // ramps the applied value, and refuses out-of-range values on every interface.
-import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,29 +10,28 @@ import { ModbusRtuServer } from '../src/modbus/rtu-server.js';
 import { ModbusTcpServer } from '../src/modbus/tcp-server.js';
 import { FakeClock, SimClock } from '../src/physics/clock.js';
 import { closeClient, rtuClient, tcpClient, type Client } from './helpers/client.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 const real = new FakeClock(0);
 const clock = new SimClock({ startMs: 0, acceleration: 1, real });
 const ems = new SimEms({ id: 'ems1', clock, limits: { minW: -6000, maxW: 6000, rampWPerSec: 100 } });
 let tcp: ModbusTcpServer, rtu: ModbusRtuServer, pty: PtyPair, tc: Client, rc: Client;
 let rest: Awaited<ReturnType<typeof startEmsRest>>;
-let broker: Aedes, brokerServer: Server, emsMqtt: EmsMqtt, mqttUrl: string;
+let broker: TestBroker, emsMqtt: EmsMqtt, mqttUrl: string;
 
 test.before(async () => {
   tcp = new ModbusTcpServer({ devices: new Map([[10, ems]]) });
   tc = await tcpClient((await tcp.start()).port);
   tc.setID(10);
-  pty = await ptyPair();
+  pty = await startPtyPair();
   rtu = new ModbusRtuServer({ path: pty.a, devices: new Map([[10, ems]]) });
   await rtu.start();
   rc = await rtuClient(pty.b);
   rc.setID(10);
   rest = await startEmsRest(ems);
-  broker = await Aedes.createBroker();
-  brokerServer = createServer(broker.handle);
-  await new Promise<void>((r) => brokerServer.listen(0, '127.0.0.1', () => r()));
-  mqttUrl = `mqtt://127.0.0.1:${(brokerServer.address() as { port: number }).port}`;
+  broker = await startAedes();
+  mqttUrl = broker.url;
   emsMqtt = await startEmsMqtt(ems, { url: mqttUrl, topic: 'lab/ems1', publishIntervalMs: 0 });
 });
 test.after(async () => {
@@ -43,10 +40,9 @@ test.after(async () => {
   await closeClient(rc);
   await tcp.stop();
   await rtu.stop();
-  pty.close();
+  await pty.close();
   await new Promise((r) => rest.server.close(r));
-  await new Promise((r) => brokerServer.close(r));
-  await new Promise<void>((r) => broker.close(() => r()));
+  await broker.close();
 });
 
 const int32 = (hi: number, lo: number) => ((hi << 16) | lo) >> 0;

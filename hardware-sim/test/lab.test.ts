@@ -1,7 +1,5 @@
 // startLab from one config: all device kinds on shared endpoints, the control API changes
 // faults and values at runtime, bad config is refused naming the field, stop frees everything.
-import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import WebSocket from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,17 +9,17 @@ import { startLab, type Lab } from '../src/lab.js';
 import { FakeClock } from '../src/physics/clock.js';
 import { closeClient, reader, rtuClient, tcpClient, type Client } from './helpers/client.js';
 import { decodePoints, readAll } from './helpers/decode.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 const real = new FakeClock(1_000_000);
-let lab: Lab, pty: PtyPair, broker: Aedes, brokerServer: Server, tc: Client, rc: Client, mqttUrl: string;
+let lab: Lab, pty: PtyPair, broker: TestBroker, tc: Client, rc: Client, mqttUrl: string;
 
 test.before(async () => {
-  pty = await ptyPair();
-  broker = await Aedes.createBroker();
-  brokerServer = createServer(broker.handle);
-  await new Promise<void>((r) => brokerServer.listen(0, '127.0.0.1', () => r()));
-  mqttUrl = `mqtt://127.0.0.1:${(brokerServer.address() as { port: number }).port}`;
+  pty = await startPtyPair();
+  broker = await startAedes();
+  mqttUrl = broker.url;
   lab = await startLab({
     startTime: '2026-06-01T10:00:00Z', timeAcceleration: 3600, seed: 5,
     tcp: [{ name: 'lan', port: 0 }],
@@ -41,9 +39,8 @@ test.after(async () => {
   await closeClient(tc);
   await closeClient(rc);
   await lab.stop();
-  pty.close();
-  await new Promise((r) => brokerServer.close(r));
-  await new Promise<void>((r) => broker.close(() => r()));
+  await pty.close();
+  await broker.close();
 });
 
 const put = (path: string, body: unknown) => fetch(`${lab.endpoints.control}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -156,9 +153,7 @@ test('bad configs are refused naming the field', async () => {
 });
 
 test('start failures name their cause: missing device data file, unreachable EMS broker', async () => {
-  const closed = await new Promise<number>((resolve) => {
-    const srv: Server = createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
-  });
+  const closed = await freePort();
   const cases: [unknown, string, RegExp][] = [
     [{ tcp: [{ name: 'l', port: 0 }], devices: [{ id: 'm', type: 'meter', template: '/no/such/meter.json', tcp: 'l', slaveId: 1 }] },
       'SIM_TEMPLATE_INVALID', /^device data file \/no\/such\/meter\.json: cannot read it \(ENOENT\)$/],

@@ -10,7 +10,7 @@ import { ModbusTcpServer } from '../src/modbus/tcp-server.js';
 import { FakeClock, SimClock } from '../src/physics/clock.js';
 import { closeClient, reader, tcpClient, type Client } from './helpers/client.js';
 import { decodePoints, readAll } from './helpers/decode.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 // Frozen simulated time: every read sees the same instant, so values must match exactly.
 const clock = new SimClock({ startMs: Date.UTC(2026, 0, 15, 19, 30), acceleration: 1, real: new FakeClock(0) });
@@ -30,7 +30,7 @@ function mbpoll(args: string[]): Promise<Map<number, string>> {
 }
 
 test.before(async () => {
-  pty = await ptyPair();
+  pty = await startPtyPair();
   rtu = new ModbusRtuServer({ path: pty.a, devices });
   await rtu.start();
   tcp = new ModbusTcpServer({ devices });
@@ -41,7 +41,7 @@ test.after(async () => {
   await closeClient(client);
   await rtu.stop();
   await tcp.stop();
-  pty.close();
+  await pty.close();
 });
 
 const transports = () => ({

@@ -11,7 +11,7 @@ import { SimMeter } from '../src/devices/sim-meter.js';
 import { ModbusRtuServer } from '../src/modbus/rtu-server.js';
 import { ModbusTcpServer } from '../src/modbus/tcp-server.js';
 import { FakeClock, SimClock } from '../src/physics/clock.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 const clock = new SimClock({ startMs: 0, real: new FakeClock(0) });
 const devices = new Map([[1, new SimMeter({ id: 'm', template: loadTemplate('sdm120'), clock, profile: { kind: 'constant', powerW: 100 } })]]);
@@ -21,7 +21,7 @@ const lineBytes: Buffer[] = [];
 test.before(async () => {
   tcp = new ModbusTcpServer({ devices });
   port = (await tcp.start()).port;
-  pty = await ptyPair();
+  pty = await startPtyPair();
   rtu = new ModbusRtuServer({ path: pty.a, devices });
   await rtu.start();
   line = new SerialPort({ path: pty.b, baudRate: 9600, lock: false });
@@ -32,7 +32,7 @@ test.after(async () => {
   await tcp.stop();
   await rtu.stop();
   await new Promise((r) => line.close(r));
-  pty.close();
+  await pty.close();
 });
 
 function rawTcp(): Promise<{ s: Socket; got: Buffer[]; closed: Promise<void> }> {

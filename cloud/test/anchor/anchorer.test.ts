@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
-import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
+import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import type { Deployment } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
 import { makeDomain, readingDigest, signReading } from '@lightnode/shared/eip712';
 import { bytesToHex, hexToBytes } from '@lightnode/shared/hex';
@@ -26,6 +27,7 @@ import { computeAnchorHash } from '../../src/anchor/window.js';
 import { startChainProxy, type ChainProxy } from './chain-proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bal-anchor-'));
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
 let proxy: ChainProxy;
@@ -45,15 +47,16 @@ function readings(n: number, domain: ReturnType<typeof makeDomain>): StoredReadi
 }
 
 test.before(async () => {
-  anvil = await startAnvil();
-  dep = await deployAll(new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId)));
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
   proxy = await startChainProxy(anvil.port);
 });
 
 test.after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   await proxy?.close();
-  await anvil?.stop();
+  await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -18,26 +18,28 @@ import { createVerifyPool, type VerifyPool } from '../../src/verify/pool.js';
 import { startRegistryMirror, type RegistryMirror } from '../../src/registry/mirror.js';
 import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
 import { startAnchorer, type Anchorer } from '../../src/anchor/anchorer.js';
-import { connect, FakeDevice, registryTx, startBroker, startChain, tmpDir, type Broker, type Chain } from '../ingest/harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { connect, FakeDevice, registryTx, tmpDir } from '../ingest/harness.js';
 
 const tmp = tmpDir('bal-e2e-');
-let chain: Chain; let broker: Broker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
+let chain: ChainFixture; let broker: TestBroker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
 let bal: MqttClient; let ingest: Ingest; let anchorer: Anchorer; let dev: FakeDevice;
 let regMs = 0;
 
 test.before(async () => {
   chain = await startChain();
-  broker = await startBroker();
+  broker = await startAedes();
   dev = await FakeDevice.connect(broker.url, 'IT001E00000123', chain.domain);
   regMs = await registryTx(chain, 'register', dev.pod, dev.address);
   store = openSqliteStore({ path: join(tmp.dir, 'bal.db') });
   const metrics = new MetricsRegistry();
   const provider = jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId);
   pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
-  mirror = await startRegistryMirror({ provider, podRegistry: chain.dep.podRegistry, fromBlock: chain.dep.deployBlock, log: silentLogger, metrics });
+  mirror = await startRegistryMirror({ provider, podRegistry: chain.deployment.podRegistry, fromBlock: chain.deployment.deployBlock, log: silentLogger, metrics });
   bal = await connect(broker.url, 'bal');
   ingest = await startIngest({ mqtt: bal, store, mirror, pool, metrics, log: silentLogger });
-  anchorer = startAnchorer({ store, signer: new Wallet(ANVIL_PRIVATE_KEYS[0], provider), readingAnchor: chain.dep.readingAnchor, metrics, log: silentLogger, config: { windowMs: 3_600_000, maxLeaves: 7, pollIntervalMs: 50 } });
+  anchorer = startAnchorer({ store, signer: new Wallet(ANVIL_PRIVATE_KEYS[0], provider), readingAnchor: chain.deployment.readingAnchor, metrics, log: silentLogger, config: { windowMs: 3_600_000, maxLeaves: 7, pollIntervalMs: 50 } });
 });
 
 test.after(async () => {
@@ -56,7 +58,7 @@ test('acked readings are anchored and verify on chain with OZ proofs', async () 
   const ack = await dev.send({ v: 1, readings });
   assert.equal(ack.stored, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   await anchorer.flush(30_000);
-  const c = readingAnchorAt(chain.dep.readingAnchor, jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId));
+  const c = readingAnchorAt(chain.deployment.readingAnchor, jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId));
   assert.is(Number(await c.getFunction('anchorCount')()), 2, 'windows of 7 + 3');
   let verified = 0;
   for (const index of [0, 1]) {

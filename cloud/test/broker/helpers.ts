@@ -1,6 +1,5 @@
-/** Test helpers for the broker suites: accounts, MQTT clients, free ports, message waits. */
+/** Test helpers for the broker suites: accounts, MQTT clients, message waits. */
 import mqtt, { type MqttClient } from 'mqtt';
-import { createServer, type AddressInfo } from 'node:net';
 import { hashPassword } from '../../src/broker/password-hash.js';
 import type { BrokerAccount } from '../../src/broker/credentials.js';
 
@@ -16,14 +15,6 @@ export async function testAccounts(): Promise<BrokerAccount[]> {
     { username: 'bal', role: 'bal', passwordHash: await hashPassword(PASSWORDS.bal!) },
     { username: 'dso-ops', role: 'operator', passwordHash: await hashPassword(PASSWORDS['dso-ops']!) },
   ];
-}
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export function connect(url: string, username: string, password = PASSWORDS[username], extra: mqtt.IClientOptions = {}): Promise<MqttClient> {

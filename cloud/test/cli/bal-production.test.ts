@@ -5,7 +5,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
-import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import type { Deployment } from '@lightnode/contracts/deploy';
+import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { parseConfig } from '../../src/config.js';
@@ -24,7 +24,8 @@ import { hashPassword } from '../../src/broker/password-hash.js';
 import { writeMosquittoConfig } from '../../src/broker/mosquitto-config.js';
 import { newSecret } from '../../src/api/auth.js';
 import { silentLogger } from '../../src/log.js';
-import { freePort } from '../broker/helpers.js';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
 import { selfSignedCert } from '../tls-cert.js';
 
 const DYNSEC_PLUGIN = process.env.MOSQUITTO_DYNSEC_PLUGIN ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
@@ -35,25 +36,26 @@ const schema = `bal_prod_${randomBytes(5).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'bal-prod-'));
 const device = Wallet.createRandom();
 const api = newSecret();
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
-let mosquitto: ChildProcess | null = null;
+let mosquitto: MosquittoProcess | null = null;
 let bal: RunningBal | null = null;
 let client: MqttClient | null = null;
-process.on('exit', () => mosquitto?.kill('SIGKILL'));
 
 test.before(async () => {
-  anvil = await startAnvil();
-  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
-  dep = await deployAll(admin);
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
+  const admin = chain.dso;
   await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
 });
 
 test.after(async () => {
   await client?.endAsync(true).catch(() => {});
   await bal?.stop();
-  mosquitto?.kill('SIGTERM');
-  await anvil?.stop();
+  await mosquitto?.stop();
+  await chain?.stop();
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => c.end());
@@ -72,7 +74,7 @@ test('external Mosquitto (TLS, dynamic security) + PostgreSQL: readings acked, s
       { username: 'bal', role: 'bal', passwordHash: await hashPassword('bal-pw') },
     ],
   });
-  mosquitto = spawn('mosquitto', ['-c', files.configPath], { stdio: 'ignore' });
+  mosquitto = await startMosquitto(files.configPath, port);
   const url = `mqtts://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try { await (await mqtt.connectAsync(url, { username: 'bal', password: 'bal-pw', reconnectPeriod: 0, ca })).endAsync(true); break; } catch (err) {

@@ -12,8 +12,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { validateReceipt, verifyReceiptOffline } from '@lightnode/shared/receipt';
-import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
+import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
@@ -27,6 +28,7 @@ const OTHER = 'IT001E00000043';
 const dir = mkdtempSync(join(tmpdir(), 'bal-run-'));
 const device = Wallet.createRandom();
 const api = newSecret();
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
 let bal: ReturnType<typeof startCli> | null = null;
@@ -41,9 +43,10 @@ async function getJson(base: string, path: string, route: string): Promise<{ sta
 }
 
 test.before(async () => {
-  anvil = await startAnvil();
-  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
-  dep = await deployAll(admin);
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
+  const admin = chain.dso;
   await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
   writeDeployment(join(dir, 'deployment.json'), dep);
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts: [
@@ -65,7 +68,7 @@ test.before(async () => {
 test.after(async () => {
   await client?.endAsync(true).catch(() => {});
   if (bal && bal.child.exitCode === null) { bal.child.kill('SIGKILL'); await bal.exited; }
-  await anvil?.stop();
+  await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
-import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
+import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { loadConfig } from '../../src/config.js';
@@ -28,6 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bal-tls-'));
 const certPath = join(dir, 'cert.pem');
 const device = Wallet.createRandom();
 const api = newSecret();
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
 let bal: RunningBal | null = null;
@@ -35,9 +37,10 @@ let client: MqttClient | null = null;
 
 test.before(async () => {
   selfSignedCert(dir);
-  anvil = await startAnvil();
-  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
-  dep = await deployAll(admin);
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
+  const admin = chain.dso;
   await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
   writeDeployment(join(dir, 'deployment.json'), dep);
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts: [{ username: POD, role: 'device', passwordHash: await hashPassword('pw') }] }));
@@ -54,7 +57,7 @@ test.before(async () => {
 test.after(async () => {
   await client?.endAsync(true).catch(() => {});
   await bal?.stop();
-  await anvil?.stop();
+  await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,50 +1,21 @@
-// Test harness for the ingest: anvil + deployed contracts, an in-process aedes broker on a
-// free port, the SQLite store, registry mirror, verify pool and ingest — all real parts.
+// Test harness for the ingest (chain and aedes broker: `@lightnode/test-kit`): MQTT clients, a
+// Light Node stand-in and scratch folders for suites over the real store, mirror, pool and ingest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Wallet, type Contract } from 'ethers';
-import { startAnvil, ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
-import { makeDomain, signReading, type Eip712Domain } from '@lightnode/shared/eip712';
+import { Wallet } from 'ethers';
+import type { ChainFixture } from '@lightnode/test-kit/chain';
+import { signReading, type Eip712Domain } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
 import type { Ack as AckMessage } from '@lightnode/shared/messages';
 
-export interface Chain { anvil: AnvilHandle; dep: Deployment; domain: Eip712Domain; registry: Contract; stop(): Promise<void> }
-
-export async function startChain(): Promise<Chain> {
-  const anvil = await startAnvil();
-  const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
-  const dep = await deployAll(admin);
-  return { anvil, dep, domain: makeDomain(dep.chainId, dep.podRegistry), registry: podRegistryAt(dep.podRegistry, admin), stop: () => anvil.stop() };
-}
-
 /** Send a registry tx; returns the block time in ms (= the change's atMs). */
-export async function registryTx(chain: Chain, fn: string, ...args: unknown[]): Promise<number> {
+export async function registryTx(chain: ChainFixture, fn: string, ...args: unknown[]): Promise<number> {
   const receipt = await (await chain.registry.getFunction(fn)(...args)).wait();
   const block = await chain.registry.runner!.provider!.getBlock(receipt!.blockNumber);
   return block!.timestamp * 1000;
-}
-
-export interface Broker { url: string; aedes: Aedes; close(): Promise<void> }
-
-export async function startBroker(): Promise<Broker> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url, aedes,
-    close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
-      await new Promise<void>((r) => aedes.close(() => r()));
-    },
-  };
 }
 
 export async function connect(url: string, clientId: string): Promise<MqttClient> {

@@ -15,13 +15,15 @@ import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
 import { createApiApp } from '../../src/api/app.js';
 import { listenApi } from '../../src/api/server.js';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
-import { connect, FakeDevice, registryTx, startBroker, startChain, tmpDir, until, type Broker, type Chain } from './harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { connect, FakeDevice, registryTx, tmpDir, until } from './harness.js';
 
 /** Register and run the ingest suite against the store `openStoreFor(dir)` returns. */
 export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise<BalStore>, destroy: () => Promise<void> = async () => {}): void {
   const test = suite(`ingest (${name})`);
   const tmp = tmpDir('bal-ingest-');
-  let chain: Chain; let broker: Broker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
+  let chain: ChainFixture; let broker: TestBroker; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror;
   let bal: MqttClient; let ingest: Ingest;
   const metrics = new MetricsRegistry();
   const devices: FakeDevice[] = [];
@@ -35,7 +37,7 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
 
   test.before(async () => {
     chain = await startChain();
-    broker = await startBroker();
+    broker = await startAedes();
     A = await FakeDevice.connect(broker.url, 'IT001E00000001', chain.domain);
     B = await FakeDevice.connect(broker.url, 'IT001E00000002', chain.domain);
     C = await FakeDevice.connect(broker.url, 'IT001E00000003', chain.domain);
@@ -43,7 +45,7 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
     t.regA = await registryTx(chain, 'registerBatch', [A.pod, B.pod, C.pod], [A.address, B.address, C.address]);
     store = await openStoreFor(tmp.dir);
     pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
-    mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.dep.podRegistry, fromBlock: chain.dep.deployBlock, pollIntervalMs: 100, log: silentLogger, metrics });
+    mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.deployment.podRegistry, fromBlock: chain.deployment.deployBlock, pollIntervalMs: 100, log: silentLogger, metrics });
     bal = await connect(broker.url, 'bal');
     // The ingest's store fails its transactions while `failStore` is set (disk full, database gone).
     const flaky: BalStore = { ...store, storeBatch: (x) => (failStore ? Promise.reject(new Error('disk full')) : store.storeBatch(x)) };
@@ -217,7 +219,7 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
   });
 
   test('GET /metrics shows each rejection kind under its own code, with the counted number', async () => {
-    const api = await listenApi(createApiApp({ store, deployment: { chainId: chain.anvil.chainId, podRegistry: chain.dep.podRegistry, readingAnchor: chain.dep.readingAnchor }, clients: [], metrics }), { host: '127.0.0.1', port: 0 });
+    const api = await listenApi(createApiApp({ store, deployment: { chainId: chain.anvil.chainId, podRegistry: chain.deployment.podRegistry, readingAnchor: chain.deployment.readingAnchor }, clients: [], metrics }), { host: '127.0.0.1', port: 0 });
     try {
       const text = await (await fetch(`${api.url}/metrics`)).text();
       const series = (name: string, label: string): Map<string, number> => new Map(

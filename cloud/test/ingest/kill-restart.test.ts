@@ -7,15 +7,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import { FakeDevice, registryTx, startBroker, startChain, tmpDir, until, type Broker, type Chain } from './harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { FakeDevice, registryTx, tmpDir, until } from './harness.js';
 
 const tmp = tmpDir('bal-kill-');
 const dbPath = join(tmp.dir, 'bal.db');
-let chain: Chain; let broker: Broker; let dev: FakeDevice;
+let chain: ChainFixture; let broker: TestBroker; let dev: FakeDevice;
 const children = new Set<ChildProcess>();
 
 function startChild(): Promise<ChildProcess> {
-  const env = { ...process.env, BAL_CHILD: JSON.stringify({ brokerUrl: broker.url, rpcUrl: chain.anvil.rpcUrl, chainId: chain.anvil.chainId, podRegistry: chain.dep.podRegistry, deployBlock: chain.dep.deployBlock, dbPath }) };
+  const env = { ...process.env, BAL_CHILD: JSON.stringify({ brokerUrl: broker.url, rpcUrl: chain.anvil.rpcUrl, chainId: chain.anvil.chainId, podRegistry: chain.deployment.podRegistry, deployBlock: chain.deployment.deployBlock, dbPath }) };
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bal-child.ts', import.meta.url))], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -36,7 +38,7 @@ function kill(child: ChildProcess): Promise<void> {
 
 test.before(async () => {
   chain = await startChain();
-  broker = await startBroker();
+  broker = await startAedes();
   dev = await FakeDevice.connect(broker.url, 'IT001E00000042', chain.domain);
   await registryTx(chain, 'register', dev.pod, dev.address);
 });

@@ -3,11 +3,11 @@
 // one rejected with its code, a resend acked as duplicate.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { BalStore } from '../../src/store/types.js';
@@ -16,41 +16,27 @@ import { MetricsRegistry } from '../../src/metrics.js';
 import { createVerifyPool, type VerifyPool } from '../../src/verify/pool.js';
 import { startRegistryMirror, type RegistryMirror } from '../../src/registry/mirror.js';
 import { startIngest, type Ingest } from '../../src/ingest/ingest.js';
-import { connect, FakeDevice, registryTx, startChain, tmpDir, type Chain } from './harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { connect, FakeDevice, registryTx, tmpDir } from './harness.js';
 
 const tmp = tmpDir('bal-mosq-ingest-');
-let mosq: ChildProcess | null = null;
-let chain: Chain; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror; let bal: MqttClient; let ingest: Ingest; let dev: FakeDevice;
+let mosq: MosquittoProcess | null = null;
+let chain: ChainFixture; let store: BalStore; let pool: VerifyPool; let mirror: RegistryMirror; let bal: MqttClient; let ingest: Ingest; let dev: FakeDevice;
 let registeredMs = 0;
-process.on('exit', () => mosq?.kill('SIGKILL'));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test.before(async () => {
   const port = await freePort();
   const conf = join(tmp.dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  mosq = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  mosq = await startMosquitto(conf, port);
   const url = `mqtt://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try { bal = await connect(url, 'bal'); break; } catch (err) {
-      if (Date.now() > deadline || mosq.exitCode !== null) throw new Error(`mosquitto did not start: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  bal = await connect(url, 'bal');
   chain = await startChain();
   dev = await FakeDevice.connect(url, 'IT001E00000077', chain.domain);
   registeredMs = await registryTx(chain, 'register', dev.pod, dev.address);
   store = openSqliteStore({ path: join(tmp.dir, 'bal.db') });
   pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
-  mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.dep.podRegistry, fromBlock: chain.dep.deployBlock, log: silentLogger });
+  mirror = await startRegistryMirror({ provider: jsonRpcProvider(chain.anvil.rpcUrl, chain.anvil.chainId), podRegistry: chain.deployment.podRegistry, fromBlock: chain.deployment.deployBlock, log: silentLogger });
   ingest = await startIngest({ mqtt: bal, store, mirror, pool, metrics: new MetricsRegistry(), log: silentLogger });
 });
 
@@ -60,7 +46,7 @@ test.after(async () => {
   await bal?.endAsync(true).catch(() => {});
   await mirror?.stop(); await pool?.close(); await store?.close();
   await chain?.stop();
-  if (mosq && mosq.exitCode === null) { mosq.kill('SIGTERM'); await new Promise((r) => mosq!.once('exit', r)); }
+  await mosq?.stop();
   tmp.remove();
 });
 

@@ -1,49 +1,5 @@
-// Test fixture: a fresh anvil with PodRegistry + ReadingAnchor deployed (account 0 = admin, DSO, BAL).
-import { Contract, Wallet, type JsonRpcProvider } from 'ethers';
-import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilHandle } from '../../src/anvil.js';
-import { buildArtifacts } from '../../src/build.js';
-import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '../../src/connect.js';
-import { deployAll, type Deployment } from '../../src/deploy.js';
-
-export interface Fixture {
-  anvil: AnvilHandle;
-  provider: JsonRpcProvider;
-  /** anvil accounts 0..9; [0] is admin, DSO and BAL. */
-  wallets: Wallet[];
-  deployment: Deployment;
-  /** Connected as wallets[0]. */
-  registry: Contract;
-  /** Connected as wallets[0]. */
-  anchor: Contract;
-  stop(): Promise<void>;
-}
-
-/** Starts anvil and deploys; call stop() in an `after` hook (anvil is also killed on process exit). */
-export async function setupChain(): Promise<Fixture> {
-  buildArtifacts({ quiet: true });
-  const anvil = await startAnvil();
-  const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
-  const wallets = ANVIL_PRIVATE_KEYS.map((k) => new Wallet(k, provider));
-  const deployment = await deployAll(wallets[0]!);
-  return {
-    anvil,
-    provider,
-    wallets,
-    deployment,
-    registry: podRegistryAt(deployment.podRegistry, wallets[0]!),
-    anchor: readingAnchorAt(deployment.readingAnchor, wallets[0]!),
-    async stop() {
-      provider.destroy();
-      await anvil.stop();
-    },
-  };
-}
-
-/** Moves chain time forward by `seconds` and mines a block. */
-export async function increaseTime(provider: JsonRpcProvider, seconds: number): Promise<void> {
-  await provider.send('evm_increaseTime', [seconds]);
-  await provider.send('evm_mine', []);
-}
+// Contract-call helpers for the contract tests (the chain itself: `@lightnode/test-kit/chain`).
+import type { Contract } from 'ethers';
 
 /**
  * Awaits `p` and fails unless it reverts with the custom error `errorName` of `contract`'s ABI.

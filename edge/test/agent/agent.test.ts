@@ -17,7 +17,8 @@ import { DeviceKey } from '../../src/identity/device-key.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { ReadingDraft, StreamSource } from '../../src/meters/source.js';
 import type { SourceFactory } from '../../src/sources.js';
-import { randomPod, startAedes, startFakeBal, waitFor, type FakeBal, type TestBroker } from '../helpers/broker.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor, type FakeBal } from '../helpers/broker.js';
 import { TEST_REGISTRY } from '../helpers/setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-agent-'));

@@ -16,7 +16,8 @@ import { validateConfig } from '../../src/config.js';
 import { startAgent, type Agent } from '../../src/agent.js';
 import { DeviceKey } from '../../src/identity/device-key.js';
 import { nullLogger } from '../../src/ops/logger.js';
-import { randomPod, startAedes, startFakeBal, waitFor, type FakeBal, type TestBroker } from '../helpers/broker.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor, type FakeBal } from '../helpers/broker.js';
 import { TEST_REGISTRY } from '../helpers/setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-lab-'));

@@ -13,7 +13,7 @@ import { createChain2Source, decodeChain2, validateChain2Config } from '../../sr
 import { Chain2Source } from '../../src/chain2/chain2-source.js';
 import { countingMetrics, type ReadingDraft } from '../../src/meters/source.js';
 import type { Chain2Transport } from '../../src/chain2/transport.js';
-import { startPtyPair } from '../modbus/pty.js';
+import { startPtyPair } from '@lightnode/test-kit/pty-pair';
 
 const examples = JSON.parse(readFileSync(new URL('../../../shared/vectors/chain2-examples.json', import.meta.url), 'utf8')).messages as Record<string, unknown>;
 const POD = 'IT001E12345678';

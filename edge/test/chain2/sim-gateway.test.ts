@@ -8,7 +8,7 @@ import { Chain2Gateway } from '@lightnode/hardware-sim/chain2/gateway';
 import { SimClock } from '@lightnode/hardware-sim/physics/clock';
 import { createChain2Source } from '../../src/chain2/chain2-decoder.js';
 import { countingMetrics, type ReadingDraft } from '../../src/meters/source.js';
-import { startPtyPair } from '../modbus/pty.js';
+import { startPtyPair } from '@lightnode/test-kit/pty-pair';
 
 const POD = 'IT001E12345678';
 // One real second = one simulated hour: a CF1 (quarter-hour) every 250 ms.

@@ -12,7 +12,7 @@ import type { EmsDriver } from '../../src/ems/driver.js';
 import { ModbusEmsDriver } from '../../src/ems/modbus-driver.js';
 import { RestEmsDriver } from '../../src/ems/rest-driver.js';
 import { MqttEmsDriver } from '../../src/ems/mqtt-driver.js';
-import { startAedes, type TestBroker } from '../helpers/broker.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
 
 let lab: Lab;
 let broker: TestBroker;

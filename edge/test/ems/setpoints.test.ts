@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startAnvil, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { deployAll, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import type { AnvilHandle } from '@lightnode/contracts/anvil';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import type { Deployment } from '@lightnode/contracts/deploy';
+import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, recoverReadingSigner, signSetpoint } from '@lightnode/shared/eip712';
 import { topicFor } from '@lightnode/shared/topics';
 import { parseActivation, type Activation } from '@lightnode/shared/messages';
@@ -23,7 +24,8 @@ import { startAgent, type Agent } from '../../src/agent.js';
 import { DeviceKey } from '../../src/identity/device-key.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { SETPOINT_SIGNERS_CALL, decodeSetpointSigners } from '@lightnode/contracts/registry/calls';
-import { randomPod, startAedes, startFakeBal, waitFor, type TestBroker, type FakeBal } from '../helpers/broker.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor, type FakeBal } from '../helpers/broker.js';
 import { startTestEms, type TestEms } from '../helpers/ems-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-ems-'));
@@ -31,6 +33,7 @@ const pod = randomPod();
 const dso = DeviceKey.generate();
 const stranger = DeviceKey.generate();
 const device = DeviceKey.generate();
+let chain: ChainFixture;
 let anvil: AnvilHandle;
 let dep: Deployment;
 let broker: TestBroker;
@@ -66,10 +69,10 @@ async function activationFor(id: string): Promise<Activation> {
 }
 
 test.before(async () => {
-  anvil = await startAnvil();
-  const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
-  const admin = await provider.getSigner(0);
-  dep = await deployAll(admin);
+  chain = await startChain();
+  anvil = chain.anvil;
+  dep = chain.deployment;
+  const admin = chain.dso;
   await (await podRegistryAt(dep.podRegistry, admin).getFunction('addSetpointSigner')(dso.address)).wait();
   broker = await startAedes();
   ems = await startTestEms();
@@ -88,7 +91,7 @@ test.after(async () => {
   await bal?.close();
   await ems?.close();
   await broker?.close();
-  await anvil?.stop();
+  await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

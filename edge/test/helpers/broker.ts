@@ -1,47 +1,9 @@
-/** Test brokers and a minimal BAL stand-in that verifies signatures and acks (real sockets). */
-import net, { type AddressInfo } from 'node:net';
-import { Aedes } from 'aedes';
+/** A minimal BAL stand-in that verifies signatures and acks, over a real broker (real sockets). */
 import mqtt, { type MqttClient } from 'mqtt';
 import { recoverReadingSigner, type Eip712Domain } from '@lightnode/shared/eip712';
 import { parseReadingsBatch } from '@lightnode/shared/messages';
 import { topicFor } from '@lightnode/shared/topics';
 import type { SignedReading } from '@lightnode/shared/reading';
-
-export interface TestBroker { port: number; url: string; close(): Promise<void> }
-
-/** A free TCP port (listen on 0, read, close). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** An in-process aedes broker on `port` (0 = free port). */
-export async function startAedes(port = 0): Promise<TestBroker> {
-  const broker = await Aedes.createBroker();
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    broker.handle(sock);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const p = (server.address() as AddressInfo).port;
-  return {
-    port: p,
-    url: `mqtt://127.0.0.1:${p}`,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-      await new Promise<void>((r) => broker.close(() => r()));
-    },
-  };
-}
 
 /** What the fake BAL saw. */
 export interface FakeBal {

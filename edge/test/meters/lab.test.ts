@@ -9,7 +9,7 @@ import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from '../..
 import { createChain2Source } from '../../src/chain2/chain2-decoder.js';
 import { countingMetrics, type ReadingDraft } from '../../src/meters/source.js';
 import { loadTemplate } from '../../src/meters/template.js';
-import { startPtyPair, type PtyPair } from '../modbus/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 const POD = 'IT001E12345678';
 let lab: Lab;

@@ -6,7 +6,7 @@ import { isLightNodeError } from '@lightnode/shared/errors';
 import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from '../../src/meters/modbus-factory.js';
 import { loadTemplate } from '../../src/meters/template.js';
 import { countingMetrics } from '../../src/meters/source.js';
-import { startPtyPair, type PtyPair } from '../modbus/pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 import { startRtuSlave, SlaveUnits } from '../modbus/slave.js';
 import { renderTemplate, sampleValues } from './images.js';
 

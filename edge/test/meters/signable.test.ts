@@ -14,7 +14,7 @@ import { ModbusLinePool, createModbusMeter } from '../../src/meters/modbus-facto
 import { Chain2Source } from '../../src/chain2/chain2-source.js';
 import { decodeChain2 } from '../../src/chain2/chain2-decoder.js';
 import type { ReadingDraft } from '../../src/meters/source.js';
-import { startPtyPair } from '../modbus/pty.js';
+import { startPtyPair } from '@lightnode/test-kit/pty-pair';
 
 const POD = 'IT001E12345678';
 const key = new Uint8Array(32).fill(7);

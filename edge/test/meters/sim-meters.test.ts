@@ -14,7 +14,7 @@ import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from '../..
 import { loadTemplate } from '../../src/meters/template.js';
 import { countingMetrics } from '../../src/meters/source.js';
 import type { ReadingDraft } from '../../src/meters/source.js';
-import { startPtyPair } from '../modbus/pty.js';
+import { startPtyPair } from '@lightnode/test-kit/pty-pair';
 
 const clock = new SimClock({ startMs: Date.UTC(2026, 5, 1, 12, 0, 0) });
 const meters = {

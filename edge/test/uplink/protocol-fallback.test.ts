@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { Uplink } from '../../src/uplink/uplink.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { draft } from '../helpers/drafts.js';
-import { randomPod, startAedes, startFakeBal, waitFor, type TestBroker } from '../helpers/broker.js';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

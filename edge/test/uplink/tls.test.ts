@@ -5,29 +5,26 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Uplink } from '../../src/uplink/uplink.js';
 import { draft } from '../helpers/drafts.js';
-import { freePort, randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
+import { makeTestCa } from '@lightnode/test-kit/tls-ca';
+import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-tls-'));
-let mosq: ChildProcess | undefined;
+let mosq: MosquittoProcess | undefined;
 let port = 0;
 const f = (n: string) => join(dir, n);
-const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
 test.before(async () => { try { await setupBroker(); } catch (e) { console.error("before failed:", e); throw e; } });
 async function setupBroker(): Promise<void> {
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=lightnode-test-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'IT001E00000001']] as const) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    writeFileSync(f(`${name}.ext`), name === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n');
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
-  }
+  makeTestCa(dir, { serverCn: '127.0.0.1', serverAltNames: 'IP:127.0.0.1', clientCn: 'IT001E00000001' });
   execFileSync('mosquitto_passwd', ['-b', '-c', f('passwd'), 'device', 's3cret'], { stdio: 'pipe' });
   // mosquitto started as root drops to its own user: let it read this test's throw-away files
   chmodSync(dir, 0o755);
@@ -35,28 +32,18 @@ async function setupBroker(): Promise<void> {
   port = await freePort();
   writeFileSync(f('mosquitto.conf'), [
     'per_listener_settings false', 'allow_anonymous false', `password_file ${f('passwd')}`, 'persistence false',
-    `listener ${port} 127.0.0.1`, `cafile ${f('ca.crt')}`, `certfile ${f('server.crt')}`, `keyfile ${f('server.key')}`,
+    `listener ${port} 127.0.0.1`, `cafile ${f('ca.pem')}`, `certfile ${f('server.pem')}`, `keyfile ${f('server.key')}`,
     'require_certificate true', 'tls_version tlsv1.2', '',
   ].join('\n'));
-  mosq = spawn('mosquitto', ['-c', f('mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  mosq.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const net = await import('node:net');
-  await waitFor(() => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => undefined);
-    s.on('connect', () => { (mosq as ChildProcess & { up?: boolean }).up = true; s.destroy(); });
-    return (mosq as ChildProcess & { up?: boolean }).up === true || mosq!.exitCode !== null;
-  }, 10_000, 'mosquitto listening');
-  if (mosq.exitCode !== null) throw new Error(`mosquitto exited: ${err}`);
+  mosq = await startMosquitto(f('mosquitto.conf'), port);
 }
 
-test.after(() => {
-  mosq?.kill('SIGKILL');
+test.after(async () => {
+  await mosq?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const tls = () => ({ caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key'), rejectUnauthorized: true });
+const tls = () => ({ caFile: f('ca.pem'), certFile: f('client.pem'), keyFile: f('client.key'), rejectUnauthorized: true });
 
 test('mqtts with CA + client certificate + username/password: readings delivered and acked (v5 and v3.1.1)', async () => {
   for (const protocolVersion of [5, 4] as const) {
@@ -64,7 +51,7 @@ test('mqtts with CA + client certificate + username/password: readings delivered
     const s = signedSpool(pod);
     const url = `mqtts://127.0.0.1:${port}`;
     // the BAL stand-in connects with the same CA, certificate and credentials
-    const connectOptions = { ca: readFileSync(f('ca.crt')), cert: readFileSync(f('client.crt')), key: readFileSync(f('client.key')), username: 'device', password: 's3cret' };
+    const connectOptions = { ca: readFileSync(f('ca.pem')), cert: readFileSync(f('client.pem')), key: readFileSync(f('client.key')), username: 'device', password: 's3cret' };
     const bal = await startFakeBal(url, pod, s.domain, s.key.address, { protocolVersion, connectOptions });
     const uplink = new Uplink({ config: mqttConfig(url, { protocolVersion, username: 'device', password: 's3cret', tls: tls() }), pod, device: s.key.address, agentVersion: 't', spool: s.spool });
     try {
@@ -81,7 +68,7 @@ test('mqtts with CA + client certificate + username/password: readings delivered
 });
 
 test('wrong password or unknown CA: no connection, readings stay spooled', async () => {
-  for (const over of [{ password: 'wrong' }, { tls: { ...tls(), caFile: f('server.crt') } }]) {
+  for (const over of [{ password: 'wrong' }, { tls: { ...tls(), caFile: f('server.pem') } }]) {
     const pod = randomPod();
     const s = signedSpool(pod);
     const uplink = new Uplink({ config: mqttConfig(`mqtts://127.0.0.1:${port}`, { username: 'device', password: 's3cret', tls: tls(), ...over }), pod, device: s.key.address, agentVersion: 't', spool: s.spool, metrics: s.metrics });

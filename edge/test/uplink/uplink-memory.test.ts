@@ -14,7 +14,8 @@ import { DeviceKey } from '../../src/identity/device-key.js';
 import { readingSigner } from '../../src/identity/reading-signer.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { draft } from '../helpers/drafts.js';
-import { randomPod, startAedes, startFakeBal, waitFor } from '../helpers/broker.js';
+import { startAedes } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
 import { TEST_REGISTRY, mqttConfig } from '../helpers/setup.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -5,7 +5,9 @@ import { topicFor } from '@lightnode/shared/topics';
 import { parseStatus, type Status } from '@lightnode/shared/messages';
 import { Uplink } from '../../src/uplink/uplink.js';
 import { draft } from '../helpers/drafts.js';
-import { freePort, randomPod, startAedes, startFakeBal, waitFor, type TestBroker } from '../helpers/broker.js';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
+import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

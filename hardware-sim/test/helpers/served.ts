@@ -3,7 +3,7 @@ import type { ModbusDevice } from '../../src/modbus/device.js';
 import { ModbusRtuServer } from '../../src/modbus/rtu-server.js';
 import { ModbusTcpServer } from '../../src/modbus/tcp-server.js';
 import { closeClient, rtuClient, tcpClient, type Client } from './client.js';
-import { ptyPair, type PtyPair } from './pty.js';
+import { startPtyPair, type PtyPair } from '@lightnode/test-kit/pty-pair';
 
 export interface Served {
   pty: PtyPair; rtu: ModbusRtuServer; tcp: ModbusTcpServer;
@@ -15,7 +15,7 @@ export interface Served {
 }
 
 export async function serveOverRtuAndTcp(rtuDevices: Map<number, ModbusDevice>, tcpDevices = rtuDevices): Promise<Served> {
-  const pty = await ptyPair();
+  const pty = await startPtyPair();
   const rtu = new ModbusRtuServer({ path: pty.a, devices: rtuDevices });
   await rtu.start();
   const tcp = new ModbusTcpServer({ devices: tcpDevices });
@@ -29,7 +29,7 @@ export async function serveOverRtuAndTcp(rtuDevices: Map<number, ModbusDevice>, 
       await closeClient(tc);
       await rtu.stop();
       await tcp.stop();
-      pty.close();
+      await pty.close();
     },
   };
 }

@@ -11,9 +11,7 @@ import { userInfo } from 'node:os';
 import mqtt from 'mqtt';
 import { LightNodeError } from '@lightnode/shared/errors';
 import { freePort } from '@lightnode/contracts/anvil';
-import { hashPassword } from '@lightnode/cloud/broker/password-hash';
-import { writeMosquittoConfig } from '@lightnode/cloud/broker/mosquitto-config';
-import type { BrokerAccount } from '@lightnode/cloud/broker/credentials';
+import { hashPassword, writeMosquittoConfig, type BrokerAccount } from '@lightnode/cloud/operator';
 import type { DemoNode } from './nodes.js';
 
 export interface Login { username: string; password: string }

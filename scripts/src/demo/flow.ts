@@ -20,10 +20,10 @@ import { deployAll, writeDeployment, type Deployment } from '@lightnode/contract
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { startBal, type RunningBal } from '@lightnode/cloud/bal';
 import { createLogger as createBalLogger } from '@lightnode/cloud/log';
-import { newSecret } from '@lightnode/cloud/api/auth';
+import { newSecret } from '@lightnode/cloud/operator';
 import { startAgent, type Agent } from '@lightnode/edge/agent';
 import { validateConfig } from '@lightnode/edge/config';
-import { createLogger as createEdgeLogger } from '@lightnode/edge/ops/logger';
+import { createLogger as createEdgeLogger } from '@lightnode/edge/logger';
 import type { SetpointMode, Setpoint } from '@lightnode/shared/setpoint';
 import { main as fleetMain } from '../fleet/cli.js';
 import { startLab, type Lab } from './lab.js';

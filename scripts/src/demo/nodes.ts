@@ -7,8 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeviceKey } from '@lightnode/edge/identity/device-key';
-import { encryptKeystore, writeKeystoreFile } from '@lightnode/edge/identity/keystore';
+import { DeviceKey, encryptKeystore, writeKeystoreFile } from '@lightnode/edge/provisioning';
 import type { LabEndpoints } from './lab.js';
 
 /** The demo's PoDs (Italian PoD codes, issue 1 format). */

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { RUNTIME_PACKAGES, agentBundleOptions } from '@lightnode/edge/tools/agent-bundle';
+import { RUNTIME_PACKAGES, agentBundleOptions } from '@lightnode/edge/agent-bundle';
 import { FleetCode, FleetError } from './errors.js';
 
 const EDGE_DIR = fileURLToPath(new URL('../../../edge/', import.meta.url));

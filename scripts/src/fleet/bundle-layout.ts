@@ -5,7 +5,7 @@
  * the data dir), so the same tree runs from `/` on a Pi and from a scratch directory in a lab.
  */
 
-import { AGENT_NODE_FLAGS } from '@lightnode/edge/tools/agent-bundle';
+import { AGENT_NODE_FLAGS } from '@lightnode/edge/agent-bundle';
 
 export const TARGET = {
   optDir: 'opt/lightnode',

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
-import { decryptKeystore } from '@lightnode/edge/identity/keystore';
+import { decryptKeystore } from '@lightnode/edge/provisioning';
 import type { BundleManifest } from '../../src/fleet/bundle-manifest.js';
-import { startChain, type ChainFixture } from './chain-fixture.js';
-import { fleet } from './cli-harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { fleet } from '@lightnode/test-kit/fleet-cli';
 
 const EDGE = fileURLToPath(new URL('../../../edge/', import.meta.url));
 /** edge/src/cli.ts when the agent CLI exists, else the agent module itself (bundling still proves the build). */

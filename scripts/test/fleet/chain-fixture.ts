@@ -1,53 +1,15 @@
 /**
- * Test fixture: a fresh anvil with PodRegistry + ReadingAnchor deployed (account 0 is admin,
- * DSO and BAL), the deployment file in a scratch dir, and helpers to anchor readings the way
- * the BAL does (OpenZeppelin SimpleMerkleTree over EIP-712 digests, one anchor tx per window).
+ * Readings on the test-kit chain fixture (`@lightnode/test-kit/chain`: anvil with PodRegistry +
+ * ReadingAnchor, account 0 is admin, DSO and BAL, deployment.json in a scratch dir): sign them
+ * and anchor them the way the BAL does (OpenZeppelin SimpleMerkleTree over EIP-712 digests, one
+ * anchor tx per window), and read chain time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
-import { Contract, JsonRpcProvider, Wallet, hexlify } from 'ethers';
-import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { loadArtifact } from '@lightnode/contracts/artifacts';
-import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
+import { hexlify } from 'ethers';
 import { makeDomain, readingDigest, signReading } from '@lightnode/shared/eip712';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import type { ChainFixture } from '@lightnode/test-kit/chain';
 import type { ReceiptLike } from '../../src/verify/receipt-types.js';
-
-export interface ChainFixture {
-  anvil: AnvilHandle;
-  provider: JsonRpcProvider;
-  dso: Wallet;
-  deployment: Deployment;
-  deploymentPath: string;
-  dir: string;
-  registry: Contract;
-  anchor: Contract;
-  stop(): Promise<void>;
-}
-
-/** Start anvil, deploy, write `deployment.json` into a scratch dir. */
-export async function startChain(): Promise<ChainFixture> {
-  const anvil = await startAnvil();
-  const dir = mkdtempSync(join(tmpdir(), 'fleet-test-'));
-  try {
-    const provider = new JsonRpcProvider(anvil.rpcUrl, anvil.chainId, { staticNetwork: true, cacheTimeout: -1 });
-    const dso = new Wallet(ANVIL_PRIVATE_KEYS[0], provider);
-    const deployment = await deployAll(dso, { rpcUrl: anvil.rpcUrl });
-    const deploymentPath = join(dir, 'deployment.json');
-    writeDeployment(deploymentPath, deployment);
-    const registry = new Contract(deployment.podRegistry, loadArtifact('PodRegistry').abi as never, dso);
-    const anchor = new Contract(deployment.readingAnchor, loadArtifact('ReadingAnchor').abi as never, dso);
-    return {
-      anvil, provider, dso, deployment, deploymentPath, dir, registry, anchor,
-      async stop() { provider.destroy(); await anvil.stop(); rmSync(dir, { recursive: true, force: true }); },
-    };
-  } catch (err) {
-    await anvil.stop();
-    throw err;
-  }
-}
 
 /** Latest block's time in ms (chain time = block.timestamp × 1000). */
 export async function chainNowMs(f: ChainFixture): Promise<number> {

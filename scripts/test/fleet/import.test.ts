@@ -8,8 +8,8 @@ import { getAddress, keccak256, toUtf8Bytes } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { parsePodsCsv } from '../../src/fleet/csv.js';
 import type { ImportSummary } from '../../src/fleet/import-pods.js';
-import { startChain, type ChainFixture } from './chain-fixture.js';
-import { fleet } from './cli-harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { fleet } from '@lightnode/test-kit/fleet-cli';
 
 const N = 1000;
 let f: ChainFixture;

@@ -7,8 +7,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@lightnode/contracts/anvil';
-import { verifyPassword } from '@lightnode/cloud/broker/password-hash';
+import { freePort } from '@lightnode/test-kit/free-port';
+import { startMosquitto, type MosquittoProcess } from '@lightnode/test-kit/mosquitto';
+import { verifyPassword } from '@lightnode/cloud/operator';
 import { makeCredentials, mosquittoAcl, mosquittoPasswdLine, passwdHash } from '../../src/fleet/mqtt-credentials.js';
 
 const A = 'IT001E90000001';
@@ -18,7 +19,7 @@ const credA = makeCredentials(A);
 const credB = makeCredentials(B);
 const bal = makeCredentials('bal');
 let port = 0;
-let broker: ChildProcess | null = null;
+let broker: MosquittoProcess | null = null;
 let sub: ChildProcess | null = null;
 let seen = '';
 
@@ -30,7 +31,7 @@ test.before(async () => {
   writeFileSync(join(dir, 'passwd'), [mosquittoPasswdLine(credA), mosquittoPasswdLine(credB), mosquittoPasswdLine(bal)].join('\n') + '\n', { mode: 0o600 });
   writeFileSync(join(dir, 'acl'), `${mosquittoAcl(A, A)}\n${mosquittoAcl(B, B)}\nuser bal\ntopic readwrite ln/v1/#\n`);
   writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${join(dir, 'passwd')}\nacl_file ${join(dir, 'acl')}\npersistence false\nuser ${userInfo().username}\n`); // as root, Mosquitto would drop to `mosquitto`, which cannot read the 0700 temp dir
-  broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  broker = await startMosquitto(join(dir, 'mosquitto.conf'), port);
   for (let i = 0; i < 50; i++) {
     const probe = spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', bal.username, '-P', bal.password, '-t', 'ln/v1/probe', '-m', 'x'], { timeout: 2000 });
     if (probe.status === 0) break;
@@ -41,9 +42,9 @@ test.before(async () => {
   await new Promise((r) => setTimeout(r, 500));
 });
 
-test.after(() => {
+test.after(async () => {
   sub?.kill('SIGKILL');
-  broker?.kill('SIGKILL');
+  await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

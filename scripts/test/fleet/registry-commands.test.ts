@@ -12,8 +12,8 @@ import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { openContext } from '../../src/fleet/context.js';
 import { sendWrite } from '../../src/fleet/registry-ops.js';
 import { encryptKeystore } from '../../src/fleet/keys.js';
-import { startChain, type ChainFixture } from './chain-fixture.js';
-import { fleet } from './cli-harness.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { fleet } from '@lightnode/test-kit/fleet-cli';
 
 let f: ChainFixture;
 let g: string[];

@@ -12,7 +12,8 @@ import { JsonRpcProvider } from 'ethers';
 import { verifyReceipt, type VerifyResult } from '../../src/verify/verify-receipt.js';
 import { main as verifyCli } from '../../src/verify/cli.js';
 import type { ReceiptLike } from '../../src/verify/receipt-types.js';
-import { anchorReadings, chainNowMs, makeReading, sign, startChain, type ChainFixture } from '../fleet/chain-fixture.js';
+import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { anchorReadings, chainNowMs, makeReading, sign } from '../fleet/chain-fixture.js';
 
 let f: ChainFixture;
 let good: ReceiptLike;

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topicFor } from '@lightnode/shared/topics';
-import { startDemo, type Demo } from '../../src/demo/flow.js';
+import { startDemo, type Demo } from '@lightnode/scripts/demo';
 import { stagedRun } from './stages.js';
-import { DEMO_PODS } from '../../src/demo/nodes.js';
-import { hasMosquitto } from '../../src/demo/broker.js';
+import { DEMO_PODS } from '@lightnode/scripts/demo/nodes';
+import { hasMosquitto } from '@lightnode/scripts/demo/broker';
 
 const dir = mkdtempSync(join(tmpdir(), 'e2e-mosq-'));
 const run = stagedRun(dir);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../src/demo/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../scripts/src/demo/cli.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'e2e-demo-cli-'));
 const data = join(dir, 'data');
 let child: ChildProcess | null = null;

@@ -11,20 +11,22 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Contract, Wallet } from 'ethers';
-import { ANVIL_PRIVATE_KEYS, freePort } from '@lightnode/contracts/anvil';
+import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
+import { freePort } from '../../src/free-port.js';
+import { makeTestCa } from '../../src/tls-ca.js';
 import { loadArtifact } from '@lightnode/contracts/artifacts';
 import { parseConfig } from '@lightnode/cloud/config';
 import { startBal, type RunningBal } from '@lightnode/cloud/bal';
-import { secretHash } from '@lightnode/cloud/api/auth';
+import { secretHash } from '@lightnode/cloud/operator';
 import { loadTemplate as loadSimTemplate } from '@lightnode/hardware-sim/devices/template';
 import { SimMeter } from '@lightnode/hardware-sim/devices/sim-meter';
 import { ModbusTcpServer } from '@lightnode/hardware-sim/modbus/tcp-server';
 import { SimClock } from '@lightnode/hardware-sim/physics/clock';
-import type { BundleManifest } from '../../src/fleet/bundle-manifest.js';
-import { verifyReceipt } from '../../src/verify/verify-receipt.js';
-import { main as verifyCli } from '../../src/verify/cli.js';
-import { startChain, type ChainFixture } from './chain-fixture.js';
-import { fleet } from './cli-harness.js';
+import type { BundleManifest } from '@lightnode/scripts/fleet/bundle-manifest';
+import { verifyReceipt } from '@lightnode/scripts/verify-receipt';
+import { main as verifyCli } from '@lightnode/scripts/verify-receipt/cli';
+import { startChain, type ChainFixture } from '../../src/chain.js';
+import { fleet } from '../../src/fleet-cli.js';
 
 const EDGE = fileURLToPath(new URL('../../../edge/', import.meta.url));
 const POD = 'IT001E88000001';
@@ -60,16 +62,6 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-/** A CA and a server certificate for localhost/127.0.0.1 signed by it (openssl). */
-function makeTestCa(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=fleet test CA');
-  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
-}
-
 test.before(async () => {
   f = await startChain();
   g = ['--deployment', f.deploymentPath];
@@ -82,7 +74,7 @@ test.before(async () => {
   const meter = new SimMeter({ id: 'm630', template: loadSimTemplate('sdm630'), clock, profile: { kind: 'constant', powerW: 2300 }, initialImportWh: 1_234_000 });
   sim = new ModbusTcpServer({ devices: new Map([[1, meter]]) });
   const { port: simPort } = await sim.start();
-  const site = JSON.parse(readFileSync(fileURLToPath(new URL('../../templates/lab-simulators.json', import.meta.url)), 'utf8'));
+  const site = JSON.parse(readFileSync(fileURLToPath(new URL('../../../scripts/templates/lab-simulators.json', import.meta.url)), 'utf8'));
   site.meters[0].link.port = simPort;
   site.meters[0].intervalMs = 500;
   writeFileSync(join(f.dir, 'site.json'), JSON.stringify(site));

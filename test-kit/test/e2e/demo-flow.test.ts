@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
 import { makeDomain, recoverReadingSigner } from '@lightnode/shared/eip712';
 import type { SignedReading } from '@lightnode/shared/reading';
-import { verifyReceipt } from '../../src/verify/verify-receipt.js';
-import type { ReceiptLike } from '../../src/verify/receipt-types.js';
-import { startDemo, type Demo } from '../../src/demo/flow.js';
+import { verifyReceipt } from '@lightnode/scripts/verify-receipt';
+import type { ReceiptLike } from '@lightnode/scripts/verify-receipt/types';
+import { startDemo, type Demo } from '@lightnode/scripts/demo';
 import { stagedRun } from './stages.js';
-import { DEMO_PODS } from '../../src/demo/nodes.js';
-import { MILESTONES, type DemoEvent } from '../../src/demo/progress.js';
+import { DEMO_PODS } from '@lightnode/scripts/demo/nodes';
+import { MILESTONES, type DemoEvent } from '@lightnode/scripts/demo/progress';
 
 const dir = mkdtempSync(join(tmpdir(), 'e2e-demo-'));
 const events: DemoEvent[] = [];

@@ -1,5 +1,5 @@
 /** Runs the fleet CLI in-process with captured output and a given environment. */
-import { main } from '../../src/fleet/cli.js';
+import { main } from '@lightnode/scripts/fleet';
 
 export interface CliRun { code: number; out: string; err: string }
 

@@ -1,0 +1,78 @@
+/**
+ * A fresh anvil with PodRegistry + ReadingAnchor deployed (anvil account 0 is admin, DSO and
+ * BAL), for every package's chain tests. Artifacts are (re)built first when the Solidity
+ * changed, so a test never runs against stale bytecode.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Wallet, type Contract, type JsonRpcProvider } from 'ethers';
+import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilHandle } from '@lightnode/contracts/anvil';
+import { buildArtifacts } from '@lightnode/contracts/build';
+import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '@lightnode/contracts/connect';
+import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
+import { makeDomain, type Eip712Domain } from '@lightnode/shared/eip712';
+
+export interface ChainFixture {
+  anvil: AnvilHandle;
+  provider: JsonRpcProvider;
+  /** anvil accounts 0..9; [0] is admin, DSO and BAL. */
+  wallets: Wallet[];
+  /** wallets[0]: admin, DSO and BAL. */
+  dso: Wallet;
+  deployment: Deployment;
+  /** A scratch folder, removed by stop(). */
+  dir: string;
+  /** `deployment.json` in `dir`, the file `pnpm chain` writes and the CLIs read. */
+  deploymentPath: string;
+  /** The EIP-712 domain of this deployment (chain id, PodRegistry). */
+  domain: Eip712Domain;
+  /** PodRegistry connected as wallets[0]. */
+  registry: Contract;
+  /** ReadingAnchor connected as wallets[0]. */
+  anchor: Contract;
+  /** Stops anvil and removes `dir`; call it in an `after` hook (anvil is also killed on process exit). */
+  stop(): Promise<void>;
+}
+
+/** Starts anvil, deploys both contracts with account 0 and writes the deployment file. */
+export async function startChain(): Promise<ChainFixture> {
+  buildArtifacts({ quiet: true });
+  const anvil = await startAnvil();
+  const dir = mkdtempSync(join(tmpdir(), 'ln-chain-'));
+  try {
+    const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
+    const wallets = ANVIL_PRIVATE_KEYS.map((k) => new Wallet(k, provider));
+    const admin = wallets[0]!;
+    const deployment = await deployAll(admin, { rpcUrl: anvil.rpcUrl });
+    const deploymentPath = join(dir, 'deployment.json');
+    writeDeployment(deploymentPath, deployment);
+    return {
+      anvil,
+      provider,
+      wallets,
+      dso: admin,
+      deployment,
+      dir,
+      deploymentPath,
+      domain: makeDomain(deployment.chainId, deployment.podRegistry),
+      registry: podRegistryAt(deployment.podRegistry, admin),
+      anchor: readingAnchorAt(deployment.readingAnchor, admin),
+      async stop() {
+        provider.destroy();
+        await anvil.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await anvil.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Moves chain time forward by `seconds` and mines a block. */
+export async function increaseTime(provider: JsonRpcProvider, seconds: number): Promise<void> {
+  await provider.send('evm_increaseTime', [seconds]);
+  await provider.send('evm_mine', []);
+}
