@@ -22,7 +22,9 @@ export const BAL_ERRORS = {
   BAL_CREDENTIALS_INVALID: 'the broker credentials file is invalid',
   BAL_DEVICE_REVOKED: 'ack: the signing device was revoked before the reading',
   BAL_EQUIVOCATION: 'ack: another reading is stored under the same (signer, seq)',
+  BAL_INTERNAL: 'an internal invariant of the ingest failed (a bug)',
   BAL_METRIC_INVALID: 'a metric or label is misdeclared or misused (a bug)',
+  BAL_NATIVE_UNAVAILABLE: 'secp256k1 "native" was asked for but the native binding is not installed',
   BAL_POD_MISMATCH: "ack/status: a PoD other than the topic's",
   BAL_POD_UNKNOWN: 'ack: the PoD is not in the registry',
   BAL_READING_INVALID: 'ack: the reading breaks a rule',
@@ -34,6 +36,8 @@ export const BAL_ERRORS = {
   BAL_TIMEOUT: 'a start-up or shut-down step did not finish in time',
   BAL_TIMESTAMP_FUTURE: "ack: the reading is stamped too far ahead of the BAL's clock",
   BAL_USAGE: 'bad command line (exit 2 with the usage text)',
+  BAL_VERIFY_POOL_CLOSED: 'a reading was submitted to, or was in, the verify pool while it closed',
+  BAL_VERIFY_WORKER_EXIT: 'a verify worker thread exited while readings were in flight',
 } as const;
 
 declare module '@lightnode/shared/errors' {

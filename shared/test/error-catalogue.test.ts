@@ -13,6 +13,11 @@ import { BAL_ERRORS } from '../../cloud/src/error-codes.js';
 import { SIM_ERRORS } from '../../hardware-sim/src/error-codes.js';
 import { SCRIPTS_ERRORS } from '../../scripts/src/error-codes.js';
 import { CONTRACTS_ERRORS } from '../../contracts/src/error-codes.js';
+import { envFields } from '../src/config-env.js';
+import { errorCodeTable } from '../src/error-table.js';
+import { EDGE_CONFIG } from '../../edge/src/config-schema.js';
+import { BAL_CONFIG } from '../../cloud/src/config-schema.js';
+import { LAB_CONFIG } from '../../hardware-sim/src/lab-config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,24 +37,20 @@ const CATALOGUES: Catalogue[] = [
   { pkg: 'contracts', prefixes: ['CONTRACTS_'], codes: CONTRACTS_ERRORS, readme: 'contracts/README.md', generated: true },
 ];
 
-/** Quoted words with a code prefix that are not error codes: environment variables, a Solidity role. */
-const NOT_ERROR_CODES = new Set(['BAL_ANCHOR_KEY', 'BAL_BROKER_PASSWORD', 'BAL_ROLE']);
+/**
+ * Quoted words with a code prefix that are not error codes: the config schemas' environment
+ * variables (derived, so a new env field never reads as a stray code) and a Solidity role.
+ */
+const NOT_ERROR_CODES = new Set([
+  ...[EDGE_CONFIG, BAL_CONFIG, LAB_CONFIG].flatMap((def) => envFields(def.schema, def.envPrefix).map((f) => f.name)),
+  'BAL_ROLE',
+]);
 
 /**
- * Plain `Error`s left in files other helpers of issue 18 are restructuring at the same time
- * (not edited here to keep the merge clean). The lead converts them to coded LightNodeErrors
- * after merging and removes the entries; the test fails once an entry is stale.
+ * Plain `Error`s waiting to be converted, file → count (empty: every one in src/ is coded).
+ * The test fails once an entry is stale, so the list can only shrink.
  */
-const PENDING_PLAIN_ERRORS: Record<string, number> = {
-  'cloud/src/anchor/window.ts': 1, // windowBounds: empty window
-  'cloud/src/anchor/anchorer.ts': 2, // signer has no provider; flush timed out
-  'cloud/src/ingest/batch-plan.ts': 2, // no registry verdict; store returned no outcome
-  'cloud/src/verify/digest.ts': 1, // verifyingContract not an address
-  'cloud/src/verify/recover.ts': 1, // native secp256k1 binding not available
-  'cloud/src/verify/pool.ts': 3, // worker exited; pool closed (×2)
-  'edge/src/spool/spool.ts': 1, // quick_check failed
-  'edge/src/uplink/uplink.ts': 1, // not connected
-};
+const PENDING_PLAIN_ERRORS: Record<string, number> = {};
 
 /**
  * Plain `Error`s kept on purpose. The receipt verifier must run without our shared code
@@ -99,11 +100,6 @@ function usedLiterals(): Map<string, string[]> {
   return used;
 }
 
-/** The README block generated from a catalogue (what sits between the error-codes markers). */
-function catalogueTable(c: Catalogue): string {
-  const rows = Object.entries(c.codes).sort(([a], [b]) => a.localeCompare(b)).map(([code, meaning]) => `| \`${code}\` | ${meaning.replace(/\|/g, '\\|')} |`);
-  return ['| code | meaning |', '|---|---|', ...rows].join('\n');
-}
 
 test('catalogues: codes are UPPER_SNAKE with their package prefix, one meaning line each, no code twice', () => {
   const seen = new Map<string, string>();
@@ -205,7 +201,7 @@ test('generated README error tables match the catalogues', () => {
     const text = readFileSync(join(ROOT, c.readme), 'utf8');
     const m = /<!-- error-codes:begin -->\n([\s\S]*?)\n<!-- error-codes:end -->/.exec(text);
     assert.ok(m, `${c.readme}: no <!-- error-codes:begin --> … <!-- error-codes:end --> block`);
-    const expected = catalogueTable(c);
+    const expected = errorCodeTable(c.codes);
     assert.is(m![1], expected, `${c.readme}: error-code table drifted from ${c.pkg}/src/error-codes.ts; it should read:\n${expected}\n`);
   }
 });

@@ -3,6 +3,7 @@
  * the clock and the registry verdicts to (a) the inputs for `store.storeBatch` and (b) the
  * ack entries that do not depend on the store. No I/O here; ./ingest.ts does the awaiting.
  */
+import { LightNodeError } from '@lightnode/shared/errors';
 import type { StoredReadingInput, StoreBatchResult } from '../store/types.js';
 import type { CoreItem, VerifiedItem } from '../verify/verify-core.js';
 import type { RegistryVerdict } from '../registry/verdict.js';
@@ -43,7 +44,7 @@ export function planBatch(
       continue;
     }
     const v = verdicts[i];
-    if (!v) throw new Error(`planBatch: no registry verdict for item ${i}`);
+    if (!v) throw new LightNodeError('BAL_INTERNAL', `planBatch: no registry verdict for item ${i}`, { item: i });
     if (!v.ok) {
       if ('retry' in v) plan.deferred++;
       else plan.rejected.push({ seq: r.seq, code: v.code, reason: v.reason });
@@ -71,7 +72,7 @@ export function addStoreOutcomes(ack: AckMessage, inputs: readonly StoredReading
       case 'equivocation':
         ack.rejected.push({ seq, code: 'BAL_EQUIVOCATION', reason: `another reading is already stored under (${inputs[i]!.signer}, ${seq})` });
         break;
-      default: throw new Error(`store returned no outcome for input ${i}`);
+      default: throw new LightNodeError('BAL_INTERNAL', `store returned no outcome for input ${i}`, { input: i });
     }
   }
 }

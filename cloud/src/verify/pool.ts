@@ -6,6 +6,7 @@
  * `maxJobsPerMessage` jobs / `maxBytesPerMessage` bytes) to amortise the message cost.
  * `threads: 0` verifies inline on the calling thread (tests, tiny deployments).
  */
+import { LightNodeError } from '@lightnode/shared/errors';
 import { Worker } from 'node:worker_threads';
 import { cpus } from 'node:os';
 import type { SignedReading } from '@lightnode/shared/reading';
@@ -157,7 +158,7 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     worker.on('exit', (code) => {
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1);
-      failSlot(slot, new Error(`verify worker exited with code ${code}`));
+      failSlot(slot, new LightNodeError('BAL_VERIFY_WORKER_EXIT', `verify worker exited with code ${code}`, { exitCode: code }));
       if (!closed && slot.ready) {
         restarts++;
         spawnSlot().catch((err) => { for (const p of queue.splice(0)) p.reject(err); });
@@ -171,7 +172,7 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     secp,
     threads,
     verifyBatch(pod, payload) {
-      if (closed) return Promise.reject(new Error('verify pool closed'));
+      if (closed) return Promise.reject(new LightNodeError('BAL_VERIFY_POOL_CLOSED', 'verify pool closed'));
       return new Promise((resolve, reject) => {
         const bytes = typeof payload === 'string' ? payload.length : payload.byteLength;
         queue.push({ job: { pod, payload }, bytes, resolve, reject });
@@ -194,7 +195,7 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     },
     async close() {
       closed = true;
-      const err = new Error('verify pool closed');
+      const err = new LightNodeError('BAL_VERIFY_POOL_CLOSED', 'verify pool closed');
       for (const s of slots) failSlot(s, err);
       for (const p of queue.splice(0)) p.reject(err);
       await Promise.all(slots.map((s) => s.worker.terminate()));

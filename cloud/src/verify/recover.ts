@@ -8,6 +8,7 @@
  * curve point → null (the caller rejects with BAL_SIGNATURE_INVALID). The address comes from
  * the shared EIP-712 engine bound to the native keccak (./digest.ts).
  */
+import { LightNodeError } from '@lightnode/shared/errors';
 import { createRequire } from 'node:module';
 import * as noble from '@noble/secp256k1';
 import { signatureRecoveryId } from '@lightnode/shared/signature';
@@ -66,7 +67,7 @@ export interface Recoverer {
 /** Create a recoverer: `auto` = native when the binding loaded, else noble. */
 export function createRecoverer(prefer: 'auto' | SecpImpl = 'auto'): Recoverer {
   const impl: SecpImpl = prefer === 'noble' || !native ? 'noble' : 'native';
-  if (prefer === 'native' && !native) throw new Error('secp256k1 native binding is not available');
+  if (prefer === 'native' && !native) throw new LightNodeError('BAL_NATIVE_UNAVAILABLE', 'secp256k1 native binding is not available');
   const rec = impl === 'native' ? recoverNative : recoverNoble;
   return {
     impl,
