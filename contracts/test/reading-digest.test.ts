@@ -9,8 +9,8 @@ import * as assert from 'uvu/assert';
 import { TypedDataEncoder, concat, keccak256 } from 'ethers';
 import { domainSeparator as sharedDomainSeparator, makeDomain, readingDigest, readingStructHash } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
-import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
-import { domainOf, ethersDigest, ethersStructHash, sampleReading, toStruct } from './helpers/readings.js';
+import { chainPerSuite } from '@lightnode/test-kit/chain';
+import { ethersDigest, ethersStructHash, sampleReading, toStruct } from './helpers/readings.js';
 import type { Reading } from '@lightnode/shared/reading';
 import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
 
@@ -23,22 +23,16 @@ const readJson = <T>(name: string): T => {
   return JSON.parse(readFileSync(vectorsDir + name, 'utf8')) as T;
 };
 
-let fx: ChainFixture;
+const fx = chainPerSuite(test);
 let domain: Domain;
-test.before(async () => {
-  fx = await startChain();
-  domain = domainOf(fx.deployment.chainId, fx.deployment.podRegistry);
-});
-test.after(async () => {
-  await fx?.stop();
-});
+test.before(() => { domain = fx().domain; });
 
-const call = async <T>(fn: string, ...args: unknown[]): Promise<T> => (await fx.anchor.getFunction(fn)(...args)) as T;
+const call = async <T>(fn: string, ...args: unknown[]): Promise<T> => (await fx().anchor.getFunction(fn)(...args)) as T;
 
 test('domain separator: ReadingAnchor and PodRegistry agree with ethers (verifyingContract = PodRegistry)', async () => {
   const expected = TypedDataEncoder.hashDomain(domain);
   assert.is(await call<string>('domainSeparator'), expected);
-  assert.is(await fx.registry.getFunction('domainSeparator')(), expected);
+  assert.is(await fx().registry.getFunction('domainSeparator')(), expected);
 });
 
 test('Solidity digest = ethers TypedDataEncoder digest on varied readings', async () => {
@@ -59,7 +53,7 @@ test('Solidity digest = ethers TypedDataEncoder digest on varied readings', asyn
 });
 
 test('Solidity digest = @lightnode/shared/eip712 (noble) digest on varied readings', async () => {
-  const d = makeDomain(fx.deployment.chainId, fx.deployment.podRegistry);
+  const d = makeDomain(fx().deployment.chainId, fx().deployment.podRegistry);
   assert.is(await call<string>('domainSeparator'), bytesToHex(sharedDomainSeparator(d)));
   for (let seq = 0; seq < 12; seq++) {
     const r = sampleReading(`IT${String(seq + 100).padStart(3, '0')}E${String(seq * 104_729).padStart(8, '0')}`, seq * 7, 1_763_781_300_000 + seq * 1000, (seq % 6) + 1);
@@ -93,7 +87,7 @@ test('committed vectors (shared/vectors/readings.json): Solidity struct hash and
     // digest = keccak256(0x1901 || domainSeparator || structHash), with the vector's own domain.
     assert.is(keccak256(concat(['0x1901', v.domainSeparator, v.structHash])), v.digest, `${v.name}: digest composition`);
     assert.is(TypedDataEncoder.hashDomain(v.domain), v.domainSeparator, `${v.name}: domain separator`);
-    const sameDomain = v.domain.chainId === fx.deployment.chainId && v.domain.verifyingContract.toLowerCase() === fx.deployment.podRegistry;
+    const sameDomain = v.domain.chainId === fx().deployment.chainId && v.domain.verifyingContract.toLowerCase() === fx().deployment.podRegistry;
     if (sameDomain) {
       assert.is(await call<string>('readingDigest', struct), v.digest, `${v.name}: on-chain digest`);
       const [signer, reason] = await call<[string, bigint]>('recoverReadingSigner', struct, v.signature);
@@ -109,8 +103,8 @@ const hostile = readJson<{ domain: Domain; expectedSigner: string; cases: Hostil
 
 test('committed hostile vectors: on-chain recovery never yields the expected signer', async () => {
   // The vectors' domain is anvil's first deployment (chain 31337, account 0, nonce 0) — ours.
-  assert.is(hostile.domain.chainId, fx.deployment.chainId);
-  assert.is(hostile.domain.verifyingContract.toLowerCase(), fx.deployment.podRegistry);
+  assert.is(hostile.domain.chainId, fx().deployment.chainId);
+  assert.is(hostile.domain.verifyingContract.toLowerCase(), fx().deployment.podRegistry);
   let checked = 0;
   for (const c of hostile.cases) {
     // Only signature-level cases: schema-invalid readings (floats, strings) cannot even be ABI-encoded,

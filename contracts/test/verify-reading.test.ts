@@ -7,9 +7,9 @@ import { Signature, Wallet, concat, hexlify, randomBytes, toBeHex } from 'ethers
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
-import { increaseTime, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { increaseTime, chainPerSuite } from '@lightnode/test-kit/chain';
 import { send } from './helpers/chain.js';
-import { domainOf, ethersDigest, ethersSign, sampleReading, toStruct } from './helpers/readings.js';
+import { ethersDigest, ethersSign, sampleReading, toStruct } from './helpers/readings.js';
 import type { Reading } from '@lightnode/shared/reading';
 import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
 
@@ -17,15 +17,9 @@ import type { Eip712Domain as Domain } from '@lightnode/shared/eip712';
 const OK = 0, SIG_INVALID = 1, SIG_MALLEABLE = 2, NO_DEVICE = 3, NOT_DEVICE = 4, ANCHOR_UNKNOWN = 5, NOT_INCLUDED = 6;
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-let fx: ChainFixture;
+const fx = chainPerSuite(test);
 let domain: Domain;
-test.before(async () => {
-  fx = await startChain();
-  domain = domainOf(fx.deployment.chainId, fx.deployment.podRegistry);
-});
-test.after(async () => {
-  await fx?.stop();
-});
+test.before(() => { domain = fx().domain; });
 
 interface Signed { reading: Reading; signature: string; digest: string }
 interface Anchored { index: number; tree: SimpleMerkleTree; items: Signed[] }
@@ -36,26 +30,26 @@ async function sign(w: Wallet, r: Reading): Promise<Signed> {
 
 async function anchorAll(items: Signed[]): Promise<Anchored> {
   const tree = SimpleMerkleTree.of(items.map((s) => s.digest));
-  const index = Number(await fx.anchor.getFunction('anchorCount')());
+  const index = Number(await fx().anchor.getFunction('anchorCount')());
   const ts = items.map((s) => s.reading.timestamp);
-  await send(fx.anchor, 'anchor', tree.root, items.length, Math.min(...ts), Math.max(...ts));
+  await send(fx().anchor, 'anchor', tree.root, items.length, Math.min(...ts), Math.max(...ts));
   return { index, tree, items };
 }
 
 async function verify(s: Signed, index: number, proof: string[], reading = s.reading, sig = s.signature): Promise<[boolean, number]> {
-  const [ok, reason] = (await fx.anchor.getFunction('verifyReading')(toStruct(reading), sig, index, proof)) as [boolean, bigint];
+  const [ok, reason] = (await fx().anchor.getFunction('verifyReading')(toStruct(reading), sig, index, proof)) as [boolean, bigint];
   return [ok, Number(reason)];
 }
 
 /** A fresh device key (plain Wallet: no mnemonic derivation). */
 const randomWallet = (): Wallet => new Wallet(hexlify(randomBytes(32)));
 const proofOf = (a: Anchored, s: Signed): string[] => a.tree.getProof(a.items.indexOf(s));
-const chainNowMs = async (): Promise<number> => (await fx.provider.getBlock('latest'))!.timestamp * 1000;
+const chainNowMs = async (): Promise<number> => (await fx().provider.getBlock('latest'))!.timestamp * 1000;
 
 test('good readings of two devices verify on-chain (ok, reason 0) at every tree position', async () => {
   const dev1 = randomWallet();
   const dev2 = randomWallet();
-  await send(fx.registry, 'registerBatch', ['IT001E00000011', 'IT001E00000012'], [dev1.address, dev2.address]);
+  await send(fx().registry, 'registerBatch', ['IT001E00000011', 'IT001E00000012'], [dev1.address, dev2.address]);
   const t0 = await chainNowMs();
   const items: Signed[] = [];
   for (let i = 0; i < 6; i++) {
@@ -65,13 +59,13 @@ test('good readings of two devices verify on-chain (ok, reason 0) at every tree 
   const a = await anchorAll(items);
   for (const s of items) assert.equal(await verify(s, a.index, proofOf(a, s)), [true, OK], `${s.reading.pod}#${s.reading.seq}`);
   // The on-chain digest is the leaf: readingDigest equals the TypeScript digest used to build the tree.
-  assert.is(await fx.anchor.getFunction('readingDigest')(toStruct(items[0]!.reading)), items[0]!.digest);
+  assert.is(await fx().anchor.getFunction('readingDigest')(toStruct(items[0]!.reading)), items[0]!.digest);
 });
 
 test('refused: tampered value, wrong signer, wrong proof, unknown anchor, malleable and malformed signatures', async () => {
   const dev = randomWallet();
   const intruder = randomWallet();
-  await send(fx.registry, 'register', 'IT001E00000021', dev.address);
+  await send(fx().registry, 'register', 'IT001E00000021', dev.address);
   const t0 = await chainNowMs();
   const good = await sign(dev, sampleReading('IT001E00000021', 1, t0 + 10));
   const other = await sign(dev, sampleReading('IT001E00000021', 2, t0 + 20));
@@ -98,13 +92,13 @@ test('refused: tampered value, wrong signer, wrong proof, unknown anchor, mallea
 
 test('revocation: readings signed before the revoke verify; after it, no device', async () => {
   const dev = randomWallet();
-  const rc = await send(fx.registry, 'register', 'IT001E00000031', dev.address);
-  const tReg = (await fx.provider.getBlock(rc.blockNumber))!.timestamp * 1000;
+  const rc = await send(fx().registry, 'register', 'IT001E00000031', dev.address);
+  const tReg = (await fx().provider.getBlock(rc.blockNumber))!.timestamp * 1000;
   const early = await sign(dev, sampleReading('IT001E00000031', 1, tReg - 1)); // before registration
   const before = await sign(dev, sampleReading('IT001E00000031', 2, tReg + 5_000));
-  await increaseTime(fx.provider, 60);
-  const rv = await send(fx.registry, 'revoke', 'IT001E00000031');
-  const tRev = (await fx.provider.getBlock(rv.blockNumber))!.timestamp * 1000;
+  await increaseTime(fx().provider, 60);
+  const rv = await send(fx().registry, 'revoke', 'IT001E00000031');
+  const tRev = (await fx().provider.getBlock(rv.blockNumber))!.timestamp * 1000;
   const after = await sign(dev, sampleReading('IT001E00000031', 3, tRev + 1));
   const atRevoke = await sign(dev, sampleReading('IT001E00000031', 4, tRev));
   const a = await anchorAll([early, before, after, atRevoke]);
@@ -117,10 +111,10 @@ test('revocation: readings signed before the revoke verify; after it, no device'
 test('rotation: old device valid before the rotation only, new device from it', async () => {
   const oldDev = randomWallet();
   const newDev = randomWallet();
-  await send(fx.registry, 'register', 'IT001E00000041', oldDev.address);
-  await increaseTime(fx.provider, 30);
-  const rc = await send(fx.registry, 'rotate', 'IT001E00000041', newDev.address);
-  const tRot = (await fx.provider.getBlock(rc.blockNumber))!.timestamp * 1000;
+  await send(fx().registry, 'register', 'IT001E00000041', oldDev.address);
+  await increaseTime(fx().provider, 30);
+  const rc = await send(fx().registry, 'rotate', 'IT001E00000041', newDev.address);
+  const tRot = (await fx().provider.getBlock(rc.blockNumber))!.timestamp * 1000;
   const oldBefore = await sign(oldDev, sampleReading('IT001E00000041', 1, tRot - 1));
   const oldAfter = await sign(oldDev, sampleReading('IT001E00000041', 2, tRot));
   const newBefore = await sign(newDev, sampleReading('IT001E00000041', 1, tRot - 1));
@@ -135,16 +129,16 @@ test('rotation: old device valid before the rotation only, new device from it', 
 test('noble-signed readings (@lightnode/shared) in a @lightnode/shared/merkle tree verify on-chain', async () => {
   const key = randomBytes(32);
   const dev = new Wallet(hexlify(key));
-  await send(fx.registry, 'register', 'IT001E00000051', dev.address);
+  await send(fx().registry, 'register', 'IT001E00000051', dev.address);
   const t0 = await chainNowMs();
-  const d = makeDomain(fx.deployment.chainId, fx.deployment.podRegistry);
+  const d = makeDomain(fx().deployment.chainId, fx().deployment.podRegistry);
   const signed = Array.from({ length: 9 }, (_, i) => signReading(d, sampleReading('IT001E00000051', i, t0 + i, (i % 6) + 1), key));
   const digests = signed.map((s) => ethersDigest(domain, s));
   const tree = buildMerkleTree(digests.map((h) => Uint8Array.from(Buffer.from(h.slice(2), 'hex'))));
-  const index = Number(await fx.anchor.getFunction('anchorCount')());
-  await send(fx.anchor, 'anchor', tree.root, signed.length, t0, t0 + 8);
+  const index = Number(await fx().anchor.getFunction('anchorCount')());
+  await send(fx().anchor, 'anchor', tree.root, signed.length, t0, t0 + 8);
   for (const [i, s] of signed.entries()) {
-    const [ok, reason] = (await fx.anchor.getFunction('verifyReading')(toStruct(s), s.signature, index, tree.proof(i))) as [boolean, bigint];
+    const [ok, reason] = (await fx().anchor.getFunction('verifyReading')(toStruct(s), s.signature, index, tree.proof(i))) as [boolean, bigint];
     assert.equal([ok, Number(reason)], [true, OK], `reading ${i}`);
   }
 });

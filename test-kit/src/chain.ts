@@ -3,6 +3,7 @@
  * BAL), for every package's chain tests. Artifacts are (re)built first when the Solidity
  * changed, so a test never runs against stale bytecode.
  */
+import { LightNodeError } from '@lightnode/shared/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,23 @@ export async function startChain(): Promise<ChainFixture> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The hooks of a uvu suite that `chainPerSuite` registers on. */
+export interface SuiteHooks { before(fn: () => Promise<void> | void): void; after(fn: () => Promise<void> | void): void }
+
+/**
+ * One chain for a whole test file: started before its first test, stopped after its last.
+ * Returns the fixture's accessor (it throws when called before the suite started).
+ */
+export function chainPerSuite(suite: SuiteHooks): () => ChainFixture {
+  let fx: ChainFixture | undefined;
+  suite.before(async () => { fx = await startChain(); });
+  suite.after(async () => { await fx?.stop(); });
+  return () => {
+    if (!fx) throw new LightNodeError('CONTRACTS_ANVIL_START_FAILED', 'chainPerSuite: the chain is not started (called outside a test?)');
+    return fx;
+  };
 }
 
 /** Moves chain time forward by `seconds` and mines a block. */

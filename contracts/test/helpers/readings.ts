@@ -3,8 +3,7 @@
 // The EIP-712 types, domain and reading model are shared's own (`@lightnode/shared/eip712`,
 // `/reading`), so these Solidity tests check the shared type strings against the contracts.
 import { TypedDataEncoder, type TypedDataField, type Wallet } from 'ethers';
-import { makeDomain, READING_TYPES as SHARED_READING_TYPES, type Eip712Domain } from '@lightnode/shared/eip712';
-import type { Hex } from '@lightnode/shared/hex';
+import { READING_TYPES as SHARED_READING_TYPES, type Eip712Domain } from '@lightnode/shared/eip712';
 import type { Measurement, Reading } from '@lightnode/shared/reading';
 
 /** Shared's EIP-712 reading types, as the mutable records ethers takes. */
@@ -12,11 +11,6 @@ export const READING_TYPES: Record<string, TypedDataField[]> = {
   Reading: SHARED_READING_TYPES.Reading.map((f) => ({ ...f })),
   Measurement: SHARED_READING_TYPES.Measurement.map((f) => ({ ...f })),
 };
-
-/** The protocol domain for a deployment (shared `makeDomain`). */
-export function domainOf(chainId: number, podRegistry: string): Eip712Domain {
-  return makeDomain(chainId, podRegistry as Hex);
-}
 
 /** The struct as the contract ABI takes it (no signature field). */
 export function toStruct(r: Reading): Reading {

@@ -1,4 +1,5 @@
 /** A minimal BAL stand-in that verifies signatures and acks, over a real broker (real sockets). */
+import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
 import mqtt, { type MqttClient } from 'mqtt';
 import { recoverReadingSigner, type Eip712Domain } from '@lightnode/shared/eip712';
 import { parseReadingsBatch } from '@lightnode/shared/messages';
@@ -52,6 +53,18 @@ export async function startFakeBal(url: string, pod: string, domain: Eip712Domai
 }
 
 /** A random valid PoD code, so tests sharing a broker never see each other's topics. */
+/**
+ * An aedes broker and a fake BAL that acks `device`'s readings for `pod`; both are closed through
+ * `cleanups` (the test file's after-each list).
+ */
+export async function startBrokerWithBal(pod: string, domain: Eip712Domain, device: string, cleanups: (() => Promise<void> | void)[]): Promise<{ broker: TestBroker; bal: FakeBal }> {
+  const broker = await startAedes();
+  cleanups.push(() => broker.close());
+  const bal = await startFakeBal(broker.url, pod, domain, device);
+  cleanups.push(() => bal.close());
+  return { broker, bal };
+}
+
 export function randomPod(): string {
   return `IT${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}E${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 }

@@ -9,7 +9,7 @@ import { Uplink } from '../../src/uplink/uplink.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { draft } from '../helpers/drafts.js';
 import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
-import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
+import { randomPod, startBrokerWithBal, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -81,10 +81,7 @@ test('MQTT 3.1.1 configured: never touches the fallback', async () => {
   const pod = randomPod();
   const s = signedSpool(pod);
   cleanups.push(s.cleanup);
-  const broker = await startAedes();
-  cleanups.push(() => broker.close());
-  const bal = await startFakeBal(broker.url, pod, s.domain, s.key.address);
-  cleanups.push(() => bal.close());
+  const { broker, bal } = await startBrokerWithBal(pod, s.domain, s.key.address, cleanups);
   const uplink = new Uplink({ config: mqttConfig(broker.url, { protocolVersion: 4 }), pod, device: s.key.address, agentVersion: 't', spool: s.spool, metrics: s.metrics });
   cleanups.push(() => uplink.stop());
   s.spool.appendMany(Array.from({ length: 5 }, (_, i) => draft('m1', 1_700_000_000_000 + i)));

@@ -15,7 +15,7 @@ import { readingSigner } from '../../src/identity/reading-signer.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { draft } from '../helpers/drafts.js';
 import { startAedes } from '@lightnode/test-kit/aedes-broker';
-import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
+import { randomPod, startBrokerWithBal, waitFor } from '../helpers/broker.js';
 import { TEST_REGISTRY, mqttConfig } from '../helpers/setup.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -30,10 +30,7 @@ function memorySpool(pod: string) {
 test('drains the in-memory spool in order; a withheld ack is resent after ackTimeoutMs on the fake clock', async () => {
   const pod = randomPod();
   const { key, domain, spool } = memorySpool(pod);
-  const broker = await startAedes();
-  cleanups.push(() => broker.close());
-  const bal = await startFakeBal(broker.url, pod, domain, key.address);
-  cleanups.push(() => bal.close());
+  const { broker, bal } = await startBrokerWithBal(pod, domain, key.address, cleanups);
   const clock = new FakeClock(Date.now());
   const metrics = new Metrics();
   const uplink = new Uplink({ config: mqttConfig(broker.url, { batchSize: 10, inFlightBatches: 2, ackTimeoutMs: 10_000 }), pod, device: key.address, agentVersion: 't', spool, metrics, clock });
@@ -87,10 +84,7 @@ test('status: the retained online message is the shared serializer\'s bytes; rep
 test('a clock before 2001 (status ts refused by the codec): connects without a will, still drains, no crash on the status timer', async () => {
   const pod = randomPod();
   const { key, domain, spool } = memorySpool(pod);
-  const broker = await startAedes();
-  cleanups.push(() => broker.close());
-  const bal = await startFakeBal(broker.url, pod, domain, key.address);
-  cleanups.push(() => bal.close());
+  const { broker, bal } = await startBrokerWithBal(pod, domain, key.address, cleanups);
   const clock = new FakeClock(0);
   const uplink = new Uplink({ config: mqttConfig(broker.url), pod, device: key.address, agentVersion: 't', spool, clock });
   cleanups.push(() => uplink.stop());

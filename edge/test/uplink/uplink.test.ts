@@ -7,7 +7,7 @@ import { Uplink } from '../../src/uplink/uplink.js';
 import { draft } from '../helpers/drafts.js';
 import { freePort } from '@lightnode/test-kit/free-port';
 import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
-import { randomPod, startFakeBal, waitFor } from '../helpers/broker.js';
+import { randomPod, startBrokerWithBal, startFakeBal, waitFor } from '../helpers/broker.js';
 import { mqttConfig, signedSpool } from '../helpers/setup.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -58,10 +58,7 @@ test('rejected readings go to quarantine with their code; duplicates are deleted
   const pod = randomPod();
   const s = signedSpool(pod);
   cleanups.push(s.cleanup);
-  const broker = await startAedes();
-  cleanups.push(() => broker.close());
-  const bal = await startFakeBal(broker.url, pod, s.domain, s.key.address);
-  cleanups.push(() => bal.close());
+  const { broker, bal } = await startBrokerWithBal(pod, s.domain, s.key.address, cleanups);
   bal.rejectSeqs.set(3, 'BAL_POD_UNKNOWN');
   bal.stored.add(5); // the BAL already has seq 5 → duplicate
   const uplink = new Uplink({ config: mqttConfig(broker.url), pod, device: s.key.address, agentVersion: 't', spool: s.spool, metrics: s.metrics });
