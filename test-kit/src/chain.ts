@@ -72,6 +72,11 @@ export async function startChain(): Promise<ChainFixture> {
   }
 }
 
+/** Registers `pod` → `device` in the fixture's PodRegistry as the DSO, and waits for the receipt. */
+export async function registerPod(chain: ChainFixture, pod: string, device: string): Promise<void> {
+  await (await chain.registry.getFunction('register')(pod, device)).wait();
+}
+
 /** The hooks of a uvu suite that `chainPerSuite` registers on. */
 export interface SuiteHooks { before(fn: () => Promise<void> | void): void; after(fn: () => Promise<void> | void): void }
 

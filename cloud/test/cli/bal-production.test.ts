@@ -13,9 +13,8 @@ import pg from 'pg';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { registerPod, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
 import type { Deployment } from '@lightnode/contracts/deploy';
-import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { parseConfig } from '../../src/config.js';
@@ -45,10 +44,8 @@ let client: MqttClient | null = null;
 
 test.before(async () => {
   chain = await startChain();
-  anvil = chain.anvil;
-  dep = chain.deployment;
-  const admin = chain.dso;
-  await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
+  ({ anvil, deployment: dep } = chain);
+  await registerPod(chain, POD, device.address);
 });
 
 test.after(async () => {

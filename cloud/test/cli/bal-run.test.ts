@@ -13,9 +13,9 @@ import { Wallet } from 'ethers';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { validateReceipt, verifyReceiptOffline } from '@lightnode/shared/receipt';
 import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { registerPod, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
 import { writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '@lightnode/contracts/connect';
+import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { hashPassword } from '../../src/broker/password-hash.js';
@@ -44,10 +44,8 @@ async function getJson(base: string, path: string, route: string): Promise<{ sta
 
 test.before(async () => {
   chain = await startChain();
-  anvil = chain.anvil;
-  dep = chain.deployment;
-  const admin = chain.dso;
-  await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
+  ({ anvil, deployment: dep } = chain);
+  await registerPod(chain, POD, device.address);
   writeDeployment(join(dir, 'deployment.json'), dep);
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts: [
     { username: POD, role: 'device', passwordHash: await hashPassword('device-pw') },

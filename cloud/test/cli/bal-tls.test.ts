@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS, type AnvilHandle } from '@lightnode/contracts/anvil';
-import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { registerPod, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
 import { writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
-import { podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, signReading } from '@lightnode/shared/eip712';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { loadConfig } from '../../src/config.js';
@@ -38,10 +37,8 @@ let client: MqttClient | null = null;
 test.before(async () => {
   selfSignedCert(dir);
   chain = await startChain();
-  anvil = chain.anvil;
-  dep = chain.deployment;
-  const admin = chain.dso;
-  await (await podRegistryAt(dep.podRegistry, admin).getFunction('register')(POD, device.address)).wait();
+  ({ anvil, deployment: dep } = chain);
+  await registerPod(chain, POD, device.address);
   writeDeployment(join(dir, 'deployment.json'), dep);
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts: [{ username: POD, role: 'device', passwordHash: await hashPassword('pw') }] }));
   writeFileSync(join(dir, 'bal.json'), JSON.stringify({
