@@ -2,9 +2,9 @@
  * README configuration tables generated from a component's schema, so the documentation cannot
  * drift from the validator: `configTable(def)` renders the table, and the package READMEs hold it
  * between `<!-- config-table:<name> -->` and `<!-- /config-table -->`; each package has a test
- * that fails when the README differs (regenerate: `node --import tsx scripts/src/config-tables.ts`).
+ * that fails when the README differs (regenerate: `node --import tsx scripts/src/readme-tables.ts`).
  */
-import { LightNodeError } from './errors.js';
+import { readmeBlock, withReadmeBlock } from './readme-block.js';
 import { describeExpected, schemaEntries, type FieldSpec, type Schema } from './config-schema.js';
 import { envVarName } from './config-env.js';
 import type { ConfigDef } from './config.js';
@@ -53,16 +53,10 @@ const CLOSE = '<!-- /config-table -->';
 
 /** The table between a README's markers for `name`, or undefined when the markers are missing. */
 export function readmeConfigTable(readme: string, name: string): string | undefined {
-  const start = readme.indexOf(open(name));
-  if (start < 0) return undefined;
-  const end = readme.indexOf(CLOSE, start);
-  return end < 0 ? undefined : readme.slice(start + open(name).length, end);
+  return readmeBlock(readme, open(name), CLOSE);
 }
 
 /** The README with the table between the markers for `name` replaced. Throws CONFIG_TABLE_MARKERS when they are missing. */
 export function withConfigTable(readme: string, name: string, table: string): string {
-  const start = readme.indexOf(open(name));
-  const end = start < 0 ? -1 : readme.indexOf(CLOSE, start);
-  if (end < 0) throw new LightNodeError('CONFIG_TABLE_MARKERS', `no ${open(name).trim()} … ${CLOSE} in the README`, { name });
-  return readme.slice(0, start + open(name).length) + table + readme.slice(end);
+  return withReadmeBlock(readme, open(name), CLOSE, table);
 }

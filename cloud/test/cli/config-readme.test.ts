@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { configTable, readmeConfigTable } from '@lightnode/shared/config-table';
 import { BAL_CONFIG } from '../../src/config-schema.js';
 
-test('cloud/README.md configuration table = the schema (fix: node --import tsx scripts/src/config-tables.ts)', () => {
+test('cloud/README.md configuration table = the schema (fix: node --import tsx scripts/src/readme-tables.ts)', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   assert.is(readmeConfigTable(readme, 'cloud'), configTable(BAL_CONFIG));
 });
