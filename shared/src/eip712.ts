@@ -46,7 +46,7 @@ export function setpointStructHash(sp: Setpoint): Uint8Array {
 
 /** The 32-byte EIP-712 digest of a reading (also the reading's Merkle leaf). */
 export function readingDigest(domain: Eip712Domain, reading: Reading): Uint8Array {
-  return engine.readingDigestFor(engine.domainSeparator(domain), reading);
+  return engine.readingDigest(domain, reading);
 }
 
 /** The 32-byte EIP-712 digest of a setpoint. */
@@ -75,6 +75,14 @@ export function signDigest(digest: Uint8Array, privateKey: Uint8Array): Hex {
  * (s > n/2, EIP-2 malleability) and v other than 27/28 with `PROTO_SIGNATURE_INVALID`.
  */
 export function parseSignature(sig: Hex): { r: bigint; s: bigint; v: 27 | 28 } {
+  const bytes = checkedSignatureBytes(sig);
+  const r = BigInt(bytesToHex(bytes.subarray(0, 32)));
+  const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
+  return { r, s, v: bytes[64] as 27 | 28 };
+}
+
+/** The 65 bytes of a signature that passed the shape checks of `parseSignature`. */
+function checkedSignatureBytes(sig: Hex): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = hexToBytes(sig, 65, 'signature');
@@ -83,24 +91,19 @@ export function parseSignature(sig: Hex): { r: bigint; s: bigint; v: 27 | 28 } {
   }
   const v = bytes[64]!;
   switch (signatureShapeFault(bytes)) {
-    case 'length': throw sigError('signature must be 65 bytes of 0x hex (r||s||v)', { length: sig.length });
     case 'v': throw sigError(`signature v must be 27 or 28, found ${v}`, { v });
     case 'r': throw sigError('signature r out of range');
     case 's': throw sigError('signature s out of range');
     case 'high-s': throw sigError('signature s is high (malleable, EIP-2)');
-    case null: break;
+    default: return bytes; // null; 'length' cannot occur after hexToBytes(sig, 65)
   }
-  const r = BigInt(bytesToHex(bytes.subarray(0, 32)));
-  const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
-  return { r, s, v: v as 27 | 28 };
 }
 
 /** Recover the lower-case signer address of a digest. Throws `PROTO_SIGNATURE_INVALID`. */
 export function recoverDigestSigner(digest: Uint8Array, sig: Hex): Hex {
-  const { v } = parseSignature(sig);
-  const bytes = hexToBytes(sig, 65);
+  const bytes = checkedSignatureBytes(sig);
   const rec = new Uint8Array(65);
-  rec[0] = v - 27;
+  rec[0] = bytes[64]! - 27;
   rec.set(bytes.subarray(0, 64), 1);
   let pub: Uint8Array;
   try {

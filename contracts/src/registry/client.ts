@@ -49,7 +49,7 @@ export interface PodRegistryClient {
 let sharedInterface: Interface | null = null;
 
 /** The PodRegistry ethers Interface (built once per process from ./abi.ts). */
-export function podRegistryInterface(): Interface {
+function podRegistryInterface(): Interface {
   sharedInterface ??= new Interface(POD_REGISTRY_ABI);
   return sharedInterface;
 }
@@ -58,7 +58,7 @@ const lower = (a: unknown): Hex => String(a).toLowerCase() as Hex;
 const orNull = (a: unknown): Hex | null => { const d = lower(a); return d === ZeroAddress ? null : d; };
 
 /** Decode one PodRegistry log; null for events the readers do not follow (role changes). */
-export function decodeRegistryLog(log: { topics: readonly string[]; data: string }): RegistryEvent | null {
+function decodeRegistryLog(log: { topics: readonly string[]; data: string }): RegistryEvent | null {
   const parsed = podRegistryInterface().parseLog({ topics: [...log.topics], data: log.data });
   if (!parsed) return null;
   const a = parsed.args;
@@ -73,7 +73,7 @@ export function decodeRegistryLog(log: { topics: readonly string[]; data: string
 }
 
 /** The registry custom error carried by an ethers error (`revert`, or undecoded revert `data`), or null. */
-export function decodeRegistryRevert(err: unknown): DecodedRevert | null {
+function decodeRegistryRevert(err: unknown): DecodedRevert | null {
   const e = err as { data?: unknown; revert?: { name?: string; args?: unknown[] } | null } | null;
   if (e?.revert?.name) return { name: e.revert.name, args: [...(e.revert.args ?? [])] };
   // ethers leaves custom errors raised during gas estimation undecoded ("unknown custom error").
