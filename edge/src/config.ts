@@ -49,6 +49,7 @@ function deriveConfig(c: AgentConfigFile, baseDir: string) {
   const tls = c.mqtt.tls;
   if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) fail('mqtt.tls', 'certFile and keyFile together', tls);
   const mq = c.mqtt;
+  if (mq.reconnectMaxMs < mq.reconnectMinMs) fail('mqtt.reconnectMaxMs', `at least mqtt.reconnectMinMs (${mq.reconnectMinMs} ms)`, mq.reconnectMaxMs);
   const mqtt = {
     url: mq.url, protocolVersion: mq.protocolVersion, clientId: mq.clientId ?? `ln-${c.pod}`,
     ...(mq.username ? { username: mq.username } : {}),

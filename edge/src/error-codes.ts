@@ -6,7 +6,7 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const EDGE_ERRORS = {
-  EDGE_BACKOFF_INVALID: 'reconnect backoff built with a minimum or maximum delay that is not > 0 ms',
+  EDGE_BACKOFF_INVALID: 'reconnect backoff built with delays that are not 0 < min <= max ms',
   EDGE_CHAIN2_CONNECTION: 'Chain 2 gateway unreachable or closed (reconnects with backoff)',
   EDGE_CHAIN2_FRAME_INVALID: 'Chain 2 message dropped; details.reason is the shared parser code',
   EDGE_CHAIN2_FRAME_TOO_LARGE: 'Chain 2 WebSocket message or serial line over the size limit',

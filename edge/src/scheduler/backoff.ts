@@ -27,12 +27,11 @@ export class Backoff {
   readonly #random: () => number;
 
   constructor(opts: BackoffOptions) {
-    if (!(opts.minMs > 0) || !(opts.maxMs > 0)) {
-      throw new LightNodeError('EDGE_BACKOFF_INVALID', `reconnect delays: expected min > 0 and max > 0 ms, found ${opts.minMs}, ${opts.maxMs}`, { minMs: opts.minMs, maxMs: opts.maxMs });
+    if (!(opts.minMs > 0) || !(opts.maxMs >= opts.minMs)) {
+      throw new LightNodeError('EDGE_BACKOFF_INVALID', `reconnect delays: expected 0 < min <= max ms, found ${opts.minMs}, ${opts.maxMs}`, { minMs: opts.minMs, maxMs: opts.maxMs });
     }
     this.#min = opts.minMs;
-    // mqtt.reconnectMaxMs is not checked against reconnectMinMs by the config: never fail on it.
-    this.#max = Math.max(opts.minMs, opts.maxMs);
+    this.#max = opts.maxMs;
     this.#full = (opts.jitter ?? 'full') === 'full';
     this.#random = opts.random ?? Math.random;
   }

@@ -39,7 +39,7 @@ const FINAL_PUBLISH_TIMEOUT_MS = 1000;
  * return code 1 (a 3.1.1 broker answering a v5 CONNECT, as parsed by the v5 client) and the v5
  * reason code 0x84 "Unsupported Protocol Version".
  */
-export function isProtocolRefusal(code: unknown): boolean {
+function isProtocolRefusal(code: unknown): boolean {
   return code === 1 || code === 0x84;
 }
 

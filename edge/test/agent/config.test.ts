@@ -37,6 +37,7 @@ test('bad values fail naming the field', () => {
   fails({ ...base, mqtt: { protocolVersion: 3 } }, 'mqtt.protocolVersion');
   fails({ ...base, mqtt: { url: 'http://x' } }, 'mqtt.url');
   fails({ ...base, mqtt: { tls: { certFile: 'c.pem' } } }, 'mqtt.tls');
+  fails({ ...base, mqtt: { reconnectMinMs: 5000, reconnectMaxMs: 1000 } }, 'mqtt.reconnectMaxMs');
   fails({ ...base, spool: { synchronous: 'off' } }, 'spool.synchronous');
   fails({ ...base, meters: [{ id: 'a', kind: 'modbus' }] }, 'meters[0].intervalMs');
   fails({ ...base, meters: [{ id: 'a', kind: 'modbus', intervalMs: 1000 }, { id: 'a', kind: 'chain2' }] }, 'meters[1].id');

@@ -30,8 +30,9 @@ test("'full' (uplink): uniform in [min, cap], cap doubling to max; attempts coun
   assert.is(mid.next(), 150, 'half way between min and the doubled cap');
 });
 
-test('max below min means min (mqtt config does not cross-check them); a zero min is refused', () => {
-  const b = new Backoff({ minMs: 1000, maxMs: 500, random: () => 1 });
+test('max below min, a zero min and NaN are refused (the agent config refuses max < min first)', () => {
+  assert.throws(() => new Backoff({ minMs: 1000, maxMs: 500 }), (e: unknown) => isLightNodeError(e, 'EDGE_BACKOFF_INVALID'));
+  const b = new Backoff({ minMs: 1000, maxMs: 1000, random: () => 1 });
   assert.equal([b.next(), b.next()], [1000, 1000]);
   assert.throws(() => new Backoff({ minMs: 0, maxMs: 10 }), (e: unknown) => isLightNodeError(e, 'EDGE_BACKOFF_INVALID'));
   assert.throws(() => new Backoff({ minMs: Number.NaN, maxMs: 10 }), (e: unknown) => isLightNodeError(e, 'EDGE_BACKOFF_INVALID'));

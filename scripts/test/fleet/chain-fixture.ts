@@ -6,7 +6,7 @@
  */
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { hexlify } from 'ethers';
-import { makeDomain, readingDigest, signReading } from '@lightnode/shared/eip712';
+import { readingDigest, signReading } from '@lightnode/shared/eip712';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
 import type { ChainFixture } from '@lightnode/test-kit/chain';
 import type { ReceiptLike } from '../../src/verify/receipt-types.js';
@@ -30,14 +30,12 @@ export function makeReading(pod: string, seq: number, timestamp: number, energyW
 
 /** Sign with the shared (edge) signer — the verifier recomputes with ethers, so this cross-checks both. */
 export function sign(f: ChainFixture, reading: Reading, deviceKey: string): SignedReading {
-  const domain = makeDomain(f.deployment.chainId, f.deployment.podRegistry);
-  return signReading(domain, reading, Buffer.from(deviceKey.slice(2), 'hex'));
+  return signReading(f.domain, reading, Buffer.from(deviceKey.slice(2), 'hex'));
 }
 
 /** Anchor a window of signed readings on chain and return one receipt per reading. */
 export async function anchorReadings(f: ChainFixture, signed: SignedReading[], signers: string[]): Promise<ReceiptLike[]> {
-  const domain = makeDomain(f.deployment.chainId, f.deployment.podRegistry);
-  const digests = signed.map((r) => hexlify(readingDigest(domain, r)));
+  const digests = signed.map((r) => hexlify(readingDigest(f.domain, r)));
   const tree = SimpleMerkleTree.of(digests);
   const fromMs = Math.min(...signed.map((r) => r.timestamp));
   const toMs = Math.max(...signed.map((r) => r.timestamp));

@@ -5,14 +5,14 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { openContext } from '../../src/fleet/context.js';
 import { sendWrite } from '../../src/fleet/registry-ops.js';
 import { encryptKeystore } from '../../src/fleet/keys.js';
-import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { increaseTime, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { freePort } from '@lightnode/test-kit/free-port';
 import { fleet } from '@lightnode/test-kit/fleet-cli';
 
 let f: ChainFixture;
@@ -20,10 +20,6 @@ let g: string[];
 const env = { FLEET_PRIVATE_KEY: ANVIL_PRIVATE_KEYS[0] };
 const devA = Wallet.createRandom().address.toLowerCase();
 const devB = Wallet.createRandom().address.toLowerCase();
-/** A port nothing listens on: bound by the OS, then released. */
-const closedPort = () => new Promise<number>((resolve) => {
-  const srv = createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
-});
 const deviceOf = async (pod: string) => String(await f.registry.getFunction('deviceOf')(pod)).toLowerCase();
 
 test.before(async () => {
@@ -78,7 +74,7 @@ test('malformed PoD or address, non-DSO caller, unreachable chain: clear codes',
   const down = await fleet(['register', ...g, '--rpc', 'http://127.0.0.1:1', '--pod', 'IT001E10000009', '--address', devA], env);
   assert.is(down.code, 1);
   assert.match(down.err, /^FLEET_CHAIN_UNREACHABLE: chain unreachable at http:\/\/127\.0\.0\.1:1: fetch failed \(bad port\)/); // fetch refuses port 1 itself
-  const closed = await closedPort();
+  const closed = await freePort(); // bound by the OS, then released: nothing listens there
   const refused = await fleet(['register', ...g, '--rpc', `http://127.0.0.1:${closed}`, '--pod', 'IT001E10000009', '--address', devA], env);
   assert.match(refused.err, new RegExp(`^FLEET_CHAIN_UNREACHABLE: chain unreachable at http://127\\.0\\.0\\.1:${closed}: fetch failed \\(ECONNREFUSED\\)`));
   const badBal = await fleet(['status', ...g, '--bal', 'localhost-8080']);
@@ -117,7 +113,7 @@ test('rotate and revoke change what the registry answers, now and historically',
   const dry = await fleet(['rotate', ...g, '--pod', pod, '--address', devB, '--dry-run'], env);
   assert.is(dry.code, 0, dry.err);
   assert.is(await deviceOf(pod), devA);
-  await f.provider.send('evm_increaseTime', [10]); // chain time moves on: the old binding gets a non-empty period
+  await increaseTime(f.provider, 10); // chain time moves on: the old binding gets a non-empty period
   const r = await fleet(['rotate', ...g, '--pod', pod, '--address', devB], env);
   assert.is(r.code, 0, r.err);
   assert.is(await deviceOf(pod), devB);
