@@ -35,3 +35,24 @@ export function parseTopic(topic: string): { pod: string; kind: TopicKind } | nu
   if (!POD_RE.test(pod) || !(TOPIC_KINDS as readonly string[]).includes(kind)) return null;
   return { pod, kind: kind as TopicKind };
 }
+
+/**
+ * The consumer-facing layout (docs/data-access.md): the BAL republishes each stored reading of a
+ * PoD, and later its anchor notice, on `certified/v1/{pod}/readings`. A subscription is to one
+ * such topic.
+ */
+export const CERTIFIED_PREFIX = 'certified/v1';
+
+/** The certified stream topic of one PoD. Throws `PROTO_TOPIC_INVALID` for a bad PoD. */
+export function certifiedTopic(pod: string): string {
+  if (typeof pod !== 'string' || !POD_RE.test(pod)) throw new ValidationError('PROTO_TOPIC_INVALID', 'pod', 'an Italian PoD code like IT001E12345678', pod);
+  return `${CERTIFIED_PREFIX}/${pod}/readings`;
+}
+
+/** The PoD of a certified stream topic; `null` for anything else. */
+export function parseCertifiedTopic(topic: string): { pod: string } | null {
+  if (typeof topic !== 'string') return null;
+  const parts = topic.split('/');
+  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== CERTIFIED_PREFIX || parts[3] !== 'readings' || !POD_RE.test(parts[2]!)) return null;
+  return { pod: parts[2]! };
+}

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { topicFor, parseTopic, topicFilter, TOPIC_KINDS } from '../src/topics.js';
+import { topicFor, parseTopic, topicFilter, TOPIC_KINDS, certifiedTopic, parseCertifiedTopic } from '../src/topics.js';
 import { isLightNodeError } from '../src/errors.js';
 
 test('topicFor builds ln/v1/{pod}/{kind} and parseTopic inverts it for every kind', () => {
@@ -26,6 +26,14 @@ test('topicFor refuses a bad PoD (no MQTT wildcards or separators can be injecte
     assert.throws(() => topicFor(pod, 'readings'), (e: unknown) => isLightNodeError(e, 'PROTO_TOPIC_INVALID'), pod);
   }
   assert.throws(() => topicFor('IT001E12345678', 'nope' as 'ack'), (e: unknown) => isLightNodeError(e, 'PROTO_TOPIC_INVALID'));
+});
+
+test('certifiedTopic builds certified/v1/{pod}/readings and parseCertifiedTopic inverts it; anything else is null', () => {
+  assert.is(certifiedTopic('IT001E12345678'), 'certified/v1/IT001E12345678/readings');
+  assert.equal(parseCertifiedTopic('certified/v1/IT001E12345678/readings'), { pod: 'IT001E12345678' });
+  for (const bad of ['certified/v1/IT001E12345678', 'certified/v1/+/readings', 'certified/v2/IT001E12345678/readings',
+    'ln/v1/IT001E12345678/readings', 'certified/v1/IT001E12345678/readings/x', 'certified/v1/nope/readings', '']) assert.is(parseCertifiedTopic(bad), null, bad);
+  assert.throws(() => certifiedTopic('IT001E1234567#'), (e: any) => e.code === 'PROTO_TOPIC_INVALID');
 });
 
 test.run();
