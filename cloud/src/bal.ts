@@ -78,15 +78,23 @@ export function resolveChain(config: BalConfig): ResolvedChain {
 
 /** The anchoring private key (env BAL_ANCHOR_KEY or chain.anchorKeyPath), or null if none. */
 export function resolveAnchorKey(config: BalConfig): string | null {
-  const c = config.chain;
-  let key = c.anchorKey ?? null;
-  if (!key && c.anchorKeyPath) {
-    try { key = readFileSync(c.anchorKeyPath, 'utf8').trim(); } catch (err) {
-      throw new ValidationError(CONFIG_INVALID, 'chain.anchorKeyPath', 'a readable file with a hex private key', (err as Error).message);
+  return resolveAccountKey(config.chain.anchorKey, config.chain.anchorKeyPath, 'chain.anchorKey');
+}
+
+/** The relay account's private key (env BAL_RELAY_KEY or chain.relayKeyPath), or null if none. */
+export function resolveRelayKey(config: BalConfig): string | null {
+  return resolveAccountKey(config.chain.relayKey, config.chain.relayKeyPath, 'chain.relayKey');
+}
+
+function resolveAccountKey(inline: string | undefined, file: string | undefined, field: string): string | null {
+  let key = inline ?? null;
+  if (!key && file) {
+    try { key = readFileSync(file, 'utf8').trim(); } catch (err) {
+      throw new ValidationError(CONFIG_INVALID, `${field}Path`, 'a readable file with a hex private key', (err as Error).message);
     }
   }
   if (key === null) return null;
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new ValidationError(CONFIG_INVALID, 'chain.anchorKey', '32-byte hex private key', 'something else (not shown)');
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new ValidationError(CONFIG_INVALID, field, '32-byte hex private key', 'something else (not shown)');
   return key.startsWith('0x') ? key : `0x${key}`;
 }
 

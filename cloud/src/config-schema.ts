@@ -30,9 +30,24 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       readingAnchor: { ...ADDRESS, optional: true, doc: 'ReadingAnchor contract; required without `deploymentPath`' },
       deployBlock: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, unit: 'block', defaultDoc: '0', doc: 'first block the registry mirror scans (without `deploymentPath`)' },
       anchorKeyPath: envPath('file with the anchoring account\'s hex private key (holds `BAL_ROLE`); `anchorKey` wins. One of the two is required while `anchoring.enabled`'),
+      subscriptionRegistry: { ...ADDRESS, optional: true, defaultDoc: 'from deployment', doc: 'SubscriptionRegistry contract (data access); without `deploymentPath`, or to override it' },
+      relayKeyPath: envPath('file with the relay account\'s hex private key: it pays gas for subscription decisions and holds `TOPIC_ADMIN_ROLE`; `relayKey` wins. Required while `dataAccess.enabled`; use another account than the anchoring one (their nonces would race)'),
     },
   },
   anchorKey: { type: 'string', optional: true, secret: true, env: 'only', doc: 'the anchoring account\'s hex private key (instead of `chain.anchorKeyPath`); never in the file' },
+  relayKey: { type: 'string', optional: true, secret: true, env: 'only', doc: 'the relay account\'s hex private key (instead of `chain.relayKeyPath`); never in the file' },
+  dataAccess: {
+    type: 'object', doc: 'data access management (docs/data-access.md): users, producers\' streams, subscriptions certified on chain, the broker ACL following them',
+    fields: {
+      enabled: { type: 'boolean', default: false, env: true, doc: 'serve users, subscriptions and certified streams (needs a SubscriptionRegistry and a relay key)' },
+      walletKeyPath: { type: 'string', unit: 'path', default: 'data/wallet-master.key', env: true, doc: 'master key encrypting custodial wallets (32 bytes, created 0600 if missing; refused when group or others may read it)' },
+      sessionTtlMs: ms(60_000, 7 * 86_400_000, 3_600_000, 'lifetime of a login session\'s bearer token'),
+      decisionDeadlineSec: { type: 'integer', min: 30, max: 86_400, default: 600, unit: 's', doc: 'a signed decision is valid on chain for this long' },
+      loginMaxFailuresPerUser: { type: 'integer', min: 1, max: 1000, default: 5, unit: 'attempts', doc: 'failed logins per username within `loginWindowMs` before 429' },
+      loginMaxFailuresPerAddress: { type: 'integer', min: 1, max: 10_000, default: 20, unit: 'attempts', doc: 'failed logins per remote address within `loginWindowMs` before 429' },
+      loginWindowMs: ms(1000, 86_400_000, 900_000, 'window of the failed-login limits'),
+    },
+  },
   broker: {
     type: 'object', doc: 'the MQTT broker the nodes publish to: `embedded` (aedes in-process) or `external`',
     fields: {
@@ -49,6 +64,8 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       username: { type: 'string', default: 'bal', env: true, doc: 'external: the BAL\'s account (role `bal` in the ACL)' },
       password: { type: 'string', optional: true, secret: true, env: true, doc: 'external: the BAL\'s password' },
       caPath: path('external: CA bundle to verify the broker\'s certificate'),
+      dynsecUsername: { type: 'string', optional: true, env: true, doc: 'external: Mosquitto dynamic-security admin account the BAL uses to follow subscription decisions (`$CONTROL/dynamic-security/v1`); required with `dataAccess.enabled`' },
+      dynsecPassword: { type: 'string', optional: true, secret: true, env: true, doc: 'external: password of `dynsecUsername`' },
       clientId: { type: 'string', optional: true, defaultDoc: 'bal-<pid>', env: true, doc: 'external: MQTT client id; the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
     },
   },

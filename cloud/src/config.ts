@@ -28,6 +28,9 @@ export type ApiClient = BalConfig['api']['clients'][number];
 export type ApiRole = ApiClient['role'];
 export interface TlsFiles { certPath: string; keyPath: string; caPath?: string }
 
+/** The chain fields every variant may carry: the two accounts' keys and the SubscriptionRegistry. */
+interface ChainKeys { anchorKeyPath?: string; anchorKey?: string; relayKeyPath?: string; relayKey?: string; subscriptionRegistry?: Hex }
+
 const fail = (field: string, expected: string, found: unknown): never => { throw new ValidationError(CONFIG_INVALID, field, expected, found); };
 
 /** Cross-field rules and derived values (resolved paths, the chain/broker/store variants) of a schema-valid file. */
@@ -37,10 +40,14 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     (t ? { certPath: path(t.certPath), keyPath: path(t.keyPath), ...(t.caPath ? { caPath: path(t.caPath) } : {}) } : null);
 
   const ch = c.chain;
-  const keyFields = { ...(ch.anchorKeyPath ? { anchorKeyPath: path(ch.anchorKeyPath) } : {}), ...(c.anchorKey ? { anchorKey: c.anchorKey } : {}) };
+  const keyFields = {
+    ...(ch.anchorKeyPath ? { anchorKeyPath: path(ch.anchorKeyPath) } : {}), ...(c.anchorKey ? { anchorKey: c.anchorKey } : {}),
+    ...(ch.relayKeyPath ? { relayKeyPath: path(ch.relayKeyPath) } : {}), ...(c.relayKey ? { relayKey: c.relayKey } : {}),
+    ...(ch.subscriptionRegistry ? { subscriptionRegistry: ch.subscriptionRegistry.toLowerCase() as Hex } : {}),
+  };
   let chain:
-    | { kind: 'deployment'; deploymentPath: string; rpcUrl?: string; anchorKeyPath?: string; anchorKey?: string }
-    | { kind: 'direct'; rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number; anchorKeyPath?: string; anchorKey?: string };
+    | ({ kind: 'deployment'; deploymentPath: string; rpcUrl?: string } & ChainKeys)
+    | ({ kind: 'direct'; rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number } & ChainKeys);
   if (ch.deploymentPath !== undefined) {
     for (const k of ['chainId', 'podRegistry', 'readingAnchor', 'deployBlock'] as const) if (ch[k] !== undefined) fail(`chain.${k}`, 'absent when chain.deploymentPath is given', ch[k]);
     chain = { kind: 'deployment', deploymentPath: path(ch.deploymentPath), ...(ch.rpcUrl ? { rpcUrl: ch.rpcUrl } : {}), ...keyFields };
@@ -58,7 +65,7 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
   const b = c.broker;
   let broker:
     | { kind: 'embedded'; host: string; port: number | null; tls: (TlsFiles & { port: number }) | null; credentialsPath: string | null; maxPayloadBytes: number }
-    | { kind: 'external'; url: string; username: string; password: string | null; caPath?: string; clientId: string };
+    | { kind: 'external'; url: string; username: string; password: string | null; caPath?: string; clientId: string; dynsec: { username: string; password: string } | null };
   if (b.kind === 'embedded') {
     const t = tls(b.tls);
     broker = {
@@ -70,6 +77,7 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     broker = {
       kind: 'external', url: b.url ?? fail('broker.url', 'mqtt(s):// or ws(s):// URL', undefined),
       username: b.username, password: b.password ?? null, clientId: b.clientId ?? `bal-${process.pid}`,
+      dynsec: b.dynsecUsername ? { username: b.dynsecUsername, password: b.dynsecPassword ?? fail('broker.dynsecPassword', 'the password of broker.dynsecUsername', undefined) } : null,
       ...(b.caPath ? { caPath: path(b.caPath) } : {}),
     };
   }
@@ -91,7 +99,11 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
   const a = c.api;
   const api = { host: a.host, port: a.port, tls: tls(a.tls), clients, metricsPublic: a.metricsPublic, maxPageSize: a.maxPageSize };
 
-  return { baseDir, chain, broker, store, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, log: c.log };
+  const d = c.dataAccess;
+  const dataAccess = { ...d, walletKeyPath: path(d.walletKeyPath) };
+  if (d.enabled && broker.kind === 'external' && !broker.dynsec) fail('broker.dynsecUsername', 'a Mosquitto dynamic-security admin account while dataAccess.enabled (the ACL must follow the decisions)', undefined);
+
+  return { baseDir, chain, broker, store, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, log: c.log };
 }
 
 /** Validate a parsed config object. `baseDir` anchors relative paths; `env` supplies the `BAL_*` overrides (secrets). */

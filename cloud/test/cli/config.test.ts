@@ -41,6 +41,23 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
   assert.is(c.api.clients[1]!.pods[0], 'IT001E00000001');
 });
 
+test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key resolved; an external broker needs a dynsec admin', () => {
+  const d = parseConfig(MIN, '/etc/bal');
+  assert.equal(d.dataAccess, { enabled: false, walletKeyPath: '/etc/bal/data/wallet-master.key', sessionTtlMs: 3_600_000, decisionDeadlineSec: 600,
+    loginMaxFailuresPerUser: 5, loginMaxFailuresPerAddress: 20, loginWindowMs: 900_000 });
+  const c = parseConfig({ chain: { deploymentPath: 'dep.json', relayKeyPath: 'keys/relay.hex', subscriptionRegistry: `0x${'EF'.repeat(20)}` }, dataAccess: { enabled: true, walletKeyPath: '/var/lib/bal/w.key' } },
+    '/etc/bal', { BAL_RELAY_KEY: '0x' + '22'.repeat(32) });
+  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}` });
+  assert.is(c.dataAccess.walletKeyPath, '/var/lib/bal/w.key');
+  const ext = { chain: MIN.chain, broker: { kind: 'external', url: 'mqtt://m:1883' }, dataAccess: { enabled: true } };
+  fails(ext, /broker\.dynsecUsername/);
+  fails({ ...ext, broker: { ...ext.broker, dynsecUsername: 'bal-dynsec' } }, /broker\.dynsecPassword/);
+  const ok = parseConfig({ ...ext, broker: { ...ext.broker, dynsecUsername: 'bal-dynsec' } }, '/etc/bal', { BAL_BROKER_DYNSEC_PASSWORD: 'pw' });
+  assert.equal(ok.broker.kind === 'external' && ok.broker.dynsec, { username: 'bal-dynsec', password: 'pw' });
+  fails({ ...MIN, dataAccess: { sessionTtlMs: 10 } }, /dataAccess\.sessionTtlMs/);
+  fails({ ...MIN, relayKey: '0x' + '22'.repeat(32) }, /relayKey/);
+});
+
 test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => {
   const raw = applyEnvOverrides(MIN, { BAL_API_PORT: '9090', BAL_STORE_PATH: '/var/lib/bal.db', BAL_ANCHORING_ENABLED: 'false', BAL_ANCHORING_WINDOW_MS: '5', BAL_LOG_LEVEL: '', OTHER: 'x' });
   const c = parseConfig(raw, '/etc/bal');
