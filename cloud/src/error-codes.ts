@@ -7,6 +7,10 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const BAL_ERRORS = {
+  BAL_ACCESS_TOPIC_EXISTS: 'a stream topic already has a producer',
+  BAL_ACCESS_TOPIC_UNKNOWN: 'no stream on this topic',
+  BAL_ACCESS_USER_EXISTS: 'a user with this username (case-insensitive) or wallet exists (the field is named)',
+  BAL_ACCESS_USER_UNKNOWN: 'no user with this id or name',
   BAL_ANCHOR_EMPTY_WINDOW: 'an anchor window was built with no readings (internal invariant)',
   BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
   BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',
