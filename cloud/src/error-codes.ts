@@ -15,6 +15,7 @@ export const BAL_ERRORS = {
   BAL_ACCESS_TOPIC_UNKNOWN: 'no stream on this topic',
   BAL_ACCESS_TRANSITION_INVALID: "the action is not allowed from the subscription's current status",
   BAL_ACCESS_USER_EXISTS: 'a user with this username (case-insensitive) or wallet exists (the field is named)',
+  BAL_ACCESS_USER_INVALID: 'a user field breaks its rule (the field is named; a password is never echoed)',
   BAL_ACCESS_USER_UNKNOWN: 'no user with this id or name',
   BAL_ANCHOR_EMPTY_WINDOW: 'an anchor window was built with no readings (internal invariant)',
   BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
