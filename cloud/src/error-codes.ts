@@ -17,6 +17,7 @@ export const BAL_ERRORS = {
   BAL_ACCESS_USER_EXISTS: 'a user with this username (case-insensitive) or wallet exists (the field is named)',
   BAL_ACCESS_USER_INVALID: 'a user field breaks its rule (the field is named; a password is never echoed)',
   BAL_ACCESS_USER_UNKNOWN: 'no user with this id or name',
+  BAL_ACCESS_WALLET_KEY: 'the wallet master key file or a custodial key is unusable (mode, size, tampering)',
   BAL_ANCHOR_EMPTY_WINDOW: 'an anchor window was built with no readings (internal invariant)',
   BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
   BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',

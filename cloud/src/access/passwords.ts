@@ -60,6 +60,8 @@ function parse(stored: string): { params: ScryptParams; salt: Buffer; hash: Buff
   if (!(N >= 2 && N <= 2 ** MAX_LOG_N && (N & (N - 1)) === 0 && r >= 1 && r <= MAX_R && p >= 1 && p <= MAX_P)) return null;
   const salt = Buffer.from(parts[4]!, 'base64');
   const hash = Buffer.from(parts[5]!, 'base64');
+  // Canonical base64 only: Node's decoder skips junk, and a stored hash must round-trip.
+  if (salt.toString('base64') !== parts[4] || hash.toString('base64') !== parts[5]) return null;
   if (salt.length < SALT_BYTES || hash.length !== HASH_BYTES) return null;
   return { params: { N, r, p }, salt, hash };
 }

@@ -53,7 +53,7 @@ test('a missing user (stored null) and malformed or oversized stored hashes veri
   const parts = good.split('$');
   const with_ = (i: number, v: string) => parts.map((p, j) => (j === i ? v : p)).join('$');
   for (const bad of ['', 'scrypt', good.replace('scrypt', 'bcrypt'), with_(1, '1000'), with_(1, String(2 ** 24)), with_(2, '0'), with_(2, '64'),
-    with_(3, '99'), with_(4, 'c2FsdA=='), with_(5, 'aGFzaA=='), `${good}$extra`, with_(1, '01024')]) {
+    with_(3, '99'), with_(4, 'c2FsdA=='), with_(5, 'aGFzaA=='), `${good}$extra`, with_(1, '01024'), with_(5, `${parts[5]}AAAA`), with_(4, `*${parts[4]}`)]) {
     assert.is(await verifyPassword(PW, bad), false, bad);
   }
 });
