@@ -6,14 +6,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet, computeAddress, hexlify } from 'ethers';
-import { isLightNodeError } from '@lightnode/shared/errors';
+import { isLightNodeError, type LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
 import { addressOfPrivateKey, loadOrCreateMasterKey, newCustodialWallet, unlock } from '../../src/access/wallets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bal-wallets-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function walletKeyRefused(fn: () => unknown): Error {
+function walletKeyRefused(fn: () => unknown): LightNodeError {
   try { fn(); } catch (err) {
     assert.ok(isLightNodeError(err, 'BAL_ACCESS_WALLET_KEY'), String(err));
     return err;
@@ -87,7 +87,7 @@ test('tampering, another address, another master key or a malformed ciphertext: 
   const flip = (b64: string): string => { const x = Buffer.from(b64, 'base64'); x[0] ^= 1; return x.toString('base64'); };
   for (const bad of [[fmt, flip(iv), ct, tag], [fmt, iv, flip(ct), tag], [fmt, iv, ct, flip(tag)], ['aes128gcm', iv, ct, tag], [fmt, iv, ct], [fmt, iv, `${ct}AAAA`, tag], [fmt, '', ct, tag]]) {
     const err = walletKeyRefused(() => unlock(master, bad.join('$'), a.address));
-    assert.not.ok(JSON.stringify((err as { toJSON(): unknown }).toJSON()).includes(ct), 'no ciphertext in the error');
+    assert.not.ok(JSON.stringify(err.toJSON()).includes(ct), 'no ciphertext in the error');
   }
   walletKeyRefused(() => unlock(master, '', a.address));
   walletKeyRefused(() => unlock(master, a.encryptedKey, '0x1234' as Hex));
