@@ -9,6 +9,7 @@ import type { CodesOf } from '@lightnode/shared/errors';
 export const BAL_ERRORS = {
   BAL_ACCESS_DUPLICATE_REQUEST: 'a request while the subscription is already requested or accepted',
   BAL_ACCESS_FORBIDDEN: 'the role may not take this action (or not on this subscription)',
+  BAL_ACCESS_LOGIN_RATE_LIMITED: 'too many failed logins for this username or address (details.retryAfterSec)',
   BAL_ACCESS_NOT_TOPIC_OWNER: "a producer deciding on another producer's topic",
   BAL_ACCESS_SELF_DECISION: 'a consumer accepting, refusing or revoking its own subscription',
   BAL_ACCESS_TOPIC_EXISTS: 'a stream topic already has a producer',
