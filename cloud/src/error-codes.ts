@@ -7,6 +7,18 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const BAL_ERRORS = {
+  BAL_ACCESS_DUPLICATE_REQUEST: 'a request while the subscription is already requested or accepted',
+  BAL_ACCESS_FORBIDDEN: 'the role may not take this action (or not on this subscription)',
+  BAL_ACCESS_LOGIN_RATE_LIMITED: 'too many failed logins for this username or address (details.retryAfterSec)',
+  BAL_ACCESS_NOT_TOPIC_OWNER: "a producer deciding on another producer's topic",
+  BAL_ACCESS_SELF_DECISION: 'a consumer accepting, refusing or revoking its own subscription',
+  BAL_ACCESS_TOPIC_EXISTS: 'a stream topic already has a producer',
+  BAL_ACCESS_TOPIC_UNKNOWN: 'no stream on this topic',
+  BAL_ACCESS_TRANSITION_INVALID: "the action is not allowed from the subscription's current status",
+  BAL_ACCESS_USER_EXISTS: 'a user with this username (case-insensitive) or wallet exists (the field is named)',
+  BAL_ACCESS_USER_INVALID: 'a user field breaks its rule (the field is named; a password is never echoed)',
+  BAL_ACCESS_USER_UNKNOWN: 'no user with this id or name',
+  BAL_ACCESS_WALLET_KEY: 'the wallet master key file or a custodial key is unusable (mode, size, tampering)',
   BAL_ANCHOR_EMPTY_WINDOW: 'an anchor window was built with no readings (internal invariant)',
   BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
   BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',
