@@ -75,36 +75,59 @@ export interface SubscriptionEvent {
 /** A login session: only the SHA-256 of the bearer token is stored. */
 export interface SessionRecord { tokenHash: string; userId: number; expiresAtMs: number }
 
-/** Persistence of users, streams, subscriptions and sessions; SQLite and PostgreSQL implement it. */
+/**
+ * Persistence of users, streams, subscriptions and sessions; SQLite and PostgreSQL implement it
+ * as part of BalStore (store/types.ts), one contract suite (cloud/test/access/access-store-contract.ts).
+ * Malformed arguments (ids, enums, addresses, times) are BAL_STORE_INVALID naming the field.
+ */
 export interface AccessStore {
-  /** Throws BAL_ACCESS_USER_EXISTS for a taken username or wallet. */
+  /**
+   * Throws BAL_ACCESS_USER_EXISTS for a taken username (compared case-insensitively) or wallet,
+   * `details.field` naming which. The wallet is stored lower-case; a new user is enabled.
+   */
   createUser(u: NewUser, nowMs: number): Promise<UserRecord>;
   userById(id: number): Promise<UserRecord | null>;
   userByName(username: string): Promise<UserRecord | null>;
   userByWallet(wallet: Hex): Promise<UserRecord | null>;
+  /** Ascending id. */
   listUsers(q?: { role?: UserRole }): Promise<UserRecord[]>;
+  /** Throws BAL_ACCESS_USER_UNKNOWN for an unknown id. */
   setPassword(userId: number, passwordHash: string, nowMs: number): Promise<void>;
+  /** Throws BAL_ACCESS_USER_UNKNOWN for an unknown id. Sessions are the caller's to end (deleteSessionsOf). */
   setEnabled(userId: number, enabled: boolean, nowMs: number): Promise<void>;
 
-  /** Throws BAL_ACCESS_TOPIC_EXISTS when the topic already has a producer. */
+  /**
+   * Throws BAL_ACCESS_TOPIC_EXISTS when the topic already has a producer, BAL_ACCESS_USER_UNKNOWN
+   * for an unknown producerId (the producer's role is the service's to check).
+   */
   createStream(s: { topic: string; pod: string; producerId: number }, nowMs: number): Promise<StreamRecord>;
   streamByTopic(topic: string): Promise<StreamRecord | null>;
+  /** Ascending topic. */
   listStreams(q?: { producerId?: number }): Promise<StreamRecord[]>;
 
   subscriptionById(id: number): Promise<SubscriptionRecord | null>;
   subscriptionOf(consumerId: number, topic: string): Promise<SubscriptionRecord | null>;
+  /** Every given filter applies (producerId: the stream's owner); ascending id. */
   listSubscriptions(q?: { consumerId?: number; topic?: string; producerId?: number; status?: SubscriptionStatus }): Promise<SubscriptionRecord[]>;
   /**
    * Apply one certified transition atomically: create the subscription (from = null) or move it
    * from `from` to `event.to`, and append the event. Throws BAL_STORE_CONFLICT when the stored
-   * status is no longer `from` (a concurrent decision won).
+   * status is no longer `from` (a concurrent decision won; `from` null: a subscription exists),
+   * BAL_ACCESS_USER_UNKNOWN / BAL_ACCESS_TOPIC_UNKNOWN for an unknown consumer, actor or topic.
+   * Whether the transition is allowed is transitions.ts's decision, not the store's.
    */
   applyTransition(t: { consumerId: number; topic: string; event: Omit<SubscriptionEvent, 'subscriptionId'> }): Promise<SubscriptionRecord>;
+  /** In the order applied (append-only: the stores refuse UPDATE and DELETE on it). */
   historyOf(subscriptionId: number): Promise<SubscriptionEvent[]>;
-  /** Topics with an accepted subscription, per consumer username (broker reconciliation). */
+  /**
+   * Topics with an accepted subscription, per consumer username (broker reconciliation), of
+   * enabled consumers only; ordered by username, topic.
+   */
   acceptedGrants(): Promise<{ username: string; topic: string }[]>;
 
+  /** Throws BAL_ACCESS_USER_UNKNOWN for an unknown user, BAL_STORE_CONFLICT for a hash already stored. */
   createSession(s: SessionRecord): Promise<void>;
+  /** Null when unknown or expired (expiresAtMs <= nowMs); expired sessions are purged now and then. */
   sessionByTokenHash(tokenHash: string, nowMs: number): Promise<SessionRecord | null>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteSessionsOf(userId: number): Promise<void>;

@@ -2,7 +2,8 @@
  * PostgreSQL implementation of BalStore (production, DESIGN §7), on `pg`. A batch is a
  * handful of set-based statements (unnest arrays) in one transaction, so a 1000-reading batch
  * costs a few round trips, not a thousand. Writes are serialised in-process so store ids grow
- * in commit order (paging and anchoring walk ids); one BAL instance owns a schema.
+ * in commit order (paging and anchoring walk ids); one BAL instance owns a schema. The
+ * AccessStore part lives in postgres-access.ts.
  */
 import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
@@ -10,6 +11,7 @@ import {
   BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, keyOf, readingBody, rowToAnchor,
   rowToNode, rowToReading,
 } from './common.js';
+import { POSTGRES_ACCESS_SCHEMA, postgresAccessStore } from './postgres-access.js';
 import { COUNTS_SELECT, POSTGRES_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
 import type {
   AnchorRecord, BalStore, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
@@ -42,6 +44,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await pool.query(storeSchema(POSTGRES_TYPES));
+    await pool.query(POSTGRES_ACCESS_SCHEMA);
   } catch (err) {
     await pool.end();
     throw err;
@@ -158,6 +161,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
 
   let closed = false;
   const store: BalStore = {
+    ...postgresAccessStore({ pool, tx, exclusive }),
     kind: 'postgres',
     storeBatch,
     async readingById(id) {

@@ -2,7 +2,7 @@
  * SQLite implementation of BalStore (the embedded default, DESIGN §7): better-sqlite3 in WAL
  * mode, synchronous=NORMAL (a committed transaction survives a process crash; WAL keeps readers
  * off the writer's back). better-sqlite3 is synchronous, so each method is one atomic step of
- * the event loop and writes never interleave.
+ * the event loop and writes never interleave. The AccessStore part lives in sqlite-access.ts.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import {
   BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, readingBody, rowToAnchor, rowToNode, rowToReading,
 } from './common.js';
+import { sqliteAccessStore } from './sqlite-access.js';
 import { COUNTS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
 import type {
   AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
@@ -33,6 +34,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(storeSchema(SQLITE_TYPES));
+  const access = sqliteAccessStore(db);
   const now = opts.now ?? Date.now;
 
   const st = {
@@ -135,6 +137,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
 
   let closed = false;
   const store: BalStore = {
+    ...access,
     kind: 'sqlite',
     async storeBatch(verified) { return verified.length === 0 ? { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] } : storeBatchTx(verified); },
     async readingById(id) {

@@ -15,6 +15,7 @@
 
 import type { Hex } from '@lightnode/shared/hex';
 import type { SignedReading } from '@lightnode/shared/reading';
+import type { AccessStore } from '../access/types.js';
 
 /** A reading that passed verification, ready to store. */
 export interface StoredReadingInput {
@@ -190,8 +191,12 @@ export interface StoreCounts {
   equivocations: number;
 }
 
-/** The BAL store. All methods are async; implementations serialise writes as they need. */
-export interface BalStore {
+/**
+ * The BAL store. All methods are async; implementations serialise writes as they need. It is
+ * also the AccessStore (users, streams, subscriptions, sessions: docs/data-access.md), so the
+ * BAL keeps one connection, one transaction discipline and one config section for both.
+ */
+export interface BalStore extends AccessStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Store verified readings in ONE transaction, deduplicating on (device, seq). */
