@@ -29,6 +29,7 @@ export const BAL_ERRORS = {
   BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
   BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',
   BAL_API_BAD_REQUEST: 'malformed HTTP request or body',
+  BAL_API_BODY_INVALID: 'a request body is not a JSON object or a field of it is invalid (the field is named)',
   BAL_API_FORBIDDEN: 'the API key may not see this resource',
   BAL_API_INTERNAL: 'unexpected failure answering a request',
   BAL_API_NOT_FOUND: 'no such resource or route',
