@@ -1,25 +1,10 @@
 /**
- * INTERIM: minimal stand-ins for da-store's transitions/passwords/wallets/sessions/login-limiter
+ * INTERIM: minimal stand-ins for da-store's passwords/wallets/sessions/login-limiter
  * modules, so the service typechecks before that branch lands. Replaced on merge.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
-import type { SubscriptionAction, SubscriptionStatus } from './types.js';
-
-const NEXT: Record<SubscriptionAction, { from: readonly (SubscriptionStatus | null)[]; to: SubscriptionStatus }> = {
-  request: { from: [null, 'refused', 'revoked', 'cancelled'], to: 'requested' },
-  accept: { from: ['requested'], to: 'accepted' },
-  refuse: { from: ['requested'], to: 'refused' },
-  revoke: { from: ['accepted'], to: 'revoked' },
-  cancel: { from: ['requested', 'accepted'], to: 'cancelled' },
-};
-
-/** The status `action` moves `from` to, or null when the state machine forbids it. */
-export function nextStatus(from: SubscriptionStatus | null, action: SubscriptionAction): SubscriptionStatus | null {
-  const t = NEXT[action];
-  return t.from.includes(from) ? t.to : null;
-}
 
 const scryptAsync = (pw: string, salt: Buffer): Promise<Buffer> =>
   new Promise((res, rej) => { scrypt(pw, salt, 32, { N: 16384, r: 8, p: 1 }, (err, key) => (err ? rej(err) : res(key))); });

@@ -24,7 +24,8 @@ import {
   jsonSafe, userView, type AccessUser, type CertificationView, type DecisionTypedData, type ProducerRow,
   type SignedDecision, type SubscriptionEventView, type SubscriptionView,
 } from './service-views.js';
-import { LoginLimiter, decryptKey, encryptKey, hashPassword, newToken, nextStatus, tokenHash, verifyPassword } from './service-interim.js';
+import { decide } from './transitions.js';
+import { LoginLimiter, decryptKey, encryptKey, hashPassword, newToken, tokenHash, verifyPassword } from './service-interim.js';
 
 export type { AccessUser, CertificationView, DecisionTypedData, ProducerRow, SignedDecision, SubscriptionEventView, SubscriptionView } from './service-views.js';
 
@@ -465,23 +466,9 @@ export class DataAccessService {
     const producer = (await this.store.userById(stream.producerId))!;
     const current = await this.store.subscriptionOf(consumer.id, topic);
     const from = current?.status ?? null;
-    let signer: UserRecord;
-    if (action === 'request' || action === 'cancel') {
-      if (self.role !== 'consumer') throw refuse('BAL_ACCESS_FORBIDDEN', `only a consumer may ${action} (${self.username} is ${self.role})`);
-      if (consumer.id !== self.id) throw refuse('BAL_ACCESS_FORBIDDEN', `only the subscription's consumer may ${action}`);
-      if (action === 'request' && (from === 'requested' || from === 'accepted')) throw refuse('BAL_ACCESS_DUPLICATE_REQUEST', `${self.username} already has a ${from} subscription to ${topic}`);
-      signer = self;
-    } else {
-      if (self.role === 'consumer') {
-        throw consumer.id === self.id
-          ? refuse('BAL_ACCESS_SELF_DECISION', `a consumer cannot ${action} its own subscription`)
-          : refuse('BAL_ACCESS_FORBIDDEN', `a consumer cannot ${action}`);
-      }
-      if (self.role === 'producer' && stream.producerId !== self.id) throw refuse('BAL_ACCESS_NOT_TOPIC_OWNER', `${topic} belongs to another producer`);
-      signer = self;
-    }
-    const to = nextStatus(from, action);
-    if (!to) throw refuse('BAL_ACCESS_TRANSITION_INVALID', `cannot ${action} a subscription that is ${from ?? 'not requested'}`, { from, action });
+    // Who may act, then the state machine (transitions.ts); the signer is the one who acts.
+    const to = decide(from, action, { id: self.id, role: self.role }, { consumerId: consumer.id, producerId: stream.producerId });
+    const signer = self;
     return { action, topic, consumer, producer, signer, actorId: self.id, from, to };
   }
 
