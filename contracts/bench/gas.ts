@@ -1,14 +1,17 @@
 // Gas figures of the contracts on a local anvil: per anchor, per registration (single and per PoD in
-// a batch of 100), per rotation/revocation, and per on-chain verifyReading (estimateGas). Baseline
+// a batch of 100), per rotation/revocation, per on-chain verifyReading (estimateGas), and per
+// SubscriptionRegistry.record (a first request, an accept, a re-request). Baseline
 // measured in the same run: a plain 21,000-gas transfer and a trivial view call.
 // Usage: pnpm --filter @lightnode/contracts bench   (prints a table and one JSON line)
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { TypedDataEncoder, Wallet, getAddress, hexlify, randomBytes, type Contract, type TransactionReceipt } from 'ethers';
 import { ANVIL_PRIVATE_KEYS, startAnvil } from '../src/anvil.js';
 import { buildArtifacts } from '../src/build.js';
-import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '../src/connect.js';
+import { jsonRpcProvider, podRegistryAt, readingAnchorAt, subscriptionRegistryAt } from '../src/connect.js';
 import { deployAll } from '../src/deploy.js';
 import { READING_TYPES } from '../test/helpers/readings.js'; // shared's EIP-712 types, in ethers' mutable form
+import { DECISION_TYPES } from '../test/helpers/decisions.js';
+import { subscriptionDomain } from '../src/subscriptions/decision.js';
 
 const QUANTITIES = ['1-0:1.8.0', '1-0:2.8.0', '1-0:1.7.0', '1-0:2.7.0', '1-0:32.7.0', '1-0:31.7.0', '1-0:14.7.0', '1-0:3.8.0'];
 
@@ -78,6 +81,28 @@ async function main(): Promise<void> {
     }
     const inclusion = Number(await anchor.getFunction('verifyInclusion').estimateGas(index, leaves[0], tree.getProof(0)));
 
+    // SubscriptionRegistry.record: 20 first requests (new subscription, first nonce of the signer,
+    // a new entry in the topic's list), 20 accepts by one provider, then 20 re-requests after a refusal.
+    const subs: Contract = subscriptionRegistryAt(d.subscriptionRegistry!, admin);
+    const topic = 'certified/v1/IT001E12345678/readings';
+    const providerKey = new Wallet(hexlify(randomBytes(32)));
+    await mined(subs.getFunction('setTopicProvider')(topic, providerKey.address));
+    const sdomain = subscriptionDomain(d.chainId, d.subscriptionRegistry!);
+    const deadline = (await provider.getBlock('latest'))!.timestamp + 3600;
+    const consumers = Array.from({ length: 20 }, () => new Wallet(hexlify(randomBytes(32))));
+    let providerNonce = 0n;
+    const decide = async (signer: Wallet, consumer: string, status: number, nonce: bigint): Promise<bigint> => {
+      const dec = { provider: providerKey.address, consumer, topic, status, nonce, deadline };
+      return (await mined(subs.getFunction('record')(dec, await signer.signTypedData(sdomain, DECISION_TYPES, dec)))).gasUsed;
+    };
+    const firstRequest: bigint[] = [];
+    const accept: bigint[] = [];
+    const reRequest: bigint[] = [];
+    for (const c of consumers) firstRequest.push(await decide(c, c.address, 1, 0n));
+    for (const c of consumers) accept.push(await decide(providerKey, c.address, 2, providerNonce++));
+    for (const c of consumers) await decide(c, c.address, 5, 1n);
+    for (const c of consumers) reRequest.push(await decide(c, c.address, 1, 2n));
+
     const result = {
       bench: 'contracts-gas',
       baseline: { transfer, viewCall: viewBaseline },
@@ -88,6 +113,7 @@ async function main(): Promise<void> {
       anchor: { first: Number(firstAnchor), mean: mean(anchors) },
       verifyReading: { ...verifyGas, proofLength: tree.getProof(0).length },
       verifyInclusion1024: inclusion,
+      subscriptionRecord: { firstRequest: mean(firstRequest), accept: mean(accept), reRequest: mean(reRequest) },
     };
     console.log('contracts gas (anvil, solc 0.8.28, optimizer 200 runs)');
     console.log(`  baseline transfer              ${transfer}`);
@@ -102,6 +128,9 @@ async function main(): Promise<void> {
     console.log(`  anchor (mean of 20)            ${result.anchor.mean.toFixed(0)}`);
     for (const [k, v] of Object.entries(verifyGas)) console.log(`  verifyReading ${k.padEnd(17)}${v}  (estimateGas, proof of ${result.verifyReading.proofLength})`);
     console.log(`  verifyInclusion (1,024 leaves) ${inclusion}`);
+    console.log(`  record: 1st request (mean 20)  ${result.subscriptionRecord.firstRequest.toFixed(0)}`);
+    console.log(`  record: accept (mean 20)       ${result.subscriptionRecord.accept.toFixed(0)}`);
+    console.log(`  record: re-request (mean 20)   ${result.subscriptionRecord.reRequest.toFixed(0)}`);
     console.log(JSON.stringify(result));
     provider.destroy();
   } finally {

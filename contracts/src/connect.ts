@@ -1,5 +1,5 @@
 // ethers handles for a deployment: a provider without request caching and Contract objects for
-// PodRegistry / ReadingAnchor built from the compiled ABIs.
+// PodRegistry / ReadingAnchor / SubscriptionRegistry built from the compiled ABIs.
 import { Contract, JsonRpcProvider, type ContractRunner } from 'ethers';
 import { loadArtifact } from './artifacts.js';
 
@@ -20,4 +20,9 @@ export function podRegistryAt(address: string, runner: ContractRunner): Contract
 /** ethers Contract for the ReadingAnchor at `address` (ABI from the build artifact). */
 export function readingAnchorAt(address: string, runner: ContractRunner): Contract {
   return new Contract(address, loadArtifact('ReadingAnchor').abi as never, runner);
+}
+
+/** ethers Contract for the SubscriptionRegistry at `address` (ABI from the build artifact). */
+export function subscriptionRegistryAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, loadArtifact('SubscriptionRegistry').abi as never, runner);
 }

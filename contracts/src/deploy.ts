@@ -1,4 +1,4 @@
-// Deploys PodRegistry + ReadingAnchor with ethers and reads/writes the deployment file that
+// Deploys PodRegistry + ReadingAnchor + SubscriptionRegistry with ethers and reads/writes the deployment file that
 // `pnpm chain` produces and edge, cloud and scripts read.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,25 +13,35 @@ export interface Deployment {
   chainId: number;
   podRegistry: Hex;
   readingAnchor: Hex;
+  /** The SubscriptionRegistry (data access decisions); null in deployment files written before it existed. */
+  subscriptionRegistry: Hex | null;
   /** Block of the PodRegistry deployment: where event scans (registry mirror) start. */
   deployBlock: number;
-  /** Holder of DEFAULT_ADMIN_ROLE on both contracts. */
+  /** Holder of DEFAULT_ADMIN_ROLE on every contract. */
   admin: Hex;
 }
 
 /** Options of deployAll. */
 export interface DeployOptions {
-  /** Admin of both contracts; default: the signer. */
+  /** Admin of every contract; default: the signer. */
   admin?: string;
   /** Accounts granted DSO_ROLE on PodRegistry; default: [signer] (only works when the signer is the admin). */
   dso?: string[];
   /** Accounts granted BAL_ROLE on ReadingAnchor; default: [signer] (only works when the signer is the admin). */
   bal?: string[];
+  /** Accounts granted TOPIC_ADMIN_ROLE on SubscriptionRegistry (the BAL's relay account); default: [signer] (only works when the signer is the admin). */
+  topicAdmins?: string[];
+  /** Accounts granted DSO_ADMIN_ROLE on SubscriptionRegistry (wallets of the DSO's admin users); default: none. */
+  dsoAdmins?: string[];
   /** RPC URL written into the Deployment; default: the URL of the signer's JsonRpcProvider. */
   rpcUrl?: string;
 }
 
-/** Deploys PodRegistry and ReadingAnchor(podRegistry, admin), grants the DSO and BAL roles, returns the Deployment. */
+/**
+ * Deploys PodRegistry, ReadingAnchor(podRegistry, admin) and SubscriptionRegistry(admin), in that
+ * order (the PodRegistry's address on a fresh anvil is the committed vectors' verifyingContract),
+ * grants the DSO, BAL, topic-admin and DSO-admin roles, returns the Deployment.
+ */
 export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promise<Deployment> {
   const provider = signer.provider;
   if (!provider) throw new LightNodeError('CONTRACTS_SIGNER_NO_PROVIDER', 'deployAll: the signer has no provider');
@@ -49,6 +59,10 @@ export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promi
   const anchor = await new ContractFactory(anc.abi as never, anc.bytecode, signer).deploy(podRegistry, admin, { nonce: nonce++ });
   await anchor.deploymentTransaction()!.wait();
   const readingAnchor = (await anchor.getAddress()).toLowerCase() as Hex;
+  const sub = loadArtifact('SubscriptionRegistry');
+  const subscriptions = await new ContractFactory(sub.abi as never, sub.bytecode, signer).deploy(admin, { nonce: nonce++ });
+  await subscriptions.deploymentTransaction()!.wait();
+  const subscriptionRegistry = (await subscriptions.getAddress()).toLowerCase() as Hex;
 
   const dso = opts.dso ?? [from];
   const bal = opts.bal ?? [from];
@@ -60,6 +74,12 @@ export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promi
     const role = (await anchor.getFunction('BAL_ROLE')()) as string;
     for (const a of bal) await (await anchor.getFunction('grantRole')(role, a, { nonce: nonce++ })).wait();
   }
+  const grants: [string, string[]][] = [['TOPIC_ADMIN_ROLE', opts.topicAdmins ?? [from]], ['DSO_ADMIN_ROLE', opts.dsoAdmins ?? []]];
+  for (const [name, accounts] of grants) {
+    if (accounts.length === 0) continue;
+    const role = (await subscriptions.getFunction(name)()) as string;
+    for (const a of accounts) await (await subscriptions.getFunction('grantRole')(role, a, { nonce: nonce++ })).wait();
+  }
 
   const network = await provider.getNetwork();
   const rpcUrl = opts.rpcUrl ?? (provider instanceof JsonRpcProvider ? provider._getConnection().url : '');
@@ -68,6 +88,7 @@ export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promi
     chainId: Number(network.chainId),
     podRegistry,
     readingAnchor,
+    subscriptionRegistry,
     deployBlock: registryReceipt?.blockNumber ?? 0,
     admin,
   };
@@ -81,7 +102,10 @@ export function writeDeployment(path: string, d: Deployment): void {
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-/** Reads and validates a deployment file; throws naming the field that is wrong. */
+/**
+ * Reads and validates a deployment file; throws naming the field that is wrong. A file without
+ * `subscriptionRegistry` (written before it existed) reads with it null.
+ */
 export function readDeployment(path: string): Deployment {
   let raw: unknown;
   try {
@@ -99,12 +123,15 @@ export function readDeployment(path: string): Deployment {
   for (const f of ['podRegistry', 'readingAnchor', 'admin']) {
     if (typeof o[f] !== 'string' || !ADDRESS.test(o[f] as string)) bad(f, 'a 0x-prefixed 20-byte address');
   }
+  const sub = o.subscriptionRegistry;
+  if (sub !== undefined && sub !== null && (typeof sub !== 'string' || !ADDRESS.test(sub))) bad('subscriptionRegistry', 'a 0x-prefixed 20-byte address, null or absent');
   if (!Number.isSafeInteger(o.deployBlock) || (o.deployBlock as number) < 0) bad('deployBlock', 'an integer >= 0');
   return {
     rpcUrl: o.rpcUrl as string,
     chainId: o.chainId as number,
     podRegistry: (o.podRegistry as string).toLowerCase() as Hex,
     readingAnchor: (o.readingAnchor as string).toLowerCase() as Hex,
+    subscriptionRegistry: typeof sub === 'string' ? (sub.toLowerCase() as Hex) : null,
     deployBlock: o.deployBlock as number,
     admin: (o.admin as string).toLowerCase() as Hex,
   };

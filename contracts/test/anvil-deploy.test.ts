@@ -12,7 +12,7 @@ import { HDNodeWallet, Wallet } from 'ethers';
 import { ANVIL_MNEMONIC, ANVIL_PRIVATE_KEYS, startAnvil } from '../src/anvil.js';
 import { loadArtifact } from '../src/artifacts.js';
 import { buildArtifacts } from '../src/build.js';
-import { jsonRpcProvider, podRegistryAt } from '../src/connect.js';
+import { jsonRpcProvider, podRegistryAt, subscriptionRegistryAt } from '../src/connect.js';
 import { deployAll, readDeployment, writeDeployment } from '../src/deploy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ln-contracts-'));
@@ -77,7 +77,8 @@ test('deployAll + write/readDeployment round trip; readDeployment names the bad 
   const anvil = await startAnvil({ chainId: 1337 });
   try {
     const p = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
-    const d = await deployAll(new Wallet(ANVIL_PRIVATE_KEYS[1], p), { dso: [], bal: [new Wallet(ANVIL_PRIVATE_KEYS[2]).address] });
+    const [w3, w4] = [new Wallet(ANVIL_PRIVATE_KEYS[3]).address, new Wallet(ANVIL_PRIVATE_KEYS[4]).address];
+    const d = await deployAll(new Wallet(ANVIL_PRIVATE_KEYS[1], p), { dso: [], bal: [new Wallet(ANVIL_PRIVATE_KEYS[2]).address], topicAdmins: [w3], dsoAdmins: [w4] });
     assert.is(d.chainId, 1337);
     assert.is(d.rpcUrl, anvil.rpcUrl);
     assert.is(d.admin, new Wallet(ANVIL_PRIVATE_KEYS[1]).address.toLowerCase());
@@ -86,6 +87,17 @@ test('deployAll + write/readDeployment round trip; readDeployment names the bad 
     const file = join(dir, 'sub', 'deployment.json');
     writeDeployment(file, d);
     assert.equal(readDeployment(file), d);
+    assert.ok(d.subscriptionRegistry && (await p.getCode(d.subscriptionRegistry)).length > 2, 'SubscriptionRegistry deployed');
+    const subs = subscriptionRegistryAt(d.subscriptionRegistry, p);
+    const [topicRole, dsoAdminRole] = [await subs.getFunction('TOPIC_ADMIN_ROLE')(), await subs.getFunction('DSO_ADMIN_ROLE')()];
+    assert.equal(
+      [await subs.getFunction('hasRole')(topicRole, w3), await subs.getFunction('hasRole')(topicRole, d.admin), await subs.getFunction('hasRole')(dsoAdminRole, w4), await subs.getFunction('hasRole')(dsoAdminRole, w3)],
+      [true, false, true, false], 'topicAdmins / dsoAdmins replace the defaults');
+    const { subscriptionRegistry: _, ...older } = d;
+    writeFileSync(file, JSON.stringify(older));
+    assert.equal(readDeployment(file), { ...d, subscriptionRegistry: null }, 'a file from before SubscriptionRegistry reads with null');
+    writeFileSync(file, JSON.stringify({ ...d, subscriptionRegistry: '0x12' }));
+    assert.throws(() => readDeployment(file), /subscriptionRegistry/);
     writeFileSync(file, JSON.stringify({ ...d, podRegistry: '0x1234' }));
     assert.throws(() => readDeployment(file), /podRegistry/);
     writeFileSync(file, '{');

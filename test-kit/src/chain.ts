@@ -1,6 +1,6 @@
 /**
- * A fresh anvil with PodRegistry + ReadingAnchor deployed (anvil account 0 is admin, DSO and
- * BAL), for every package's chain tests. Artifacts are (re)built first when the Solidity
+ * A fresh anvil with PodRegistry + ReadingAnchor + SubscriptionRegistry deployed (anvil account 0
+ * is admin, DSO, BAL and topic admin), for every package's chain tests. Artifacts are (re)built first when the Solidity
  * changed, so a test never runs against stale bytecode.
  */
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -10,16 +10,16 @@ import { join } from 'node:path';
 import { Wallet, type Contract, type JsonRpcProvider } from 'ethers';
 import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilHandle } from '@lightnode/contracts/anvil';
 import { buildArtifacts } from '@lightnode/contracts/build';
-import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '@lightnode/contracts/connect';
+import { jsonRpcProvider, podRegistryAt, readingAnchorAt, subscriptionRegistryAt } from '@lightnode/contracts/connect';
 import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
 import { makeDomain, type Eip712Domain } from '@lightnode/shared/eip712';
 
 export interface ChainFixture {
   anvil: AnvilHandle;
   provider: JsonRpcProvider;
-  /** anvil accounts 0..9; [0] is admin, DSO and BAL. */
+  /** anvil accounts 0..9; [0] is admin, DSO, BAL and topic admin. */
   wallets: Wallet[];
-  /** wallets[0]: admin, DSO and BAL. */
+  /** wallets[0]: admin, DSO, BAL and topic admin (TOPIC_ADMIN_ROLE of the SubscriptionRegistry). */
   dso: Wallet;
   deployment: Deployment;
   /** A scratch folder, removed by stop(). */
@@ -32,11 +32,13 @@ export interface ChainFixture {
   registry: Contract;
   /** ReadingAnchor connected as wallets[0]. */
   anchor: Contract;
+  /** SubscriptionRegistry connected as wallets[0]. */
+  subscriptions: Contract;
   /** Stops anvil and removes `dir`; call it in an `after` hook (anvil is also killed on process exit). */
   stop(): Promise<void>;
 }
 
-/** Starts anvil, deploys both contracts with account 0 and writes the deployment file. */
+/** Starts anvil, deploys the contracts with account 0 and writes the deployment file. */
 export async function startChain(): Promise<ChainFixture> {
   buildArtifacts({ quiet: true });
   const anvil = await startAnvil();
@@ -59,6 +61,7 @@ export async function startChain(): Promise<ChainFixture> {
       domain: makeDomain(deployment.chainId, deployment.podRegistry),
       registry: podRegistryAt(deployment.podRegistry, admin),
       anchor: readingAnchorAt(deployment.readingAnchor, admin),
+      subscriptions: subscriptionRegistryAt(deployment.subscriptionRegistry!, admin),
       async stop() {
         provider.destroy();
         await anvil.stop();
@@ -75,6 +78,12 @@ export async function startChain(): Promise<ChainFixture> {
 /** Registers `pod` → `device` in the fixture's PodRegistry as the DSO, and waits for the receipt. */
 export async function registerPod(chain: ChainFixture, pod: string, device: string): Promise<void> {
   await (await chain.registry.getFunction('register')(pod, device)).wait();
+}
+
+/** Grants DSO_ADMIN_ROLE of the fixture's SubscriptionRegistry to `account` (a DSO admin user's wallet) as the admin. */
+export async function grantDsoAdmin(chain: ChainFixture, account: string): Promise<void> {
+  const role = (await chain.subscriptions.getFunction('DSO_ADMIN_ROLE')()) as string;
+  await (await chain.subscriptions.getFunction('grantRole')(role, account)).wait();
 }
 
 /** The hooks of a uvu suite that `chainPerSuite` registers on. */

@@ -7,6 +7,7 @@
 import { Contract, Interface, ZeroAddress, type ContractRunner, type ContractTransactionResponse, type Provider } from 'ethers';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
+import { decodeCustomError, type DecodedRevert } from '../revert.js';
 import { POD_REGISTRY_ABI } from './abi.js';
 import { REGISTRY_EVENT_NAMES, type RegistryEvent, type RegistryLog } from './events.js';
 
@@ -19,8 +20,7 @@ export type RegistryWriteFn = 'register' | 'registerBatch' | 'rotate' | 'revoke'
 /** Outcome of a write; in a dry run (static call only) `tx` and `blockNumber` are null and `gasUsed` 0. */
 export interface WriteOutcome { tx: string | null; blockNumber: number | null; gasUsed: bigint; status: number | null }
 
-/** A custom error decoded from revert data. */
-export interface DecodedRevert { name: string; args: unknown[] }
+export type { DecodedRevert };
 
 /** The PodRegistry at one address, read through (and, with a signer runner, written by) ethers. */
 export interface PodRegistryClient {
@@ -74,16 +74,7 @@ function decodeRegistryLog(log: { topics: readonly string[]; data: string }): Re
 
 /** The registry custom error carried by an ethers error (`revert`, or undecoded revert `data`), or null. */
 function decodeRegistryRevert(err: unknown): DecodedRevert | null {
-  const e = err as { data?: unknown; revert?: { name?: string; args?: unknown[] } | null } | null;
-  if (e?.revert?.name) return { name: e.revert.name, args: [...(e.revert.args ?? [])] };
-  // ethers leaves custom errors raised during gas estimation undecoded ("unknown custom error").
-  if (typeof e?.data === 'string' && e.data.length >= 10) {
-    try {
-      const parsed = podRegistryInterface().parseError(e.data);
-      if (parsed) return { name: parsed.name, args: [...parsed.args] };
-    } catch { /* not one of the registry's errors */ }
-  }
-  return null;
+  return decodeCustomError(podRegistryInterface(), err);
 }
 
 /** Client for the PodRegistry at `address`; `runner` is a Provider for reads or a connected Signer for writes. */
