@@ -15,6 +15,8 @@ export interface AccessStoreFactory {
   open(): Promise<BalStore>;
   /** Remove the backing data (after the suite). */
   destroy(): Promise<void>;
+  /** Run one SQL statement on the backing database behind the store's back (rejects when the database refuses it). */
+  rawSql(sql: string): Promise<void>;
 }
 
 const wallet = (n: number): Hex => `0x${n.toString(16).padStart(40, '0')}`;
@@ -280,6 +282,17 @@ export function accessStoreContract(name: string, factory: AccessStoreFactory): 
     await rejects(store.createSession({ tokenHash: '', userId: u.dave!.id, expiresAtMs: 1 }), 'BAL_STORE_INVALID', 'tokenHash');
     await rejects(store.createSession({ tokenHash: h(8), userId: u.dave!.id, expiresAtMs: -1 }), 'BAL_STORE_INVALID', 'expiresAtMs');
     await rejects(store.sessionByTokenHash(h(6), Number.NaN), 'BAL_STORE_INVALID', 'nowMs');
+  });
+
+  t('the history is append-only: the database itself refuses UPDATE and DELETE', async () => {
+    const sub = (await store.listSubscriptions())[0]!;
+    const before = await store.historyOf(sub.id);
+    for (const sql of [`UPDATE subscription_events SET to_status = 'accepted' WHERE subscription_id = ${sub.id}`, `DELETE FROM subscription_events WHERE subscription_id = ${sub.id}`]) {
+      let refused = false;
+      try { await factory.rawSql(sql); } catch (err) { refused = /append-only/.test(String((err as Error).message)); }
+      assert.ok(refused, sql);
+    }
+    assert.equal(await store.historyOf(sub.id), before);
   });
 
   t('access data survives close and reopen', async () => {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,4 +9,8 @@ const dir = mkdtempSync(join(tmpdir(), 'bal-access-'));
 accessStoreContract('sqlite', {
   open: async () => openSqliteStore({ path: join(dir, 'bal.db') }),
   destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  rawSql: async (sql) => {
+    const db = new Database(join(dir, 'bal.db'));
+    try { db.exec(sql); } finally { db.close(); }
+  },
 });
