@@ -33,7 +33,7 @@ import { writeMosquittoConfig } from './broker/mosquitto-config.js';
 import { BAL_BROKER_DYNSEC_HASH } from './broker/mosquitto-dynsec.js';
 import { newSecret } from './api/auth.js';
 import { MetricsRegistry } from './metrics.js';
-import { loadMasterKey } from './access/master-key.js';
+import { loadOrCreateMasterKey } from './access/wallets.js';
 import type { AccessUser, DataAccessService } from './access/service.js';
 import { SUBSCRIPTION_STATUSES, type AccessEnforcer, type DecisionCertifier, type SubscriptionStatus } from './access/types.js';
 
@@ -236,7 +236,7 @@ async function accessFromConfig(file: string, opts: { chain: boolean; walletKeyP
   const config = loadConfig(file);
   const certifier = opts.chain ? await certifierFromConfig(config) : OFFLINE_CERTIFIER;
   // Without --wallet-key no custodial key is made or opened: a throw-away key stands in, never stored.
-  const masterKey = opts.walletKeyPath ? loadMasterKey(opts.walletKeyPath, { create: true }) : randomBytes(32);
+  const masterKey = opts.walletKeyPath ? loadOrCreateMasterKey(opts.walletKeyPath) : randomBytes(32);
   const [{ openStore }, { createDataAccessService }] = await Promise.all([import('./store/open-store.js'), import('./access/service.js')]);
   const store = await openStore(config.store);
   const service = createDataAccessService({ store, certifier, enforcer: NO_BROKER, masterKey, metrics: new MetricsRegistry(), log: createLogger({ level: 'warn' }) });

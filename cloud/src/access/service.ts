@@ -9,14 +9,13 @@
  */
 import { Wallet, verifyTypedData } from 'ethers';
 import { LightNodeError, type ErrorCode } from '@lightnode/shared/errors';
-import type { Hex } from '@lightnode/shared/hex';
+import { bytesToHex, type Hex } from '@lightnode/shared/hex';
 import type { Clock } from '@lightnode/shared/clock';
 import { POD_RE } from '@lightnode/shared/reading';
 import { certifiedTopic, parseCertifiedTopic } from '@lightnode/shared/topics';
 import type { Counter, MetricsRegistry } from '../metrics.js';
 import { silentLogger, type Logger } from '../log.js';
 import {
-  USER_ROLES,
   type AccessEnforcer, type AccessStore, type DecisionCertifier, type DecisionMessage, type StreamRecord,
   type SubscriptionAction, type SubscriptionRecord, type SubscriptionStatus, type UserRecord, type UserRole,
 } from './types.js';
@@ -25,7 +24,11 @@ import {
   type SignedDecision, type SubscriptionEventView, type SubscriptionView,
 } from './service-views.js';
 import { decide } from './transitions.js';
-import { LoginLimiter, decryptKey, encryptKey, hashPassword, newToken, tokenHash, verifyPassword } from './service-interim.js';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
+import { validateRole, validateUsername, validateWalletAddress } from './validate.js';
+import { newCustodialWallet, unlock } from './wallets.js';
+import { createSessions, type Sessions } from './sessions.js';
+import { createLoginLimiter, type LimitRule, type LoginLimiter } from './login-limiter.js';
 
 export type { AccessUser, CertificationView, DecisionTypedData, ProducerRow, SignedDecision, SubscriptionEventView, SubscriptionView } from './service-views.js';
 
@@ -39,14 +42,12 @@ export interface DataAccessServiceOptions {
   clock?: Pick<Clock, 'now'>;
   log?: Logger;
   metrics: MetricsRegistry;
-  /** Lifetime of a login session, ms; default 12 h. */
+  /** Lifetime of a login session, ms; default 1 h (sessions.ts). */
   sessionTtlMs?: number;
   /** Validity of a decision signature: EIP-712 `deadline` = now + deadlineSec; default 600 s. */
   deadlineSec?: number;
-  /** Failed logins per username and per remote address before refusing (429); default 5. */
-  loginMaxFailures?: number;
-  /** Window of the failed-login count, ms; default 15 min. */
-  loginWindowMs?: number;
+  /** Failed logins allowed per username / per remote address in a sliding window; default 5 and 20 per 15 min (login-limiter.ts). */
+  loginLimits?: { perUser?: LimitRule; perAddress?: LimitRule };
 }
 
 /** Subscription list filters. */
@@ -68,13 +69,8 @@ interface Plan {
   to: SubscriptionStatus;
 }
 
-const USERNAME_RE = /^[a-z][a-z0-9._-]{2,63}$/;
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
-const PASSWORD_MIN = 10;
-const PASSWORD_MAX = 256;
-/** Hash compared against when the username is unknown, so a miss costs the same time as a wrong password. */
-const DUMMY_HASH = hashPassword('not-a-password-of-anyone');
 
 const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): LightNodeError => new LightNodeError(code, message, details);
 const invalid = (field: string, expected: string): LightNodeError => refuse('BAL_ACCESS_USER_INVALID', `${field}: expected ${expected}`, { field });
@@ -91,7 +87,7 @@ export class DataAccessService {
   private readonly masterKey: Uint8Array;
   private readonly now: () => number;
   private readonly log: Logger;
-  private readonly sessionTtlMs: number;
+  private readonly sessions: Sessions;
   private readonly deadlineSec: number;
   private readonly limiter: LoginLimiter;
   private readonly refusals: Counter;
@@ -106,9 +102,10 @@ export class DataAccessService {
     this.masterKey = opts.masterKey;
     this.now = opts.clock ? () => opts.clock!.now() : Date.now;
     this.log = opts.log ?? silentLogger;
-    this.sessionTtlMs = opts.sessionTtlMs ?? 12 * 3_600_000;
+    const clock = { now: this.now };
+    this.sessions = createSessions({ store: opts.store, clock, ...(opts.sessionTtlMs !== undefined ? { ttlMs: opts.sessionTtlMs } : {}) });
     this.deadlineSec = opts.deadlineSec ?? 600;
-    this.limiter = new LoginLimiter(opts.loginMaxFailures ?? 5, opts.loginWindowMs ?? 15 * 60_000);
+    this.limiter = createLoginLimiter({ clock, ...opts.loginLimits });
     this.refusals = opts.metrics.counter('bal_access_refusals_total', 'Data-access requests refused, by code', ['code']);
     this.decisions = opts.metrics.counter('bal_access_decisions_total', 'Subscription decisions certified on chain, by action', ['action']);
   }
@@ -122,27 +119,18 @@ export class DataAccessService {
    */
   createUser(u: { username: unknown; role: unknown; password: unknown; wallet?: unknown; pods?: unknown }): Promise<AccessUser> {
     return this.guard(async () => {
-      const username = checkUsername(u.username);
-      if (typeof u.role !== 'string' || !USER_ROLES.includes(u.role as UserRole)) throw invalid('role', USER_ROLES.join(' | '));
-      const role = u.role as UserRole;
-      const password = checkPassword(u.password);
+      const username = validateUsername(u.username);
+      const role = validateRole(u.role);
+      const password = checkPasswordPolicy(u.password);
       const pods = u.pods === undefined ? [] : checkPods(u.pods);
       if (pods.length > 0 && role !== 'producer') throw invalid('pods', 'no PoDs for a role other than producer');
-      let wallet: Hex | null = null;
-      if (u.wallet !== undefined) {
-        if (typeof u.wallet !== 'string' || !ADDRESS_RE.test(u.wallet) || /^0x0{40}$/.test(u.wallet)) throw invalid('wallet', 'a 0x-prefixed 20-byte address, not zero');
-        wallet = u.wallet.toLowerCase() as Hex;
-      }
+      let wallet: Hex | null = u.wallet === undefined ? null : validateWalletAddress(u.wallet);
       // Everything that can be refused is checked before anything is written.
       if (await this.store.userByName(username)) throw refuse('BAL_ACCESS_USER_EXISTS', `user ${username} exists`);
       if (wallet && await this.store.userByWallet(wallet)) throw refuse('BAL_ACCESS_USER_EXISTS', `wallet ${wallet} belongs to another user`);
       for (const pod of pods) if (await this.store.streamByTopic(certifiedTopic(pod))) throw refuse('BAL_ACCESS_TOPIC_EXISTS', `PoD ${pod} already has a producer`);
       let encryptedKey: string | null = null;
-      if (!wallet) {
-        const w = Wallet.createRandom();
-        wallet = w.address.toLowerCase() as Hex;
-        encryptedKey = encryptKey(this.masterKey, w.privateKey as Hex);
-      }
+      if (!wallet) ({ address: wallet, encryptedKey } = newCustodialWallet(this.masterKey));
       const rec = await this.store.createUser({ username, role, passwordHash: await hashPassword(password), wallet, custody: encryptedKey ? 'custodial' : 'external', encryptedKey }, this.now());
       for (const pod of pods) await this.registerStream(rec, pod);
       await this.enforcer.upsertUser({ username, role, password, enabled: true });
@@ -165,10 +153,10 @@ export class DataAccessService {
   /** Set a user's password (store and broker account); ends the user's sessions. */
   setPassword(username: string, password: unknown): Promise<void> {
     return this.guard(async () => {
-      const pw = checkPassword(password);
+      const pw = checkPasswordPolicy(password);
       const user = await this.userNamed(username);
       await this.store.setPassword(user.id, await hashPassword(pw), this.now());
-      await this.store.deleteSessionsOf(user.id);
+      await this.sessions.revokeAllOf(user.id);
       await this.enforcer.upsertUser({ username: user.username, role: user.role, password: pw, enabled: user.enabled });
       this.log.info('access password changed', { username: user.username });
     });
@@ -179,7 +167,7 @@ export class DataAccessService {
     return this.guard(async () => {
       const user = await this.userNamed(username);
       await this.store.setEnabled(user.id, enabled, this.now());
-      if (!enabled) await this.store.deleteSessionsOf(user.id);
+      if (!enabled) await this.sessions.revokeAllOf(user.id);
       await this.enforcer.upsertUser({ username: user.username, role: user.role, enabled });
       this.log.info('access user enabled', { username: user.username, enabled });
       return this.viewOf((await this.store.userById(user.id))!);
@@ -207,45 +195,36 @@ export class DataAccessService {
   login(username: unknown, password: unknown, remoteAddress: string): Promise<LoginResult> {
     return this.guard(async () => {
       const name = typeof username === 'string' ? username.slice(0, 64) : '';
-      const pw = typeof password === 'string' && password.length <= PASSWORD_MAX ? password : '';
-      const now = this.now();
-      const keys = [`user:${name}`, `addr:${remoteAddress}`];
-      const waitMs = Math.max(...keys.map((k) => this.limiter.retryAfterMs(k, now)));
-      if (waitMs > 0) {
-        const retryAfterSec = Math.ceil(waitMs / 1000);
-        throw refuse('BAL_ACCESS_LOGIN_RATE_LIMITED', `too many failed logins; retry in ${retryAfterSec} s`, { retryAfterSec });
-      }
+      const pw = typeof password === 'string' && password.length <= 1024 ? password : '';
+      this.limiter.assertAllowed(name, remoteAddress);
       const user = name ? await this.store.userByName(name) : null;
-      const ok = await verifyPassword(pw, user?.passwordHash ?? await DUMMY_HASH);
-      if (!user || !ok || !user.enabled || !pw) {
-        for (const k of keys) this.limiter.fail(k, now);
-        this.log.warn('access login failed', { username: name.slice(0, 64), remoteAddress });
+      const ok = await verifyPassword(pw, user?.passwordHash ?? null);
+      if (!user || !ok || !user.enabled) {
+        this.limiter.failure(name, remoteAddress);
+        this.log.warn('access login failed', { username: name, remoteAddress });
         throw refuse('BAL_ACCESS_LOGIN_FAILED', 'unknown user, wrong password or disabled user');
       }
-      this.limiter.succeed(keys[0]!);
-      const t = newToken();
-      const expiresAtMs = now + this.sessionTtlMs;
-      await this.store.createSession({ tokenHash: t.tokenHash, userId: user.id, expiresAtMs });
-      return { token: t.token, expiresAtMs, user: await this.viewOf(user) };
+      this.limiter.success(name);
+      const session = await this.sessions.issue(user.id);
+      return { token: session.token, expiresAtMs: session.expiresAtMs, user: await this.viewOf(user) };
     });
   }
 
   /** The enabled user of a live session token, or null. */
   async resolveToken(token: string): Promise<AccessUser | null> {
-    const s = await this.store.sessionByTokenHash(tokenHash(token), this.now());
-    const user = s ? await this.store.userById(s.userId) : null;
-    return user && user.enabled ? this.viewOf(user) : null;
+    const s = await this.sessions.resolve(token);
+    return s ? this.viewOf(s.user) : null;
   }
 
   /** End a session (unknown tokens are ignored). */
   async logout(token: string): Promise<void> {
-    await this.store.deleteSession(tokenHash(token));
+    await this.sessions.revoke(token);
   }
 
   /** Does `password` belong to the enabled user `username`? (The broker's login check.) */
   async verifyPassword(username: string, password: string): Promise<boolean> {
     const user = await this.store.userByName(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? await DUMMY_HASH);
+    const ok = await verifyPassword(password, user?.passwordHash ?? null);
     return !!user && user.enabled && ok;
   }
 
@@ -518,10 +497,12 @@ export class DataAccessService {
 
   private async signCustodial(signer: UserRecord, msg: DecisionMessage): Promise<Hex> {
     if (!signer.encryptedKey) throw refuse('BAL_ACCESS_WALLET_KEY', `${signer.username} has no custodial key`);
-    const key = decryptKey(this.masterKey, signer.encryptedKey);
-    const td = this.certifier.typedData(msg);
-    const { EIP712Domain: _omit, ...types } = td.types;
-    return (await new Wallet(key).signTypedData(td.domain, types, td.message)) as Hex;
+    const key = unlock(this.masterKey, signer.encryptedKey, signer.wallet);
+    try {
+      const td = this.certifier.typedData(msg);
+      const { EIP712Domain: _omit, ...types } = td.types;
+      return (await new Wallet(bytesToHex(key)).signTypedData(td.domain, types, td.message)) as Hex;
+    } finally { key.fill(0); }
   }
 
   private checkSignature(signer: UserRecord, msg: DecisionMessage, signature: unknown): Hex {
@@ -567,16 +548,6 @@ export class DataAccessService {
       topic: s.topic, pod: stream.pod, status: s.status, createdAtMs: s.createdAtMs, updatedAtMs: s.updatedAtMs, transaction: s.transaction, block: s.block,
     };
   }
-}
-
-function checkUsername(v: unknown): string {
-  if (typeof v !== 'string' || !USERNAME_RE.test(v)) throw invalid('username', '3..64 of [a-z0-9._-], starting with a letter');
-  return v;
-}
-
-function checkPassword(v: unknown): string {
-  if (typeof v !== 'string' || v.length < PASSWORD_MIN || v.length > PASSWORD_MAX) throw invalid('password', `${PASSWORD_MIN}..${PASSWORD_MAX} characters`);
-  return v;
 }
 
 function checkPods(v: unknown): string[] {

@@ -37,7 +37,8 @@ test.before(async () => {
   chain = new MemoryCertifier(() => Math.floor(nowMs / 1000));
   broker = new RecordingEnforcer();
   metrics = new MetricsRegistry();
-  svc = createDataAccessService({ store, certifier: chain, enforcer: broker, masterKey: new Uint8Array(32).fill(3), clock: { now: () => nowMs }, metrics, deadlineSec: 600 });
+  svc = createDataAccessService({ store, certifier: chain, enforcer: broker, masterKey: new Uint8Array(32).fill(3), clock: { now: () => nowMs }, metrics, deadlineSec: 600, sessionTtlMs: 12 * 3_600_000,
+    loginLimits: { perUser: { maxFailures: 5, windowMs: 15 * 60_000 }, perAddress: { maxFailures: 5, windowMs: 15 * 60_000 } } });
   u.admin = await svc.createUser({ username: 'dso-admin', role: 'admin', password: PW });
   chain.admins.add(u.admin.wallet);
   u.prodA = await svc.createUser({ username: 'prod-a', role: 'producer', password: PW, pods: [P1] });

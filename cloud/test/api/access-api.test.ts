@@ -253,7 +253,7 @@ test('bad input: a coded 4xx each (never 500), counted; rate-limited logins get 
   assert.not.match(after, /bal_api_errors_total\{code="BAL_API_INTERNAL"\}/);
 
   // Brute force: 5 failures for one user, then 429 with Retry-After even with the right password.
-  for (let i = 0; i < 4; i++) await call('post', '/api/login', '/api/login', { body: { username: 'byo', password: `wrong ${i} wrong` } });
+  for (let i = 0; i < 5; i++) await call('post', '/api/login', '/api/login', { body: { username: 'byo', password: `wrong ${i} wrong` } });
   const limited = await call('post', '/api/login', '/api/login', { body: { username: 'byo', password: PW } });
   assert.is(limited.status, 429);
   assert.is(limited.body.code, 'BAL_ACCESS_LOGIN_RATE_LIMITED');
