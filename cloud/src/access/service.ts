@@ -7,11 +7,9 @@
  * Every refusal is a coded LightNodeError counted in `bal_access_refusals_total{code}`; every
  * certified decision in `bal_access_decisions_total{action}`.
  */
-import { Wallet, verifyTypedData } from 'ethers';
-import { LightNodeError, type ErrorCode } from '@lightnode/shared/errors';
-import { bytesToHex, type Hex } from '@lightnode/shared/hex';
+import { LightNodeError } from '@lightnode/shared/errors';
+import type { Hex } from '@lightnode/shared/hex';
 import type { Clock } from '@lightnode/shared/clock';
-import { POD_RE } from '@lightnode/shared/reading';
 import { certifiedTopic, parseCertifiedTopic } from '@lightnode/shared/topics';
 import type { Counter, MetricsRegistry } from '../metrics.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -26,7 +24,8 @@ import {
 import { decide } from './transitions.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import { validateRole, validateUsername, validateWalletAddress } from './validate.js';
-import { newCustodialWallet, unlock } from './wallets.js';
+import { newCustodialWallet } from './wallets.js';
+import { checkAddress, checkPods, checkSignature, checkTopic, invalid, refuse, signCustodial } from './decision-signing.js';
 import { createSessions, type Sessions } from './sessions.js';
 import { createLoginLimiter, type LimitRule, type LoginLimiter } from './login-limiter.js';
 
@@ -69,11 +68,7 @@ interface Plan {
   to: SubscriptionStatus;
 }
 
-const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
-const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 
-const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): LightNodeError => new LightNodeError(code, message, details);
-const invalid = (field: string, expected: string): LightNodeError => refuse('BAL_ACCESS_USER_INVALID', `${field}: expected ${expected}`, { field });
 
 /** Build the service. */
 export function createDataAccessService(opts: DataAccessServiceOptions): DataAccessService {
@@ -495,28 +490,12 @@ export class DataAccessService {
     return rec;
   }
 
-  private async signCustodial(signer: UserRecord, msg: DecisionMessage): Promise<Hex> {
-    if (!signer.encryptedKey) throw refuse('BAL_ACCESS_WALLET_KEY', `${signer.username} has no custodial key`);
-    const key = unlock(this.masterKey, signer.encryptedKey, signer.wallet);
-    try {
-      const td = this.certifier.typedData(msg);
-      const { EIP712Domain: _omit, ...types } = td.types;
-      return (await new Wallet(bytesToHex(key)).signTypedData(td.domain, types, td.message)) as Hex;
-    } finally { key.fill(0); }
+  private signCustodial(signer: UserRecord, msg: DecisionMessage): Promise<Hex> {
+    return signCustodial(this.certifier, this.masterKey, signer, msg);
   }
 
   private checkSignature(signer: UserRecord, msg: DecisionMessage, signature: unknown): Hex {
-    if (typeof signature !== 'string' || !SIGNATURE_RE.test(signature)) throw refuse('BAL_ACCESS_SIGNATURE_INVALID', 'signature: expected 65 bytes as 0x-prefixed hex', { field: 'signature' });
-    const td = this.certifier.typedData(msg);
-    const { EIP712Domain: _omit, ...types } = td.types;
-    let recovered: string;
-    try { recovered = verifyTypedData(td.domain, types, td.message, signature); } catch {
-      throw refuse('BAL_ACCESS_SIGNATURE_INVALID', 'signature does not recover', { field: 'signature' });
-    }
-    if (recovered.toLowerCase() !== signer.wallet) {
-      throw refuse('BAL_ACCESS_SIGNATURE_INVALID', `signature is not ${signer.username}'s on this decision (nonce ${msg.nonce}, deadline ${msg.deadline})`, { field: 'signature' });
-    }
-    return signature.toLowerCase() as Hex;
+    return checkSignature(this.certifier, signer, msg, signature);
   }
 
   /** Relay the stored decisions the chain lacks (after its status `chainStatus`), re-signed by their custodial actors. */
@@ -549,21 +528,3 @@ export class DataAccessService {
     };
   }
 }
-
-function checkPods(v: unknown): string[] {
-  if (!Array.isArray(v) || v.length > 1000) throw invalid('pods', 'an array of PoD codes');
-  for (const p of v) if (typeof p !== 'string' || !POD_RE.test(p)) throw invalid('pods', 'PoD codes like IT001E12345678');
-  if (new Set(v).size !== v.length) throw invalid('pods', 'distinct PoD codes');
-  return v as string[];
-}
-
-function checkAddress(v: unknown, field: string): Hex {
-  if (typeof v !== 'string' || !ADDRESS_RE.test(v)) throw refuse('BAL_ACCESS_USER_INVALID', `${field}: expected a 0x-prefixed 20-byte address`, { field });
-  return v.toLowerCase() as Hex;
-}
-
-function checkTopic(v: unknown): string {
-  if (typeof v !== 'string' || !parseCertifiedTopic(v)) throw refuse('BAL_ACCESS_TOPIC_UNKNOWN', `topic: expected certified/v1/{pod}/readings`, { field: 'topic' });
-  return v;
-}
-
