@@ -10,10 +10,15 @@
  *                                             add/replace a broker account (prints a generated password)
  *   bal api-key --name N --role dso|consumer [--pods IT..,IT..] [--token]
  *                                             make an API key (or bearer token) and its config entry
+ *   bal users add <username> --config bal.json --role admin|producer|consumer [--pod P ...] [--wallet 0x…] [--wallet-key f] [--password-file f]
+ *   bal users list|passwd <username>|disable <username>|enable <username> --config bal.json
+ *   bal subscriptions list --config bal.json [--status s] [--topic t]
+ *                                             data users and subscriptions (docs/data-access.md); a password
+ *                                             comes from --password-file, env BAL_USER_PASSWORD or stdin, never argv
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
  */
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,22 +32,41 @@ import { hashPassword } from './broker/password-hash.js';
 import { writeMosquittoConfig } from './broker/mosquitto-config.js';
 import { BAL_BROKER_DYNSEC_HASH } from './broker/mosquitto-dynsec.js';
 import { newSecret } from './api/auth.js';
+import { MetricsRegistry } from './metrics.js';
+import { loadOrCreateMasterKey } from './access/wallets.js';
+import type { AccessUser, DataAccessService } from './access/service.js';
+import { SUBSCRIPTION_STATUSES, type AccessEnforcer, type DecisionCertifier, type SubscriptionStatus } from './access/types.js';
 
 const USAGE = `usage:
   bal run --config <file>
   bal check-config --config <file>
   bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so>]
   bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
-  bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]`;
+  bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]
+  bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
+  bal users list --config <file>
+  bal users passwd|disable|enable <username> --config <file> [--password-file <file>]
+  bal subscriptions list --config <file> [--status requested|accepted|refused|revoked|cancelled] [--topic <topic>]
+  (a user's password: --password-file, env BAL_USER_PASSWORD or stdin; never on the command line)`;
 
 /** A bad command line: printed with the usage text, exit 2. */
 class UsageError extends LightNodeError {
   constructor(message: string) { super('BAL_USAGE', message); }
 }
 
-/** Where the CLI writes (injected by tests). */
-export interface CliIo { out(line: string): void; err(text: string): void }
-const stdio: CliIo = { out: (line) => { process.stdout.write(line + '\n'); }, err: (text) => { process.stderr.write(text); } };
+/** Where the CLI writes, and where it reads a piped password (injected by tests). */
+export interface CliIo { out(line: string): void; err(text: string): void; stdin?(): Promise<string> }
+const stdio: CliIo = {
+  out: (line) => { process.stdout.write(line + '\n'); },
+  err: (text) => { process.stderr.write(text); },
+  ...(process.stdin.isTTY ? {} : { stdin: () => text(process.stdin) }),
+};
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  let s = '';
+  for await (const chunk of stream) { s += String(chunk); if (s.length > 4096) break; }
+  return s;
+}
 let io: CliIo = stdio;
 const out = (line: string): void => io.out(line);
 
@@ -167,11 +191,122 @@ async function cmdApiKey(v: Record<string, string | boolean | undefined>): Promi
   return 0;
 }
 
+/** A user's password: --password-file, env BAL_USER_PASSWORD, or piped stdin; never argv. */
+async function readUserPassword(v: Record<string, unknown>): Promise<string> {
+  const strip = (x: string): string => x.replace(/\r?\n$/, '');
+  if (typeof v['password-file'] === 'string') return strip(readFileSync(v['password-file'], 'utf8'));
+  const env = process.env.BAL_USER_PASSWORD;
+  if (env) return env;
+  if (io.stdin) return strip(await io.stdin());
+  throw new UsageError('a password is needed: --password-file <file>, env BAL_USER_PASSWORD or stdin');
+}
+
+/** The BAL's DecisionCertifier from its config: the deployment's SubscriptionRegistry, relayed by the chain key. */
+async function certifierFromConfig(config: BalConfig): Promise<DecisionCertifier> {
+  const [{ resolveAnchorKey, resolveChain }, { readDeployment }, { jsonRpcProvider }, { subscriptionRegistryClient }, { createChainCertifier }, { Wallet }] = await Promise.all([
+    import('./bal.js'), import('@lightnode/contracts/deploy'), import('@lightnode/contracts/connect'),
+    import('@lightnode/contracts/subscriptions/client'), import('./access/chain-certifier.js'), import('ethers'),
+  ]);
+  if (config.chain.kind !== 'deployment') throw new UsageError('chain: registering streams needs chain.deploymentPath (a deployment with subscriptionRegistry)');
+  const registry = readDeployment(config.chain.deploymentPath).subscriptionRegistry;
+  if (!registry) throw new UsageError(`chain.deploymentPath: ${config.chain.deploymentPath} has no subscriptionRegistry (redeploy with pnpm chain)`);
+  const chain = resolveChain(config);
+  const key = resolveAnchorKey(config);
+  if (!key) throw new UsageError('the relay key (TOPIC_ADMIN_ROLE) is needed: chain.anchorKeyPath or env BAL_ANCHOR_KEY');
+  return createChainCertifier(subscriptionRegistryClient(registry, new Wallet(key, jsonRpcProvider(chain.rpcUrl, chain.chainId))));
+}
+
+/** Refuses every chain call: the commands that do not touch the chain run without one. */
+const OFFLINE_CERTIFIER: DecisionCertifier = {
+  setTopicProvider: () => Promise.reject(new LightNodeError('BAL_ACCESS_CHAIN_UNAVAILABLE', 'this command runs without the chain')),
+  nonceOf: () => Promise.reject(new LightNodeError('BAL_ACCESS_CHAIN_UNAVAILABLE', 'this command runs without the chain')),
+  record: () => Promise.reject(new LightNodeError('BAL_ACCESS_CHAIN_UNAVAILABLE', 'this command runs without the chain')),
+  certifiedOfTopic: () => Promise.reject(new LightNodeError('BAL_ACCESS_CHAIN_UNAVAILABLE', 'this command runs without the chain')),
+  typedData: () => { throw new LightNodeError('BAL_ACCESS_CHAIN_UNAVAILABLE', 'this command runs without the chain'); },
+};
+
+/**
+ * The broker side of CLI changes: none. The running BAL checks data users' passwords against the
+ * store (embedded broker) and reconciles grants at start (Mosquitto).
+ */
+const NO_BROKER: AccessEnforcer = { upsertUser: async () => {}, grant: async () => {}, revoke: async () => {}, reconcile: async () => {}, close: async () => {} };
+
+/** Open the config's store and a data-access service over it; `chain` connects the SubscriptionRegistry. */
+async function accessFromConfig(file: string, opts: { chain: boolean; walletKeyPath?: string }): Promise<{ service: DataAccessService; close(): Promise<void> }> {
+  const config = loadConfig(file);
+  const certifier = opts.chain ? await certifierFromConfig(config) : OFFLINE_CERTIFIER;
+  // Without --wallet-key no custodial key is made or opened: a throw-away key stands in, never stored.
+  const masterKey = opts.walletKeyPath ? loadOrCreateMasterKey(opts.walletKeyPath) : randomBytes(32);
+  const [{ openStore }, { createDataAccessService }] = await Promise.all([import('./store/open-store.js'), import('./access/service.js')]);
+  const store = await openStore(config.store);
+  const service = createDataAccessService({ store, certifier, enforcer: NO_BROKER, masterKey, metrics: new MetricsRegistry(), log: createLogger({ level: 'warn' }) });
+  return { service, close: () => store.close() };
+}
+
+const publicUser = ({ id: _id, ...u }: AccessUser): Omit<AccessUser, 'id'> => u;
+const CLI_ADMIN: AccessUser = { id: 0, username: 'bal-cli', role: 'admin', wallet: `0x${'00'.repeat(20)}`, custody: 'external', enabled: true, createdAtMs: 0, updatedAtMs: 0, pods: [] };
+
+async function cmdUsers(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true,
+    options: { config: { type: 'string' }, role: { type: 'string' }, pod: { type: 'string', multiple: true }, wallet: { type: 'string' }, 'wallet-key': { type: 'string' }, 'password-file': { type: 'string' } },
+  });
+  const [sub, username, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  if (typeof v.config !== 'string') throw new UsageError('--config <file> is required');
+  const needName = (): string => { if (!username) throw new UsageError(`users ${sub} <username>`); return username; };
+  if (sub === 'list') {
+    if (username) throw new UsageError('users list takes no username');
+    const a = await accessFromConfig(v.config, { chain: false });
+    try { out(JSON.stringify({ users: (await a.service.listUsers()).map(publicUser) })); } finally { await a.close(); }
+    return 0;
+  }
+  if (sub === 'add') {
+    const name = needName();
+    if (typeof v.role !== 'string') throw new UsageError('--role admin|producer|consumer is required');
+    const pods = v.pod ?? [];
+    if (v.wallet === undefined && typeof v['wallet-key'] !== 'string') throw new UsageError('a custodial wallet needs --wallet-key <file> (the master key, created 0600 if absent); or give --wallet 0x…');
+    const password = await readUserPassword(v);
+    const a = await accessFromConfig(v.config, { chain: pods.length > 0, ...(typeof v['wallet-key'] === 'string' ? { walletKeyPath: v['wallet-key'] } : {}) });
+    try {
+      const user = await a.service.createUser({ username: name, role: v.role, password, ...(v.wallet !== undefined ? { wallet: v.wallet } : {}), ...(pods.length ? { pods } : {}) });
+      out(JSON.stringify(publicUser(user)));
+    } finally { await a.close(); }
+    return 0;
+  }
+  if (sub === 'passwd' || sub === 'disable' || sub === 'enable') {
+    const name = needName();
+    const password = sub === 'passwd' ? await readUserPassword(v) : null;
+    const a = await accessFromConfig(v.config, { chain: false });
+    try {
+      if (password !== null) { await a.service.setPassword(name, password); out(JSON.stringify({ username: name, password: 'changed' })); }
+      else out(JSON.stringify(publicUser(await a.service.setEnabled(name, sub === 'enable'))));
+    } finally { await a.close(); }
+    return 0;
+  }
+  throw new UsageError(`users: expected add | list | passwd | disable | enable, got ${sub ?? 'nothing'}`);
+}
+
+async function cmdSubscriptions(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { config: { type: 'string' }, status: { type: 'string' }, topic: { type: 'string' } } });
+  if (positionals.length !== 1 || positionals[0] !== 'list') throw new UsageError('subscriptions list --config <file> [--status s] [--topic t]');
+  if (typeof v.config !== 'string') throw new UsageError('--config <file> is required');
+  if (v.status !== undefined && !SUBSCRIPTION_STATUSES.includes(v.status as SubscriptionStatus)) throw new UsageError(`--status: ${SUBSCRIPTION_STATUSES.join(' | ')}`);
+  const a = await accessFromConfig(v.config, { chain: false });
+  try {
+    const items = await a.service.listSubscriptions(CLI_ADMIN, { ...(v.status ? { status: v.status as SubscriptionStatus } : {}), ...(v.topic ? { topic: v.topic } : {}) });
+    out(JSON.stringify({ subscriptions: items }));
+  } finally { await a.close(); }
+  return 0;
+}
+
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number> {
   io = cliIo;
   const [cmd, ...rest] = argv;
   try {
+    if (cmd === 'users') return await cmdUsers(rest);
+    if (cmd === 'subscriptions') return await cmdSubscriptions(rest);
     const { values } = parseArgs({
       args: rest, strict: true, allowPositionals: false,
       options: {
@@ -201,7 +336,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
       return 2;
     }
     io.err(`bal: ${isLightNodeError(err) ? `[${err.code}] ` : ''}${(err as Error).message}\n`);
-    return 1;
+    return isLightNodeError(err, 'BAL_ACCESS_USER_INVALID') ? 2 : 1;
   }
 }
 

@@ -7,11 +7,17 @@
 import type { CodesOf } from '@lightnode/shared/errors';
 
 export const BAL_ERRORS = {
+  BAL_ACCESS_CHAIN_REFUSED: 'the SubscriptionRegistry refused a decision (its error named)',
+  BAL_ACCESS_CHAIN_UNAVAILABLE: 'the chain could not be reached for a data-access read or decision',
+  BAL_ACCESS_DISABLED: 'data access is not configured on this BAL',
   BAL_ACCESS_DUPLICATE_REQUEST: 'a request while the subscription is already requested or accepted',
   BAL_ACCESS_FORBIDDEN: 'the role may not take this action (or not on this subscription)',
+  BAL_ACCESS_LOGIN_FAILED: 'unknown user, wrong password or disabled user',
   BAL_ACCESS_LOGIN_RATE_LIMITED: 'too many failed logins for this username or address (details.retryAfterSec)',
   BAL_ACCESS_NOT_TOPIC_OWNER: "a producer deciding on another producer's topic",
   BAL_ACCESS_SELF_DECISION: 'a consumer accepting, refusing or revoking its own subscription',
+  BAL_ACCESS_SIGNATURE_INVALID: 'a decision signature is missing, expired or not the wallet owner\'s',
+  BAL_ACCESS_SUBSCRIPTION_UNKNOWN: 'no such subscription (or not visible to the caller)',
   BAL_ACCESS_TOPIC_EXISTS: 'a stream topic already has a producer',
   BAL_ACCESS_TOPIC_UNKNOWN: 'no stream on this topic',
   BAL_ACCESS_TRANSITION_INVALID: "the action is not allowed from the subscription's current status",
@@ -23,6 +29,7 @@ export const BAL_ERRORS = {
   BAL_ANCHOR_NO_PROVIDER: 'the anchoring signer is not connected to a JSON-RPC provider',
   BAL_ANCHOR_ROOT_MISMATCH: 'a rebuilt anchor root differs from the recorded one',
   BAL_API_BAD_REQUEST: 'malformed HTTP request or body',
+  BAL_API_BODY_INVALID: 'a request body is not a JSON object or a field of it is invalid (the field is named)',
   BAL_API_FORBIDDEN: 'the API key may not see this resource',
   BAL_API_INTERNAL: 'unexpected failure answering a request',
   BAL_API_NOT_FOUND: 'no such resource or route',

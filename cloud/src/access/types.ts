@@ -147,6 +147,17 @@ export interface DecisionMessage {
 /** Where a certified decision landed. */
 export interface CertifiedDecision { transaction: Hex; block: number; timestampSec: number }
 
+/** One subscription as recorded on chain (SubscriptionRegistry `subscriptionsOfTopic`). */
+export interface CertifiedSubscription {
+  provider: Hex;
+  consumer: Hex;
+  topic: string;
+  status: SubscriptionStatus;
+  /** Block timestamps (seconds since epoch) of the first and the latest decision. */
+  createdAtSec: number;
+  updatedAtSec: number;
+}
+
 /** The chain side (SubscriptionRegistry); the BAL's relay account pays gas. */
 export interface DecisionCertifier {
   /** Register (or move) a topic's provider wallet; idempotent. */
@@ -155,6 +166,11 @@ export interface DecisionCertifier {
   nonceOf(signer: Hex): Promise<bigint>;
   /** Relay a signed decision; contract refusals become coded errors (BAL_ACCESS_CHAIN_REFUSED …). */
   record(decision: DecisionMessage, signature: Hex): Promise<CertifiedDecision>;
+  /**
+   * The topic's subscriptions as the chain holds them (`subscriptionsOfTopic`), for
+   * `GET /api/certification/{topic}` and for relaying decisions the chain does not hold yet.
+   */
+  certifiedOfTopic(topic: string): Promise<CertifiedSubscription[]>;
   /** EIP-712 typed data of a decision (for bring-your-own wallets and custodial signing). */
   typedData(decision: DecisionMessage): { domain: Record<string, unknown>; types: Record<string, { name: string; type: string }[]>; primaryType: 'Decision'; message: Record<string, unknown> };
 }

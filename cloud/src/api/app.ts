@@ -1,6 +1,7 @@
 /**
  * The REST API (issue 5 §6) as an express 5 app: certification by transaction, readings,
- * receipts, node status, /healthz, /metrics and the OpenAPI document. Handlers validate their
+ * receipts, node status, /healthz, /metrics, the OpenAPI document and data access
+ * (access-routes.ts: logins, users, subscriptions, certification of topics). Handlers validate their
  * parameters (query.ts), authorise by role, and answer errors as `{ code, message }` — a bad
  * request is a 4xx, never a 500.
  */
@@ -17,6 +18,8 @@ import { checkQueryKeys, optId, optStatus, optTime, parseId, parseLimit, parsePo
 import { ReceiptBuilder, type DeploymentInfo } from './receipt.js';
 import { anchorView, nodeView, readingView } from './views.js';
 import type { ApiClient } from '../config.js';
+import type { DataAccessService } from '../access/service.js';
+import { accessErrorStatus, mountAccessRoutes } from './access-routes.js';
 
 export interface ApiDeps {
   store: BalStore;
@@ -30,6 +33,11 @@ export interface ApiDeps {
   metricsPublic?: boolean;
   /** Largest page (`limit`), default 1000. */
   maxPageSize?: number;
+  /**
+   * Data access (docs/data-access.md): user sessions, subscriptions, certification. Absent:
+   * those routes answer 503 BAL_ACCESS_DISABLED and only `clients` authenticate.
+   */
+  access?: DataAccessService;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -60,7 +68,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
 
   const wrap = (fn: Handler) => (req: Request, res: Response, next: NextFunction): void => { fn(req, res).catch(next); };
-  const principal = (req: Request): Principal => auth.authenticate(req.headers);
+  const principal = (req: Request): Promise<Principal> => auth.authenticate(req.headers, deps.access);
   const query = (req: Request): Record<string, unknown> => (req.query ?? {}) as Record<string, unknown>;
 
   app.get('/api/openapi.json', (_req, res) => { res.json(OPENAPI_DOCUMENT); });
@@ -76,12 +84,12 @@ export function createApiApp(deps: ApiDeps): express.Express {
   }));
 
   app.get('/metrics', wrap(async (req, res) => {
-    if (!(deps.metricsPublic ?? true) && principal(req).role !== 'dso') throw forbidden('metrics need the dso role');
+    if (!(deps.metricsPublic ?? true) && !['dso', 'admin'].includes((await principal(req)).role)) throw forbidden('metrics need the dso role');
     res.type(METRICS_CONTENT_TYPE).send(deps.metrics.render());
   }));
 
   app.get('/api/certification/getByTransaction', wrap(async (req, res) => {
-    const p = principal(req);
+    const p = await principal(req);
     const q = query(req);
     checkQueryKeys(q, ['transaction', 'limit', 'cursor']);
     const tx = parseTransaction(q.transaction);
@@ -96,7 +104,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   }));
 
   app.get('/api/readings', wrap(async (req, res) => {
-    const p = principal(req);
+    const p = await principal(req);
     const q = query(req);
     checkQueryKeys(q, ['pod', 'from', 'to', 'status', 'limit', 'cursor']);
     const pod = q.pod === undefined ? undefined : parsePod(q.pod);
@@ -116,7 +124,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   }));
 
   const visibleReading = async (req: Request) => {
-    const p = principal(req);
+    const p = await principal(req);
     checkQueryKeys(query(req), []);
     const id = parseId(req.params.id, 'id');
     const r = await deps.store.readingById(id);
@@ -136,7 +144,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   }));
 
   app.get('/api/nodes', wrap(async (req, res) => {
-    const p = principal(req);
+    const p = await principal(req);
     const q = query(req);
     checkQueryKeys(q, ['limit', 'cursor']);
     const limit = parseLimit(q, 100, maxPage);
@@ -147,7 +155,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   }));
 
   app.get('/api/nodes/:pod', wrap(async (req, res) => {
-    const p = principal(req);
+    const p = await principal(req);
     checkQueryKeys(query(req), []);
     const pod = parsePod(req.params.pod);
     const n = canSeePod(p, pod) ? await deps.store.nodeByPod(pod) : null;
@@ -155,12 +163,20 @@ export function createApiApp(deps: ApiDeps): express.Express {
     res.json(nodeView(n));
   }));
 
+  mountAccessRoutes(app, { access: deps.access, principal, wrap });
+
   app.use((req, _res, next) => { next(new ApiError(404, 'BAL_API_NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 100)}`)); });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let status = 500;
     let body: { code: ErrorCode; message: string } = { code: 'BAL_API_INTERNAL', message: 'internal error' };
+    const refused = accessErrorStatus(err);
     if (err instanceof ApiError) { status = err.status; body = { code: err.code, message: err.message }; }
+    else if (refused) {
+      status = refused.status;
+      body = { code: refused.code, message: (err as Error).message };
+      if (refused.retryAfterSec !== undefined) res.set('Retry-After', String(refused.retryAfterSec));
+    }
     else if (err instanceof LightNodeError && err.code === 'BAL_STORE_INVALID') { status = 400; body = { code: 'BAL_API_QUERY_INVALID', message: err.message }; }
     else if (typeof err === 'object' && err !== null && typeof (err as { status?: unknown }).status === 'number'
       && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
@@ -170,7 +186,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     }
     errors.inc({ code: body.code });
     if (status >= 500) log.error('api request failed', { method: req.method, path: req.path.slice(0, 200), err });
-    if (status === 401) res.set('WWW-Authenticate', 'Bearer');
+    if (status === 401 && body.code !== 'BAL_ACCESS_LOGIN_FAILED') res.set('WWW-Authenticate', 'Bearer');
     res.status(status).json(body);
   });
 

@@ -1,13 +1,30 @@
 /**
  * API authentication: an API key (`X-API-Key`) or a bearer token (`Authorization: Bearer …`)
- * maps to a client with a role. `dso` reads everything; `consumer` only its own PoDs. The
- * config holds SHA-256 hashes of the secrets, never the secrets (`bal api-key` makes a pair).
+ * maps to a client with a role. `dso` reads everything; a config `consumer` only its listed
+ * PoDs. The config holds SHA-256 hashes of the secrets, never the secrets (`bal api-key` makes
+ * a pair). A bearer token that is no config client's is looked up as a data user's login
+ * session (docs/data-access.md): its PoDs are resolved per request from the user's streams and
+ * accepted subscriptions.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiClient, ApiRole } from '../config.js';
+import type { UserRole } from '../access/types.js';
+import type { AccessUser, DataAccessService } from '../access/service.js';
 import { unauthorized } from './api-error.js';
 
-export interface Principal { name: string; role: ApiRole; /** null = all PoDs (dso). */ pods: ReadonlySet<string> | null }
+export type PrincipalRole = ApiRole | UserRole;
+
+export interface Principal {
+  name: string;
+  role: PrincipalRole;
+  /** null = all PoDs (dso, admin). */
+  pods: ReadonlySet<string> | null;
+  /** The data user and its session token, for a login session (absent for config clients). */
+  user?: AccessUser;
+  token?: string;
+}
+
+const BEARER_RE = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /** `sha256:<hex>` of a secret, as stored in the config. */
 export function secretHash(secret: string): string {
@@ -32,8 +49,11 @@ export class ApiAuth {
     }
   }
 
-  /** The principal of a request's headers; throws 401 when absent or unknown. */
-  authenticate(headers: { [k: string]: string | string[] | undefined }): Principal {
+  /**
+   * The principal of a request's headers: a config client, else (with `access`) a data user's
+   * session with its visible PoDs. Throws 401 when absent or unknown.
+   */
+  async authenticate(headers: { [k: string]: string | string[] | undefined }, access?: DataAccessService): Promise<Principal> {
     const key = headers['x-api-key'];
     if (typeof key === 'string' && key.length > 0 && key.length <= 512) {
       const p = this.byKey.get(secretHash(key));
@@ -41,10 +61,15 @@ export class ApiAuth {
       throw unauthorized();
     }
     const auth = headers.authorization;
-    if (typeof auth === 'string' && auth.length <= 600) {
-      const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(auth);
-      const p = m ? this.byToken.get(secretHash(m[1]!)) : undefined;
+    const m = typeof auth === 'string' && auth.length <= 600 ? BEARER_RE.exec(auth) : null;
+    if (m) {
+      const p = this.byToken.get(secretHash(m[1]!));
       if (p) return p;
+      const user = access ? await access.resolveToken(m[1]!) : null;
+      if (user) {
+        const pods = await access!.visiblePods(user);
+        return { name: user.username, role: user.role, pods: pods === null ? null : new Set(pods), user, token: m[1]! };
+      }
     }
     throw unauthorized();
   }

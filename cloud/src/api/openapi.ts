@@ -19,6 +19,25 @@ const limitParam = param('limit', 'query', { type: 'integer', minimum: 1, maximu
 const cursorParam = param('cursor', 'query', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'Opaque cursor: the `next` of the previous page.');
 const idParam = param('id', 'path', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'Reading id (store-assigned).');
 const secured = [{ apiKey: [] }, { bearer: [] }];
+const session = [{ bearer: [] }];
+const body = (schema: object, description: string): object => ({ required: true, description, content: { 'application/json': { schema } } });
+const noContent = (description: string): object => ({ description });
+const ms = { ...uint, description: 'ms since epoch' } as const;
+const topic = { type: 'string', pattern: '^certified/v1/IT\\d{3}E\\d{8}[A-Z0-9]?/readings$', examples: ['certified/v1/IT001E12345678/readings'] } as const;
+const subStatus = { enum: ['requested', 'accepted', 'refused', 'revoked', 'cancelled'] } as const;
+const role = { enum: ['admin', 'producer', 'consumer'] } as const;
+const signedFields = {
+  signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$', description: 'Bring-your-own wallet: EIP-712 signature of the typed data (GET …/typed-data).' },
+  deadline: { ...uint, description: 'The `deadline` of the signed typed data, seconds since epoch.' },
+} as const;
+const subIdParam = param('id', 'path', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'Subscription id.');
+const decision = (action: string, who: string): object => ({
+  post: {
+    summary: `${action} a subscription (${who})`, security: session, parameters: [subIdParam],
+    requestBody: { required: false, content: { 'application/json': { schema: ref('SignedDecision') } } },
+    responses: { 200: json(ref('Subscription'), 'The subscription after the certified decision.'), ...errors(400, 401, 403, 404, 409, 503) },
+  },
+});
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -27,7 +46,8 @@ export const OPENAPI_DOCUMENT = {
     version: '1.0.0',
     description: 'Certified energy readings of Light Nodes: readings, receipts (Merkle proof + anchor transaction), node status. '
       + 'Errors are `{ code, message }` with a stable code. Data endpoints need an API key (`X-API-Key`) or a bearer token; '
-      + 'role `dso` reads everything, role `consumer` only its own PoDs.',
+      + 'role `dso` reads everything, role `consumer` only its own PoDs. Data users log in (`POST /api/login`) for a bearer session: '
+      + 'an admin reads everything, a producer its own PoDs, a consumer the PoDs of its accepted subscriptions.',
   },
   jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
   components: {
@@ -36,11 +56,13 @@ export const OPENAPI_DOCUMENT = {
       bearer: { type: 'http', scheme: 'bearer' },
     },
     responses: {
-      E400: json(ref('Error'), 'Bad request: a parameter is malformed or out of range (code BAL_API_QUERY_INVALID).'),
+      E400: json(ref('Error'), 'Bad request: a parameter or body field is malformed or out of range (BAL_API_QUERY_INVALID, BAL_API_BODY_INVALID, BAL_API_BAD_REQUEST, BAL_ACCESS_USER_INVALID, BAL_ACCESS_SIGNATURE_INVALID).'),
       E401: json(ref('Error'), 'No or unknown credentials (BAL_API_UNAUTHORIZED).'),
-      E403: json(ref('Error'), 'The credentials do not allow this PoD (BAL_API_FORBIDDEN).'),
-      E404: json(ref('Error'), 'Unknown resource (BAL_API_NOT_FOUND).'),
-      E409: json(ref('Error'), 'The reading is not anchored yet, or its anchor has no block yet (BAL_READING_NOT_ANCHORED).'),
+      E403: json(ref('Error'), 'The credentials do not allow this (BAL_API_FORBIDDEN, BAL_ACCESS_FORBIDDEN, BAL_ACCESS_NOT_TOPIC_OWNER, BAL_ACCESS_SELF_DECISION).'),
+      E404: json(ref('Error'), 'Unknown resource (BAL_API_NOT_FOUND, BAL_ACCESS_SUBSCRIPTION_UNKNOWN, BAL_ACCESS_TOPIC_UNKNOWN, BAL_ACCESS_USER_UNKNOWN).'),
+      E409: json(ref('Error'), 'Conflict with the current state: a reading not anchored yet (BAL_READING_NOT_ANCHORED), a subscription transition the state machine forbids, a duplicate request, a taken username or topic, a decision the chain refused.'),
+      E429: json(ref('Error'), 'Too many failed logins for this user or address (BAL_ACCESS_LOGIN_RATE_LIMITED); see Retry-After.'),
+      E503: json(ref('Error'), 'Data access is not configured (BAL_ACCESS_DISABLED) or the chain is unreachable (BAL_ACCESS_CHAIN_UNAVAILABLE).'),
     },
     schemas: {
       Error: {
@@ -118,6 +140,91 @@ export const OPENAPI_DOCUMENT = {
         type: 'object', required: ['items', 'next'], additionalProperties: false,
         properties: { items: { type: 'array', items: ref('Node') }, next: nullable({ type: 'string' }) },
       },
+      User: {
+        type: 'object', additionalProperties: false, required: ['username', 'role', 'wallet', 'custody', 'enabled', 'createdAtMs', 'updatedAtMs', 'pods'],
+        description: 'A data user; never its password hash nor its key.',
+        properties: {
+          username: { type: 'string' }, role, wallet: address, custody: { enum: ['custodial', 'external'] }, enabled: { type: 'boolean' },
+          createdAtMs: ms, updatedAtMs: ms, pods: { type: 'array', items: pod, description: "A producer's PoDs (one stream each)." },
+        },
+      },
+      UserList: { type: 'object', required: ['items'], additionalProperties: false, properties: { items: { type: 'array', items: ref('User') } } },
+      NewUser: {
+        type: 'object', additionalProperties: false, required: ['username', 'role', 'password'],
+        properties: {
+          username: { type: 'string', pattern: '^[a-z][a-z0-9._-]{2,63}$' }, role, password: { type: 'string', minLength: 10, maxLength: 256 },
+          wallet: { ...address, description: 'Bring-your-own wallet address; absent: the BAL keeps a custodial wallet.' },
+          pods: { type: 'array', items: pod, description: 'Producer only: its PoDs; each becomes a stream on certified/v1/{pod}/readings.' },
+        },
+      },
+      Login: {
+        type: 'object', additionalProperties: false, required: ['token', 'expiresAt', 'user'],
+        properties: { token: { type: 'string', description: 'Bearer token (Authorization: Bearer …).' }, expiresAt: ms, user: ref('User') },
+      },
+      Stream: { type: 'object', additionalProperties: false, required: ['producer', 'topic', 'pod'], properties: { producer: { type: 'string' }, topic, pod } },
+      SignedDecision: { type: 'object', additionalProperties: false, properties: signedFields, description: 'Bring-your-own wallets only: signature and deadline together.' },
+      Subscription: {
+        type: 'object', additionalProperties: false,
+        required: ['id', 'consumer', 'consumerWallet', 'producer', 'providerWallet', 'topic', 'pod', 'status', 'createdAtMs', 'updatedAtMs', 'transaction', 'block'],
+        properties: {
+          id: uint, consumer: { type: 'string' }, consumerWallet: address, producer: { type: 'string' }, providerWallet: address, topic, pod, status: subStatus,
+          createdAtMs: ms, updatedAtMs: ms, transaction: nullable(hex32), block: nullable(uint),
+        },
+      },
+      SubscriptionList: { type: 'object', required: ['items'], additionalProperties: false, properties: { items: { type: 'array', items: ref('Subscription') } } },
+      SubscriptionHistory: {
+        type: 'object', required: ['items'], additionalProperties: false,
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object', additionalProperties: false, required: ['action', 'from', 'to', 'actor', 'atMs', 'transaction', 'block'],
+              properties: {
+                action: { enum: ['request', 'accept', 'refuse', 'revoke', 'cancel'] }, from: nullable(subStatus), to: subStatus,
+                actor: { type: 'string' }, atMs: ms, transaction: hex32, block: uint,
+              },
+            },
+          },
+        },
+      },
+      ProducerList: {
+        type: 'object', required: ['items'], additionalProperties: false, description: 'D2.12 Figure 4: producer, topic, wallet and the caller\'s own status.',
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object', additionalProperties: false, required: ['producer', 'wallet', 'topic', 'pod', 'status'],
+              properties: { producer: { type: 'string' }, wallet: address, topic, pod, status: nullable(subStatus) },
+            },
+          },
+        },
+      },
+      TypedData: {
+        type: 'object', additionalProperties: false, required: ['signer', 'nonce', 'deadline', 'typedData'],
+        description: 'EIP-712 typed data for eth_signTypedData_v4; send the signature with this deadline before it passes.',
+        properties: {
+          signer: address, nonce: { type: 'string', pattern: '^[0-9]+$' }, deadline: uint,
+          typedData: {
+            type: 'object', required: ['domain', 'types', 'primaryType', 'message'],
+            properties: { domain: { type: 'object' }, types: { type: 'object' }, primaryType: { const: 'Decision' }, message: { type: 'object' } },
+          },
+        },
+      },
+      CertificationRequest: {
+        type: 'object', additionalProperties: false, description: 'The seed\'s body; the capitalised names (ProviderId, ConsumerId, Topic) are accepted too.',
+        properties: { providerId: address, consumerId: address, topic, ProviderId: address, ConsumerId: address, Topic: topic },
+      },
+      CertifiedSubscription: {
+        type: 'object', additionalProperties: false, required: ['provider', 'consumer', 'topic', 'status', 'timestamp', 'transaction', 'block'],
+        properties: {
+          provider: address, consumer: address, topic, status: subStatus, timestamp: { ...uint, description: 'Block time of the latest decision, seconds since epoch.' },
+          transaction: nullable(hex32), block: nullable(uint),
+        },
+      },
+      TopicCertification: {
+        type: 'object', additionalProperties: false, required: ['topic', 'subscriptions'],
+        properties: { topic, subscriptions: { type: 'array', items: ref('CertifiedSubscription') } },
+      },
       Health: {
         type: 'object', required: ['status', 'checks'], additionalProperties: false,
         properties: { status: { enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
@@ -164,6 +271,88 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/nodes/{pod}': {
       get: { summary: 'One Light Node', security: secured, parameters: [param('pod', 'path', pod, 'PoD code.')], responses: { 200: json(ref('Node'), 'The node.'), ...errors(400, 401, 404) } },
+    },
+    '/api/login': {
+      post: {
+        summary: 'Log in a data user', requestBody: body({ type: 'object', required: ['username', 'password'], additionalProperties: false, properties: { username: { type: 'string' }, password: { type: 'string' } } }, 'Credentials.'),
+        responses: { 200: json(ref('Login'), 'A session token.'), ...errors(400, 401, 429, 503) },
+      },
+    },
+    '/api/logout': { post: { summary: 'End this login session', security: session, responses: { 204: noContent('Logged out.'), ...errors(401, 403, 503) } } },
+    '/api/me': { get: { summary: 'The logged-in user', security: session, responses: { 200: json(ref('User'), 'Profile, wallet and custody.'), ...errors(400, 401, 403, 503) } } },
+    '/api/me/password': {
+      put: {
+        summary: 'Change my password (ends my sessions)', security: session,
+        requestBody: body({ type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 10, maxLength: 256 } } }, 'Old and new password.'),
+        responses: { 204: noContent('Changed.'), ...errors(400, 401, 403, 503) },
+      },
+    },
+    '/api/users': {
+      get: { summary: 'Users (admin)', security: session, parameters: [param('role', 'query', role, 'Only this role.')], responses: { 200: json(ref('UserList'), 'Users, ascending id.'), ...errors(400, 401, 403, 503) } },
+      post: { summary: 'Create a user (admin)', security: session, requestBody: body(ref('NewUser'), 'The user.'), responses: { 201: json(ref('User'), 'Created.'), ...errors(400, 401, 403, 409, 503) } },
+    },
+    '/api/users/{username}': {
+      patch: {
+        summary: 'Enable, disable or set the password of a user (admin)', security: session, parameters: [param('username', 'path', { type: 'string' }, 'Username.')],
+        requestBody: body({ type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, password: { type: 'string', minLength: 10, maxLength: 256 } } }, 'What to change.'),
+        responses: { 200: json(ref('User'), 'The user.'), ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    '/api/users/{username}/streams': {
+      post: {
+        summary: "Add a stream (a PoD's certified topic) to a producer (admin)", security: session, parameters: [param('username', 'path', { type: 'string' }, 'Producer.')],
+        requestBody: body({ type: 'object', required: ['pod'], additionalProperties: false, properties: { pod } }, 'The PoD.'),
+        responses: { 201: json(ref('Stream'), 'The stream, registered on chain.'), ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    '/api/producers': { get: { summary: 'Producers and their topics, with my status per topic', security: secured, responses: { 200: json(ref('ProducerList'), 'Rows.'), ...errors(400, 401, 403, 503) } } },
+    '/api/subscriptions': {
+      get: {
+        summary: 'Subscriptions: a consumer its own, a producer those on its topics, admin and dso all', security: secured,
+        parameters: [param('status', 'query', subStatus, 'Only this status.'), param('topic', 'query', { type: 'string' }, 'Only this topic.')],
+        responses: { 200: json(ref('SubscriptionList'), 'Ascending id.'), ...errors(400, 401, 403, 503) },
+      },
+      post: {
+        summary: 'Request a topic (consumer)', security: session,
+        requestBody: body({ type: 'object', required: ['topic'], additionalProperties: false, properties: { topic, ...signedFields } }, 'The topic (and a bring-your-own wallet\'s signature).'),
+        responses: { 201: json(ref('Subscription'), 'Requested and certified.'), ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    '/api/subscriptions/typed-data': {
+      get: {
+        summary: 'Typed data of a request, for bring-your-own wallets', security: session,
+        parameters: [param('topic', 'query', topic, 'The topic.', true), param('action', 'query', { const: 'request' }, 'Only request.')],
+        responses: { 200: json(ref('TypedData'), 'Sign this.'), ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    '/api/subscriptions/{id}': { get: { summary: 'One subscription', security: secured, parameters: [subIdParam], responses: { 200: json(ref('Subscription'), 'The subscription.'), ...errors(400, 401, 403, 404, 503) } } },
+    '/api/subscriptions/{id}/history': { get: { summary: 'Every transition of a subscription', security: secured, parameters: [subIdParam], responses: { 200: json(ref('SubscriptionHistory'), 'Oldest first.'), ...errors(400, 401, 403, 404, 503) } } },
+    '/api/subscriptions/{id}/typed-data': {
+      get: {
+        summary: 'Typed data of a decision, for bring-your-own wallets', security: session,
+        parameters: [subIdParam, param('action', 'query', { enum: ['request', 'accept', 'refuse', 'revoke', 'cancel'] }, 'The decision.', true)],
+        responses: { 200: json(ref('TypedData'), 'Sign this.'), ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    '/api/subscriptions/{id}/accept': decision('Accept', 'producer of the topic or admin'),
+    '/api/subscriptions/{id}/refuse': decision('Refuse', 'producer of the topic or admin'),
+    '/api/subscriptions/{id}/revoke': decision('Revoke', 'producer of the topic or admin'),
+    '/api/subscriptions/{id}/cancel': decision('Cancel', 'the consumer'),
+    '/api/certification': {
+      post: {
+        summary: 'The certified subscription of (provider, consumer, topic) (seed API)', security: secured,
+        description: 'Relays the latest stored decisions first when the chain does not hold them yet.',
+        requestBody: body(ref('CertificationRequest'), 'providerId, consumerId (wallets) and topic.'),
+        responses: { 200: json(ref('CertifiedSubscription'), 'As recorded on chain.'), ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    '/api/certification/{topic}': {
+      get: {
+        summary: "A topic's certified subscriptions, read from the chain (seed API)", security: secured,
+        description: 'The topic contains `/`: send it %-encoded as one segment (certified%2Fv1%2F…%2Freadings) or as the raw path.',
+        parameters: [param('topic', 'path', topic, 'The topic.')],
+        responses: { 200: json(ref('TopicCertification'), 'On-chain subscriptions, with the transaction where the store holds the same status.'), ...errors(400, 401, 404, 503) },
+      },
     },
     '/healthz': {
       get: { summary: 'Liveness and dependencies', responses: { 200: json(ref('Health'), 'Healthy.'), 503: json(ref('Health'), 'A dependency is down.') } },

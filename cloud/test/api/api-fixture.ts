@@ -19,6 +19,8 @@ import type { BalStore, StoredReadingInput } from '../../src/store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
 import type { ApiClient } from '../../src/config.js';
 import type { TlsFiles } from '../../src/config.js';
+import type { DataAccessService } from '../../src/access/service.js';
+import type { Logger } from '../../src/log.js';
 
 export const POD_A = 'IT001E00000001';
 export const POD_B = 'IT001E00000002';
@@ -43,7 +45,12 @@ export function signed(pod: string, seq: number, key: Uint8Array): StoredReading
 export interface Fixture { store: BalStore; api: ApiServer; metrics: MetricsRegistry; ids: { a: number[]; b: number[] }; close(): Promise<void> }
 
 /** Store 6 readings of A and 4 of B, anchor A's first 4 + B's first 2 (confirmed, block 12). */
-export async function startFixture(opts: { tls?: TlsFiles; health?: Record<string, () => Promise<string>> } = {}): Promise<Fixture> {
+export async function startFixture(opts: {
+  tls?: TlsFiles; health?: Record<string, () => Promise<string>>;
+  /** Data access over the fixture's store (absent: the access routes answer 503). */
+  access?: (store: BalStore, metrics: MetricsRegistry) => DataAccessService;
+  log?: Logger;
+} = {}): Promise<Fixture> {
   const store = openSqliteStore({ path: ':memory:' });
   const a = await store.storeBatch([1, 2, 3, 4, 5, 6].map((s) => signed(POD_A, s, KEY_A)));
   const b = await store.storeBatch([1, 2, 3, 4].map((s) => signed(POD_B, s, KEY_B)));
@@ -53,7 +60,8 @@ export async function startFixture(opts: { tls?: TlsFiles; health?: Record<strin
   await store.recordAnchor({ index: 0, root: tree.root, leafCount: leaves.length, fromMs: BASE_TS, toMs: BASE_TS + 10 * 60_000, prevHash: `0x${'00'.repeat(32)}` }, leafIds, { transaction: ANCHOR_TX, blockNumber: null });
   await store.confirmAnchor(ANCHOR_TX, { blockNumber: 12 });
   const metrics = new MetricsRegistry();
-  const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, ...(opts.health ? { health: opts.health } : {}) });
+  const access = opts.access?.(store, metrics);
+  const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, ...(opts.health ? { health: opts.health } : {}), ...(access ? { access } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const api = await listenApi(app, { host: '127.0.0.1', port: 0, tls: opts.tls ?? null, metrics });
   return { store, api, metrics, ids: { a: a.ids, b: b.ids }, async close() { await api.close(); await store.close(); } };
 }
@@ -68,18 +76,22 @@ export class OpenApiValidator {
     this.ajv.addSchema(doc as object, 'openapi');
   }
 
-  /** Throws unless `status` is documented for the route and `body` matches its schema. */
-  check(route: string, status: number, body: unknown): void {
-    const doc = OPENAPI_DOCUMENT as unknown as { paths: Record<string, { get: { responses: Record<string, { $ref?: string; content?: Record<string, unknown> }> } }>; components: { responses: Record<string, { content: Record<string, unknown> }> } };
-    const op = doc.paths[route]?.get;
-    if (!op) throw new Error(`route ${route} not in the OpenAPI document`);
+  /** Throws unless `status` is documented for the route's `method` and `body` matches its schema. */
+  check(route: string, status: number, body: unknown, method: 'get' | 'post' | 'put' | 'patch' = 'get'): void {
+    const doc = OPENAPI_DOCUMENT as unknown as { paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, unknown> }> }>> };
+    const op = doc.paths[route]?.[method];
+    if (!op) throw new Error(`${method.toUpperCase()} ${route} not in the OpenAPI document`);
     const resp = op.responses[String(status)];
-    if (!resp) throw new Error(`status ${status} not documented for ${route}`);
+    if (!resp) throw new Error(`status ${status} not documented for ${method.toUpperCase()} ${route}`);
+    if (!resp.$ref && !resp.content) {
+      if (body !== '' && body !== undefined) throw new Error(`${method.toUpperCase()} ${route} ${status}: documented without a body, got ${JSON.stringify(body).slice(0, 200)}`);
+      return;
+    }
     const esc = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
     const ptr = resp.$ref
       ? `${resp.$ref}/content/application~1json/schema`
-      : `#/paths/${esc(route)}/get/responses/${status}/content/application~1json/schema`;
+      : `#/paths/${esc(route)}/${method}/responses/${status}/content/application~1json/schema`;
     const validate = this.ajv.compile({ $ref: `openapi${ptr}` });
-    if (!validate(body)) throw new Error(`${route} ${status}: response does not match the schema: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    if (!validate(body)) throw new Error(`${method.toUpperCase()} ${route} ${status}: response does not match the schema: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
   }
 }

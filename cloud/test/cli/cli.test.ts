@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { startChain } from '@lightnode/test-kit/chain';
+import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPassword } from '../../src/broker/password-hash.js';
@@ -8,13 +10,13 @@ import { secretHash } from '../../src/api/auth.js';
 import { main } from '../../src/cli.js';
 
 /** Run the CLI in-process with captured output and temporary env vars. */
-async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runCli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {
-    const code = await main(args, { out: (l) => { stdout += l + '\n'; }, err: (t) => { stderr += t; } });
+    const code = await main(args, { out: (l) => { stdout += l + '\n'; }, err: (t) => { stderr += t; }, ...(stdin !== undefined ? { stdin: async () => stdin } : {}) });
     return { code, stdout, stderr };
   } finally {
     for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
@@ -108,6 +110,62 @@ test('check-config: names the bad field, missing files, and accepts a good confi
   assert.match(noKey.stderr, /anchoring is enabled but no key/);
   assert.is((await runCli(['check-config', '--config', good], { BAL_ANCHOR_KEY: '0x' + '01'.repeat(32) })).code, 0);
   assert.not.ok(existsSync(join(dir, 'data')), 'check-config opens no store');
+});
+
+test('users and subscriptions: add (own wallet, custodial, producer on chain), list, passwd, disable; passwords never on argv', async () => {
+  const chain = await startChain();
+  try {
+    const cfg = join(dir, 'access.json');
+    writeFileSync(cfg, JSON.stringify({ chain: { deploymentPath: chain.deploymentPath }, store: { kind: 'sqlite', path: join(dir, 'access.db') } }));
+    const pwFile = join(dir, 'pw.txt');
+    writeFileSync(pwFile, 'a long enough password\n');
+    const key = join(dir, 'wallet.key');
+    const env = { BAL_ANCHOR_KEY: ANVIL_PRIVATE_KEYS[0]! };
+    const byo = await runCli(['users', 'add', 'byo', '--config', cfg, '--role', 'consumer', '--wallet', `0x${'ab'.repeat(20)}`, '--password-file', pwFile]);
+    assert.is(byo.code, 0, byo.stderr);
+    assert.equal(JSON.parse(byo.stdout).custody, 'external');
+    const cons = await runCli(['users', 'add', 'cons', '--config', cfg, '--role', 'consumer', '--wallet-key', key], {}, 'from stdin password\n');
+    assert.is(cons.code, 0, cons.stderr);
+    assert.is(JSON.parse(cons.stdout).custody, 'custodial');
+    assert.is(statSync(key).mode & 0o777, 0o600, 'master key created 0600');
+    const prod = await runCli(['users', 'add', 'prod', '--config', cfg, '--role', 'producer', '--pod', 'IT001E00000001', '--pod', 'IT001E00000002', '--wallet-key', key], { ...env, BAL_USER_PASSWORD: 'env var password' });
+    assert.is(prod.code, 0, prod.stderr);
+    const p = JSON.parse(prod.stdout);
+    assert.equal(p.pods, ['IT001E00000001', 'IT001E00000002']);
+    assert.is(String(await chain.subscriptions.getFunction('topicProviderOf')('certified/v1/IT001E00000001/readings')).toLowerCase(), p.wallet);
+    const list = await runCli(['users', 'list', '--config', cfg]);
+    assert.is(list.code, 0, list.stderr);
+    assert.equal(JSON.parse(list.stdout).users.map((x: { username: string }) => x.username), ['byo', 'cons', 'prod']);
+    assert.not.match(list.stdout, /passwordHash|encryptedKey|scrypt/);
+    assert.is((await runCli(['users', 'passwd', 'cons', '--config', cfg], { BAL_USER_PASSWORD: 'the new password' })).code, 0);
+    const dis = await runCli(['users', 'disable', 'cons', '--config', cfg]);
+    assert.is(JSON.parse(dis.stdout).enabled, false);
+    const subs = await runCli(['subscriptions', 'list', '--config', cfg, '--status', 'accepted']);
+    assert.is(subs.code, 0, subs.stderr);
+    assert.equal(JSON.parse(subs.stdout), { subscriptions: [] });
+    // Usage errors: exit 2 with BAL_USAGE-style messages; nothing created.
+    for (const [args, re] of [
+      [['users', 'add', 'x1', '--config', cfg, '--role', 'consumer', '--wallet-key', key, '--password', 'on-argv'], /Unknown option '--password'/],
+      [['users', 'add', 'x2', '--config', cfg, '--wallet-key', key], /--role/],
+      [['users', 'add', 'x3', '--config', cfg, '--role', 'consumer'], /--wallet-key/],
+      [['users', 'add', '--config', cfg, '--role', 'consumer'], /users add <username>/],
+      [['users', 'frob', '--config', cfg], /expected add \| list/],
+      [['users', 'list'], /--config/],
+      [['subscriptions', 'list', '--config', cfg, '--status', 'bogus'], /--status/],
+      [['users', 'add', 'Bad Name', '--config', cfg, '--role', 'consumer', '--wallet-key', key, '--password-file', pwFile], /BAL_ACCESS_USER_INVALID/],
+    ] as [string[], RegExp][]) {
+      const r = await runCli(args, {}, '');
+      assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+    const noPw = await runCli(['users', 'add', 'x4', '--config', cfg, '--role', 'consumer', '--wallet-key', key]);
+    assert.is(noPw.code, 2);
+    assert.match(noPw.stderr, /BAL_USER_PASSWORD or stdin/);
+    const dup = await runCli(['users', 'add', 'cons', '--config', cfg, '--role', 'consumer', '--wallet-key', key, '--password-file', pwFile]);
+    assert.is(dup.code, 1);
+    assert.match(dup.stderr, /BAL_ACCESS_USER_EXISTS/);
+    assert.equal(JSON.parse((await runCli(['users', 'list', '--config', cfg])).stdout).users.length, 3);
+  } finally { await chain.stop(); }
 });
 
 test('usage errors exit 2', async () => {

@@ -1,0 +1,41 @@
+/**
+ * The DecisionCertifier over the SubscriptionRegistry (contracts/src/subscriptions): the BAL's
+ * relay account sends `setTopicProvider` and `record`; the registry's refusals
+ * (CONTRACTS_SUBSCRIPTION_*) become BAL_ACCESS_CHAIN_REFUSED naming the contract's error.
+ */
+import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
+import type { Eip712Domain } from '@lightnode/shared/eip712';
+import type { SubscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
+import { decisionTypedData, type DecisionStatusCode } from '@lightnode/contracts/subscriptions/decision';
+import { STATUS_CODE, type CertifiedSubscription, type DecisionCertifier, type DecisionMessage, type SubscriptionStatus } from './types.js';
+
+/** Contract refusals (coded by the client) → BAL_ACCESS_CHAIN_REFUSED; other failures pass on (the service reports them as unavailable). */
+async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+  try { return await fn(); } catch (err) {
+    if (isLightNodeError(err) && err.code.startsWith('CONTRACTS_SUBSCRIPTION_')) {
+      throw new LightNodeError('BAL_ACCESS_CHAIN_REFUSED', `SubscriptionRegistry refused: ${err.message}`, { contractCode: err.code, ...err.details }, { cause: err });
+    }
+    throw err;
+  }
+}
+
+const code = (s: SubscriptionStatus): DecisionStatusCode => STATUS_CODE[s] as DecisionStatusCode;
+
+/** A DecisionCertifier over `client` (connected to the relay signer); reads the chain id once. */
+export async function createChainCertifier(client: SubscriptionRegistryClient): Promise<DecisionCertifier> {
+  const domain: Eip712Domain = await client.domain();
+  const asDecision = (d: DecisionMessage) => ({ provider: d.provider, consumer: d.consumer, topic: d.topic, status: code(d.status), nonce: d.nonce, deadline: d.deadline });
+  return {
+    setTopicProvider: (topic, provider) => mapped(() => client.setTopicProvider(topic, provider)),
+    nonceOf: (signer) => client.nonceOf(signer),
+    record: (d, signature) => mapped(() => client.record(asDecision(d), signature)),
+    async certifiedOfTopic(topic): Promise<CertifiedSubscription[]> {
+      const all = await client.subscriptionsOfTopic(topic);
+      return all.filter((s) => s.status !== 'none').map((s) => ({ provider: s.provider, consumer: s.consumer, topic: s.topic, status: s.status as SubscriptionStatus, createdAtSec: s.createdAtSec, updatedAtSec: s.updatedAtSec }));
+    },
+    typedData(d) {
+      const td = decisionTypedData(domain, asDecision(d));
+      return { domain: { ...td.domain }, types: td.types, primaryType: 'Decision', message: { ...td.message } };
+    },
+  };
+}
