@@ -30,8 +30,15 @@ export async function createChainCertifier(client: SubscriptionRegistryClient): 
     nonceOf: (signer) => client.nonceOf(signer),
     record: (d, signature) => mapped(() => client.record(asDecision(d), signature)),
     async certifiedOfTopic(topic): Promise<CertifiedSubscription[]> {
-      const all = await client.subscriptionsOfTopic(topic);
-      return all.filter((s) => s.status !== 'none').map((s) => ({ provider: s.provider, consumer: s.consumer, topic: s.topic, status: s.status as SubscriptionStatus, createdAtSec: s.createdAtSec, updatedAtSec: s.updatedAtSec }));
+      // The views give the state; the DecisionRecorded logs give where each latest decision landed.
+      const [all, logs] = await Promise.all([client.subscriptionsOfTopic(topic), client.decisionsOfTopic(topic)]);
+      return all.filter((s) => s.status !== 'none').map((s) => {
+        const last = logs.filter((l) => l.provider === s.provider && l.consumer === s.consumer).at(-1);
+        return {
+          provider: s.provider, consumer: s.consumer, topic: s.topic, status: s.status as SubscriptionStatus, createdAtSec: s.createdAtSec, updatedAtSec: s.updatedAtSec,
+          transaction: last?.transaction ?? null, block: last?.block ?? null,
+        };
+      });
     },
     typedData(d) {
       const td = decisionTypedData(domain, asDecision(d));

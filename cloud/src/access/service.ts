@@ -127,8 +127,8 @@ export class DataAccessService {
       let encryptedKey: string | null = null;
       if (!wallet) ({ address: wallet, encryptedKey } = newCustodialWallet(this.masterKey));
       const rec = await this.store.createUser({ username, role, passwordHash: await hashPassword(password), wallet, custody: encryptedKey ? 'custodial' : 'external', encryptedKey }, this.now());
-      for (const pod of pods) await this.registerStream(rec, pod);
       await this.enforcer.upsertUser({ username, role, password, enabled: true });
+      for (const pod of pods) await this.registerStream(rec, pod);
       this.log.info('access user created', { username, role, custody: rec.custody, pods: pods.length });
       return userView(rec, pods);
     });
@@ -167,6 +167,25 @@ export class DataAccessService {
       this.log.info('access user enabled', { username: user.username, enabled });
       return this.viewOf((await this.store.userById(user.id))!);
     });
+  }
+
+  /**
+   * Make the broker follow the store (at start, and after the broker lost its state): every
+   * user's account and enabled flag (passwords are only ever given on create and change), and
+   * the grants — accepted subscriptions of enabled consumers plus each producer's own streams.
+   */
+  async syncBroker(): Promise<{ users: number; grants: number }> {
+    const [users, streams, accepted] = await Promise.all([this.store.listUsers(), this.store.listStreams(), this.store.acceptedGrants()]);
+    for (const u of users) await this.enforcer.upsertUser({ username: u.username, role: u.role, enabled: u.enabled });
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const grants = [...accepted];
+    for (const st of streams) {
+      const producer = byId.get(st.producerId);
+      if (producer?.enabled) grants.push({ username: producer.username, topic: st.topic });
+    }
+    await this.enforcer.reconcile(grants);
+    this.log.info('access broker synchronised', { users: users.length, grants: grants.length });
+    return { users: users.length, grants: grants.length };
   }
 
   /** Every user (optionally of one role), with a producer's PoDs. */
@@ -346,7 +365,7 @@ export class DataAccessService {
         const consumer = await this.store.userByWallet(c.consumer.toLowerCase() as Hex);
         const sub = consumer ? await this.store.subscriptionOf(consumer.id, t) : null;
         const same = sub && sub.status === c.status;
-        out.push({ provider: c.provider.toLowerCase() as Hex, consumer: c.consumer.toLowerCase() as Hex, topic: t, status: c.status, timestamp: c.updatedAtSec, transaction: same ? sub.transaction : null, block: same ? sub.block : null });
+        out.push({ provider: c.provider.toLowerCase() as Hex, consumer: c.consumer.toLowerCase() as Hex, topic: t, status: c.status, timestamp: c.updatedAtSec, transaction: c.transaction ?? (same ? sub.transaction : null), block: c.block ?? (same ? sub.block : null) });
       }
       return out;
     });
@@ -383,6 +402,8 @@ export class DataAccessService {
     const topic = certifiedTopic(pod);
     await this.chain(() => this.certifier.setTopicProvider(topic, producer.wallet));
     const s = await this.store.createStream({ topic, pod, producerId: producer.id }, this.now());
+    // The producer reads its own stream over MQTT like an accepted consumer does.
+    await this.enforcer.grant(producer.username, topic);
     this.log.info('access stream added', { producer: producer.username, topic });
     return s;
   }

@@ -156,6 +156,9 @@ export interface CertifiedSubscription {
   /** Block timestamps (seconds since epoch) of the first and the latest decision. */
   createdAtSec: number;
   updatedAtSec: number;
+  /** The transaction and block of the latest decision (its DecisionRecorded log); null when the log was not found. */
+  transaction: Hex | null;
+  block: number | null;
 }
 
 /** The chain side (SubscriptionRegistry); the BAL's relay account pays gas. */

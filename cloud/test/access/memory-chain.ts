@@ -66,7 +66,7 @@ export class MemoryCertifier implements DecisionCertifier {
     if (TRANSITIONS[ACTION_OF[d.status]][cur?.status ?? 'none'] !== d.status) refuse('TransitionInvalid');
     this.nonces.set(signer, d.nonce + 1n);
     const mined = this.mine();
-    this.subs.set(key, { provider: d.provider.toLowerCase() as Hex, consumer: d.consumer.toLowerCase() as Hex, topic: d.topic, status: d.status, createdAtSec: cur?.createdAtSec ?? mined.timestampSec, updatedAtSec: mined.timestampSec });
+    this.subs.set(key, { provider: d.provider.toLowerCase() as Hex, consumer: d.consumer.toLowerCase() as Hex, topic: d.topic, status: d.status, createdAtSec: cur?.createdAtSec ?? mined.timestampSec, updatedAtSec: mined.timestampSec, transaction: mined.transaction, block: mined.block });
     this.log.push(d);
     return mined;
   }
