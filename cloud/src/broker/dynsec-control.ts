@@ -101,7 +101,7 @@ export async function connectDynsecControl(opts: DynsecControlOptions): Promise<
     }
   });
   client.on('error', (err) => log.warn('dynsec control connection error', { err }));
-  const granted = await client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 0 });
+  const granted = await client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 0 }).catch(() => [{ qos: 128 }]);
   if (granted[0]!.qos >= 128) {
     await client.endAsync(true);
     throw new LightNodeError(FAILED, `dynamic-security: ${opts.username} may not subscribe to ${DYNSEC_RESPONSE_TOPIC} (not the plugin's admin?)`, { username: opts.username });
