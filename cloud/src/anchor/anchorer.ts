@@ -48,6 +48,11 @@ export interface AnchorerDeps {
   config?: AnchorerConfig;
   /** Time and timers; default the system clock (tests pass a FakeClock). */
   clock?: Clock;
+  /**
+   * Called after an anchor is recorded as confirmed (e.g. the certified republisher's anchor
+   * notices). Not awaited by the anchoring pass; a throw or rejection is logged only.
+   */
+  onConfirmed?: (anchor: AnchorRecord) => void | Promise<void>;
 }
 
 export interface Anchorer {
@@ -100,10 +105,15 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
         continue;
       }
       if (head - receipt.blockNumber + 1 >= confirmations) {
-        await store.confirmAnchor(a.transaction, { blockNumber: receipt.blockNumber, anchorHash: ev.anchorHash });
+        const confirmed = await store.confirmAnchor(a.transaction, { blockNumber: receipt.blockNumber, anchorHash: ev.anchorHash });
         raw.delete(a.transaction);
         anchorsConfirmed.inc();
         log.info('anchor confirmed', { index: a.index, tx: a.transaction, block: receipt.blockNumber, leaves: a.leafCount });
+        if (confirmed && deps.onConfirmed) {
+          try {
+            Promise.resolve(deps.onConfirmed(confirmed)).catch((err: unknown) => log.warn('onConfirmed hook failed', { index: a.index, err }));
+          } catch (err) { log.warn('onConfirmed hook failed', { index: a.index, err }); }
+        }
       } else still++;
     }
     return still;

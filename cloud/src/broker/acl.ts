@@ -4,7 +4,7 @@
  * account's username — for a device, its PoD code (DESIGN §4 topic layout `ln/v1/{pod}/…`).
  */
 
-import { TOPIC_PREFIX } from '@lightnode/shared/topics';
+import { CERTIFIED_PREFIX, TOPIC_PREFIX } from '@lightnode/shared/topics';
 
 export type Role = 'device' | 'bal' | 'operator';
 export const ROLES: readonly Role[] = ['device', 'bal', 'operator'];
@@ -13,14 +13,17 @@ export interface AclRules { publish: readonly string[]; subscribe: readonly stri
 
 export { TOPIC_PREFIX };
 
-/** The rule table. A device talks only about its own PoD; the BAL ingests all and acks all. */
+/**
+ * The rule table. A device talks only about its own PoD; the BAL ingests all, acks all and
+ * republishes certified readings to data users (docs/data-access.md; their reads: grants.ts).
+ */
 export const ACL: Readonly<Record<Role, AclRules>> = {
   device: {
     publish: [`${TOPIC_PREFIX}/%u/readings`, `${TOPIC_PREFIX}/%u/status`, `${TOPIC_PREFIX}/%u/activations`],
     subscribe: [`${TOPIC_PREFIX}/%u/ack`, `${TOPIC_PREFIX}/%u/setpoints`],
   },
   bal: {
-    publish: [`${TOPIC_PREFIX}/+/ack`],
+    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`],
     subscribe: [`${TOPIC_PREFIX}/+/readings`, `${TOPIC_PREFIX}/+/status`, `${TOPIC_PREFIX}/+/activations`],
   },
   operator: {

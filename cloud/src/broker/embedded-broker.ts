@@ -3,6 +3,9 @@
  * TLS, with per-device credentials and the ACL of acl.ts enforced on every PUBLISH and
  * SUBSCRIBE. A refused PUBLISH disconnects the client (MQTT 3.1.1 has no refusal for QoS 0/1);
  * a refused SUBSCRIBE gets the failure return code 0x80.
+ * Data users (docs/data-access.md) log in through the `dataUsers` hook when the credentials
+ * file has no such account; they publish nothing, and subscribe and receive by the grant table
+ * (grants.ts), checked again on every delivery so a revoked grant stops the next message.
  */
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -11,6 +14,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mayPublish, maySubscribe } from './acl.js';
+import { GrantTable, dataMayReceive, dataMaySubscribe } from './grants.js';
+import type { UserRole } from '../access/types.js';
 import { CredentialStore, type BrokerAccount } from './credentials.js';
 import { hashPassword } from './password-hash.js';
 import type { MetricsRegistry } from '../metrics.js';
@@ -36,6 +41,16 @@ export interface EmbeddedBrokerOptions {
   maxPayloadBytes?: number;
   metrics?: MetricsRegistry;
   log?: Logger;
+  /** Data users' logins (the access user store's password check), asked when the credentials file has no such account. */
+  dataUsers?: DataUserDirectory;
+}
+
+/** A data user as the broker knows it after login. */
+export interface DataUserAccount { username: string; role: UserRole }
+
+/** Checks a data user's password; null when unknown, disabled or wrong. */
+export interface DataUserDirectory {
+  authenticate(username: string, password: string): Promise<DataUserAccount | null>;
 }
 
 export interface EmbeddedBroker {
@@ -51,6 +66,12 @@ export interface EmbeddedBroker {
    * removed or changed accounts are disconnected. Returns how many were disconnected.
    */
   replaceAccounts(accounts: readonly BrokerAccount[]): number;
+  /** Data users' grants, consulted on every SUBSCRIBE and every delivery to a data user. */
+  grants: GrantTable;
+  /** Refuse (false) or allow again (true) a data user's logins; disabling closes its clients. Returns clients closed. */
+  setDataUserEnabled(username: string, enabled: boolean): number;
+  /** Close every client logged in as data user `username`; returns how many. */
+  disconnectDataUser(username: string): number;
   close(): Promise<void>;
 }
 
@@ -75,41 +96,65 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const host = opts.host ?? '127.0.0.1';
   const maxPayload = opts.maxPayloadBytes ?? 2 * 1024 * 1024;
   const accounts = new WeakMap<Client, BrokerAccount>();
+  const dataAccounts = new WeakMap<Client, DataUserAccount>();
+  const grants = new GrantTable();
+  const disabled = new Set<string>();
   const internal = { username: INTERNAL_USERNAME, password: randomBytes(24).toString('hex') };
   opts.credentials.add({ username: internal.username, role: 'bal', passwordHash: await hashPassword(internal.password, { iterations: 1 }) }, { pinned: true });
 
   const authFailures = opts.metrics?.counter('bal_broker_auth_failures_total', 'MQTT connections refused for bad credentials');
-  const denied = opts.metrics?.counter('bal_broker_denied_total', 'MQTT publish/subscribe refused by the ACL', ['action']);
+  const denied = opts.metrics?.counter('bal_broker_denied_total', 'MQTT publish/subscribe refused by the ACL (action deliver: a message withheld from a data user without the grant)', ['action']);
   const oversized = opts.metrics?.counter('bal_broker_oversized_total', 'MQTT PUBLISH payloads over broker.maxPayloadBytes refused (the client is disconnected)');
 
   const aedes = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
-      opts.credentials.authenticate(username, password).then((acct) => {
-        if (!acct) {
-          authFailures?.inc();
-          log.warn('mqtt auth refused', { clientId: client.id, username });
-          done(authError(), false);
-          return;
-        }
-        accounts.set(client, acct);
+      const refuse = (): void => {
+        authFailures?.inc();
+        log.warn('mqtt auth refused', { clientId: client.id, username });
+        done(authError(), false);
+      };
+      // The credentials file first: a data user can never take over a device or BAL account.
+      if (username === undefined || password === undefined || opts.credentials.get(username) || !opts.dataUsers) {
+        opts.credentials.authenticate(username, password).then((acct) => {
+          if (!acct) { refuse(); return; }
+          accounts.set(client, acct);
+          done(null, true);
+        }, (err: unknown) => { log.error('mqtt auth error', { err }); done(authError(), false); });
+        return;
+      }
+      if (disabled.has(username)) { refuse(); return; }
+      opts.dataUsers.authenticate(username, Buffer.from(password).toString('utf8')).then((user) => {
+        // Disabled while the password was checked: refused all the same.
+        if (!user || user.username !== username || disabled.has(username)) { refuse(); return; }
+        dataAccounts.set(client, { username: user.username, role: user.role });
         done(null, true);
-      }, (err: unknown) => { log.error('mqtt auth error', { err }); done(authError(), false); });
+      }, (err: unknown) => { log.error('mqtt data-user auth error', { username, err }); done(authError(), false); });
     },
     authorizePublish: (client, packet, done) => {
       if (!client) { done(null); return; } // in-process publish by the BAL itself
-      const acct = accounts.get(client);
+      const acct = accounts.get(client); // data users publish nothing
       const size = packet.payload?.length ?? 0;
       if (acct && size <= maxPayload && mayPublish(acct.role, acct.username, packet.topic)) { done(null); return; }
       if (size > maxPayload) oversized?.inc(); else denied?.inc({ action: 'publish' });
-      log.warn('mqtt publish refused', { clientId: client.id, username: acct?.username, topic: packet.topic, bytes: size });
+      log.warn('mqtt publish refused', { clientId: client.id, username: acct?.username ?? dataAccounts.get(client)?.username, topic: packet.topic, bytes: size });
       done(new LightNodeError('BAL_BROKER_PUBLISH_REFUSED', size > maxPayload ? 'payload too large' : 'not authorized'));
     },
     authorizeSubscribe: (client, sub, done) => {
       const acct = accounts.get(client);
       if (acct && maySubscribe(acct.role, acct.username, sub.topic)) { done(null, sub); return; }
+      const user = dataAccounts.get(client);
+      if (user && dataMaySubscribe(user.role, grants.topicsOf(user.username), sub.topic)) { done(null, sub); return; }
       denied?.inc({ action: 'subscribe' });
-      log.warn('mqtt subscribe refused', { clientId: client.id, username: acct?.username, filter: sub.topic });
+      log.warn('mqtt subscribe refused', { clientId: client.id, username: acct?.username ?? user?.username, filter: sub.topic });
       done(null, null);
+    },
+    // Per message: a grant revoked after the SUBSCRIBE stops the very next delivery.
+    authorizeForward: (client, packet) => {
+      const user = dataAccounts.get(client);
+      if (!user) return packet;
+      if (dataMayReceive(user.role, grants.topicsOf(user.username), packet.topic)) return packet;
+      denied?.inc({ action: 'deliver' });
+      return null;
     },
   });
   opts.metrics?.gauge('bal_broker_clients', 'MQTT clients connected to the embedded broker', [], () => aedes.connectedClients);
@@ -140,14 +185,31 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   }
   log.info('embedded broker listening', { url, tlsUrl });
 
+  const liveClients = (): Client[] => Object.values((aedes as unknown as { clients: Record<string, Client> }).clients ?? {});
+  const disconnectDataUser = (username: string): number => {
+    let n = 0;
+    for (const c of liveClients()) {
+      if (dataAccounts.get(c)?.username !== username) continue;
+      dataAccounts.delete(c); // nothing more reaches it even before the socket is gone
+      c.close();
+      n++;
+    }
+    if (n > 0) log.info('data user disconnected', { username, clients: n });
+    return n;
+  };
+
   let closing: Promise<void> | null = null;
   return {
-    aedes, url, tlsUrl, internal,
+    aedes, url, tlsUrl, internal, grants, disconnectDataUser,
+    setDataUserEnabled(username, enabled) {
+      if (enabled) { disabled.delete(username); return 0; }
+      disabled.add(username);
+      return disconnectDataUser(username);
+    },
     replaceAccounts(list) {
       const gone = new Set(opts.credentials.replaceAll(list));
       let kicked = 0;
-      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients ?? {};
-      for (const c of Object.values(clients)) {
+      for (const c of liveClients()) {
         const acct = accounts.get(c);
         if (acct && gone.has(acct.username)) { accounts.delete(c); c.close(); kicked++; }
       }

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ACL, type Role } from './acl.js';
-import { mosquittoDynsecConfig } from './mosquitto-dynsec.js';
+import { mosquittoDynsecConfig, type DynsecAdminAccount } from './mosquitto-dynsec.js';
 import type { BrokerAccount } from './credentials.js';
 
 export interface MosquittoConfigOptions {
@@ -32,6 +32,12 @@ export interface MosquittoConfigOptions {
    * names only `dynamic-security.json`, which the plugin rewrites when it is changed at run time.
    */
   dynsecPluginPath?: string | null;
+  /**
+   * With `dynsecPluginPath`: the account the BAL changes the plugin's policy with at run time
+   * (data users and their grants, dynsec-enforcer.ts): username + `$7$` hash (`hashPassword`),
+   * holding only `$CONTROL/dynamic-security/#`. Without it the policy is the static file only.
+   */
+  dynsecAdmin?: DynsecAdminAccount | null;
 }
 
 export interface MosquittoConfigFiles { configPath: string; passwordPath: string; aclPath: string; dynsecPath: string | null }
@@ -65,7 +71,7 @@ export function mosquittoPasswords(accounts: readonly BrokerAccount[]): string {
 /** Write mosquitto.conf, passwd and acl into `outDir`; returns their absolute paths. */
 export function writeMosquittoConfig(opts: MosquittoConfigOptions): MosquittoConfigFiles {
   // Built first: an account the plugin cannot take refuses the whole export before any file is written.
-  const dynsec = opts.dynsecPluginPath ? mosquittoDynsecConfig(opts.accounts) : null;
+  const dynsec = opts.dynsecPluginPath ? mosquittoDynsecConfig(opts.accounts, opts.dynsecAdmin ?? null) : null;
   const dir = resolve(opts.outDir);
   mkdirSync(dir, { recursive: true });
   const passwordPath = join(dir, 'passwd');

@@ -6,7 +6,9 @@
  * name the username (`device`: `ln/v1/%u/…`) becomes one role per account with the username
  * written in (`lightnode-device-IT001E12345678`); roles without `%u` (`bal`, `operator`) are one
  * shared role each. Default access is deny for publish, delivery and subscribe, so only the
- * table's rules grant.
+ * table's rules grant. With `admin`, the file also holds the account the BAL changes the policy
+ * with at run time (dynsec-control.ts): the plugin's admin role on `$CONTROL/dynamic-security/#`
+ * only — it reads and writes no application topic.
  */
 import { ValidationError } from '@lightnode/shared/errors';
 import { ACL, ROLES, type Role } from './acl.js';
@@ -45,24 +47,39 @@ function roleAcls(role: Role, username: string | null): DynsecAcl[] {
   ];
 }
 
-function client(a: BrokerAccount, index: number): DynsecClient {
+/** The role of the run-time admin account (the plugin's `mosquitto_ctrl dynsec init` admin, minus `#` and `$SYS`). */
+export const DYNSEC_ADMIN_ROLE = 'lightnode-dynsec-admin';
+const CONTROL_FILTER = '$CONTROL/dynamic-security/#';
+
+/** The run-time admin account: username and its `$7$` hash (`hashPassword`). */
+export interface DynsecAdminAccount { username: string; passwordHash: string }
+
+function client(a: Pick<BrokerAccount, 'username' | 'passwordHash'>, field: string, rolename: string, textname: string): DynsecClient {
   const m = HASH7_RE.exec(a.passwordHash);
   if (!m) {
-    throw new ValidationError(BAL_BROKER_DYNSEC_HASH, `accounts[${index}].passwordHash`,
+    throw new ValidationError(BAL_BROKER_DYNSEC_HASH, `${field}.passwordHash`,
       'a $7$ (PBKDF2-SHA512) hash — reset this account with `bal passwd`', `${a.passwordHash.slice(0, 3)}… hash of ${a.username}`);
   }
-  return { username: a.username, textname: a.role, roles: [{ rolename: dynsecRoleName(a) }], password: m[3]!, salt: m[2]!, iterations: Number(m[1]) };
+  return { username: a.username, textname, roles: [{ rolename }], password: m[3]!, salt: m[2]!, iterations: Number(m[1]) };
 }
 
-/** The dynamic-security.json content for these accounts. */
-export function mosquittoDynsecConfig(accounts: readonly BrokerAccount[]): DynsecConfig {
+/** The dynamic-security.json content for these accounts (and the run-time admin, if given). */
+export function mosquittoDynsecConfig(accounts: readonly BrokerAccount[], admin: DynsecAdminAccount | null = null): DynsecConfig {
+  if (admin && accounts.some((a) => a.username === admin.username)) {
+    throw new ValidationError('BAL_CREDENTIALS_INVALID', 'dynsecAdmin.username', 'a username no broker account has', admin.username);
+  }
+  const control = (acltype: DynsecAcl['acltype']): DynsecAcl => ({ acltype, topic: CONTROL_FILTER, priority: 0, allow: true });
   return {
     defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
-    clients: accounts.map(client),
+    clients: [
+      ...accounts.map((a, i) => client(a, `accounts[${i}]`, dynsecRoleName(a), a.role)),
+      ...(admin ? [client(admin, 'dynsecAdmin', DYNSEC_ADMIN_ROLE, 'Light Node dynamic-security admin')] : []),
+    ],
     groups: [],
     roles: [
       ...ROLES.filter((r) => !perAccount(r)).map((role) => ({ rolename: dynsecRoleName({ role, username: '' }), textname: `Light Node ${role}`, acls: roleAcls(role, null) })),
       ...accounts.filter((a) => perAccount(a.role)).map((a) => ({ rolename: dynsecRoleName(a), textname: `Light Node ${a.role} ${a.username}`, acls: roleAcls(a.role, a.username) })),
+      ...(admin ? [{ rolename: DYNSEC_ADMIN_ROLE, textname: 'Light Node dynamic-security admin', acls: [control('publishClientSend'), control('publishClientReceive'), control('subscribePattern')] }] : []),
     ],
   };
 }

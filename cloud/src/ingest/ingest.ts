@@ -12,8 +12,9 @@ import { parseTopic, topicFilter, topicFor } from '@lightnode/shared/topics';
 import { serializeAck } from '@lightnode/shared/messages';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
-import type { BalStore } from '../store/types.js';
+import type { BalStore, StoreBatchResult, StoredReadingInput } from '../store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
+import type { SignedReading } from '@lightnode/shared/reading';
 import type { VerifyPool } from '../verify/pool.js';
 import type { CoreItem } from '../verify/verify-core.js';
 import { addStoreOutcomes, finalizeAck, planBatch } from './batch-plan.js';
@@ -38,6 +39,17 @@ export interface IngestConfig {
   ackQos?: 0 | 1;
 }
 
+/** A reading the store has just committed (for `onStored`). */
+export interface StoredReadingNotice {
+  /** Storage id. */
+  id: number;
+  /** EIP-712 digest (the Merkle leaf), lower-case. */
+  digest: Hex;
+  /** Recovered signer, lower-case. */
+  signer: Hex;
+  reading: SignedReading;
+}
+
 export interface IngestDeps {
   mqtt: MqttClient;
   store: BalStore;
@@ -48,6 +60,12 @@ export interface IngestDeps {
   config?: IngestConfig;
   /** Clock, ms since epoch; default Date.now. */
   now?: () => number;
+  /**
+   * Called once per committed store transaction of a batch with the readings it stored (not the
+   * duplicates), before the ack is published (e.g. the certified republisher). A throw is logged
+   * and counted, never fails the batch or its ack.
+   */
+  onStored?: (pod: string, stored: readonly StoredReadingNotice[]) => void;
 }
 
 export interface Ingest {
@@ -123,13 +141,16 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
         return;
       }
       addStoreOutcomes(ack, plan.toStore, res);
+      notifyStored(pod, plan.toStore, res);
       countGaps(plan.toStore.filter((_, i) => res.outcomes[i] === 'stored').map((x) => [x.signer, x.reading.seq] as const));
     }
     if (plan.repeats.length > 0) {
       // Same (device, seq) twice in one batch: settled against the copy just stored, so an
       // equivocating copy is recorded as evidence by the store.
       try {
-        addStoreOutcomes(ack, plan.repeats, await committer.submit(plan.repeats));
+        const res = await committer.submit(plan.repeats);
+        addStoreOutcomes(ack, plan.repeats, res);
+        notifyStored(pod, plan.repeats, res);
       } catch (err) {
         m.storeErrors.inc();
         log.error('store of repeated seqs failed', { pod, err });
@@ -152,6 +173,14 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     }
     if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return;
     publishAck(pod, ack);
+  }
+
+  function notifyStored(pod: string, inputs: readonly StoredReadingInput[], res: StoreBatchResult): void {
+    if (!deps.onStored) return;
+    const stored: StoredReadingNotice[] = [];
+    inputs.forEach((x, i) => { if (res.outcomes[i] === 'stored') stored.push({ id: res.ids[i]!, digest: x.digest, signer: x.signer, reading: x.reading }); });
+    if (stored.length === 0) return;
+    try { deps.onStored(pod, stored); } catch (err) { m.internalErrors.inc(); log.error('onStored hook failed', { pod, err }); }
   }
 
   async function registryVerdicts(pod: string, items: readonly CoreItem[]): Promise<(RegistryVerdict | null)[]> {
