@@ -19,7 +19,7 @@ import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/open-store.js';
 import type { BalStore } from './store/types.js';
 import { CredentialStore, loadCredentialsFile } from './broker/credentials.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { startEmbeddedBroker, type DataUserAccount, type EmbeddedBroker } from './broker/embedded-broker.js';
 import { attachStatusRecorder } from './broker/status-recorder.js';
 import { createApiApp } from './api/app.js';
 import { listenApi } from './api/server.js';
@@ -28,6 +28,14 @@ import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
 import { systemClock } from './clock.js';
+import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
+import { createDataAccessService, type DataAccessService } from './access/service.js';
+import { createChainCertifier } from './access/chain-certifier.js';
+import { loadOrCreateMasterKey } from './access/wallets.js';
+import type { AccessEnforcer } from './access/types.js';
+import { createEmbeddedEnforcer } from './broker/embedded-enforcer.js';
+import { startDynsecEnforcer } from './broker/dynsec-enforcer.js';
+import { createCertifiedPublisher } from './delivery/certified-publisher.js';
 
 /** Where the BAL can be reached. */
 export interface BalEndpoints {
@@ -41,7 +49,7 @@ export interface BalEndpoints {
 }
 
 /** The chain the BAL works with (deployment file or direct config). */
-export interface ResolvedChain { rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number }
+export interface ResolvedChain { rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number; subscriptionRegistry: Hex | null }
 
 export interface RunningBal {
   endpoints: BalEndpoints;
@@ -51,6 +59,8 @@ export interface RunningBal {
   ingest: Ingest;
   /** null when anchoring is disabled. */
   anchorer: Anchorer | null;
+  /** Data access management (users, subscriptions); null unless `dataAccess.enabled`. */
+  access: DataAccessService | null;
   /**
    * Re-read `broker.credentialsPath` into the embedded broker (SIGHUP in `bal run`); clients of
    * removed or changed accounts are disconnected. Throws for an external broker (reload
@@ -70,10 +80,10 @@ export interface StartBalOptions {
 /** Resolve the chain section (reads the deployment file). */
 export function resolveChain(config: BalConfig): ResolvedChain {
   const c = config.chain;
-  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock };
+  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? null };
   let d;
   try { d = readDeployment(c.deploymentPath); } catch (err) { throw new ValidationError(CONFIG_INVALID, 'chain.deploymentPath', 'a valid deployment file', (err as Error).message); }
-  return { rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock };
+  return { rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? d.subscriptionRegistry };
 }
 
 /** The anchoring private key (env BAL_ANCHOR_KEY or chain.anchorKeyPath), or null if none. */
@@ -98,6 +108,13 @@ function resolveAccountKey(inline: string | undefined, file: string | undefined,
   return key.startsWith('0x') ? key : `0x${key}`;
 }
 
+/** A data user's MQTT login on the embedded broker: the access store's password check (enabled users only). */
+async function dataUserLogin(access: DataAccessService | null, username: string, password: string): Promise<DataUserAccount | null> {
+  if (!access || !(await access.verifyPassword(username, password))) return null;
+  const u = await access.user(username).catch(() => null);
+  return u && u.enabled ? { username: u.username, role: u.role } : null;
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
   return Promise.race([p, new Promise<never>((_, rej) => { t = setTimeout(() => rej(new LightNodeError('BAL_TIMEOUT', `${what} timed out`)), ms); })]).finally(() => clearTimeout(t));
@@ -112,6 +129,15 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
   if (config.anchoring.enabled && !anchorKey) {
     throw new ValidationError(CONFIG_INVALID, 'chain.anchorKeyPath', 'an anchoring key (file, or env BAL_ANCHOR_KEY) while anchoring.enabled', 'none');
   }
+  const da = config.dataAccess;
+  const relayKey = da.enabled ? resolveRelayKey(config) : null;
+  if (da.enabled) {
+    if (!relayKey) throw new ValidationError(CONFIG_INVALID, 'chain.relayKeyPath', 'a relay key (file, or env BAL_RELAY_KEY) while dataAccess.enabled', 'none');
+    if (!chain.subscriptionRegistry) throw new ValidationError(CONFIG_INVALID, 'chain.subscriptionRegistry', 'a SubscriptionRegistry address (or a deployment file with one) while dataAccess.enabled', 'none');
+    if (relayKey === anchorKey) throw new ValidationError(CONFIG_INVALID, 'chain.relayKeyPath', 'another account than the anchoring one (their transaction nonces would race)', 'the anchoring key');
+  }
+  // Late-bound: the embedded broker starts before the service exists; data users are refused until then.
+  let access: DataAccessService | null = null;
   const closers: { name: string; close: () => Promise<unknown> }[] = [];
   const stopAll = async (): Promise<void> => {
     while (closers.length) {
@@ -129,7 +155,10 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     if (config.broker.kind === 'embedded') {
       const b = config.broker;
       const credentials = new CredentialStore(b.credentialsPath ? loadCredentialsFile(b.credentialsPath).accounts : []);
-      broker = await startEmbeddedBroker({ host: b.host, port: b.port, tls: b.tls, credentials, maxPayloadBytes: b.maxPayloadBytes, metrics, log: log.child({ component: 'broker' }) });
+      broker = await startEmbeddedBroker({
+        host: b.host, port: b.port, tls: b.tls, credentials, maxPayloadBytes: b.maxPayloadBytes, metrics, log: log.child({ component: 'broker' }),
+        ...(da.enabled ? { dataUsers: { authenticate: (username: string, password: string) => dataUserLogin(access, username, password) } } : {}),
+      });
       const eb = broker;
       closers.push({ name: 'broker', close: () => eb.close() });
       client = await mqtt.connectAsync((broker.url ?? broker.tlsUrl)!, {
@@ -157,6 +186,32 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const pool = await createVerifyPool({ domain: makeDomain(chain.chainId, chain.podRegistry), threads: config.ingest.verifyThreads });
     closers.push({ name: 'verify-pool', close: () => pool.close() });
 
+    // Certified delivery and data access (docs/data-access.md).
+    const publisher = da.enabled ? createCertifiedPublisher({ mqtt: mq, store, metrics, log: log.child({ component: 'certified' }) }) : null;
+    if (da.enabled) {
+      const alog = log.child({ component: 'access' });
+      const relay = new Wallet(relayKey!, provider);
+      const certifier = await createChainCertifier(subscriptionRegistryClient(chain.subscriptionRegistry!, relay));
+      let enforcer: AccessEnforcer;
+      if (broker) enforcer = createEmbeddedEnforcer({ broker, log: alog });
+      else {
+        const b = config.broker as Extract<BalConfig['broker'], { kind: 'external' }>;
+        enforcer = await startDynsecEnforcer({
+          url: b.url, username: b.dynsec!.username, password: b.dynsec!.password, log: alog,
+          mqttOptions: { clientId: `${b.clientId}-dynsec`, ...(b.caPath ? { ca: readFileSync(b.caPath) } : {}) },
+        });
+      }
+      const enf = enforcer;
+      closers.push({ name: 'access-enforcer', close: () => enf.close() });
+      access = createDataAccessService({
+        store, certifier, enforcer, masterKey: loadOrCreateMasterKey(da.walletKeyPath), metrics, log: alog,
+        sessionTtlMs: da.sessionTtlMs, deadlineSec: da.decisionDeadlineSec,
+        loginLimits: { perUser: { maxFailures: da.loginMaxFailuresPerUser, windowMs: da.loginWindowMs }, perAddress: { maxFailures: da.loginMaxFailuresPerAddress, windowMs: da.loginWindowMs } },
+        ...(opts.now ? { clock: { now: opts.now } } : {}),
+      });
+      await access.syncBroker();
+    }
+
     let anchorer: Anchorer | null = null;
     if (anchorKey) {
       const a = startAnchorer({
@@ -164,6 +219,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         config: { windowMs: config.anchoring.windowMs, maxLeaves: config.anchoring.maxLeaves, pollIntervalMs: config.anchoring.pollIntervalMs,
           confirmations: config.anchoring.confirmations, rebroadcastMs: config.anchoring.rebroadcastMs },
         ...(opts.now ? { clock: { ...systemClock, now: opts.now } } : {}),
+        ...(publisher ? { onConfirmed: (a: Parameters<typeof publisher.publishAnchor>[0]) => publisher.publishAnchor(a) } : {}),
       });
       anchorer = a;
       closers.push({ name: 'anchorer', close: () => a.stop() });
@@ -174,6 +230,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const ingest = await startIngest({
       mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
       config: { futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches },
+      ...(publisher ? { onStored: (pod: string, stored: Parameters<typeof publisher.publishStored>[1]) => publisher.publishStored(pod, stored) } : {}),
       ...(opts.now ? { now: opts.now } : {}),
     });
     closers.push({ name: 'ingest', close: () => ingest.stop() });
@@ -190,7 +247,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
 
     const app = createApiApp({
       store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor },
-      clients: config.api.clients, metrics, log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
+      clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
       health: {
         mqtt: async () => (mq.connected ? 'ok' : 'disconnected'),
         chain: async () => { await withTimeout(provider.getBlockNumber(), 2000, 'rpc'); return 'ok'; },
@@ -206,7 +263,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
 
     let stopping: Promise<void> | null = null;
     return {
-      endpoints, chain, store, metrics, ingest, anchorer,
+      endpoints, chain, store, metrics, ingest, anchorer, access,
       reloadCredentials() {
         if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
         const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];
