@@ -2,7 +2,8 @@
  * `bal` — the Blockchain Access Layer command line.
  *
  *   bal run --config bal.json                 start the BAL; prints one JSON line with the endpoints;
- *                                             SIGHUP re-reads the broker credentials file
+ *                                             SIGHUP re-reads the broker credentials file and brings the
+ *                                             broker's data users and grants in line with the store
  *   bal check-config --config bal.json        validate the config and the files it names
  *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u] [--dynsec plugin.so]
  *                                             write mosquitto.conf + passwd + acl for a production broker
@@ -107,8 +108,14 @@ async function cmdRun(file: string): Promise<number> {
   const bal = await startBal(config, { log });
   out(JSON.stringify({ event: 'started', endpoints: bal.endpoints, chainId: bal.chain.chainId }));
   const onHup = (): void => {
-    try { out(JSON.stringify({ event: 'credentials-reloaded', ...bal.reloadCredentials() })); }
-    catch (err) { log.error('credentials reload failed; keeping the running accounts', { err }); }
+    if (config.broker.kind === 'embedded') {
+      try { out(JSON.stringify({ event: 'credentials-reloaded', ...bal.reloadCredentials() })); }
+      catch (err) { log.error('credentials reload failed; keeping the running accounts', { err }); }
+    }
+    // Users and streams changed by `bal users` in another process reach the broker's grants.
+    if (bal.access) {
+      bal.access.syncBroker().then((r) => out(JSON.stringify({ event: 'access-synchronised', ...r })), (err: unknown) => log.error('access sync failed', { err }));
+    }
   };
   process.on('SIGHUP', onHup);
   await new Promise<void>((resolveStop) => {
@@ -201,19 +208,17 @@ async function readUserPassword(v: Record<string, unknown>): Promise<string> {
   throw new UsageError('a password is needed: --password-file <file>, env BAL_USER_PASSWORD or stdin');
 }
 
-/** The BAL's DecisionCertifier from its config: the deployment's SubscriptionRegistry, relayed by the chain key. */
+/** The BAL's DecisionCertifier from its config: the SubscriptionRegistry, relayed by the relay account (TOPIC_ADMIN_ROLE). */
 async function certifierFromConfig(config: BalConfig): Promise<DecisionCertifier> {
-  const [{ resolveAnchorKey, resolveChain }, { readDeployment }, { jsonRpcProvider }, { subscriptionRegistryClient }, { createChainCertifier }, { Wallet }] = await Promise.all([
-    import('./bal.js'), import('@lightnode/contracts/deploy'), import('@lightnode/contracts/connect'),
+  const [{ resolveRelayKey, resolveChain }, { jsonRpcProvider }, { subscriptionRegistryClient }, { createChainCertifier }, { Wallet }] = await Promise.all([
+    import('./bal.js'), import('@lightnode/contracts/connect'),
     import('@lightnode/contracts/subscriptions/client'), import('./access/chain-certifier.js'), import('ethers'),
   ]);
-  if (config.chain.kind !== 'deployment') throw new UsageError('chain: registering streams needs chain.deploymentPath (a deployment with subscriptionRegistry)');
-  const registry = readDeployment(config.chain.deploymentPath).subscriptionRegistry;
-  if (!registry) throw new UsageError(`chain.deploymentPath: ${config.chain.deploymentPath} has no subscriptionRegistry (redeploy with pnpm chain)`);
   const chain = resolveChain(config);
-  const key = resolveAnchorKey(config);
-  if (!key) throw new UsageError('the relay key (TOPIC_ADMIN_ROLE) is needed: chain.anchorKeyPath or env BAL_ANCHOR_KEY');
-  return createChainCertifier(subscriptionRegistryClient(registry, new Wallet(key, jsonRpcProvider(chain.rpcUrl, chain.chainId))));
+  if (!chain.subscriptionRegistry) throw new UsageError('chain: registering streams needs a SubscriptionRegistry (chain.subscriptionRegistry, or a deployment file with one: redeploy with pnpm chain)');
+  const key = resolveRelayKey(config);
+  if (!key) throw new UsageError('the relay key (TOPIC_ADMIN_ROLE) is needed: chain.relayKeyPath or env BAL_RELAY_KEY');
+  return createChainCertifier(subscriptionRegistryClient(chain.subscriptionRegistry, new Wallet(key, jsonRpcProvider(chain.rpcUrl, chain.chainId))));
 }
 
 /** Refuses every chain call: the commands that do not touch the chain run without one. */
@@ -226,21 +231,31 @@ const OFFLINE_CERTIFIER: DecisionCertifier = {
 };
 
 /**
- * The broker side of CLI changes: none. The running BAL checks data users' passwords against the
- * store (embedded broker) and reconciles grants at start (Mosquitto).
+ * The broker side of CLI changes. Mosquitto (external broker with a dynsec admin): changed at once
+ * through its dynamic-security API. The embedded broker lives in the running BAL: it checks data
+ * users' passwords and enabled flags against the store at every login, and takes new grants (a
+ * producer's stream) at its next start or SIGHUP (`syncBroker`).
  */
 const NO_BROKER: AccessEnforcer = { upsertUser: async () => {}, grant: async () => {}, revoke: async () => {}, reconcile: async () => {}, close: async () => {} };
+
+async function enforcerFromConfig(config: BalConfig): Promise<AccessEnforcer> {
+  const b = config.broker;
+  if (b.kind !== 'external' || !b.dynsec) return NO_BROKER;
+  const { startDynsecEnforcer } = await import('./broker/dynsec-enforcer.js');
+  return startDynsecEnforcer({ url: b.url, username: b.dynsec.username, password: b.dynsec.password, mqttOptions: { clientId: `bal-cli-${process.pid}`, ...(b.caPath ? { ca: readFileSync(b.caPath) } : {}) } });
+}
 
 /** Open the config's store and a data-access service over it; `chain` connects the SubscriptionRegistry. */
 async function accessFromConfig(file: string, opts: { chain: boolean; walletKeyPath?: string }): Promise<{ service: DataAccessService; close(): Promise<void> }> {
   const config = loadConfig(file);
   const certifier = opts.chain ? await certifierFromConfig(config) : OFFLINE_CERTIFIER;
-  // Without --wallet-key no custodial key is made or opened: a throw-away key stands in, never stored.
-  const masterKey = opts.walletKeyPath ? loadOrCreateMasterKey(opts.walletKeyPath) : randomBytes(32);
+  // The master key the running BAL uses (dataAccess.walletKeyPath), unless --wallet-key names another.
+  const masterKey = loadOrCreateMasterKey(opts.walletKeyPath ?? config.dataAccess.walletKeyPath);
   const [{ openStore }, { createDataAccessService }] = await Promise.all([import('./store/open-store.js'), import('./access/service.js')]);
   const store = await openStore(config.store);
-  const service = createDataAccessService({ store, certifier, enforcer: NO_BROKER, masterKey, metrics: new MetricsRegistry(), log: createLogger({ level: 'warn' }) });
-  return { service, close: () => store.close() };
+  const enforcer = await enforcerFromConfig(config).catch(async (err: unknown) => { await store.close(); throw err; });
+  const service = createDataAccessService({ store, certifier, enforcer, masterKey, metrics: new MetricsRegistry(), log: createLogger({ level: 'warn' }) });
+  return { service, close: async () => { await enforcer.close(); await store.close(); } };
 }
 
 const publicUser = ({ id: _id, ...u }: AccessUser): Omit<AccessUser, 'id'> => u;
@@ -265,7 +280,6 @@ async function cmdUsers(args: string[]): Promise<number> {
     const name = needName();
     if (typeof v.role !== 'string') throw new UsageError('--role admin|producer|consumer is required');
     const pods = v.pod ?? [];
-    if (v.wallet === undefined && typeof v['wallet-key'] !== 'string') throw new UsageError('a custodial wallet needs --wallet-key <file> (the master key, created 0600 if absent); or give --wallet 0x…');
     const password = await readUserPassword(v);
     const a = await accessFromConfig(v.config, { chain: pods.length > 0, ...(typeof v['wallet-key'] === 'string' ? { walletKeyPath: v['wallet-key'] } : {}) });
     try {

@@ -116,20 +116,25 @@ test('users and subscriptions: add (own wallet, custodial, producer on chain), l
   const chain = await startChain();
   try {
     const cfg = join(dir, 'access.json');
-    writeFileSync(cfg, JSON.stringify({ chain: { deploymentPath: chain.deploymentPath }, store: { kind: 'sqlite', path: join(dir, 'access.db') } }));
+    const cfgKey = join(dir, 'keys', 'wallet-master.key');
+    writeFileSync(cfg, JSON.stringify({ chain: { deploymentPath: chain.deploymentPath }, store: { kind: 'sqlite', path: join(dir, 'access.db') }, dataAccess: { walletKeyPath: cfgKey } }));
     const pwFile = join(dir, 'pw.txt');
     writeFileSync(pwFile, 'a long enough password\n');
     const key = join(dir, 'wallet.key');
-    const env = { BAL_ANCHOR_KEY: ANVIL_PRIVATE_KEYS[0]! };
+    const env = { BAL_RELAY_KEY: ANVIL_PRIVATE_KEYS[0]! }; // the fixture's wallets[0] holds TOPIC_ADMIN_ROLE
     const byo = await runCli(['users', 'add', 'byo', '--config', cfg, '--role', 'consumer', '--wallet', `0x${'ab'.repeat(20)}`, '--password-file', pwFile]);
     assert.is(byo.code, 0, byo.stderr);
     assert.equal(JSON.parse(byo.stdout).custody, 'external');
-    const cons = await runCli(['users', 'add', 'cons', '--config', cfg, '--role', 'consumer', '--wallet-key', key], {}, 'from stdin password\n');
+    const cons = await runCli(['users', 'add', 'cons', '--config', cfg, '--role', 'consumer'], {}, 'from stdin password\n');
     assert.is(cons.code, 0, cons.stderr);
     assert.is(JSON.parse(cons.stdout).custody, 'custodial');
-    assert.is(statSync(key).mode & 0o777, 0o600, 'master key created 0600');
+    assert.is(statSync(cfgKey).mode & 0o777, 0o600, 'the config\'s master key (dataAccess.walletKeyPath) created 0600');
+    const noRelay = await runCli(['users', 'add', 'prod', '--config', cfg, '--role', 'producer', '--pod', 'IT001E00000001', '--wallet-key', key], { BAL_USER_PASSWORD: 'env var password' });
+    assert.is(noRelay.code, 2);
+    assert.match(noRelay.stderr, /BAL_RELAY_KEY/);
     const prod = await runCli(['users', 'add', 'prod', '--config', cfg, '--role', 'producer', '--pod', 'IT001E00000001', '--pod', 'IT001E00000002', '--wallet-key', key], { ...env, BAL_USER_PASSWORD: 'env var password' });
     assert.is(prod.code, 0, prod.stderr);
+    assert.is(statSync(key).mode & 0o777, 0o600, '--wallet-key created 0600');
     const p = JSON.parse(prod.stdout);
     assert.equal(p.pods, ['IT001E00000001', 'IT001E00000002']);
     assert.is(String(await chain.subscriptions.getFunction('topicProviderOf')('certified/v1/IT001E00000001/readings')).toLowerCase(), p.wallet);
@@ -147,7 +152,6 @@ test('users and subscriptions: add (own wallet, custodial, producer on chain), l
     for (const [args, re] of [
       [['users', 'add', 'x1', '--config', cfg, '--role', 'consumer', '--wallet-key', key, '--password', 'on-argv'], /Unknown option '--password'/],
       [['users', 'add', 'x2', '--config', cfg, '--wallet-key', key], /--role/],
-      [['users', 'add', 'x3', '--config', cfg, '--role', 'consumer'], /--wallet-key/],
       [['users', 'add', '--config', cfg, '--role', 'consumer'], /users add <username>/],
       [['users', 'frob', '--config', cfg], /expected add \| list/],
       [['users', 'list'], /--config/],
