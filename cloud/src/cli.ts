@@ -5,7 +5,7 @@
  *                                             SIGHUP re-reads the broker credentials file and brings the
  *                                             broker's data users and grants in line with the store
  *   bal check-config --config bal.json        validate the config and the files it names
- *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u] [--dynsec plugin.so]
+ *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u] [--dynsec plugin.so [--dynsec-admin u]]
  *                                             write mosquitto.conf + passwd + acl for a production broker
  *   bal passwd --credentials creds.json --user U --role device|bal|operator [--password P]
  *                                             add/replace a broker account (prints a generated password)
@@ -41,7 +41,7 @@ import { SUBSCRIPTION_STATUSES, type AccessEnforcer, type DecisionCertifier, typ
 const USAGE = `usage:
   bal run --config <file>
   bal check-config --config <file>
-  bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so>]
+  bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
   bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
   bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
@@ -155,14 +155,26 @@ async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined
   }
   const tlsPort = int(v['tls-port'] as string | undefined, 'tls-port');
   if (tlsPort !== undefined && (typeof v.cert !== 'string' || typeof v.key !== 'string')) throw new UsageError('--tls-port needs --cert and --key');
+  // The account the BAL follows subscription decisions with (broker.dynsecUsername); its password
+  // from env BAL_BROKER_DYNSEC_PASSWORD, else generated and printed once.
+  let dynsecAdmin: { username: string; password: string; generated: boolean } | null = null;
+  if (typeof v['dynsec-admin'] === 'string') {
+    if (typeof v.dynsec !== 'string') throw new UsageError('--dynsec-admin needs --dynsec <plugin.so>');
+    const env = process.env.BAL_BROKER_DYNSEC_PASSWORD;
+    dynsecAdmin = { username: v['dynsec-admin'], password: env || randomBytes(18).toString('base64url'), generated: !env };
+  }
   const files = writeMosquittoConfig({
     outDir, accounts: creds.accounts,
     listener: v['no-plain'] ? null : { port: int(v.port as string | undefined, 'port', 1883)!, ...(typeof v.host === 'string' ? { host: v.host } : {}) },
     tls: tlsPort !== undefined ? { port: tlsPort, certPath: v.cert as string, keyPath: v.key as string, ...(typeof v.ca === 'string' ? { caPath: v.ca } : {}) } : null,
     ...(typeof v['run-as-user'] === 'string' ? { runAsUser: v['run-as-user'] } : {}),
     ...(typeof v.dynsec === 'string' ? { dynsecPluginPath: v.dynsec } : {}),
+    ...(dynsecAdmin ? { dynsecAdmin: { username: dynsecAdmin.username, passwordHash: await hashPassword(dynsecAdmin.password) } } : {}),
   });
-  out(JSON.stringify({ ...files, accounts: creds.accounts.length }));
+  out(JSON.stringify({
+    ...files, accounts: creds.accounts.length,
+    ...(dynsecAdmin ? { dynsecAdmin: { username: dynsecAdmin.username, ...(dynsecAdmin.generated ? { password: dynsecAdmin.password } : {}) } } : {}),
+  }));
   return 0;
 }
 
@@ -325,7 +337,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
       args: rest, strict: true, allowPositionals: false,
       options: {
         config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
-        cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' },
+        cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' }, 'dynsec-admin': { type: 'string' },
         credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
         name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' },
       },

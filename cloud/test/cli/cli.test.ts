@@ -78,6 +78,19 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   const [salt, hash] = creds.accounts[0].passwordHash.split('$').slice(3);
   assert.equal(dyn.clients[0], { username: 'IT001E00000001', textname: 'device', roles: [{ rolename: 'lightnode-device-IT001E00000001' }], password: hash, salt, iterations: Number(creds.accounts[0].passwordHash.split('$')[2]) });
 
+  // The BAL's run-time dynsec admin: a generated password printed once, its hash in the plugin's file with only the $CONTROL role.
+  const da = await runCli(['mosquitto-config', '--credentials', file, '--out', join(dir, 'dynsec-admin'), '--dynsec', plugin, '--dynsec-admin', 'bal-dynsec']);
+  assert.is(da.code, 0, da.stderr);
+  const dap = JSON.parse(da.stdout);
+  assert.is(dap.dynsecAdmin.username, 'bal-dynsec');
+  assert.match(dap.dynsecAdmin.password, /^[A-Za-z0-9_-]{24}$/);
+  const admin = JSON.parse(readFileSync(dap.dynsecPath, 'utf8')).clients.find((c: { username: string }) => c.username === 'bal-dynsec');
+  assert.ok(admin, 'admin client in dynamic-security.json');
+  assert.not.ok(readFileSync(dap.dynsecPath, 'utf8').includes(dap.dynsecAdmin.password), 'only the hash is written');
+  const fromEnv = await runCli(['mosquitto-config', '--credentials', file, '--out', join(dir, 'dynsec-admin-env'), '--dynsec', plugin, '--dynsec-admin', 'bal-dynsec'], { BAL_BROKER_DYNSEC_PASSWORD: 'given-by-the-operator' });
+  assert.is(JSON.parse(fromEnv.stdout).dynsecAdmin.password, undefined, 'a given password is not echoed');
+  assert.is((await runCli(['mosquitto-config', '--credentials', file, '--out', join(dir, 'x'), '--dynsec-admin', 'bal-dynsec'])).code, 2);
+
   // A legacy $6$ hash cannot be carried into the plugin: refused, naming the account, nothing guessed.
   const legacy = join(dir, 'legacy.json');
   writeFileSync(legacy, JSON.stringify({ v: 1, accounts: [...creds.accounts, { username: 'old-ops', role: 'operator', passwordHash: '$6$c2FsdA==$aGFzaA==' }] }));
