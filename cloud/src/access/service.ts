@@ -22,7 +22,7 @@ import {
   type SignedDecision, type SubscriptionEventView, type SubscriptionView,
 } from './service-views.js';
 import { decide } from './transitions.js';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
+import { checkPasswordPolicy, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import { validateRole, validateUsername, validateWalletAddress } from './validate.js';
 import { newCustodialWallet } from './wallets.js';
 import { checkAddress, checkPods, checkSignature, checkTopic, invalid, refuse, signCustodial } from './decision-signing.js';
@@ -47,6 +47,8 @@ export interface DataAccessServiceOptions {
   deadlineSec?: number;
   /** Failed logins allowed per username / per remote address in a sliding window; default 5 and 20 per 15 min (login-limiter.ts). */
   loginLimits?: { perUser?: LimitRule; perAddress?: LimitRule };
+  /** scrypt cost of new password hashes; default DEFAULT_SCRYPT (passwords.ts). Cheaper costs for tests only. */
+  passwordParams?: ScryptParams;
 }
 
 /** Subscription list filters. */
@@ -88,6 +90,7 @@ export class DataAccessService {
   private readonly refusals: Counter;
   private readonly decisions: Counter;
   private readonly locks = new Map<string, Promise<void>>();
+  private readonly passwordParams: ScryptParams | undefined;
 
   constructor(opts: DataAccessServiceOptions) {
     if (!(opts.masterKey instanceof Uint8Array) || opts.masterKey.length !== 32) throw refuse('BAL_ACCESS_WALLET_KEY', 'masterKey: expected 32 bytes');
@@ -100,6 +103,7 @@ export class DataAccessService {
     const clock = { now: this.now };
     this.sessions = createSessions({ store: opts.store, clock, ...(opts.sessionTtlMs !== undefined ? { ttlMs: opts.sessionTtlMs } : {}) });
     this.deadlineSec = opts.deadlineSec ?? 600;
+    this.passwordParams = opts.passwordParams;
     this.limiter = createLoginLimiter({ clock, ...opts.loginLimits });
     this.refusals = opts.metrics.counter('bal_access_refusals_total', 'Data-access requests refused, by code', ['code']);
     this.decisions = opts.metrics.counter('bal_access_decisions_total', 'Subscription decisions certified on chain, by action', ['action']);
@@ -126,7 +130,7 @@ export class DataAccessService {
       for (const pod of pods) if (await this.store.streamByTopic(certifiedTopic(pod))) throw refuse('BAL_ACCESS_TOPIC_EXISTS', `PoD ${pod} already has a producer`);
       let encryptedKey: string | null = null;
       if (!wallet) ({ address: wallet, encryptedKey } = newCustodialWallet(this.masterKey));
-      const rec = await this.store.createUser({ username, role, passwordHash: await hashPassword(password), wallet, custody: encryptedKey ? 'custodial' : 'external', encryptedKey }, this.now());
+      const rec = await this.store.createUser({ username, role, passwordHash: await this.hash(password), wallet, custody: encryptedKey ? 'custodial' : 'external', encryptedKey }, this.now());
       await this.enforcer.upsertUser({ username, role, password, enabled: true });
       for (const pod of pods) await this.registerStream(rec, pod);
       this.log.info('access user created', { username, role, custody: rec.custody, pods: pods.length });
@@ -150,7 +154,7 @@ export class DataAccessService {
     return this.guard(async () => {
       const pw = checkPasswordPolicy(password);
       const user = await this.userNamed(username);
-      await this.store.setPassword(user.id, await hashPassword(pw), this.now());
+      await this.store.setPassword(user.id, await this.hash(pw), this.now());
       await this.sessions.revokeAllOf(user.id);
       await this.enforcer.upsertUser({ username: user.username, role: user.role, password: pw, enabled: user.enabled });
       this.log.info('access password changed', { username: user.username });
@@ -396,6 +400,10 @@ export class DataAccessService {
       if (err instanceof LightNodeError) throw err;
       throw new LightNodeError('BAL_ACCESS_CHAIN_UNAVAILABLE', `chain call failed: ${(err as Error).message?.slice(0, 200) ?? 'unknown'}`, {}, { cause: err });
     }
+  }
+
+  private hash(password: string): Promise<string> {
+    return hashPassword(password, this.passwordParams ? { params: this.passwordParams } : {});
   }
 
   private async registerStream(producer: UserRecord, pod: string): Promise<StreamRecord> {

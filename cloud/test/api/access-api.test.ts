@@ -1,26 +1,29 @@
 /**
  * The data-access REST routes end to end over HTTP: a SQLite store holding readings and users,
- * the service with the in-memory SubscriptionRegistry double; every answer validated against the
- * OpenAPI document. Readings, receipts and nodes follow the caller's accepted subscriptions.
+ * the service over the real parts (../access/real-parts.ts: anvil with the SubscriptionRegistry,
+ * the embedded aedes broker and its enforcer); every answer validated against the OpenAPI
+ * document. Readings, receipts and nodes follow the caller's accepted subscriptions.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Wallet } from 'ethers';
 import { certifiedTopic } from '@lightnode/shared/topics';
+import { chainPerSuite, grantDsoAdmin } from '@lightnode/test-kit/chain';
 import { createDataAccessService, type DataAccessService } from '../../src/access/service.js';
 import { createLogger } from '../../src/log.js';
 import { ANCHOR_TX, KEYS, OpenApiValidator, POD_A, POD_B, startFixture, type Fixture } from './api-fixture.js';
-import { MemoryCertifier, RecordingEnforcer } from '../access/memory-chain.js';
+import { TEST_SCRYPT, startAccessParts, trySubscribe, type AccessParts } from '../access/real-parts.js';
 
 const TA = certifiedTopic(POD_A);
 const TB = certifiedTopic(POD_B);
 const PW = 'correct horse battery';
 const BYO = new Wallet(`0x${'4c'.repeat(32)}`);
 const v = new OpenApiValidator();
+const chain = chainPerSuite(test);
 let fx: Fixture;
 let off: Fixture;
 let svc: DataAccessService;
-let chain: MemoryCertifier;
+let parts: AccessParts;
 const logLines: string[] = [];
 const bodies: string[] = [];
 const tokens: Record<string, string> = {};
@@ -44,19 +47,20 @@ async function call(method: Method, path: string, route: string, o: Opts = {}): 
 
 test.before(async () => {
   const log = createLogger({ level: 'debug', write: (l) => { logLines.push(l); } });
+  parts = await startAccessParts(chain());
   fx = await startFixture({
     log,
     access: (store, metrics) => {
-      chain = new MemoryCertifier(() => Math.floor(Date.now() / 1000));
-      svc = createDataAccessService({ store, certifier: chain, enforcer: new RecordingEnforcer(), masterKey: new Uint8Array(32).fill(5), metrics, log });
+      svc = createDataAccessService({ store, certifier: parts.certifier, enforcer: parts.enforcer, masterKey: new Uint8Array(32).fill(5), metrics, log, passwordParams: TEST_SCRYPT });
+      parts.bind(svc);
       return svc;
     },
   });
   off = await startFixture();
   const admin = await svc.createUser({ username: 'dso-admin', role: 'admin', password: PW });
-  chain.admins.add(admin.wallet);
+  await grantDsoAdmin(chain(), admin.wallet);
 });
-test.after(async () => { await fx?.close(); await off?.close(); });
+test.after(async () => { await parts?.close(); await fx?.close(); await off?.close(); });
 
 test('login, me, users (admin): create, list, patch, streams', async () => {
   const l = await call('post', '/api/login', '/api/login', { body: { username: 'dso-admin', password: PW } });
@@ -112,6 +116,11 @@ test('subscriptions: request, accept, the consumer\'s readings follow; revoke ta
   const a = await call('post', `/api/subscriptions/${id}/accept`, '/api/subscriptions/{id}/accept', { token: tokens['prod-a'] });
   assert.is(a.status, 200);
   assert.is(a.body.status, 'accepted');
+  assert.is((await parts.reader.subscriptionOf(a.body.providerWallet, a.body.consumerWallet, TA))?.status, 'accepted', 'recorded on chain');
+  const m = await parts.mqttClient('cons', 'cons new password');
+  assert.is(await trySubscribe(m, TA), 1, 'the broker serves the accepted stream');
+  assert.is(await trySubscribe(m, TB), 128, 'and no other');
+  await m.endAsync(true);
   const mine = await call('get', '/api/readings', '/api/readings', C);
   assert.equal(mine.body.items.map((x: { id: number }) => x.id), fx.ids.a);
   assert.is((await call('get', `/api/readings?pod=${POD_B}`, '/api/readings', C)).status, 403);
@@ -132,6 +141,8 @@ test('subscriptions: request, accept, the consumer\'s readings follow; revoke ta
   assert.is((await call('get', '/api/subscriptions', '/api/subscriptions', { key: KEYS.dso })).body.items.length, 1, 'a dso key reads all');
   const rv = await call('post', `/api/subscriptions/${id}/revoke`, '/api/subscriptions/{id}/revoke', { token: tokens.admin });
   assert.is(rv.body.status, 'revoked');
+  assert.is((await parts.reader.subscriptionOf(rv.body.providerWallet, rv.body.consumerWallet, TA))?.status, 'revoked', 'recorded on chain');
+  assert.not.ok(parts.broker.grants.has('cons', TA), 'the broker grant is gone');
   assert.equal((await call('get', '/api/readings', '/api/readings', C)).body.items, []);
   const again = await call('post', '/api/subscriptions', '/api/subscriptions', { ...C, body: { topic: TA } });
   assert.is(again.body.id, id);
