@@ -23,6 +23,8 @@ export const SCRIPTS_ERRORS = {
   FLEET_TX_FAILED: 'a registry transaction failed',
   FLEET_USAGE: 'bad command line',
   DEMO_BROKER_START_FAILED: 'the demo MQTT broker (Mosquitto) is missing or did not start',
+  DEMO_DATA_ACCESS_FAILED: 'a data-sharing step of the demo (users, subscription, consumer subscribe) failed',
+  DEMO_DATA_ACCESS_OFF: 'the demo BAL runs without data access',
   DEMO_FLEET_IMPORT_FAILED: 'the demo fleet import exited non-zero',
   DEMO_LAB_START_FAILED: 'the demo lab (pty links, EMS device) did not start',
   DEMO_TIMEOUT: 'a demo milestone was not reached in time',

@@ -88,7 +88,7 @@ async function main(): Promise<number> {
         break;
       case 'progress':
         lastProgress = e.progress;
-        if (demo && e.elapsedMs - lastLineMs >= 5000) { lastLineMs = e.elapsedMs; out(progressLine(e.progress, e.elapsedMs)); }
+        if (demo && e.elapsedMs - lastLineMs >= 5000) { lastLineMs = e.elapsedMs; out(`${progressLine(e.progress, e.elapsedMs)} · dso-tp received ${demo.sharing.received()} certified`); }
         break;
     }
   };
@@ -140,6 +140,14 @@ async function main(): Promise<number> {
   out(`  lab        ${ep.labControl}/lab  (faults: curl -X PUT -H 'content-type: application/json' -d '{"timeout":true}' ${ep.labControl}/devices/sdm630/faults)`);
   out(`  data       ${demo.dataDir}`);
   out(`  try        curl -s -H 'X-API-Key: ${ep.apiKey}' '${ep.balApi}/api/readings?status=confirmed&limit=1'\n`);
+  const sh = demo.sharing;
+  out('Data access (logins also in users.json, 0600; each user logs in to the API and to MQTT with the same password):');
+  for (const u of sh.users) out(`  ${u.role.padEnd(9)} ${u.username.padEnd(22)} password ${u.password}  wallet ${u.wallet}${u.pods.length ? `  owns ${u.pods.join(', ')}` : ''}`);
+  out(`  shared     ${sh.topic} → dso-tp (subscription #${sh.accepted.id}, accepted in tx ${sh.accepted.transaction})`);
+  const consumer = sh.users.find((u) => u.role === 'consumer')!;
+  out(`  listen     mosquitto_sub -L '${ep.mqtt.replace('mqtt://', `mqtt://${consumer.username}:${consumer.password}@`)}/${sh.topic}'`);
+  out(`  login      curl -s -H 'content-type: application/json' -d '{"username":"${consumer.username}","password":"${consumer.password}"}' ${ep.balApi}/api/login`);
+  out(`  certified  curl -s -H 'Authorization: Bearer <token>' '${ep.balApi}/api/certification/${encodeURIComponent(sh.topic)}'\n`);
   return -1; // keep running until a signal
 }
 

@@ -31,6 +31,7 @@ import { DEMO_PODS, podsCsv, provisionNodes, setBrokerUrl, type DemoNode } from 
 import { hasMosquitto, startMosquitto, writeBrokerAccounts, type DemoLogins, type RunningMosquitto } from './broker.js';
 import { demoBalConfig } from './bal-config.js';
 import { openOperatorChannel, registerSetpointSigner, type OperatorChannel } from './setpoint.js';
+import { startDataSharing, type DataSharing } from './data-access.js';
 import { startTracker, type DemoEvent, type DemoProgress, type Milestone, type Tracker } from './progress.js';
 
 export interface DemoOptions {
@@ -81,6 +82,8 @@ export interface Demo {
   logins: DemoLogins;
   /** The private Mosquitto, when `broker: 'mosquitto'`. */
   mosquitto: RunningMosquitto | null;
+  /** Data sharing: the users (with their passwords), the shared stream, the consumer's count. */
+  sharing: DataSharing;
   /** The DSO setpoint in force (the last one sent). */
   readonly setpoint: Setpoint | null;
   progress(): DemoProgress;
@@ -140,10 +143,12 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     closers.push({ name: 'provider', close: async () => provider.destroy() });
     const dso = new Wallet(ANVIL_PRIVATE_KEYS[0], provider);
     const balKey = ANVIL_PRIVATE_KEYS[1];
-    const deployment = await deployAll(dso, { bal: [new Wallet(balKey).address] });
+    // Account 2 relays subscription decisions (pays gas, registers topic providers): its own nonces again.
+    const relayKey = ANVIL_PRIVATE_KEYS[2];
+    const deployment = await deployAll(dso, { bal: [new Wallet(balKey).address], topicAdmins: [new Wallet(relayKey).address] });
     const deploymentPath = join(dataDir, 'deployment.json');
     writeDeployment(deploymentPath, deployment);
-    step(`chain: anvil ${anvil.rpcUrl} (chain ${anvil.chainId}); PodRegistry ${deployment.podRegistry}, ReadingAnchor ${deployment.readingAnchor}`);
+    step(`chain: anvil ${anvil.rpcUrl} (chain ${anvil.chainId}); PodRegistry ${deployment.podRegistry}, ReadingAnchor ${deployment.readingAnchor}, SubscriptionRegistry ${deployment.subscriptionRegistry}`);
 
     // Lab.
     const lab = await startLab({ dir: join(dataDir, 'lab'), chain2Pod: DEMO_PODS.chain2, acceleration, ...(o.serial !== undefined ? { serial: o.serial } : {}) });
@@ -178,10 +183,10 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     let mosq: RunningMosquitto | null = null;
     if (useMosquitto) {
       if (!hasMosquitto()) throw new LightNodeError('DEMO_BROKER_START_FAILED', 'broker "mosquitto" asked for, but no mosquitto binary is on PATH');
-      mosq = await startMosquitto(join(dataDir, 'mosquitto'), accounts.accounts, accounts.logins.bal);
+      mosq = await startMosquitto(join(dataDir, 'mosquitto'), accounts.accounts, accounts.logins.bal, accounts.logins.dynsecAdmin);
       const m = mosq;
       closers.push({ name: 'mosquitto', close: () => m.stop() });
-      step(`mosquitto ${mosq.url} (pid ${mosq.pid}, config ${mosq.configPath}: per-device ACL)`);
+      step(`mosquitto ${mosq.url} (pid ${mosq.pid}, config ${mosq.configPath}: dynamic security, per-device roles)`);
     }
     const api = newSecret();
     writeFileSync(join(dataDir, 'api-key.txt'), `${api.secret}\n`, { mode: 0o600 });
@@ -189,8 +194,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     const futureSkewMs = Math.min(86_400_000, 60_000 + Math.ceil((acceleration - 1) * 20 * 60_000));
     const { config: balConfig } = demoBalConfig({
       dataDir, deploymentPath, credentialsPath: accounts.path, apiKeyHash: api.hash, anchorWindowMs: o.anchorWindowMs ?? 3000, futureSkewMs,
-      external: mosq ? { url: mosq.url, login: accounts.logins.bal } : null,
-    }, balKey);
+      external: mosq ? { url: mosq.url, login: accounts.logins.bal, dynsecAdmin: accounts.logins.dynsecAdmin } : null,
+    }, { anchorKey: balKey, relayKey });
     const bal = await startBal(balConfig, { log: createBalLogger({ level: 'info', write: logFile('bal.log') }) });
     closers.push({ name: 'bal', close: () => bal.stop() });
     const mqttUrl = bal.endpoints.mqtt!;
@@ -217,6 +222,13 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       emsPod: DEMO_PODS.sme, startedMs, emit,
     });
     closers.push({ name: 'tracker', close: () => tracker.stop() });
+
+    // Data sharing: producers per PoD, one consumer, one accepted subscription, certified readings to the consumer.
+    const sharing = await startDataSharing({
+      bal, mqttUrl, pods: nodes.map((n) => n.pod), dso, subscriptionRegistry: deployment.subscriptionRegistry!, dataDir,
+      step, onFirstDelivery: (detail) => tracker.mark('certified-delivered', detail),
+    });
+    closers.push({ name: 'data sharing', close: () => sharing.close() });
 
     let setpoint: Setpoint | null = null;
     let watching: Promise<void> = Promise.resolve();
@@ -263,7 +275,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify({ ...endpoints, apiKey: '(see api-key.txt)' }, null, 2)}\n`);
 
     return {
-      dataDir, endpoints, deployment, nodes, agents, bal, lab, notes, tracker,
+      dataDir, endpoints, deployment, nodes, agents, bal, lab, notes, tracker, sharing,
       get setpoint() { return setpoint; }, logins: accounts.logins, mosquitto: mosq,
       progress: () => tracker.progress(),
       reached: () => tracker.reached(),

@@ -13,7 +13,7 @@ import { verifyReceipt } from '../verify/verify-receipt.js';
 import type { ReceiptLike, VerifyResult } from '../verify/receipt-types.js';
 
 /** The stages every reading goes through, in order, then the setpoint's. */
-export const MILESTONES = ['signed', 'stored', 'acked', 'anchored', 'receipt-verified', 'setpoint-applied', 'activation-stored'] as const;
+export const MILESTONES = ['signed', 'stored', 'acked', 'anchored', 'receipt-verified', 'setpoint-applied', 'activation-stored', 'certified-delivered'] as const;
 export type Milestone = (typeof MILESTONES)[number];
 
 export interface DemoProgress {
@@ -77,6 +77,8 @@ export interface Tracker {
   setpointSent(sp: Setpoint): void;
   /** Last verified receipt. */
   lastReceipt(): ReceiptSummary | null;
+  /** Mark a milestone another part observed (the consumer's certified delivery). */
+  mark(m: Milestone, detail: string): void;
   stop(): Promise<void>;
 }
 
@@ -190,6 +192,7 @@ export function startTracker(d: TrackerDeps): Tracker {
     reached: () => ({ ...reached }),
     setpointSent(sp) { setpoint = sp; activationScanAfter = 0; Object.assign(p.setpoint, { id: sp.id, activation: null, activationCode: null }); },
     lastReceipt: () => lastReceipt,
+    mark: hit,
     async stop() { stopped = true; clearInterval(timer); await running; },
   };
 }

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,12 @@ test('pnpm demo: endpoints, a verified receipt, then Ctrl-C stops cleanly and ke
   const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
 
   const end = Date.now() + 90_000;
-  while (!out.includes('✓ receipt-verified') && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-  assert.ok(out.includes('✓ receipt-verified'), `no verified receipt within 90 s\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-2000)}`);
+  const ready = (): boolean => out.includes('✓ receipt-verified') && out.includes('  certified  ');
+  while (!ready() && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(ready(), `no verified receipt and endpoints within 90 s\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-2000)}`);
+  // A login per role, the shared stream and how to listen to it.
+  for (const role of ['admin', 'producer', 'consumer']) assert.match(out, new RegExp(`^  ${role}\\s+\\S+\\s+password \\S{20}\\s+wallet 0x[0-9a-f]{40}`, 'm'), `a ${role} login printed`);
+  assert.match(out, /^  shared\s+certified\/v1\/IT001E\d{8}\/readings → dso-tp \(subscription #1, accepted in tx 0x[0-9a-f]{64}\)/m);
   for (const label of ['chain ', 'contracts ', 'BAL API ', 'MQTT ', 'node ', 'lab ', 'data ']) assert.ok(out.includes(`  ${label}`), `endpoint line '${label.trim()}' printed`);
   assert.match(out, /BAL API\s+http:\/\/127\.0\.0\.1:\d+/);
   assert.match(out, /│ checks .*✓ contract-verify/);
@@ -52,7 +56,8 @@ test('pnpm demo: endpoints, a verified receipt, then Ctrl-C stops cleanly and ke
   assert.is(code, 0, `exit code; stderr:\n${err.slice(-2000)}`);
   assert.ok(out.includes(`stopped. Data folder kept: ${data}`), out.slice(-1500));
   assert.match(out, /milestones \(s after start\): signed \d/);
-  for (const f of ['deployment.json', 'bal.json', 'api-key.txt', 'endpoints.json']) assert.ok(existsSync(join(data, f)), f);
+  for (const f of ['deployment.json', 'bal.json', 'api-key.txt', 'endpoints.json', 'users.json']) assert.ok(existsSync(join(data, f)), f);
+  assert.is(statSync(join(data, 'users.json')).mode & 0o777, 0o600, 'logins readable by the owner only');
   assert.ok(existsSync(join(data, 'bal', 'bal.db')), 'BAL store kept');
   assert.equal(readdirSync(join(data, 'nodes')).sort(), ['IT001E00000002', 'IT001E00000120', 'IT001E00000630']);
   assert.ok(readdirSync(join(data, 'logs')).includes('bal.log'));

@@ -11,7 +11,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
+import mqtt from 'mqtt';
+import { jsonRpcProvider, readingAnchorAt, subscriptionRegistryAt } from '@lightnode/contracts/connect';
+import { certifiedTopic, parseCertifiedTopic } from '@lightnode/shared/topics';
 import { makeDomain, recoverReadingSigner } from '@lightnode/shared/eip712';
 import type { SignedReading } from '@lightnode/shared/reading';
 import { verifyReceipt } from '@lightnode/scripts/verify-receipt';
@@ -138,6 +140,28 @@ run.stage('setpoint applied on the EMS simulator; the signed activation reading 
   assert.ok(stored, 'activation reading in the store');
   assert.is(stored!.device, d.nodes.find((n) => n.pod === DEMO_PODS.sme)!.address);
   assert.is(stored!.reading.meter, 'ems');
+});
+
+run.stage('data sharing: one producer per PoD, the consumer\'s accepted stream certified on chain and delivered only to it', async () => {
+  const d = demo!;
+  await d.waitFor('certified-delivered', 60_000);
+  const sh = d.sharing;
+  assert.equal(sh.users.filter((u) => u.role === 'producer').flatMap((u) => u.pods).sort(), d.nodes.map((n) => n.pod).sort());
+  assert.ok(sh.received() > 0);
+  // The decision the demo printed is the one on chain, signed by the producer of the shared PoD.
+  const reg = subscriptionRegistryAt(d.deployment.subscriptionRegistry!, jsonRpcProvider(d.endpoints.rpcUrl));
+  const producer = sh.users.find((u) => u.role === 'producer' && u.pods.includes(parseCertifiedTopic(sh.topic)!.pod))!;
+  const consumer = sh.users.find((u) => u.role === 'consumer')!;
+  const state = await reg.getFunction('subscriptionOf')(producer.wallet, consumer.wallet, sh.topic);
+  assert.is(Number(state[3]), 2, 'accepted on chain');
+  // Another PoD's stream stays closed to the consumer: refused at subscribe.
+  const other = d.nodes.find((n) => certifiedTopic(n.pod) !== sh.topic)!;
+  const c = await mqtt.connectAsync(d.endpoints.mqtt, { username: consumer.username, password: consumer.password, clientId: 'e2e-other-stream', reconnectPeriod: 0 });
+  try {
+    // MQTT.js rejects a SUBACK of 0x80 ("Unspecified error"); a granted QoS would resolve.
+    const granted = await c.subscribeAsync(certifiedTopic(other.pod), { qos: 1 }).then((g) => g[0]!.qos, () => 128);
+    assert.is(granted, 128);
+  } finally { await c.endAsync(true); }
 });
 
 run.stage('every milestone was announced once, in the event stream', () => {

@@ -48,9 +48,10 @@ run.stage('the BAL runs against its own Mosquitto with the generated per-device 
   assert.match(acl, /pattern write ln\/v1\/%u\/readings/);
 });
 
-run.stage('full flow through Mosquitto: anchored readings, verified receipt, setpoint applied, activation stored', async () => {
+run.stage('full flow through Mosquitto: anchored readings, verified receipt, setpoint applied, activation stored, certified readings to the consumer', async () => {
   const d = demo!;
-  for (const m of ['signed', 'stored', 'acked', 'anchored', 'receipt-verified', 'setpoint-applied', 'activation-stored'] as const) await d.waitFor(m, 45_000);
+  for (const m of ['signed', 'stored', 'acked', 'anchored', 'receipt-verified', 'setpoint-applied', 'activation-stored', 'certified-delivered'] as const) await d.waitFor(m, 45_000);
+  assert.ok(d.sharing.received() > 0, 'the consumer received certified readings through Mosquitto');
   for (const n of d.nodes) {
     const page = await d.bal.store.listReadings({ pod: n.pod, limit: 1 });
     assert.is(page.items.length, 1, `${n.pod} has stored readings`);
