@@ -9,8 +9,8 @@
  *                                             write mosquitto.conf + passwd + acl for a production broker
  *   bal passwd --credentials creds.json --user U --role device|bal|operator [--password P]
  *                                             add/replace a broker account (prints a generated password)
- *   bal api-key --name N --role dso|consumer [--pods IT..,IT..] [--token]
- *                                             make an API key (or bearer token) and its config entry
+ *   bal api-key --name N [--role dso] [--token]
+ *                                             make an API key (or bearer token) for a DSO machine client and its config entry
  *   bal users add <username> --config bal.json --role admin|producer|consumer [--pod P ...] [--wallet 0x…] [--wallet-key f] [--password-file f]
  *   bal users list|passwd <username>|disable <username>|enable <username> --config bal.json
  *   bal subscriptions list --config bal.json [--status s] [--topic t]
@@ -43,7 +43,7 @@ const USAGE = `usage:
   bal check-config --config <file>
   bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
   bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
-  bal api-key --name <name> --role dso|consumer [--pods IT...,IT...] [--token]
+  bal api-key --name <name> [--role dso] [--token]
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
   bal users list --config <file>
   bal users passwd|disable|enable <username> --config <file> [--password-file <file>]
@@ -200,12 +200,12 @@ async function cmdApiKey(v: Record<string, string | boolean | undefined>): Promi
   const name = v.name;
   const role = v.role;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(name)) throw new UsageError('--name: 1..64 of [A-Za-z0-9._:-]');
-  if (role !== 'dso' && role !== 'consumer') throw new UsageError('--role: dso | consumer');
-  const pods = typeof v.pods === 'string' ? v.pods.split(',').map((s) => s.trim()).filter(Boolean) : [];
-  for (const p of pods) if (!POD_RE.test(p)) throw new UsageError(`--pods: ${p} is not a PoD code`);
-  if (role === 'consumer' && pods.length === 0) throw new UsageError('--pods is required for a consumer');
+  // Consumers are data users (`bal users add --role consumer`): their PoDs follow their accepted subscriptions.
+  if (role === 'consumer') throw new UsageError('--role consumer: consumers are data users now — bal users add <name> --role consumer; their PoDs follow their accepted subscriptions');
+  if (role !== undefined && role !== 'dso') throw new UsageError('--role: dso');
+  if (v.pods !== undefined) throw new UsageError('--pods: a dso client reads every PoD');
   const { secret, hash } = newSecret();
-  const entry = { name, role, ...(role === 'consumer' ? { pods } : {}), ...(v.token ? { tokenHash: hash } : { apiKeyHash: hash }) };
+  const entry = { name, role: 'dso', ...(v.token ? { tokenHash: hash } : { apiKeyHash: hash }) };
   out(JSON.stringify({ [v.token ? 'token' : 'apiKey']: secret, configEntry: entry }));
   return 0;
 }

@@ -4,7 +4,6 @@
  * config; cloud/README.md's table is generated from it (test: cloud/test/cli/config-readme.test.ts).
  */
 import { defineConfig, type FieldSpec } from '@lightnode/shared/config';
-import { POD_RE } from '@lightnode/shared/reading';
 
 const URL_EXPECTED = 'http(s)/ws(s) URL';
 const ADDRESS = { type: 'string', pattern: /^0x[0-9a-fA-F]{40}$/, expected: 'address', unit: 'address' } as const;
@@ -113,13 +112,12 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       port: { type: 'integer', min: 0, max: 65535, default: 8080, unit: 'TCP port', env: true, doc: 'REST API port (0 = free port)' },
       tls: { type: 'object', optional: true, nullable: true, doc: 'serve HTTPS', fields: tlsFields },
       clients: {
-        type: 'array', default: [], doc: 'who may call the API (hashes from `bal api-key`)',
+        type: 'array', default: [], doc: 'machine clients of the DSO (hashes from `bal api-key`); people log in as data users (`bal users`, `POST /api/login`)',
         items: {
           type: 'object', doc: 'one client',
           fields: {
             name: { type: 'string', pattern: /^[A-Za-z0-9._:-]{1,64}$/, expected: 'name of [A-Za-z0-9._:-], 1..64', doc: 'unique client name' },
-            role: { type: 'string', enum: ['dso', 'consumer'], doc: '`dso` (everything) or `consumer` (its `pods`)' },
-            pods: { type: 'array', default: [], items: { type: 'string', pattern: POD_RE, expected: 'PoD code', doc: 'PoD code' }, doc: 'PoDs a consumer may read (≥ 1 for a consumer; ignored for dso)' },
+            role: { type: 'string', enum: ['dso'], doc: '`dso`: reads everything. Consumers are data users now: their PoDs follow their accepted subscriptions (docs/data-access.md)' },
             apiKeyHash: { ...HASH, doc: 'hash of the API key (header `X-API-Key`)' },
             tokenHash: { ...HASH, doc: 'hash of the bearer token (header `Authorization: Bearer …`); one of the two hashes is required' },
           },

@@ -92,9 +92,8 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     const f = `api.clients[${n}]`;
     if (names.has(x.name)) fail(`${f}.name`, 'unique name', x.name);
     names.add(x.name);
-    if (x.role === 'consumer' && x.pods.length === 0) fail(`${f}.pods`, 'at least one PoD for a consumer', x.pods);
     if (!x.apiKeyHash && !x.tokenHash) fail(`${f}.apiKeyHash`, 'apiKeyHash or tokenHash', undefined);
-    return { name: x.name, role: x.role, pods: x.pods, ...(x.apiKeyHash ? { apiKeyHash: x.apiKeyHash } : {}), ...(x.tokenHash ? { tokenHash: x.tokenHash } : {}) };
+    return { name: x.name, role: x.role, ...(x.apiKeyHash ? { apiKeyHash: x.apiKeyHash } : {}), ...(x.tokenHash ? { tokenHash: x.tokenHash } : {}) };
   });
   const a = c.api;
   const api = { host: a.host, port: a.port, tls: tls(a.tls), clients, metricsPublic: a.metricsPublic, maxPageSize: a.maxPageSize };

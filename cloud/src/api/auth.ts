@@ -1,7 +1,6 @@
 /**
  * API authentication: an API key (`X-API-Key`) or a bearer token (`Authorization: Bearer …`)
- * maps to a client with a role. `dso` reads everything; a config `consumer` only its listed
- * PoDs. The config holds SHA-256 hashes of the secrets, never the secrets (`bal api-key` makes
+ * maps to a DSO machine client, which reads everything. The config holds SHA-256 hashes of the secrets, never the secrets (`bal api-key` makes
  * a pair). A bearer token that is no config client's is looked up as a data user's login
  * session (docs/data-access.md): its PoDs are resolved per request from the user's streams and
  * accepted subscriptions.
@@ -43,7 +42,7 @@ export class ApiAuth {
 
   constructor(clients: readonly ApiClient[]) {
     for (const c of clients) {
-      const p: Principal = { name: c.name, role: c.role, pods: c.role === 'dso' ? null : new Set(c.pods) };
+      const p: Principal = { name: c.name, role: c.role, pods: null };
       if (c.apiKeyHash) this.byKey.set(c.apiKeyHash, p);
       if (c.tokenHash) this.byToken.set(c.tokenHash, p);
     }

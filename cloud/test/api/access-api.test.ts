@@ -246,7 +246,6 @@ test('bad input: a coded 4xx each (never 500), counted; rate-limited logins get 
     ['post', '/api/certification', '/api/certification', { key: KEYS.dso, body: { providerId: '0x12', consumerId: '0x34', topic: TA } }, 400, 'BAL_ACCESS_USER_INVALID'],
     ['post', '/api/certification', '/api/certification', { key: KEYS.dso, body: { providerId: `0x${'11'.repeat(20)}`, ProviderId: `0x${'11'.repeat(20)}` } }, 400, 'BAL_API_BODY_INVALID'],
     ['post', '/api/certification', '/api/certification', { key: KEYS.dso, body: { providerId: `0x${'11'.repeat(20)}`, consumerId: `0x${'22'.repeat(20)}`, topic: 'nope' } }, 404, 'BAL_ACCESS_TOPIC_UNKNOWN'],
-    ['post', '/api/certification', '/api/certification', { key: KEYS.consumerA, body: {} }, 403, 'BAL_ACCESS_FORBIDDEN'],
     ['get', '/api/certification/certified%2Fv1%2FIT001E99999999%2Freadings', '/api/certification/{topic}', C, 404, 'BAL_ACCESS_TOPIC_UNKNOWN'],
     ['get', '/api/certification/a/b/c', '/api/certification/{topic}', C, 404, 'BAL_ACCESS_TOPIC_UNKNOWN'],
     ['get', `/api/certification/${TA}`, '/api/certification/{topic}', {}, 401, 'BAL_API_UNAUTHORIZED'],
@@ -281,9 +280,9 @@ test('without a data-access service the routes answer 503 BAL_ACCESS_DISABLED; A
     assert.is(r.status, 503, path);
     assert.is(r.body.code, 'BAL_ACCESS_DISABLED');
   }
-  assert.is((await call('get', '/api/readings', '/api/readings', { key: KEYS.consumerA, base: off })).status, 200);
-  assert.is((await call('get', '/api/readings', '/api/readings', { token: KEYS.tokenA, base: off })).status, 200);
-  assert.is((await call('get', '/api/readings', '/api/readings', { token: KEYS.tokenA })).status, 200, 'config tokens still work beside sessions');
+  assert.is((await call('get', '/api/readings', '/api/readings', { key: KEYS.dso, base: off })).status, 200);
+  assert.is((await call('get', '/api/readings', '/api/readings', { token: KEYS.dsoToken, base: off })).status, 200);
+  assert.is((await call('get', '/api/readings', '/api/readings', { token: KEYS.dsoToken })).status, 200, 'config tokens still work beside sessions');
 });
 
 test('no password, hash or key in any answer or log line', () => {

@@ -28,10 +28,10 @@ export const DEPLOYMENT = { chainId: 31337, podRegistry: `0x${'12'.repeat(20)}` 
 export const DOMAIN = makeDomain(DEPLOYMENT.chainId, DEPLOYMENT.podRegistry);
 export const KEY_A = new Uint8Array(32).fill(7);
 export const KEY_B = new Uint8Array(32).fill(9);
-export const KEYS = { dso: 'dso-secret-key', consumerA: 'consumer-a-key', tokenA: 'consumer-a-token' };
+export const KEYS = { dso: 'dso-secret-key', dsoToken: 'dso-ops-token' };
 export const CLIENTS: ApiClient[] = [
-  { name: 'dso', role: 'dso', pods: [], apiKeyHash: secretHash(KEYS.dso) },
-  { name: 'consumer-a', role: 'consumer', pods: [POD_A], apiKeyHash: secretHash(KEYS.consumerA), tokenHash: secretHash(KEYS.tokenA) },
+  { name: 'dso', role: 'dso', apiKeyHash: secretHash(KEYS.dso) },
+  { name: 'dso-ops', role: 'dso', tokenHash: secretHash(KEYS.dsoToken) },
 ];
 export const ANCHOR_TX = `0x${'ee'.repeat(32)}` as Hex;
 export const BASE_TS = 1_763_000_000_000;

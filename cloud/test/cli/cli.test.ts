@@ -27,16 +27,18 @@ const dir = mkdtempSync(join(tmpdir(), 'bal-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('api-key prints a secret and the config entry holding only its hash', async () => {
-  const r = await runCli(['api-key', '--name', 'retailer-1', '--role', 'consumer', '--pods', 'IT001E00000001,IT001E00000002']);
+  const r = await runCli(['api-key', '--name', 'dso-tp-sync']);
   assert.is(r.code, 0, r.stderr);
   const o = JSON.parse(r.stdout);
   assert.match(o.apiKey, /^[A-Za-z0-9_-]{43}$/);
-  assert.equal(o.configEntry, { name: 'retailer-1', role: 'consumer', pods: ['IT001E00000001', 'IT001E00000002'], apiKeyHash: secretHash(o.apiKey) });
+  assert.equal(o.configEntry, { name: 'dso-tp-sync', role: 'dso', apiKeyHash: secretHash(o.apiKey) });
   const t = JSON.parse((await runCli(['api-key', '--name', 'ops', '--role', 'dso', '--token'])).stdout);
   assert.is(t.configEntry.tokenHash, secretHash(t.token));
-  const bad = await runCli(['api-key', '--name', 'x', '--role', 'consumer']);
+  // Consumers are data users now: the old form says where to go instead.
+  const bad = await runCli(['api-key', '--name', 'x', '--role', 'consumer', '--pods', 'IT001E00000001']);
   assert.is(bad.code, 2);
-  assert.match(bad.stderr, /--pods is required/);
+  assert.match(bad.stderr, /bal users add <name> --role consumer/);
+  assert.is((await runCli(['api-key', '--name', 'x', '--pods', 'IT001E00000001'])).code, 2);
 });
 
 test('passwd writes mosquitto-compatible hashes into the credentials file', async () => {

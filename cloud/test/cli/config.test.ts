@@ -32,13 +32,13 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
     broker: { kind: 'external', url: 'mqtts://mosquitto:8883', username: 'bal', caPath: '/etc/ssl/ca.pem' },
     store: { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal' },
     api: { port: 8443, tls: { certPath: 'tls/api.crt', keyPath: 'tls/api.key' }, clients: [
-      { name: 'dso', role: 'dso', apiKeyHash: H }, { name: 'c1', role: 'consumer', pods: ['IT001E00000001'], tokenHash: H }] },
+      { name: 'dso', role: 'dso', apiKeyHash: H }, { name: 'ops', role: 'dso', tokenHash: H }] },
   }, '/srv', { BAL_BROKER_PASSWORD: 's3cret', BAL_ANCHOR_KEY: '0x' + '11'.repeat(32) });
   assert.equal(c.chain, { kind: 'direct', rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'ab'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, anchorKeyPath: '/srv/keys/anchor.hex', anchorKey: '0x' + '11'.repeat(32) });
   assert.is(c.broker.kind === 'external' && c.broker.password, 's3cret');
   assert.equal(c.store, { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal', poolSize: 4 });
   assert.equal(c.api.tls, { certPath: '/srv/tls/api.crt', keyPath: '/srv/tls/api.key' });
-  assert.is(c.api.clients[1]!.pods[0], 'IT001E00000001');
+  assert.equal(c.api.clients[1], { name: 'ops', role: 'dso', tokenHash: H });
 });
 
 test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key resolved; an external broker needs a dynsec admin', () => {
@@ -88,7 +88,9 @@ test('bad configs fail closed naming the field', () => {
   fails({ ...MIN, store: { kind: 'postgres', url: 'postgres://x', schema: 'Drop Table' } }, /store\.schema/);
   fails({ ...MIN, anchoring: { windowMs: 1.5 } }, /anchoring\.windowMs/);
   fails({ ...MIN, anchoring: { enabled: 'yes' } }, /anchoring\.enabled: expected boolean/);
-  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'consumer', apiKeyHash: H }] } }, /api\.clients\[0\]\.pods/);
+  // Static consumer PoD lists are gone: consumers are data users whose PoDs follow their subscriptions.
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'consumer', apiKeyHash: H }] } }, /api\.clients\[0\]\.role/);
+  fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso', pods: ['IT001E00000001'], apiKeyHash: H }] } }, /api\.clients\[0\]\.pods/);
   fails({ ...MIN, api: { clients: [{ name: 'c', role: 'admin', apiKeyHash: H }] } }, /api\.clients\[0\]\.role/);
   fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso', apiKeyHash: 'plaintext' }] } }, /apiKeyHash/);
   fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso' }] } }, /apiKeyHash or tokenHash/);
