@@ -19,7 +19,7 @@ import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/open-store.js';
 import type { BalStore } from './store/types.js';
 import { CredentialStore, loadCredentialsFile } from './broker/credentials.js';
-import { startEmbeddedBroker, type DataUserAccount, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import { attachStatusRecorder } from './broker/status-recorder.js';
 import { createApiApp } from './api/app.js';
 import { listenApi } from './api/server.js';
@@ -108,13 +108,6 @@ function resolveAccountKey(inline: string | undefined, file: string | undefined,
   return key.startsWith('0x') ? key : `0x${key}`;
 }
 
-/** A data user's MQTT login on the embedded broker: the access store's password check (enabled users only). */
-async function dataUserLogin(access: DataAccessService | null, username: string, password: string): Promise<DataUserAccount | null> {
-  if (!access || !(await access.verifyPassword(username, password))) return null;
-  const u = await access.user(username).catch(() => null);
-  return u && u.enabled ? { username: u.username, role: u.role } : null;
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
   return Promise.race([p, new Promise<never>((_, rej) => { t = setTimeout(() => rej(new LightNodeError('BAL_TIMEOUT', `${what} timed out`)), ms); })]).finally(() => clearTimeout(t));
@@ -157,7 +150,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       const credentials = new CredentialStore(b.credentialsPath ? loadCredentialsFile(b.credentialsPath).accounts : []);
       broker = await startEmbeddedBroker({
         host: b.host, port: b.port, tls: b.tls, credentials, maxPayloadBytes: b.maxPayloadBytes, metrics, log: log.child({ component: 'broker' }),
-        ...(da.enabled ? { dataUsers: { authenticate: (username: string, password: string) => dataUserLogin(access, username, password) } } : {}),
+        ...(da.enabled ? { dataUsers: { authenticate: (username: string, password: string, remote: string) => access?.brokerLogin(username, password, remote) ?? Promise.resolve(null) } } : {}),
       });
       const eb = broker;
       closers.push({ name: 'broker', close: () => eb.close() });

@@ -7,6 +7,7 @@
  * Every refusal is a coded LightNodeError counted in `bal_access_refusals_total{code}`; every
  * certified decision in `bal_access_decisions_total{action}`.
  */
+import { createHash } from 'node:crypto';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
 import type { Clock } from '@lightnode/shared/clock';
@@ -87,6 +88,8 @@ export class DataAccessService {
   private readonly sessions: Sessions;
   private readonly deadlineSec: number;
   private readonly limiter: LoginLimiter;
+  /** Successful broker logins: (user id, password hash) → SHA-256 of the password checked. */
+  private readonly brokerLogins = new Map<string, string>();
   private readonly refusals: Counter;
   private readonly decisions: Counter;
   private readonly locks = new Map<string, Promise<void>>();
@@ -237,6 +240,31 @@ export class DataAccessService {
   /** End a session (unknown tokens are ignored). */
   async logout(token: string): Promise<void> {
     await this.sessions.revoke(token);
+  }
+
+  /**
+   * An MQTT login of a data user (the embedded broker's hook): the same failure limits as the API
+   * login (per username and per address; a limited attempt is refused without checking), and a
+   * successful check is remembered per (user, password hash) so a reconnecting consumer does not
+   * cost a scrypt each time. Null when unknown, disabled, wrong or limited.
+   */
+  async brokerLogin(username: string, password: string, remoteAddress: string): Promise<{ username: string; role: UserRole } | null> {
+    const name = username.slice(0, 64);
+    if (!this.limiter.check(name, remoteAddress).allowed) { this.refusals.inc({ code: 'BAL_ACCESS_LOGIN_RATE_LIMITED' }); return null; }
+    const user = await this.store.userByName(name);
+    const key = user ? `${user.id}\0${user.passwordHash}` : '';
+    const digest = createHash('sha256').update(key).update('\0').update(password).digest('hex');
+    const ok = user !== null && (this.brokerLogins.get(key) === digest || await verifyPassword(password, user.passwordHash));
+    if (!user || !ok || !user.enabled) {
+      this.limiter.failure(name, remoteAddress);
+      this.refusals.inc({ code: 'BAL_ACCESS_LOGIN_FAILED' });
+      this.log.warn('access broker login failed', { username: name, remoteAddress });
+      return null;
+    }
+    this.limiter.success(name);
+    if (this.brokerLogins.size >= 10_000) this.brokerLogins.clear(); // bounded; a miss only costs one scrypt
+    this.brokerLogins.set(key, digest);
+    return { username: user.username, role: user.role };
   }
 
   /** Does `password` belong to the enabled user `username`? (The broker's login check.) */

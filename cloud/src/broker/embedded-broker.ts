@@ -48,9 +48,10 @@ export interface EmbeddedBrokerOptions {
 /** A data user as the broker knows it after login. */
 export interface DataUserAccount { username: string; role: UserRole }
 
-/** Checks a data user's password; null when unknown, disabled or wrong. */
+/** Checks a data user's password; null when unknown, disabled, wrong or rate-limited. */
 export interface DataUserDirectory {
-  authenticate(username: string, password: string): Promise<DataUserAccount | null>;
+  /** `remoteAddress`: the client's address, for per-address failure limits. */
+  authenticate(username: string, password: string, remoteAddress: string): Promise<DataUserAccount | null>;
 }
 
 export interface EmbeddedBroker {
@@ -123,7 +124,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         return;
       }
       if (disabled.has(username)) { refuse(); return; }
-      opts.dataUsers.authenticate(username, Buffer.from(password).toString('utf8')).then((user) => {
+      const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown';
+      opts.dataUsers.authenticate(username, Buffer.from(password).toString('utf8'), remote).then((user) => {
         // Disabled while the password was checked: refused all the same.
         if (!user || user.username !== username || disabled.has(username)) { refuse(); return; }
         dataAccounts.set(client, { username: user.username, role: user.role });

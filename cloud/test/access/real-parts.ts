@@ -82,11 +82,7 @@ export async function startAccessParts(c: ChainFixture): Promise<AccessParts> {
   const broker = await startEmbeddedBroker({
     port: 0, credentials: new CredentialStore(),
     dataUsers: {
-      async authenticate(username, password) {
-        if (!svc || !(await svc.verifyPassword(username, password))) return null;
-        const user = (await svc.listUsers()).find((x) => x.username === username);
-        return user ? { username, role: user.role } : null;
-      },
+      authenticate: (username, password, remote) => (svc ? svc.brokerLogin(username, password, remote) : Promise.resolve(null)),
     },
   });
   const enforcer = createEmbeddedEnforcer({ broker });

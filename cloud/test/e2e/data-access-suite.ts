@@ -218,5 +218,18 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
     assert.is(readings.json.items.length, 0);
   });
 
+  if (brokerKind === 'embedded') {
+    test('MQTT password guessing is limited like API logins: after 5 failures even the right password is refused, and counted', async () => {
+      const attempt = (password: string): Promise<boolean> => mqtt.connectAsync(bal.endpoints.mqtt!, { username: PRODUCER.username, password, reconnectPeriod: 0, connectTimeout: 3000 })
+        .then(async (c) => { await c.endAsync(true); return true; }, () => false);
+      assert.ok(await attempt(PRODUCER.password), 'the right password works first');
+      for (let i = 0; i < 5; i++) assert.not.ok(await attempt(`guess-${i}-wrong-password`));
+      assert.not.ok(await attempt(PRODUCER.password), 'limited: refused without a check');
+      const metrics = bal.metrics.render();
+      assert.match(metrics, /bal_access_refusals_total\{code="BAL_ACCESS_LOGIN_RATE_LIMITED"\} [1-9]/);
+      assert.match(metrics, /bal_access_refusals_total\{code="BAL_ACCESS_LOGIN_FAILED"\} [5-9]/);
+    });
+  }
+
   test.run();
 }
