@@ -26,6 +26,8 @@ export interface StatusRecorderDeps {
   metrics?: MetricsRegistry;
   log?: Logger;
   now?: () => number;
+  /** Told after each recorded status (the dashboard's live fleet view); a throw is logged. */
+  onRecorded?: (status: NodeStatusInput) => void;
 }
 
 /** Handle one status message; resolves to the outcome (never rejects). */
@@ -40,6 +42,7 @@ export async function recordStatusMessage(deps: StatusRecorderDeps, topic: strin
     if (status.pod !== t.pod) throw new ValidationError('BAL_POD_MISMATCH', 'status.pod', `topic PoD ${t.pod}`, status.pod);
     await deps.store.recordNodeStatus(status, (deps.now ?? Date.now)());
     counter?.inc({ outcome: 'recorded' });
+    try { deps.onRecorded?.(status); } catch (err) { log.warn('onRecorded hook failed', { pod: status.pod, err }); }
     return 'recorded';
   } catch (err) {
     counter?.inc({ outcome: 'rejected' });
