@@ -3,4 +3,6 @@ import { render } from 'preact';
 import { html } from './html.js';
 import { App } from './views/app.js';
 
-render(html`<${App} />`, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = ''; // the "Loading…" placeholder: preact renders beside what is there
+render(html`<${App} />`, root);

@@ -65,7 +65,7 @@ export function mountDashboardRoutes(app: express.Express, deps: DashboardRouteD
   };
 
   app.get('/', (_req, res) => { res.redirect(302, '/ui/'); });
-  app.get('/ui', (_req, res) => { res.redirect(301, '/ui/'); });
+  // Non-strict routing: this also answers `/ui` (assets are linked by absolute path).
   app.get('/ui/', deps.wrap(async (_req, res) => {
     const html = file('index.html');
     security(res);

@@ -90,7 +90,8 @@ function Shell({ session }: { session: SessionInfo }) {
   useEffect(() => { live.onState(setLiveState); return () => live.close(); }, [live]);
   useEffect(() => { api<Settings>('GET', '/api/dashboard/config').then(setSettings, () => undefined); }, []);
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => { heading.current?.focus(); }, [tab]);
+  // After login, land in the content; later tab changes keep focus on the tab (WAI-ARIA tabs).
+  useEffect(() => { heading.current?.focus(); }, []);
   const current = tabs.find((t) => t.id === tab) ?? tabs[0]!;
   // Arrow keys move between tabs (WAI-ARIA tabs pattern); Tab leaves the tab list.
   const onKey = (e: KeyboardEvent): void => {

@@ -34,14 +34,16 @@ export function ReadingsTable({ pod, chart = false, windowMs = 3_600_000, rows: 
   const [error, setError] = useState<string | null>(null);
   const [quantity, setQuantity] = useState<string | null>(null);
   const [verified, setVerified] = useState<{ id: number; v: Verification | string } | null>(null);
+  const [paused, setPaused] = useState(false);
   const reload = useCallback(() => { loadRecent(pod, windowMs, 2000).then((r) => { setRows(r); setError(null); }, (e: Error) => setError(e.message)); }, [pod, windowMs]);
   useEffect(reload, [reload]);
   useLive(['readings', 'anchor'], useCallback((type, d) => {
+    if (paused) return;
     if (type === 'anchor') { reload(); return; }
     if (d.pod !== pod) return;
     const add: ReadingRow[] = d.readings.map((x: any) => ({ id: x.id, pod, seq: x.seq, timestamp: x.timestampMs, digest: x.digest, status: 'pending', values: x.values }));
     setRows((old) => old.concat(add.filter((a) => !old.some((o) => o.id === a.id))).slice(-2000));
-  }, [pod, reload]));
+  }, [pod, reload, paused]));
   const quantities = [...new Set(rows.flatMap((r) => r.values.map((v) => v.quantity)))];
   const q = quantity && quantities.includes(quantity) ? quantity : quantities[0] ?? null;
   const series = rows.flatMap((r) => r.values.filter((v) => v.quantity === q).map((v) => ({ t: r.timestamp / 1000, y: scaled(v), unit: v.unit })));
@@ -57,6 +59,10 @@ export function ReadingsTable({ pod, chart = false, windowMs = 3_600_000, rows: 
         </select>
       </div>
       <${TimeChart} label=${q} unit=${series[0]?.unit ?? ''} xs=${series.map((s) => s.t)} ys=${series.map((s) => s.y)} />` : null}
+    <div class="filters">
+      <input type="checkbox" id=${`pause-${pod}`} checked=${paused} onChange=${(e: Event) => { const p = (e.target as HTMLInputElement).checked; setPaused(p); if (!p) reload(); }} />
+      <label for=${`pause-${pod}`}>Pause live updates</label>
+    </div>
     <table data-testid="readings-table">
       <caption>Latest readings of ${pod} (${rows.length} in the last ${Math.round(windowMs / 60_000)} min)</caption>
       <thead><tr><th scope="col">Id</th><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Values</th><th scope="col">Digest</th><th scope="col">Verification state</th><th scope="col">In this browser</th></tr></thead>
