@@ -186,7 +186,7 @@ test('fleet marks a Light Node offline within 10 s of its agent stopping', async
 test('readings: the chart draws, the table shows verification states', async () => {
   const page = pages.admin!;
   await tab(page, 'Readings');
-  await page.getByLabel('PoD').selectOption(POD_A);
+  await page.getByLabel('PoD', { exact: true }).selectOption(POD_A);
   await page.locator('[data-testid=chart] canvas').waitFor();
   await page.locator('[data-testid=reading-row] [data-status=confirmed]').first().waitFor({ timeout: 15_000 });
   await page.waitForTimeout(300);

@@ -86,9 +86,10 @@ function Shell({ session }: { session: SessionInfo }) {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [liveState, setLiveState] = useState('connecting');
   const [notice, setNotice] = useState('');
+  const [settingsError, setSettingsError] = useState<string | null>(null);
   const live: Live = useMemo(() => openLive(), [session]);
   useEffect(() => { live.onState(setLiveState); return () => live.close(); }, [live]);
-  useEffect(() => { api<Settings>('GET', '/api/dashboard/config').then(setSettings, () => undefined); }, []);
+  useEffect(() => { api<Settings>('GET', '/api/dashboard/config').then(setSettings, (e: Error) => setSettingsError(e.message)); }, []);
   const heading = useRef<HTMLHeadingElement>(null);
   // After login, land in the content; later tab changes keep focus on the tab (WAI-ARIA tabs).
   useEffect(() => { heading.current?.focus(); }, []);
@@ -116,7 +117,7 @@ function Shell({ session }: { session: SessionInfo }) {
     </nav>
     <main id="panel" role="tabpanel" aria-labelledby=${`tab-${current.id}`} data-view=${current.id}>
       <h1 tabIndex="-1" ref=${heading}>${current.label}</h1>
-      ${settings ? current.view() : html`<p>Loading…</p>`}
+      ${settings ? current.view() : settingsError ? html`<p class="error" role="alert">${settingsError}</p>` : html`<p>Loading…</p>`}
     </main>
     <div class="sr-only" role="status" aria-live="polite">${notice}</div>
   </${AppCtx.Provider}>`;

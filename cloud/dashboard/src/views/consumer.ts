@@ -2,7 +2,7 @@
  * Consumer section (D2.12 Figure 4): every producer with its topic, wallet and this consumer's
  * subscription status, Subscribe / Cancel; the accepted streams' readings, live.
  */
-import { useCallback } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api } from '../api.js';
 import { shortHex } from '../format.js';
@@ -14,11 +14,13 @@ interface Sub { id: number; topic: string; pod: string; status: string }
 
 export function ConsumerSection() {
   const { notify } = useApp();
+  const [actionError, setActionError] = useState<string | null>(null);
   const producers = useLoad(() => api<{ items: ProducerRow[] }>('GET', '/api/producers'));
   const subs = useLoad(() => api<{ items: Sub[] }>('GET', '/api/subscriptions'));
   const reload = useCallback(() => { producers.reload(); subs.reload(); }, []);
   useLive(['subscription'], reload);
   const act = async (row: ProducerRow, action: 'subscribe' | 'cancel'): Promise<void> => {
+    setActionError(null);
     try {
       if (action === 'subscribe') await api('POST', '/api/subscriptions', { topic: row.topic });
       else {
@@ -26,14 +28,14 @@ export function ConsumerSection() {
         if (s) await api('POST', `/api/subscriptions/${s.id}/cancel`, {});
       }
       notify(`${action === 'subscribe' ? 'Requested' : 'Cancelled'} ${row.topic}`);
-    } catch (err) { notify((err as Error).message); }
+    } catch (err) { setActionError((err as Error).message); }
     reload();
   };
   const rows = producers.data?.items ?? [];
   const accepted = rows.filter((r) => r.status === 'accepted');
   return html`<section aria-labelledby="producers-h">
       <h2 id="producers-h">Producers</h2>
-      <${ErrorNote} error=${producers.error} />
+      <${ErrorNote} error=${producers.error ?? actionError} />
       <table data-testid="producers-table">
         <caption>Streams you can ask for; a decision is certified on chain before it applies.</caption>
         <thead><tr><th scope="col">Producer</th><th scope="col">Topic</th><th scope="col">Wallet</th><th scope="col">Subscription</th><th scope="col">Action</th></tr></thead>

@@ -3,7 +3,7 @@
  * status, creation and modification dates, Accept / Refuse / Revoke; its own PoDs' node status
  * and latest readings.
  */
-import { useCallback } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api } from '../api.js';
 import { dateTime } from '../format.js';
@@ -14,14 +14,20 @@ export interface Sub { id: number; consumer: string; producer: string; topic: st
 
 export function SubscriptionActions({ s, onDone }: { s: Sub; onDone: () => void }) {
   const { notify } = useApp();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
   const act = async (action: 'accept' | 'refuse' | 'revoke'): Promise<void> => {
-    try { await api('POST', `/api/subscriptions/${s.id}/${action}`, {}); notify(`${action} ${s.consumer} on ${s.topic}: certified`); } catch (err) { notify((err as Error).message); }
+    setBusy(true); setError(null);
+    // The decision is signed and certified on chain before the answer: a few seconds at most.
+    try { await api('POST', `/api/subscriptions/${s.id}/${action}`, {}); notify(`${action} ${s.consumer} on ${s.topic}: certified`); } catch (err) { setError((err as Error).message); }
+    setBusy(false);
     onDone();
   };
-  const b = (action: 'accept' | 'refuse' | 'revoke', label: string, cls = '') => html`<button type="button" class=${cls} onClick=${() => void act(action)} aria-label=${`${label} ${s.consumer} on ${s.topic}`}>${label}</button>`;
-  if (s.status === 'requested') return html`<span class="actions">${b('accept', 'Accept')} ${b('refuse', 'Refuse', 'secondary')}</span>`;
-  if (s.status === 'accepted') return html`<span class="actions">${b('revoke', 'Revoke', 'danger')}</span>`;
-  return html`<span>—</span>`;
+  const b = (action: 'accept' | 'refuse' | 'revoke', label: string, cls = '') => html`<button type="button" class=${cls} disabled=${busy} onClick=${() => void act(action)} aria-label=${`${label} ${s.consumer} on ${s.topic}`}>${label}</button>`;
+  const err = error ? html`<${ErrorNote} error=${error} />` : null;
+  if (s.status === 'requested') return html`<span class="actions">${b('accept', 'Accept')} ${b('refuse', 'Refuse', 'secondary')}</span>${err}`;
+  if (s.status === 'accepted') return html`<span class="actions">${b('revoke', 'Revoke', 'danger')}</span>${err}`;
+  return html`<span>—</span>${err}`;
 }
 
 export function ProducerSection() {

@@ -14,7 +14,7 @@ export function ReadingsView() {
   const pods = (nodes.data?.items ?? []).map((n) => n.pod);
   const current = pod && pods.includes(pod) ? pod : pods[0] ?? null;
   return html`<section aria-labelledby="readings-h">
-    <h2 id="readings-h">Readings</h2>
+    <h2 id="readings-h">Per PoD: chart and verification state</h2>
     <${ErrorNote} error=${nodes.error} />
     <div class="filters">
       <label for="readings-pod">PoD</label>
