@@ -49,6 +49,8 @@ export interface BalEndpoints {
   /** TLS MQTT URL of the embedded broker, if enabled. */
   mqtts: string | null;
   broker: 'embedded' | 'external';
+  /** The web dashboard's URL (`<api>/ui/`), null when `dashboard.enabled` is false. */
+  dashboard: string | null;
 }
 
 /** The chain the BAL works with (deployment file or direct config). */
@@ -283,9 +285,10 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const api = await listenApi(app, { host: config.api.host, port: config.api.port, tls: config.api.tls, metrics });
     closers.push({ name: 'api', close: () => api.close() });
 
+    const dashboard = config.dashboard.enabled ? `${api.url}/ui/` : null;
     const endpoints: BalEndpoints = config.broker.kind === 'embedded'
-      ? { api: api.url, mqtt: broker!.url, mqtts: broker!.tlsUrl, broker: 'embedded' }
-      : { api: api.url, mqtt: config.broker.url, mqtts: null, broker: 'external' };
+      ? { api: api.url, mqtt: broker!.url, mqtts: broker!.tlsUrl, broker: 'embedded', dashboard }
+      : { api: api.url, mqtt: config.broker.url, mqtts: null, broker: 'external', dashboard };
     log.info('bal started', { ...endpoints, store: config.store.kind, chainId: chain.chainId, anchoring: anchorer !== null });
 
     let stopping: Promise<void> | null = null;

@@ -63,7 +63,8 @@ test.after(async () => {
 });
 
 test('the first page is served from the BAL under its own CSP, within the JS budget, interactive within 1 s', async () => {
-  const res = await fetch(`${fx.url}/ui/`);
+  assert.is(fx.bal.endpoints.dashboard, `${fx.url}/ui/`, 'bal run prints the dashboard URL with its endpoints');
+  const res = await fetch(fx.bal.endpoints.dashboard!);
   assert.is(res.status, 200);
   assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   const html = await res.text();
