@@ -267,6 +267,20 @@ test('anchors and users/subscriptions with their on-chain certification', async 
   await shot(page, '13-admin-users');
 });
 
+test('the producer revokes: the consumer\'s page shows it and drops the stream, live', async () => {
+  const producer = pages.producer!;
+  const consumer = pages.consumer!;
+  const req = producer.locator(`[data-testid=request-row][data-consumer=${USERS.consumer.username}]`);
+  await req.getByRole('button', { name: /^Revoke/ }).click();
+  await req.locator('[data-status=revoked]').waitFor({ timeout: 10_000 });
+  const row = consumer.locator(`[data-testid=producer-row][data-topic="certified/v1/${POD_A}/readings"]`);
+  await row.locator('[data-status=revoked]').waitFor({ timeout: 10_000 });
+  await consumer.getByTestId('no-streams').waitFor({ timeout: 5000 });
+  assert.is(await consumer.locator('[data-testid=reading-row]').count(), 0);
+  await row.getByRole('button', { name: /Subscribe/ }).waitFor();
+  await shot(consumer, '14-consumer-revoked');
+});
+
 test('logout returns to the login page; an ended session does too', async () => {
   const producer = pages.producer!;
   await producer.getByRole('button', { name: 'Log out' }).click();
@@ -280,7 +294,7 @@ test('logout returns to the login page; an ended session does too', async () => 
   const consumer = pages.consumer!;
   await consumer.getByLabel('Username').waitFor({ timeout: 5000 });
   assert.match(await consumer.getByRole('status').first().innerText(), /session has expired/);
-  await shot(consumer, '14-session-expired');
+  await shot(consumer, '15-session-expired');
 });
 
 test('no console errors, page errors or failed requests in any page', () => {
