@@ -36,6 +36,9 @@ import type { AccessEnforcer } from './access/types.js';
 import { createEmbeddedEnforcer } from './broker/embedded-enforcer.js';
 import { startDynsecEnforcer } from './broker/dynsec-enforcer.js';
 import { createCertifiedPublisher } from './delivery/certified-publisher.js';
+import { createEventBus, type EventBus } from './events/event-bus.js';
+import type { StoredReadingNotice } from './ingest/ingest.js';
+import type { AnchorRecord } from './store/types.js';
 
 /** Where the BAL can be reached. */
 export interface BalEndpoints {
@@ -46,6 +49,8 @@ export interface BalEndpoints {
   /** TLS MQTT URL of the embedded broker, if enabled. */
   mqtts: string | null;
   broker: 'embedded' | 'external';
+  /** The web dashboard's URL (`<api>/ui/`), null when `dashboard.enabled` is false. */
+  dashboard: string | null;
 }
 
 /** The chain the BAL works with (deployment file or direct config). */
@@ -61,6 +66,8 @@ export interface RunningBal {
   anchorer: Anchorer | null;
   /** Data access management (users, subscriptions); null unless `dataAccess.enabled`. */
   access: DataAccessService | null;
+  /** What happens (node status, stored readings, confirmed anchors, decisions), for the dashboard's live view. */
+  events: EventBus;
   /**
    * Re-read `broker.credentialsPath` into the embedded broker (SIGHUP in `bal run`); clients of
    * removed or changed accounts are disconnected. Throws for an external broker (reload
@@ -181,6 +188,19 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
 
     // Certified delivery and data access (docs/data-access.md).
     const publisher = da.enabled ? createCertifiedPublisher({ mqtt: mq, store, metrics, log: log.child({ component: 'certified' }) }) : null;
+    // The dashboard's live view (api/event-stream.ts) listens here; certified delivery stays on MQTT.
+    const events = createEventBus({ log: log.child({ component: 'events' }) });
+    const onStored = (pod: string, stored: readonly StoredReadingNotice[]): void => {
+      publisher?.publishStored(pod, stored);
+      events.publish({
+        type: 'readings', pod,
+        readings: stored.map((s) => ({ id: s.id, seq: s.reading.seq, timestampMs: s.reading.timestamp, digest: s.digest, signer: s.signer, values: s.reading.values })),
+      });
+    };
+    const onConfirmed = async (a: AnchorRecord): Promise<void> => {
+      events.publish({ type: 'anchor', index: a.index, root: a.root, leafCount: a.leafCount, transaction: a.transaction, blockNumber: a.blockNumber });
+      await publisher?.publishAnchor(a);
+    };
     if (da.enabled) {
       const alog = log.child({ component: 'access' });
       const relay = new Wallet(relayKey!, provider);
@@ -212,18 +232,20 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         config: { windowMs: config.anchoring.windowMs, maxLeaves: config.anchoring.maxLeaves, pollIntervalMs: config.anchoring.pollIntervalMs,
           confirmations: config.anchoring.confirmations, rebroadcastMs: config.anchoring.rebroadcastMs },
         ...(opts.now ? { clock: { ...systemClock, now: opts.now } } : {}),
-        ...(publisher ? { onConfirmed: (a: Parameters<typeof publisher.publishAnchor>[0]) => publisher.publishAnchor(a) } : {}),
+        onConfirmed,
       });
       anchorer = a;
       closers.push({ name: 'anchorer', close: () => a.stop() });
     }
 
-    const status = await attachStatusRecorder(mq, { store, metrics, log: log.child({ component: 'status' }), ...(opts.now ? { now: opts.now } : {}) });
+    const status = await attachStatusRecorder(mq, {
+      store, metrics, log: log.child({ component: 'status' }), onRecorded: (s) => events.publish({ type: 'node', pod: s.pod }), ...(opts.now ? { now: opts.now } : {}),
+    });
     closers.push({ name: 'status', close: () => status.detach() });
     const ingest = await startIngest({
       mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
       config: { futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches },
-      ...(publisher ? { onStored: (pod: string, stored: Parameters<typeof publisher.publishStored>[1]) => publisher.publishStored(pod, stored) } : {}),
+      onStored,
       ...(opts.now ? { now: opts.now } : {}),
     });
     closers.push({ name: 'ingest', close: () => ingest.stop() });
@@ -241,6 +263,13 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const app = createApiApp({
       store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor },
       clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
+      ...(config.dashboard.enabled ? {
+        events,
+        dashboard: {
+          offlineAfterMs: config.dashboard.offlineAfterMs, explorerBaseUrl: config.dashboard.explorerBaseUrl, eventHeartbeatMs: config.dashboard.eventHeartbeatMs,
+          chainHead: () => withTimeout(provider.getBlockNumber(), 2000, 'rpc'),
+        },
+      } : {}),
       health: {
         mqtt: async () => (mq.connected ? 'ok' : 'disconnected'),
         chain: async () => { await withTimeout(provider.getBlockNumber(), 2000, 'rpc'); return 'ok'; },
@@ -249,14 +278,15 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const api = await listenApi(app, { host: config.api.host, port: config.api.port, tls: config.api.tls, metrics });
     closers.push({ name: 'api', close: () => api.close() });
 
+    const dashboard = config.dashboard.enabled ? `${api.url}/ui/` : null;
     const endpoints: BalEndpoints = config.broker.kind === 'embedded'
-      ? { api: api.url, mqtt: broker!.url, mqtts: broker!.tlsUrl, broker: 'embedded' }
-      : { api: api.url, mqtt: config.broker.url, mqtts: null, broker: 'external' };
+      ? { api: api.url, mqtt: broker!.url, mqtts: broker!.tlsUrl, broker: 'embedded', dashboard }
+      : { api: api.url, mqtt: config.broker.url, mqtts: null, broker: 'external', dashboard };
     log.info('bal started', { ...endpoints, store: config.store.kind, chainId: chain.chainId, anchoring: anchorer !== null });
 
     let stopping: Promise<void> | null = null;
     return {
-      endpoints, chain, store, metrics, ingest, anchorer, access,
+      endpoints, chain, store, metrics, ingest, anchorer, access, events,
       reloadCredentials() {
         if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
         const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];

@@ -127,6 +127,15 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       maxPageSize: { type: 'integer', min: 1, max: 1000, default: 1000, unit: 'items', doc: 'largest `limit`' },
     },
   },
+  dashboard: {
+    type: 'object', doc: 'the web dashboard served by the API at `/ui/` (cloud/DASHBOARD.md): login, one section per role, live updates',
+    fields: {
+      enabled: { type: 'boolean', default: true, env: true, doc: 'serve the dashboard and its live event stream (`GET /api/events`)' },
+      offlineAfterMs: ms(1000, 86_400_000, 60_000, 'a Light Node with no status or reading for this long is shown offline, even without its last will (ThingsBoard\'s inactivity timeout)'),
+      explorerBaseUrl: { type: 'string', pattern: /^https?:\/\/[^\s]+[^/\s]$/, expected: 'http(s):// URL without a trailing slash', unit: 'URL', optional: true, env: true, doc: 'block explorer following EIP-3091 (`<url>/tx/<hash>`, `/block/<n>`, `/address/<a>`); none: hashes are shown without links' },
+      eventHeartbeatMs: ms(100, 300_000, 15_000, 'the live event stream\'s keep-alive period; the login session is re-checked as often'),
+    },
+  },
   log: {
     type: 'object', doc: 'logging (JSON lines on stderr)',
     fields: { level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info', env: true, doc: 'lowest level written' } },

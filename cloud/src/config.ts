@@ -102,7 +102,9 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
   const dataAccess = { ...d, walletKeyPath: path(d.walletKeyPath) };
   if (d.enabled && broker.kind === 'external' && !broker.dynsec) fail('broker.dynsecUsername', 'a Mosquitto dynamic-security admin account while dataAccess.enabled (the ACL must follow the decisions)', undefined);
 
-  return { baseDir, chain, broker, store, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, log: c.log };
+  const dashboard = { enabled: c.dashboard.enabled, offlineAfterMs: c.dashboard.offlineAfterMs, explorerBaseUrl: c.dashboard.explorerBaseUrl ?? null, eventHeartbeatMs: c.dashboard.eventHeartbeatMs };
+
+  return { baseDir, chain, broker, store, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
 }
 
 /** Validate a parsed config object. `baseDir` anchors relative paths; `env` supplies the `BAL_*` overrides (secrets). */

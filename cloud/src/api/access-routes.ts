@@ -6,7 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { LightNodeError, type ErrorCode } from '@lightnode/shared/errors';
 import { SUBSCRIPTION_STATUSES, USER_ROLES, type SubscriptionAction, type SubscriptionStatus, type UserRole } from '../access/types.js';
-import type { AccessUser, DataAccessService, SignedDecision } from '../access/service.js';
+import type { AccessUser, DataAccessService, SignedDecision, SubscriptionView } from '../access/service.js';
 import { ApiError, badRequest } from './api-error.js';
 import type { Principal } from './auth.js';
 import { checkQueryKeys, parseId } from './query.js';
@@ -31,6 +31,8 @@ export interface AccessRouteDeps {
   access: DataAccessService | undefined;
   principal(req: Request): Promise<Principal>;
   wrap(fn: Handler): (req: Request, res: Response, next: NextFunction) => void;
+  /** Told of every decision certified through these routes (the dashboard's live updates). */
+  onDecision?: (v: SubscriptionView) => void;
 }
 
 const DECISIONS = ['accept', 'refuse', 'revoke', 'cancel'] as const;
@@ -75,6 +77,7 @@ export function mountAccessRoutes(app: express.Express, deps: AccessRouteDeps): 
     return deps.access;
   };
   const query = (req: Request): Record<string, unknown> => (req.query ?? {}) as Record<string, unknown>;
+  const decided = (v: SubscriptionView): SubscriptionView => { deps.onDecision?.(v); return v; };
   /** The data user of a login session (API keys have no user). */
   const userOf = async (req: Request, ...roles: UserRole[]): Promise<AccessUser> => {
     service();
@@ -171,7 +174,7 @@ export function mountAccessRoutes(app: express.Express, deps: AccessRouteDeps): 
   app.post('/api/subscriptions', json, wrap(async (req, res) => {
     const me = await userOf(req);
     const b = body(req, ['topic', 'signature', 'deadline']);
-    res.status(201).json(await service().request(me, b.topic, signedOf(b)));
+    res.status(201).json(decided(await service().request(me, b.topic, signedOf(b))));
   }));
 
   // Before /:id: typed data of a request (no subscription yet, or a new request on an old one).
@@ -210,7 +213,7 @@ export function mountAccessRoutes(app: express.Express, deps: AccessRouteDeps): 
       const me = await userOf(req);
       const id = parseId(req.params.id, 'id');
       const b = body(req, ['signature', 'deadline']);
-      res.json(await service().decide(me, id, action, signedOf(b)));
+      res.json(decided(await service().decide(me, id, action, signedOf(b))));
     }));
   }
 

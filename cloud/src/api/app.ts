@@ -1,7 +1,8 @@
 /**
  * The REST API (issue 5 §6) as an express 5 app: certification by transaction, readings,
  * receipts, node status, /healthz, /metrics, the OpenAPI document and data access
- * (access-routes.ts: logins, users, subscriptions, certification of topics). Handlers validate their
+ * (access-routes.ts: logins, users, subscriptions, certification of topics), and the web dashboard
+ * with its live event stream (dashboard-routes.ts, event-stream.ts). Handlers validate their
  * parameters (query.ts), authorise by role, and answer errors as `{ code, message }` — a bad
  * request is a 4xx, never a 500.
  */
@@ -20,6 +21,9 @@ import { anchorView, nodeView, readingView } from './views.js';
 import type { ApiClient } from '../config.js';
 import type { DataAccessService } from '../access/service.js';
 import { accessErrorStatus, mountAccessRoutes } from './access-routes.js';
+import type { EventBus } from '../events/event-bus.js';
+import { mountEventStream } from './event-stream.js';
+import { mountDashboardRoutes, type DashboardSettings } from './dashboard-routes.js';
 
 export interface ApiDeps {
   store: BalStore;
@@ -38,6 +42,22 @@ export interface ApiDeps {
    * those routes answer 503 BAL_ACCESS_DISABLED and only `clients` authenticate.
    */
   access?: DataAccessService;
+  /**
+   * The BAL's event bus: enables the live event stream (GET /api/events) and receives the
+   * certified subscription decisions made through this API.
+   */
+  events?: EventBus;
+  /** The web dashboard (`/ui/`); absent: not served. */
+  dashboard?: {
+    offlineAfterMs: number;
+    explorerBaseUrl: string | null;
+    /** Current block number, for anchor confirmations. */
+    chainHead?: () => Promise<number>;
+    /** Built page directory (default cloud/dist/dashboard). */
+    dir?: string;
+    /** Event-stream heartbeat and session re-check period, ms (default 15 s). */
+    eventHeartbeatMs?: number;
+  };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -163,7 +183,27 @@ export function createApiApp(deps: ApiDeps): express.Express {
     res.json(nodeView(n));
   }));
 
-  mountAccessRoutes(app, { access: deps.access, principal, wrap });
+  const events = deps.events;
+  mountAccessRoutes(app, {
+    access: deps.access, principal, wrap,
+    ...(events ? { onDecision: (v) => events.publish({ type: 'subscription', id: v.id, topic: v.topic, pod: v.pod, consumer: v.consumer, producer: v.producer, status: v.status }) } : {}),
+  });
+  if (events) {
+    mountEventStream(app, {
+      bus: events, store: deps.store, metrics: deps.metrics, principal, wrap,
+      // A session principal is re-resolved (expiry, logout, disable, new PoDs); config clients do not end.
+      revalidate: async (p) => (p.token ? auth.authenticate({ authorization: `Bearer ${p.token}` }, deps.access).catch(() => null) : p),
+      ...(deps.dashboard?.eventHeartbeatMs !== undefined ? { heartbeatMs: deps.dashboard.eventHeartbeatMs } : {}),
+    });
+  }
+  if (deps.dashboard) {
+    const d = deps.dashboard;
+    const settings: DashboardSettings = {
+      offlineAfterMs: d.offlineAfterMs, explorerBaseUrl: d.explorerBaseUrl, chainId: deps.deployment.chainId,
+      contracts: { podRegistry: deps.deployment.podRegistry, readingAnchor: deps.deployment.readingAnchor },
+    };
+    mountDashboardRoutes(app, { store: deps.store, metrics: deps.metrics, settings, principal, wrap, ...(d.chainHead ? { chainHead: d.chainHead } : {}), ...(d.dir ? { dir: d.dir } : {}) });
+  }
 
   app.use((req, _res, next) => { next(new ApiError(404, 'BAL_API_NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 100)}`)); });
 

@@ -39,6 +39,12 @@ const decision = (action: string, who: string): object => ({
   },
 });
 
+const anchorRequired = ['index', 'root', 'leafCount', 'fromMs', 'toMs', 'prevHash', 'anchorHash', 'transaction', 'blockNumber', 'status'];
+const anchorProperties = {
+  index: uint, root: hex32, leafCount: { type: 'integer', minimum: 1 }, fromMs: uint, toMs: uint, prevHash: hex32,
+  anchorHash: nullable(hex32), transaction: hex32, blockNumber: nullable(uint), status: { enum: ['sent', 'confirmed'] },
+};
+
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
   info: {
@@ -97,14 +103,7 @@ export const OPENAPI_DOCUMENT = {
         type: 'object', required: ['items', 'next'], additionalProperties: false,
         properties: { items: { type: 'array', items: ref('Reading') }, next: nullable({ type: 'string' }) },
       },
-      Anchor: {
-        type: 'object', additionalProperties: false,
-        required: ['index', 'root', 'leafCount', 'fromMs', 'toMs', 'prevHash', 'anchorHash', 'transaction', 'blockNumber', 'status'],
-        properties: {
-          index: uint, root: hex32, leafCount: { type: 'integer', minimum: 1 }, fromMs: uint, toMs: uint, prevHash: hex32,
-          anchorHash: nullable(hex32), transaction: hex32, blockNumber: nullable(uint), status: { enum: ['sent', 'confirmed'] },
-        },
-      },
+      Anchor: { type: 'object', additionalProperties: false, required: anchorRequired, properties: anchorProperties },
       Certification: {
         type: 'object', required: ['transaction', 'anchor', 'readings', 'next'], additionalProperties: false,
         description: 'The certified readings of one anchor transaction (the seed API), in leaf order.',
@@ -352,6 +351,63 @@ export const OPENAPI_DOCUMENT = {
         description: 'The topic contains `/`: send it %-encoded as one segment (certified%2Fv1%2F…%2Freadings) or as the raw path.',
         parameters: [param('topic', 'path', topic, 'The topic.')],
         responses: { 200: json(ref('TopicCertification'), 'On-chain subscriptions, with the transaction where the store holds the same status.'), ...errors(400, 401, 404, 503) },
+      },
+    },
+    '/api/events/ticket': {
+      post: {
+        summary: 'A single-use ticket to open the live event stream', security: secured,
+        description: 'EventSource cannot send headers: the page trades its session for a ticket (random, single use, valid 30 s) and opens `GET /api/events?ticket=…` with it.',
+        responses: { 201: json({ type: 'object', required: ['ticket', 'expiresAt'], additionalProperties: false, properties: { ticket: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, expiresAt: ms } }, 'The ticket.'), ...errors(401, 503) },
+      },
+    },
+    '/api/events': {
+      get: {
+        summary: 'Live updates (server-sent events) for the caller\'s PoDs',
+        description: 'Events `hello`, `node` (a Node after a status change), `readings` (`{ pod, readings }` just stored), `anchor` (confirmed), '
+          + '`subscription` (a decision the caller is party to) and `expired` (the session ended; the stream closes). A comment line every heartbeat.',
+        parameters: [param('ticket', 'query', { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, 'From POST /api/events/ticket.', true)],
+        responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 401, 503) },
+      },
+    },
+    '/api/anchors': {
+      get: {
+        summary: 'Anchors, newest first, with their confirmations', security: secured,
+        parameters: [param('limit', 'query', { type: 'integer', minimum: 1, maximum: 200, default: 20 }, 'Page size.'), param('cursor', 'query', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'The `next` of the previous page (an anchor index).')],
+        responses: {
+          200: json({
+            type: 'object', required: ['items', 'head', 'next'], additionalProperties: false,
+            properties: {
+              items: {
+                type: 'array',
+                items: { type: 'object', additionalProperties: false, required: [...anchorRequired, 'confirmations'], properties: { ...anchorProperties, confirmations: { ...nullable(uint), description: 'Blocks since the anchor\'s, inclusive (null: not mined or chain unreachable).' } } },
+              },
+              head: { ...nullable(uint), description: 'Chain head block number (null: the chain is unreachable).' },
+              next: nullable({ type: 'string' }),
+            },
+          }, 'A page of anchors.'),
+          ...errors(400, 401),
+        },
+      },
+    },
+    '/api/dashboard/config': {
+      get: {
+        summary: 'Settings of the web dashboard', security: secured,
+        responses: {
+          200: json({
+            type: 'object', additionalProperties: false, required: ['offlineAfterMs', 'explorerBaseUrl', 'chainId', 'contracts'],
+            properties: {
+              offlineAfterMs: uint, explorerBaseUrl: nullable({ type: 'string' }), chainId: uint,
+              contracts: { type: 'object', additionalProperties: false, required: ['podRegistry', 'readingAnchor'], properties: { podRegistry: address, readingAnchor: address } },
+            },
+          }, 'Settings.'),
+          ...errors(401),
+        },
+      },
+    },
+    '/api/ingest/rejections': {
+      get: {
+        summary: 'Readings rejected since start, by reason (admin, dso)', security: secured,
+        responses: { 200: json({ type: 'object', required: ['byCode'], additionalProperties: false, properties: { byCode: { type: 'object', additionalProperties: uint } } }, 'Counts by ack code.'), ...errors(401, 403) },
       },
     },
     '/healthz': {

@@ -26,6 +26,8 @@ export interface StatusRecorderDeps {
   metrics?: MetricsRegistry;
   log?: Logger;
   now?: () => number;
+  /** Told after each recorded status (the dashboard's live fleet view); a throw is logged. */
+  onRecorded?: (status: NodeStatusInput) => void;
 }
 
 /** Handle one status message; resolves to the outcome (never rejects). */
@@ -38,14 +40,29 @@ export async function recordStatusMessage(deps: StatusRecorderDeps, topic: strin
   try {
     const status = parseStatusMessage(payload);
     if (status.pod !== t.pod) throw new ValidationError('BAL_POD_MISMATCH', 'status.pod', `topic PoD ${t.pod}`, status.pod);
-    await deps.store.recordNodeStatus(status, (deps.now ?? Date.now)());
+    await deps.store.recordNodeStatus(await willAware(deps.store, status), (deps.now ?? Date.now)());
     counter?.inc({ outcome: 'recorded' });
+    try { deps.onRecorded?.(status); } catch (err) { log.warn('onRecorded hook failed', { pod: status.pod, err }); }
     return 'recorded';
   } catch (err) {
     counter?.inc({ outcome: 'rejected' });
     log.warn('status message refused', { topic, err });
     return 'rejected';
   }
+}
+
+/**
+ * A last will is built when the device connects (edge/src/uplink/uplink.ts), so its `ts` is older
+ * than the online status the device publishes right after — and the store keeps only statuses
+ * at least as new as the last. Yet the broker sends the will only after everything that session
+ * published: an `offline` status of the same device older than the stored one is its will, and
+ * is recorded as of the stored status's time, so a crashed agent shows offline at once.
+ */
+async function willAware(store: Pick<BalStore, 'nodeByPod'>, status: NodeStatusInput): Promise<NodeStatusInput> {
+  if (status.state !== 'offline') return status;
+  const known = await store.nodeByPod(status.pod);
+  if (!known || known.device !== status.device || known.lastStatusMs === null || known.lastStatusMs <= status.ts) return status;
+  return { ...status, ts: known.lastStatusMs };
 }
 
 /** Subscribe `client` to every PoD's status topic and record them; `detach()` unsubscribes. */

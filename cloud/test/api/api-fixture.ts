@@ -9,7 +9,7 @@ import { bytesToHex } from '@lightnode/shared/hex';
 import { buildMerkleTree } from '@lightnode/shared/merkle';
 import { makeDomain, readingDigest, signReading, addressOf } from '@lightnode/shared/eip712';
 import type { Reading } from '@lightnode/shared/reading';
-import { createApiApp } from '../../src/api/app.js';
+import { createApiApp, type ApiDeps } from '../../src/api/app.js';
 import { listenApi, type ApiServer } from '../../src/api/server.js';
 import { OPENAPI_DOCUMENT } from '../../src/api/openapi.js';
 import { secretHash } from '../../src/api/auth.js';
@@ -50,6 +50,9 @@ export async function startFixture(opts: {
   /** Data access over the fixture's store (absent: the access routes answer 503). */
   access?: (store: BalStore, metrics: MetricsRegistry) => DataAccessService;
   log?: Logger;
+  /** Dashboard and event stream (issue 12). */
+  dashboard?: ApiDeps['dashboard'];
+  events?: ApiDeps['events'];
 } = {}): Promise<Fixture> {
   const store = openSqliteStore({ path: ':memory:' });
   const a = await store.storeBatch([1, 2, 3, 4, 5, 6].map((s) => signed(POD_A, s, KEY_A)));
@@ -61,7 +64,8 @@ export async function startFixture(opts: {
   await store.confirmAnchor(ANCHOR_TX, { blockNumber: 12 });
   const metrics = new MetricsRegistry();
   const access = opts.access?.(store, metrics);
-  const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, ...(opts.health ? { health: opts.health } : {}), ...(access ? { access } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, ...(opts.health ? { health: opts.health } : {}), ...(access ? { access } : {}), ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.dashboard ? { dashboard: opts.dashboard } : {}), ...(opts.events ? { events: opts.events } : {}) });
   const api = await listenApi(app, { host: '127.0.0.1', port: 0, tls: opts.tls ?? null, metrics });
   return { store, api, metrics, ids: { a: a.ids, b: b.ids }, async close() { await api.close(); await store.close(); } };
 }

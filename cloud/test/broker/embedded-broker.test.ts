@@ -87,6 +87,17 @@ test('the last will (offline status) is recorded when a device drops', async () 
   b.end(true);
 });
 
+test('a last will built at connect time (older than the online status after it) still marks the node offline', async () => {
+  const b = await connect(broker.url!, POD_B, PASSWORDS[POD_B], {
+    will: { topic: `ln/v1/${POD_B}/status`, payload: Buffer.from(status(POD_B, { state: 'offline', ts: 1_700_000_010_000 })), qos: 1, retain: true },
+  });
+  await b.publishAsync(`ln/v1/${POD_B}/status`, status(POD_B, { ts: 1_700_000_010_900 }), { qos: 1, retain: true });
+  await until(async () => (await store.nodeByPod(POD_B))?.lastStatusMs === 1_700_000_010_900, 'online');
+  b.stream.destroy();
+  await until(async () => (await store.nodeByPod(POD_B))?.state === 'offline', 'offline after an older will');
+  b.end(true);
+});
+
 test('reloaded accounts: a removed device is dropped, a new one connects, the BAL stays', async () => {
   const b = await connect(broker.url!, POD_B);
   const closed = new Promise<void>((r) => b.once('close', () => r()));

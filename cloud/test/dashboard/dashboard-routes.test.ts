@@ -1,0 +1,102 @@
+/**
+ * The dashboard's HTTP side without a browser: the page and its assets under a strict CSP (and
+ * a clear 503 when the build is missing), and its JSON endpoints validated against the OpenAPI
+ * document: settings, anchors with confirmations, rejections by reason (admin/dso only).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildDashboard } from '../../tools/dashboard-build.js';
+import { ANCHOR_TX, DEPLOYMENT, KEYS, OpenApiValidator, startFixture, type Fixture } from '../api/api-fixture.js';
+
+const v = new OpenApiValidator();
+const built = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
+const empty = mkdtempSync(join(tmpdir(), 'dashboard-empty-'));
+let fx: Fixture;
+let bare: Fixture;
+
+test.before(async () => {
+  await buildDashboard(built);
+  fx = await startFixture({ dashboard: { offlineAfterMs: 30_000, explorerBaseUrl: 'https://explorer.example', dir: built, chainHead: async () => 15 } });
+  bare = await startFixture({ dashboard: { offlineAfterMs: 30_000, explorerBaseUrl: null, dir: empty, chainHead: async () => { throw new Error('rpc down'); } } });
+});
+test.after(async () => { await fx?.close(); await bare?.close(); rmSync(built, { recursive: true, force: true }); rmSync(empty, { recursive: true, force: true }); });
+
+/** The JSON body, untyped (the OpenAPI validator checks it). */
+const json = async (r: Response): Promise<any> => r.json();
+const get = (f: Fixture, path: string, key?: string): Promise<Response> => fetch(f.api.url + path, { redirect: 'manual', ...(key ? { headers: { 'x-api-key': key } } : {}) });
+
+test('/ redirects to /ui/; the page and its two assets are served with a strict CSP, nothing else is', async () => {
+  const root = await get(fx, '/');
+  assert.is(root.status, 302);
+  assert.is(root.headers.get('location'), '/ui/');
+  for (const [path, type] of [['/ui/', 'text/html'], ['/ui', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css']] as const) {
+    const r = await get(fx, path);
+    assert.is(r.status, 200, path);
+    assert.ok(r.headers.get('content-type')?.startsWith(type), `${path}: ${r.headers.get('content-type')}`);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.not.match(csp, /unsafe-inline|unsafe-eval|http/);
+    assert.is(r.headers.get('x-content-type-options'), 'nosniff');
+    await r.arrayBuffer();
+  }
+  for (const path of ['/ui/index.js', '/ui/..%2Fpackage.json', '/ui/app.js.map']) {
+    const r = await get(fx, path);
+    assert.is(r.status, 404, path);
+    assert.is((await json(r)).code, 'BAL_API_NOT_FOUND');
+  }
+});
+
+test('without a build the page answers 503 BAL_API_DASHBOARD_NOT_BUILT', async () => {
+  const r = await get(bare, '/ui/');
+  assert.is(r.status, 503);
+  const body = await json(r);
+  assert.is(body.code, 'BAL_API_DASHBOARD_NOT_BUILT');
+  assert.match(body.message, /pnpm build/);
+});
+
+test('settings need credentials and describe this BAL', async () => {
+  const none = await get(fx, '/api/dashboard/config');
+  v.check('/api/dashboard/config', none.status, await json(none));
+  assert.is(none.status, 401);
+  const r = await get(fx, '/api/dashboard/config', KEYS.consumerA);
+  const body = await json(r);
+  v.check('/api/dashboard/config', r.status, body);
+  assert.equal(body, { offlineAfterMs: 30_000, explorerBaseUrl: 'https://explorer.example', chainId: DEPLOYMENT.chainId, contracts: { podRegistry: DEPLOYMENT.podRegistry, readingAnchor: DEPLOYMENT.readingAnchor } });
+});
+
+test('anchors, newest first, with confirmations from the chain head (null when the chain is down)', async () => {
+  const r = await get(fx, '/api/anchors?limit=5', KEYS.dso);
+  const body = await json(r);
+  v.check('/api/anchors', r.status, body);
+  assert.is(body.head, 15);
+  assert.is(body.items.length, 1);
+  assert.is(body.items[0].transaction, ANCHOR_TX);
+  assert.is(body.items[0].confirmations, 15 - 12 + 1);
+  assert.is(body.next, null);
+  const down = await json(await get(bare, '/api/anchors', KEYS.dso));
+  v.check('/api/anchors', 200, down);
+  assert.is(down.head, null);
+  assert.is(down.items[0].confirmations, null);
+  const bad = await get(fx, '/api/anchors?limit=0', KEYS.dso);
+  v.check('/api/anchors', bad.status, await json(bad));
+  assert.is(bad.status, 400);
+  const past = await json(await get(fx, '/api/anchors?cursor=0', KEYS.dso));
+  assert.equal(past.items, []);
+});
+
+test('rejections by reason: every ack code, for dso only', async () => {
+  const r = await get(fx, '/api/ingest/rejections', KEYS.dso);
+  const body = await json(r);
+  v.check('/api/ingest/rejections', r.status, body);
+  assert.is(body.byCode.BAL_SIGNATURE_INVALID, 0);
+  assert.is(Object.keys(body.byCode).length, 8);
+  const consumer = await get(fx, '/api/ingest/rejections', KEYS.consumerA);
+  v.check('/api/ingest/rejections', consumer.status, await json(consumer));
+  assert.is(consumer.status, 403);
+});
+
+test.run();
