@@ -9,24 +9,36 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDashboard } from '../../tools/dashboard-build.js';
-import { ANCHOR_TX, DEPLOYMENT, KEYS, OpenApiValidator, startFixture, type Fixture } from '../api/api-fixture.js';
+import { ANCHOR_TX, DEPLOYMENT, KEYS, OpenApiValidator, POD_A, startFixture, type Fixture } from '../api/api-fixture.js';
+import { prepareAccess, type PreparedAccess } from '../access/consumer-session.js';
 
 const v = new OpenApiValidator();
 const built = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
 const empty = mkdtempSync(join(tmpdir(), 'dashboard-empty-'));
 let fx: Fixture;
 let bare: Fixture;
+let prepared: PreparedAccess | null = null;
+let consumerToken = '';
 
 test.before(async () => {
   await buildDashboard(built);
-  fx = await startFixture({ dashboard: { offlineAfterMs: 30_000, explorerBaseUrl: 'https://explorer.example', dir: built, chainHead: async () => 15 } });
+  // A consumer is a data user (a real login session over the fixture's store); the dso is the fixture's API key.
+  prepared = await prepareAccess();
+  const access = prepared;
+  fx = await startFixture({
+    dashboard: { offlineAfterMs: 30_000, explorerBaseUrl: 'https://explorer.example', dir: built, chainHead: async () => 15 },
+    access: (store, metrics) => access.service(store, metrics),
+  });
+  consumerToken = await prepared.consumerOf(POD_A);
   bare = await startFixture({ dashboard: { offlineAfterMs: 30_000, explorerBaseUrl: null, dir: empty, chainHead: async () => { throw new Error('rpc down'); } } });
 });
-test.after(async () => { await fx?.close(); await bare?.close(); rmSync(built, { recursive: true, force: true }); rmSync(empty, { recursive: true, force: true }); });
+test.after(async () => { await fx?.close(); await prepared?.stop(); await bare?.close(); rmSync(built, { recursive: true, force: true }); rmSync(empty, { recursive: true, force: true }); });
 
 /** The JSON body, untyped (the OpenAPI validator checks it). */
 const json = async (r: Response): Promise<any> => r.json();
-const get = (f: Fixture, path: string, key?: string): Promise<Response> => fetch(f.api.url + path, { redirect: 'manual', ...(key ? { headers: { 'x-api-key': key } } : {}) });
+const get = (f: Fixture, path: string, key?: string | { bearer: string }): Promise<Response> => fetch(f.api.url + path, {
+  redirect: 'manual', ...(typeof key === 'string' ? { headers: { 'x-api-key': key } } : key ? { headers: { authorization: `Bearer ${key.bearer}` } } : {}),
+});
 
 test('/ redirects to /ui/; the page and its two assets are served with a strict CSP, nothing else is', async () => {
   const root = await get(fx, '/');
@@ -62,7 +74,7 @@ test('settings need credentials and describe this BAL', async () => {
   const none = await get(fx, '/api/dashboard/config');
   v.check('/api/dashboard/config', none.status, await json(none));
   assert.is(none.status, 401);
-  const r = await get(fx, '/api/dashboard/config', KEYS.consumerA);
+  const r = await get(fx, '/api/dashboard/config', { bearer: consumerToken });
   const body = await json(r);
   v.check('/api/dashboard/config', r.status, body);
   assert.equal(body, { offlineAfterMs: 30_000, explorerBaseUrl: 'https://explorer.example', chainId: DEPLOYMENT.chainId, contracts: { podRegistry: DEPLOYMENT.podRegistry, readingAnchor: DEPLOYMENT.readingAnchor } });
@@ -94,9 +106,9 @@ test('rejections by reason: every ack code, for dso only', async () => {
   v.check('/api/ingest/rejections', r.status, body);
   assert.is(body.byCode.BAL_SIGNATURE_INVALID, 0);
   assert.is(Object.keys(body.byCode).length, 8);
-  const consumer = await get(fx, '/api/ingest/rejections', KEYS.consumerA);
-  v.check('/api/ingest/rejections', consumer.status, await json(consumer));
-  assert.is(consumer.status, 403);
+  const asConsumer = await get(fx, '/api/ingest/rejections', { bearer: consumerToken });
+  v.check('/api/ingest/rejections', asConsumer.status, await json(asConsumer));
+  assert.is(asConsumer.status, 403);
 });
 
 test.run();

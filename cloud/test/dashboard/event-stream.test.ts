@@ -12,21 +12,29 @@ import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { MetricsRegistry } from '../../src/metrics.js';
 import type { BalStore } from '../../src/store/types.js';
 import { CLIENTS, DEPLOYMENT, KEYS, POD_A, POD_B } from '../api/api-fixture.js';
+import { prepareAccess, type PreparedAccess } from '../access/consumer-session.js';
 
 const bus = createEventBus();
 let store: BalStore;
 let api: ApiServer;
+let prepared: PreparedAccess | null = null;
+let consumerToken = '';
 
 test.before(async () => {
   store = openSqliteStore({ path: ':memory:' });
   const metrics = new MetricsRegistry();
-  const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, events: bus, dashboard: { offlineAfterMs: 5000, explorerBaseUrl: null, eventHeartbeatMs: 200 } });
+  // A consumer is a data user: a real login session whose PoDs follow its accepted subscription (POD_A).
+  prepared = await prepareAccess();
+  const access = prepared.service(store, metrics);
+  const app = createApiApp({ store, deployment: DEPLOYMENT, clients: CLIENTS, metrics, access, events: bus, dashboard: { offlineAfterMs: 5000, explorerBaseUrl: null, eventHeartbeatMs: 200 } });
   api = await listenApi(app, { host: '127.0.0.1', port: 0 });
+  consumerToken = await prepared.consumerOf(POD_A);
 });
-test.after(async () => { await api?.close(); await store?.close(); });
+test.after(async () => { await api?.close(); await prepared?.stop(); await store?.close(); });
 
-async function ticket(key: string): Promise<string> {
-  const r = await fetch(`${api.url}/api/events/ticket`, { method: 'POST', headers: { 'x-api-key': key } });
+async function ticket(key: string | { bearer: string }): Promise<string> {
+  const auth: Record<string, string> = typeof key === 'string' ? { 'x-api-key': key } : { authorization: `Bearer ${key.bearer}` };
+  const r = await fetch(`${api.url}/api/events/ticket`, { method: 'POST', headers: auth });
   assert.is(r.status, 201);
   const b = await r.json() as { ticket: string; expiresAt: number };
   assert.match(b.ticket, /^[A-Za-z0-9_-]{43}$/);
@@ -84,7 +92,7 @@ test('a ticket needs credentials; a ticket opens one stream only', async () => {
 
 test('a consumer sees only its PoDs; anchors go to everyone; the listener leaves with the client', async () => {
   const dso = await open(await ticket(KEYS.dso));
-  const consumer = await open(await ticket(KEYS.consumerA));
+  const consumer = await open(await ticket({ bearer: consumerToken }));
   await until(() => dso.events.length > 0 && consumer.events.length > 0 && bus.size === 2);
   const reading = (id: number) => ({ id, seq: id, timestampMs: 1, digest: `0x${'ab'.repeat(32)}` as const, signer: `0x${'cd'.repeat(20)}` as const, values: [{ quantity: '1-0:1.8.0', value: 5, scale: 0, unit: 'Wh' }] });
   bus.publish({ type: 'readings', pod: POD_B, readings: [reading(1)] });
