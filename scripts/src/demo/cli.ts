@@ -141,7 +141,8 @@ async function main(): Promise<number> {
   out(`  data       ${demo.dataDir}`);
   out(`  try        curl -s -H 'X-API-Key: ${ep.apiKey}' '${ep.balApi}/api/readings?status=confirmed&limit=1'\n`);
   const sh = demo.sharing;
-  out('Data access (logins also in users.json, 0600; each user logs in to the API and to MQTT with the same password):');
+  if (demo.bal.endpoints.dashboard) out(`Dashboard    ${demo.bal.endpoints.dashboard}   (log in with a user below; the session lasts 1 h, a reload asks again)`);
+  out('Data access (logins also in users.json, 0600; each user logs in to the dashboard, the API and MQTT with the same password):');
   for (const u of sh.users) out(`  ${u.role.padEnd(9)} ${u.username.padEnd(22)} password ${u.password}  wallet ${u.wallet}${u.pods.length ? `  owns ${u.pods.join(', ')}` : ''}`);
   out(`  shared     ${sh.topic} → dso-tp (subscription #${sh.accepted.id}, accepted in tx ${sh.accepted.transaction})`);
   const consumer = sh.users.find((u) => u.role === 'consumer')!;

@@ -41,6 +41,7 @@ test('pnpm demo: endpoints, a verified receipt, then Ctrl-C stops cleanly and ke
   assert.ok(ready(), `no verified receipt and endpoints within 90 s\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-2000)}`);
   // A login per role, the shared stream and how to listen to it.
   for (const role of ['admin', 'producer', 'consumer']) assert.match(out, new RegExp(`^  ${role}\\s+\\S+\\s+password \\S{20}\\s+wallet 0x[0-9a-f]{40}`, 'm'), `a ${role} login printed`);
+  assert.match(out, /^Dashboard\s+http:\/\/127\.0\.0\.1:\d+\/ui\//m, 'the dashboard URL printed');
   assert.match(out, /^  shared\s+certified\/v1\/IT001E\d{8}\/readings → dso-tp \(subscription #1, accepted in tx 0x[0-9a-f]{64}\)/m);
   for (const label of ['chain ', 'contracts ', 'BAL API ', 'MQTT ', 'node ', 'lab ', 'data ']) assert.ok(out.includes(`  ${label}`), `endpoint line '${label.trim()}' printed`);
   assert.match(out, /BAL API\s+http:\/\/127\.0\.0\.1:\d+/);
