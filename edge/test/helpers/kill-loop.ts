@@ -42,7 +42,9 @@ function runOnce(child: string, spoolPath: string, maxDelayMs: number): Promise<
     const guard = setTimeout(() => p.kill('SIGKILL'), 20_000);
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (timer === undefined && /^k 0x[0-9a-f]{40}\nr\n/.test(out)) {
+      // Kill at a random moment after the first commit: on a loaded machine a window that starts
+      // at "ready" can end before anything is spooled, and the loop would test nothing.
+      if (timer === undefined && /^k 0x[0-9a-f]{40}\nr\n/.test(out) && /\nc \d/.test(out)) {
         timer = setTimeout(() => p.kill('SIGKILL'), Math.random() * maxDelayMs);
       }
     });
