@@ -372,7 +372,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/events': {
       get: {
         summary: 'Live updates (server-sent events) for the caller\'s PoDs',
-        description: 'Events `hello`, `node` (a Node after a status change), `readings` (`{ pod, readings }` just stored), `anchor` (confirmed), '
+        description: 'Events `hello`, `node` (a Node after a status change or new rejections, duplicates or equivocations), `readings` (`{ pod, readings }` just stored), `anchor` (confirmed), '
           + '`subscription` (a decision the caller is party to) and `expired` (the session ended; the stream closes). A comment line every heartbeat.',
         parameters: [param('ticket', 'query', { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, 'From POST /api/events/ticket.', true)],
         responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 401, 503) },

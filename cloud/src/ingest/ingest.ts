@@ -66,6 +66,11 @@ export interface IngestDeps {
    * and counted, never fails the batch or its ack.
    */
   onStored?: (pod: string, stored: readonly StoredReadingNotice[]) => void;
+  /**
+   * Called after a PoD's node counters (rejected by code, duplicates, equivocations) were
+   * written to the store (e.g. to refresh the dashboard's fleet row). A throw is logged.
+   */
+  onCounters?: (pod: string) => void;
 }
 
 export interface Ingest {
@@ -173,7 +178,9 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
 
     if (rejectedCount + ack.duplicate.length + equivocations > 0) {
       store.addNodeCounters(pod, { rejected: rejectedCount, rejectedByCode, duplicates: ack.duplicate.length, equivocations })
-        .catch((err) => log.warn('node counters update failed', { pod, err }));
+        .then(() => {
+          try { deps.onCounters?.(pod); } catch (err) { m.internalErrors.inc(); log.error('onCounters hook failed', { pod, err }); }
+        }, (err) => log.warn('node counters update failed', { pod, err }));
     }
     if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return;
     publishAck(pod, ack);
