@@ -246,6 +246,8 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
       config: { futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches },
       onStored,
+      // Rejections, duplicates and equivocations change the node's row: the fleet view shows it live.
+      onCounters: (pod) => events.publish({ type: 'node', pod }),
       ...(opts.now ? { now: opts.now } : {}),
     });
     closers.push({ name: 'ingest', close: () => ingest.stop() });

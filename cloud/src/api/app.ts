@@ -15,7 +15,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { ApiError, apiErrorCounter, badRequest, forbidden, notFound } from './api-error.js';
 import { ApiAuth, canSeePod, type Principal } from './auth.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
-import { checkQueryKeys, optId, optStatus, optTime, parseId, parseLimit, parsePod, parseTransaction } from './query.js';
+import { checkQueryKeys, optId, optSearch, optStatus, optTime, parseId, parseLimit, parsePod, parseTransaction } from './query.js';
 import { ReceiptBuilder, type DeploymentInfo } from './receipt.js';
 import { anchorView, nodeView, readingView } from './views.js';
 import type { ApiClient } from '../config.js';
@@ -166,10 +166,13 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.get('/api/nodes', wrap(async (req, res) => {
     const p = await principal(req);
     const q = query(req);
-    checkQueryKeys(q, ['limit', 'cursor']);
+    checkQueryKeys(q, ['limit', 'cursor', 'search']);
     const limit = parseLimit(q, 100, maxPage);
     const afterPod = q.cursor === undefined ? undefined : parsePod(q.cursor, 'cursor');
-    const items = await deps.store.listNodes({ limit: Math.min(limit + 1, 1000), ...(afterPod ? { afterPod } : {}), ...(p.pods ? { pods: [...p.pods] } : {}) });
+    const search = optSearch(q);
+    const items = await deps.store.listNodes({
+      limit: Math.min(limit + 1, 1000), ...(afterPod ? { afterPod } : {}), ...(p.pods ? { pods: [...p.pods] } : {}), ...(search ? { search } : {}),
+    });
     const page = items.slice(0, limit);
     res.json({ items: page.map(nodeView), next: items.length > limit ? page[page.length - 1]!.pod : null });
   }));
@@ -202,7 +205,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
       offlineAfterMs: d.offlineAfterMs, explorerBaseUrl: d.explorerBaseUrl, chainId: deps.deployment.chainId,
       contracts: { podRegistry: deps.deployment.podRegistry, readingAnchor: deps.deployment.readingAnchor },
     };
-    mountDashboardRoutes(app, { store: deps.store, metrics: deps.metrics, settings, principal, wrap, ...(d.chainHead ? { chainHead: d.chainHead } : {}), ...(d.dir ? { dir: d.dir } : {}) });
+    mountDashboardRoutes(app, { store: deps.store, settings, principal, wrap, ...(d.chainHead ? { chainHead: d.chainHead } : {}), ...(d.dir ? { dir: d.dir } : {}) });
   }
 
   app.use((req, _res, next) => { next(new ApiError(404, 'BAL_API_NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 100)}`)); });

@@ -1,8 +1,8 @@
 /**
  * The web dashboard (issue 12), served by the API app on the same origin: the built page
  * (`cloud/dist/dashboard`, made by `pnpm build` from cloud/dashboard/) under `/ui/`, and the few
- * JSON endpoints only it needs — its settings, the anchor list, and the ingest's rejections by
- * reason. The page is static and holds no secret; it calls the same REST API with the bearer
+ * JSON endpoints only it needs — its settings, the anchor list, and the fleet's rejections by
+ * reason (from the store). The page is static and holds no secret; it calls the same REST API with the bearer
  * token of `POST /api/login`, kept in memory only.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,7 +12,6 @@ import express, { type Request, type Response } from 'express';
 import { ACK_REJECT_CODES } from '@lightnode/shared/messages';
 import type { Hex } from '@lightnode/shared/hex';
 import type { BalStore } from '../store/types.js';
-import type { MetricsRegistry } from '../metrics.js';
 import { ApiError, forbidden } from './api-error.js';
 import type { Principal } from './auth.js';
 import { checkQueryKeys, optId, parseLimit } from './query.js';
@@ -32,8 +31,7 @@ export interface DashboardSettings {
 }
 
 export interface DashboardRouteDeps {
-  store: Pick<BalStore, 'latestAnchor' | 'anchorByIndex'>;
-  metrics: MetricsRegistry;
+  store: Pick<BalStore, 'latestAnchor' | 'anchorByIndex' | 'rejectionsByCode'>;
   settings: DashboardSettings;
   principal(req: Request): Promise<Principal>;
   wrap(fn: (req: Request, res: Response) => Promise<void>): express.RequestHandler;
@@ -109,7 +107,8 @@ export function mountDashboardRoutes(app: express.Express, deps: DashboardRouteD
     const p = await deps.principal(req);
     if (p.pods !== null) throw forbidden('fleet-wide counters need the admin or dso role');
     checkQueryKeys((req.query ?? {}) as Record<string, unknown>, []);
-    const c = deps.metrics.counter('bal_ingest_rejected_total', 'Rejected readings by ack reason code', ['code']);
-    res.json({ byCode: Object.fromEntries(ACK_REJECT_CODES.map((code) => [code, c.get({ code })])) });
+    // From the store (the nodes' per-code counts), so a BAL restart does not reset it.
+    const stored = await deps.store.rejectionsByCode();
+    res.json({ byCode: { ...Object.fromEntries(ACK_REJECT_CODES.map((code) => [code, 0])), ...stored } });
   }));
 }

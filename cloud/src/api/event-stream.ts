@@ -5,7 +5,7 @@
  * single use, valid `ticketTtlMs`, worth nothing but opening one stream. `GET /api/events?ticket=`
  * then streams, for the caller's role and visible PoDs only:
  *
- * - `node`: a Light Node's row (GET /api/nodes shape) after its status changed;
+ * - `node`: a Light Node's row (GET /api/nodes shape) after its status or counters changed;
  * - `readings`: readings just stored (`{ pod, readings }`);
  * - `anchor`: an anchor just confirmed;
  * - `subscription`: a decision on a subscription the caller is party to (admin: all);

@@ -127,12 +127,18 @@ export const OPENAPI_DOCUMENT = {
       Node: {
         type: 'object', additionalProperties: false,
         required: ['pod', 'device', 'state', 'lastSeen', 'lastStatusAt', 'lastStoredSeq', 'reportedLastSeq', 'spoolDepth', 'quarantined',
-          'agentVersion', 'readings', 'gaps', 'rejected', 'duplicates', 'equivocations'],
+          'agentVersion', 'readings', 'gaps', 'rejected', 'rejectedByCode', 'duplicates', 'equivocations'],
         properties: {
           pod, device: nullable(address), state: { enum: ['online', 'offline', 'unknown'] },
           lastSeen: nullable(uint), lastStatusAt: nullable(uint), lastStoredSeq: nullable(uint), reportedLastSeq: nullable(uint),
           spoolDepth: nullable(uint), quarantined: nullable(uint), agentVersion: nullable({ type: 'string' }),
-          readings: uint, gaps: uint, rejected: uint, duplicates: uint, equivocations: uint,
+          readings: uint, gaps: uint, rejected: uint,
+          rejectedByCode: {
+            type: 'object', description: 'Rejected readings by ack reason code (codes with a count only; kept across BAL restarts).',
+            propertyNames: { pattern: '^[A-Z][A-Z0-9_]{2,63}$' }, additionalProperties: { type: 'integer', minimum: 1 },
+            examples: [{ BAL_SIGNATURE_INVALID: 2 }],
+          },
+          duplicates: uint, equivocations: uint,
         },
       },
       NodePage: {
@@ -264,7 +270,10 @@ export const OPENAPI_DOCUMENT = {
     '/api/nodes': {
       get: {
         summary: 'Light Node status, paged by PoD', security: secured,
-        parameters: [limitParam, param('cursor', 'query', pod, 'The `next` of the previous page (a PoD code).')],
+        parameters: [
+          limitParam, param('cursor', 'query', pod, 'The `next` of the previous page (a PoD code).'),
+          param('search', 'query', { type: 'string', pattern: '^[A-Za-z0-9]{1,42}$' }, 'Only nodes whose PoD code or device address contains this (case-insensitive).'),
+        ],
         responses: { 200: json(ref('NodePage'), 'Nodes the caller may see.'), ...errors(400, 401) },
       },
     },
@@ -363,7 +372,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/events': {
       get: {
         summary: 'Live updates (server-sent events) for the caller\'s PoDs',
-        description: 'Events `hello`, `node` (a Node after a status change), `readings` (`{ pod, readings }` just stored), `anchor` (confirmed), '
+        description: 'Events `hello`, `node` (a Node after a status change or new rejections, duplicates or equivocations), `readings` (`{ pod, readings }` just stored), `anchor` (confirmed), '
           + '`subscription` (a decision the caller is party to) and `expired` (the session ended; the stream closes). A comment line every heartbeat.',
         parameters: [param('ticket', 'query', { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, 'From POST /api/events/ticket.', true)],
         responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 401, 503) },
@@ -406,7 +415,9 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/ingest/rejections': {
       get: {
-        summary: 'Readings rejected since start, by reason (admin, dso)', security: secured,
+        summary: 'Readings rejected by all Light Nodes, by reason (admin, dso)', security: secured,
+        description: 'The sum of the nodes\' `rejectedByCode`, from the store: kept across BAL restarts. Every ack code is listed (0 when none). '
+          + 'The process-local Prometheus counter is `bal_ingest_rejected_total`.',
         responses: { 200: json({ type: 'object', required: ['byCode'], additionalProperties: false, properties: { byCode: { type: 'object', additionalProperties: uint } } }, 'Counts by ack code.'), ...errors(401, 403) },
       },
     },

@@ -66,3 +66,11 @@ export function parseLimit(q: Query, def: number, max: number): number {
   if (typeof v !== 'string' || !/^[0-9]{1,7}$/.test(v) || Number(v) < 1 || Number(v) > max) throw badRequest('limit', `an integer 1..${max}`, v);
   return Number(v);
 }
+
+/** `search` of GET /api/nodes: part of a PoD code or device address, letters and digits only. */
+export function optSearch(q: Query): string | undefined {
+  const v = q.search;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9]{1,42}$/.test(v)) throw badRequest('search', '1..42 letters or digits (part of a PoD code or device address)', v);
+  return v;
+}

@@ -19,7 +19,7 @@ export function nodeView(n: NodeRecord) {
   return {
     pod: n.pod, device: n.device, state: n.state, lastSeen: n.lastSeenMs, lastStatusAt: n.lastStatusMs,
     lastStoredSeq: n.lastStoredSeq, reportedLastSeq: n.reportedLastSeq, spoolDepth: n.spoolDepth, quarantined: n.quarantined,
-    agentVersion: n.agentVersion, readings: n.readings, gaps: n.gaps, rejected: n.rejected, duplicates: n.duplicates,
+    agentVersion: n.agentVersion, readings: n.readings, gaps: n.gaps, rejected: n.rejected, rejectedByCode: n.rejectedByCode, duplicates: n.duplicates,
     equivocations: n.equivocations,
   };
 }

@@ -66,6 +66,11 @@ export interface IngestDeps {
    * and counted, never fails the batch or its ack.
    */
   onStored?: (pod: string, stored: readonly StoredReadingNotice[]) => void;
+  /**
+   * Called after a PoD's node counters (rejected by code, duplicates, equivocations) were
+   * written to the store (e.g. to refresh the dashboard's fleet row). A throw is logged.
+   */
+  onCounters?: (pod: string) => void;
 }
 
 export interface Ingest {
@@ -157,7 +162,11 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       }
     }
     const equivocations = ack.rejected.filter((r) => r.code === 'BAL_EQUIVOCATION').length;
-    for (const r of ack.rejected) m.rejected.inc({ code: r.code }); // every refused reading, before seqs are merged
+    // Every refused reading, before seqs are merged: the metric (this process) and the node's
+    // per-code counts in the store (kept across restarts).
+    const rejectedByCode: Record<string, number> = {};
+    for (const r of ack.rejected) { m.rejected.inc({ code: r.code }); rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1; }
+    const rejectedCount = ack.rejected.length;
     finalizeAck(ack);
 
     m.readings.inc({ outcome: 'stored' }, ack.stored.length);
@@ -167,9 +176,11 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     m.readings.inc({ outcome: 'unattributable' }, plan.unattributable);
     if (ack.rejected.length > 0) log.info('readings rejected', { pod, rejected: ack.rejected.slice(0, 10).map((r) => `${r.seq}:${r.code}`), count: ack.rejected.length });
 
-    if (ack.rejected.length + ack.duplicate.length + equivocations > 0) {
-      store.addNodeCounters(pod, { rejected: ack.rejected.length, duplicates: ack.duplicate.length, equivocations })
-        .catch((err) => log.warn('node counters update failed', { pod, err }));
+    if (rejectedCount + ack.duplicate.length + equivocations > 0) {
+      store.addNodeCounters(pod, { rejected: rejectedCount, rejectedByCode, duplicates: ack.duplicate.length, equivocations })
+        .then(() => {
+          try { deps.onCounters?.(pod); } catch (err) { m.internalErrors.inc(); log.error('onCounters hook failed', { pod, err }); }
+        }, (err) => log.warn('node counters update failed', { pod, err }));
     }
     if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return;
     publishAck(pod, ack);

@@ -5,7 +5,7 @@
  */
 import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import type {
-  AnchorRecord, AnchorStatus, NodeRecord, ReadingStatus, StoredReading, StoredReadingInput,
+  AnchorRecord, AnchorStatus, NodeCounterDelta, NodeRecord, ReadingStatus, StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
 import type { SignedReading } from '@lightnode/shared/reading';
@@ -125,9 +125,57 @@ export function rowToNode(r: Record<string, unknown>): NodeRecord {
     readings: num(r.readings ?? 0),
     gaps: num(r.gaps ?? 0),
     rejected: num(r.rejected ?? 0),
+    rejectedByCode: {},
     duplicates: num(r.duplicates ?? 0),
     equivocations: num(r.equivocations ?? 0),
   };
+}
+
+const CODE_RE = /^[A-Z][A-Z0-9_]{2,63}$/;
+const SEARCH_RE = /^[A-Za-z0-9]{1,42}$/;
+
+/** A checked NodeCounterDelta: every count a safe integer >= 0, codes like the ack's. */
+export interface CounterRow { rejected: number; duplicates: number; equivocations: number; byCode: [code: string, count: number][] }
+
+export function checkCounterDelta(d: NodeCounterDelta): CounterRow {
+  const count = (v: number | undefined, field: string): number => (v === undefined ? 0 : checkId(v, field));
+  const byCode: [string, number][] = [];
+  for (const [code, n] of Object.entries(d.rejectedByCode ?? {})) {
+    if (!CODE_RE.test(code)) throw new ValidationError(BAL_STORE_INVALID, 'rejectedByCode', 'ack reason codes (A-Z, 0-9, _)', code);
+    if (count(n, `rejectedByCode.${code}`) > 0) byCode.push([code, n]);
+  }
+  const sum = byCode.reduce((a, [, n]) => a + n, 0);
+  return {
+    rejected: d.rejected === undefined ? sum : count(d.rejected, 'rejected'),
+    duplicates: count(d.duplicates, 'duplicates'),
+    equivocations: count(d.equivocations, 'equivocations'),
+    byCode,
+  };
+}
+
+/** The `search` of listNodes: letters and digits only (so no LIKE wildcard can slip in). */
+export function checkSearch(search: string): string {
+  if (!SEARCH_RE.test(search)) throw new ValidationError(BAL_STORE_INVALID, 'search', '1..42 letters or digits', search);
+  return search;
+}
+
+/** Fill `rejectedByCode` of `nodes` from `node_rejections` rows (pod, code, cnt), in code order. */
+export function withRejections(nodes: NodeRecord[], rows: Record<string, unknown>[]): NodeRecord[] {
+  const byPod = new Map(nodes.map((n) => [n.pod, n]));
+  const sorted = [...rows].sort((a, b) => (String(a.code) < String(b.code) ? -1 : String(a.code) > String(b.code) ? 1 : 0));
+  for (const r of sorted) {
+    const n = byPod.get(String(r.pod));
+    const cnt = num(r.cnt);
+    if (n && cnt > 0) n.rejectedByCode[String(r.code)] = cnt;
+  }
+  return nodes;
+}
+
+/** `rejectionsByCode` from `SELECT code, SUM(cnt) AS cnt … GROUP BY code` rows. */
+export function rejectionTotals(rows: Record<string, unknown>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of [...rows].sort((a, b) => (String(a.code) < String(b.code) ? -1 : 1))) if (num(r.cnt) > 0) out[String(r.code)] = num(r.cnt);
+  return out;
 }
 
 /** SELECT list for nodes with their per-device aggregates (same SQL in both dialects). */

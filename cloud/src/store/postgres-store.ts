@@ -8,11 +8,13 @@
 import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
 import {
-  BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, keyOf, readingBody, rowToAnchor,
-  rowToNode, rowToReading,
+  BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, keyOf, readingBody,
+  rejectionTotals, rowToAnchor, rowToNode, rowToReading, withRejections,
 } from './common.js';
 import { POSTGRES_ACCESS_SCHEMA, postgresAccessStore } from './postgres-access.js';
-import { COUNTS_SELECT, POSTGRES_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
+import {
+  COUNTS_SELECT, POSTGRES_TYPES, REJECTION_TOTALS_SELECT, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage, storeSchema,
+} from './sql.js';
 import type {
   AnchorRecord, BalStore, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
   StoredReadingInput,
@@ -262,22 +264,36 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
          WHERE excluded.last_status_ms >= COALESCE(nodes.last_status_ms, 0)`,
         [s.pod, s.device.toLowerCase(), s.state, receivedAtMs, s.ts, s.lastSeq, s.spoolDepth, s.quarantined, s.agentVersion]));
     },
-    async addNodeCounters(pod, d) {
-      await exclusive(() => pool.query(
-        `INSERT INTO nodes (pod, rejected, duplicates, equivocations) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (pod) DO UPDATE SET rejected = nodes.rejected + excluded.rejected,
-           duplicates = nodes.duplicates + excluded.duplicates, equivocations = nodes.equivocations + excluded.equivocations`,
-        [pod, d.rejected ?? 0, d.duplicates ?? 0, d.equivocations ?? 0]));
+    async addNodeCounters(pod, delta) {
+      const d = checkCounterDelta(delta);
+      await tx(async (c) => {
+        await c.query(
+          `INSERT INTO nodes (pod, rejected, duplicates, equivocations) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (pod) DO UPDATE SET rejected = nodes.rejected + excluded.rejected,
+             duplicates = nodes.duplicates + excluded.duplicates, equivocations = nodes.equivocations + excluded.equivocations`,
+          [pod, d.rejected, d.duplicates, d.equivocations]);
+        if (d.byCode.length) {
+          await c.query(
+            `INSERT INTO node_rejections (pod, code, cnt) SELECT $1, code, cnt FROM unnest($2::text[], $3::bigint[]) AS u(code, cnt)
+             ON CONFLICT (pod, code) DO UPDATE SET cnt = node_rejections.cnt + excluded.cnt`,
+            [pod, d.byCode.map(([code]) => code), d.byCode.map(([, n]) => n)]);
+        }
+      });
     },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = await one(`${NODE_SELECT} WHERE n.pod = $1`, [pod]);
-      return row ? rowToNode(row) : null;
+      return row ? withRejections([rowToNode(row)], await all('SELECT pod, code, cnt FROM node_rejections WHERE pod = $1', [pod]))[0]! : null;
     },
     async listNodes(q = {}) {
       const args = new SqlArgs(true);
       const sql = listNodesSql(NODE_SELECT, q, args);
-      return sql === null ? [] : (await all(sql, args.values)).map(rowToNode);
+      if (sql === null) return [];
+      const nodes = (await all(sql, args.values)).map(rowToNode);
+      if (nodes.length === 0) return nodes;
+      const rargs = new SqlArgs(true);
+      return withRejections(nodes, await all(nodeRejectionsSql(nodes.map((n) => n.pod), rargs), rargs.values));
     },
+    async rejectionsByCode() { return rejectionTotals(await all(REJECTION_TOTALS_SELECT)); },
     async counts(): Promise<StoreCounts> {
       const r = (await one(COUNTS_SELECT, []))!;
       return { readings: Number(r.readings), pending: Number(r.pending), anchors: Number(r.anchors), equivocations: Number(r.equivocations) };

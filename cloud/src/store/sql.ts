@@ -4,8 +4,8 @@
  * which differ only in how a parameter is written (`?` or `$n`) and how a column is matched
  * against a list. Pure: builds strings and argument arrays, runs nothing.
  */
-import { checkId, checkLimit, rowToReading } from './common.js';
-import type { ReadingPage, ReadingQuery } from './types.js';
+import { checkId, checkLimit, checkSearch, rowToReading } from './common.js';
+import type { NodeQuery, ReadingPage, ReadingQuery } from './types.js';
 
 export interface SqlTypes {
   /** Auto-increment primary key column type. */
@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS node_devices (
   device TEXT PRIMARY KEY, pod TEXT NOT NULL, cnt ${big} NOT NULL, min_seq ${big} NOT NULL, max_seq ${big} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS node_devices_pod ON node_devices (pod);
+-- Rejected readings per node and ack reason code (a table of its own: CREATE … IF NOT EXISTS
+-- gives it to databases made before it, which an added column would not).
+CREATE TABLE IF NOT EXISTS node_rejections (
+  pod TEXT NOT NULL, code TEXT NOT NULL, cnt ${big} NOT NULL, PRIMARY KEY (pod, code)
+);
 `;
 }
 
@@ -101,12 +106,25 @@ export function readingPage(rows: Record<string, unknown>[], limit: number): Rea
 }
 
 /** `listNodes` (`select` = NODE_SELECT): the statement, or null when `pods` is empty. */
-export function listNodesSql(select: string, q: { pods?: string[]; afterPod?: string; limit?: number }, args: SqlArgs): string | null {
+export function listNodesSql(select: string, q: NodeQuery, args: SqlArgs): string | null {
   const where: string[] = [];
   if (q.pods !== undefined) {
     if (q.pods.length === 0) return null;
     where.push(args.inList('n.pod', q.pods));
   }
   if (q.afterPod !== undefined) where.push(`n.pod > ${args.add(q.afterPod)}`);
+  if (q.search !== undefined) {
+    // PoDs are stored upper-case and devices lower-case; letters and digits only, so no escaping.
+    const s = checkSearch(q.search);
+    where.push(`(n.pod LIKE ${args.add(`%${s.toUpperCase()}%`)} OR n.device LIKE ${args.add(`%${s.toLowerCase()}%`)})`);
+  }
   return `${select} ${whereSql(where)} ORDER BY n.pod LIMIT ${args.add(checkLimit(q.limit ?? 1000))}`;
 }
+
+/** The per-code rejections of `pods` (non-empty), for `withRejections`. */
+export function nodeRejectionsSql(pods: readonly string[], args: SqlArgs): string {
+  return `SELECT pod, code, cnt FROM node_rejections WHERE ${args.inList('pod', pods)}`;
+}
+
+/** Fleet-wide rejections by code (`rejectionsByCode`, same SQL in both dialects). */
+export const REJECTION_TOTALS_SELECT = 'SELECT code, SUM(cnt) AS cnt FROM node_rejections GROUP BY code';

@@ -8,10 +8,13 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  BatchBook, NODE_SELECT, checkAnchorArgs, checkId, checkLimit, conflict, readingBody, rowToAnchor, rowToNode, rowToReading,
+  BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, readingBody, rejectionTotals, rowToAnchor,
+  rowToNode, rowToReading, withRejections,
 } from './common.js';
 import { sqliteAccessStore } from './sqlite-access.js';
-import { COUNTS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, readingPage, storeSchema } from './sql.js';
+import {
+  COUNTS_SELECT, REJECTION_TOTALS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage, storeSchema,
+} from './sql.js';
 import type {
   AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
   ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReadingInput,
@@ -75,6 +78,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     counters: db.prepare(`INSERT INTO nodes (pod, rejected, duplicates, equivocations) VALUES (@pod, @rejected, @duplicates, @equivocations)
       ON CONFLICT (pod) DO UPDATE SET rejected = rejected + excluded.rejected, duplicates = duplicates + excluded.duplicates,
         equivocations = equivocations + excluded.equivocations`),
+    rejection: db.prepare(`INSERT INTO node_rejections (pod, code, cnt) VALUES (?, ?, ?)
+      ON CONFLICT (pod, code) DO UPDATE SET cnt = cnt + excluded.cnt`),
+    rejectionsOf: db.prepare('SELECT pod, code, cnt FROM node_rejections WHERE pod = ?'),
+    rejectionTotals: db.prepare(REJECTION_TOTALS_SELECT),
     node: db.prepare(`${NODE_SELECT} WHERE n.pod = ?`),
     counts: db.prepare(COUNTS_SELECT),
     ping: db.prepare('SELECT 1'),
@@ -131,8 +138,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     return true;
   });
 
-  const counterTx = db.transaction((pod: string, d: NodeCounterDelta) => {
-    st.counters.run({ pod, rejected: d.rejected ?? 0, duplicates: d.duplicates ?? 0, equivocations: d.equivocations ?? 0 });
+  const counterTx = db.transaction((pod: string, delta: NodeCounterDelta) => {
+    const d = checkCounterDelta(delta);
+    st.counters.run({ pod, rejected: d.rejected, duplicates: d.duplicates, equivocations: d.equivocations });
+    for (const [code, n] of d.byCode) st.rejection.run(pod, code, n);
   });
 
   let closed = false;
@@ -207,13 +216,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     async addNodeCounters(pod, delta) { counterTx(pod, delta); },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = st.node.get(pod) as Record<string, unknown> | undefined;
-      return row ? rowToNode(row) : null;
+      return row ? withRejections([rowToNode(row)], st.rejectionsOf.all(pod) as Record<string, unknown>[])[0]! : null;
     },
     async listNodes(q = {}) {
       const args = new SqlArgs(false);
       const sql = listNodesSql(NODE_SELECT, q, args);
-      return sql === null ? [] : (db.prepare(sql).all(...args.values) as Record<string, unknown>[]).map(rowToNode);
+      if (sql === null) return [];
+      const nodes = (db.prepare(sql).all(...args.values) as Record<string, unknown>[]).map(rowToNode);
+      if (nodes.length === 0) return nodes;
+      const rargs = new SqlArgs(false);
+      const rsql = nodeRejectionsSql(nodes.map((n) => n.pod), rargs);
+      return withRejections(nodes, db.prepare(rsql).all(...rargs.values) as Record<string, unknown>[]);
     },
+    async rejectionsByCode() { return rejectionTotals(st.rejectionTotals.all() as Record<string, unknown>[]); },
     async counts(): Promise<StoreCounts> {
       const r = st.counts.get() as Record<string, number>;
       return { readings: r.readings!, pending: r.pending!, anchors: r.anchors!, equivocations: r.equivocations! };

@@ -154,7 +154,13 @@ export interface NodeStatusInput {
  * records equivocation evidence and refreshes last-seen), so nothing is counted twice.
  */
 export interface NodeCounterDelta {
+  /** Rejected readings; default: the sum of `rejectedByCode`. */
   rejected?: number;
+  /**
+   * Rejected readings by ack reason code (shared `ACK_REJECT_CODES`), added to the node's
+   * per-code counts (kept across restarts, like every counter here).
+   */
+  rejectedByCode?: Record<string, number>;
   duplicates?: number;
   equivocations?: number;
 }
@@ -180,8 +186,21 @@ export interface NodeRecord {
   /** Seqs currently missing: Σ over the PoD's devices of (max − min + 1 − count). */
   gaps: number;
   rejected: number;
+  /** Rejected readings by ack reason code, codes with a count only, in code order. */
+  rejectedByCode: Record<string, number>;
   duplicates: number;
   equivocations: number;
+}
+
+export interface NodeQuery {
+  /** Restrict to these pods (consumer role); an empty array matches nothing. */
+  pods?: string[];
+  /** Cursor: only pods after this one. */
+  afterPod?: string;
+  /** Page size, 1..1000; default 1000. */
+  limit?: number;
+  /** Only nodes whose PoD (upper-cased) or device (lower-cased) contains this; 1..42 letters and digits. */
+  search?: string;
 }
 
 export interface StoreCounts {
@@ -239,7 +258,10 @@ export interface BalStore extends AccessStore {
   /** Add to a node's counters (creates the node row if needed). */
   addNodeCounters(pod: string, delta: NodeCounterDelta): Promise<void>;
   nodeByPod(pod: string): Promise<NodeRecord | null>;
-  listNodes(q?: { pods?: string[]; afterPod?: string; limit?: number }): Promise<NodeRecord[]>;
+  /** Nodes ascending by PoD. */
+  listNodes(q?: NodeQuery): Promise<NodeRecord[]>;
+  /** Rejected readings of all nodes by ack reason code (Σ of the nodes' `rejectedByCode`). */
+  rejectionsByCode(): Promise<Record<string, number>>;
 
   counts(): Promise<StoreCounts>;
   /** Cheap liveness check for /healthz. */

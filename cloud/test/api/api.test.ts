@@ -136,7 +136,24 @@ test('nodes: list, one, paging', async () => {
   assert.is(a.body.spoolDepth, 2);
   assert.is(a.body.readings, 6);
   assert.is(a.body.lastStoredSeq, 6);
+  assert.equal(a.body.rejectedByCode, {});
   assert.is((await get('/api/nodes/IT999E99999999', '/api/nodes/{pod}')).status, 404);
+});
+
+test('nodes: rejections by ack code per node (list and one); search by part of a PoD or device', async () => {
+  await fx.store.addNodeCounters(POD_B, { rejectedByCode: { BAL_SIGNATURE_INVALID: 2, BAL_TIMESTAMP_FUTURE: 1 } });
+  const b = await get(`/api/nodes/${POD_B}`, '/api/nodes/{pod}');
+  assert.equal(b.body.rejectedByCode, { BAL_SIGNATURE_INVALID: 2, BAL_TIMESTAMP_FUTURE: 1 });
+  assert.is(b.body.rejected, 3);
+  const all = await get('/api/nodes', '/api/nodes');
+  assert.equal(all.body.items.map((n: { pod: string; rejectedByCode: object }) => [n.pod, n.rejectedByCode]),
+    [[POD_A, {}], [POD_B, { BAL_SIGNATURE_INVALID: 2, BAL_TIMESTAMP_FUTURE: 1 }]]);
+  const byPod = await get(`/api/nodes?search=${POD_B.slice(-6).toLowerCase()}`, '/api/nodes');
+  assert.equal(byPod.body.items.map((n: { pod: string }) => n.pod), [POD_B]);
+  const byDevice = await get(`/api/nodes?search=${addressOf(KEY_A).slice(2, 14)}&limit=1`, '/api/nodes');
+  assert.equal(byDevice.body.items.map((n: { pod: string }) => n.pod), [POD_A]);
+  assert.is(byDevice.body.next, null);
+  assert.equal((await get('/api/nodes?search=zzz', '/api/nodes')).body.items, []);
 });
 
 test('hostile requests get a 4xx with { code, message }, never a 500', async () => {
@@ -159,6 +176,7 @@ test('hostile requests get a 4xx with { code, message }, never a 500', async () 
     [`/api/certification/getByTransaction?transaction=${ANCHOR_TX}&cursor=x`, '/api/certification/getByTransaction'],
     [`/api/certification/getByTransaction?transaction=${ANCHOR_TX}&transaction=${ANCHOR_TX}`, '/api/certification/getByTransaction'],
     ['/api/nodes/xyz', '/api/nodes/{pod}'], ['/api/nodes?cursor=bad', '/api/nodes'], ['/api/nodes?limit=5000', '/api/nodes'],
+    ['/api/nodes?search=%25', '/api/nodes'], ['/api/nodes?search=a_b', '/api/nodes'], [`/api/nodes?search=${'a'.repeat(43)}`, '/api/nodes'],
   ];
   for (const [path, route] of cases) {
     const r = await get(path, route);

@@ -27,7 +27,12 @@ export const USERS = {
   consumer: { username: 'dso-tp', password: 'consumer-password-1' },
 } as const;
 
-export interface Device { pod: string; address: Hex; sent(): number; crash(): void; stop(): Promise<void> }
+export interface Device {
+  pod: string; address: Hex; sent(): number;
+  /** Publish one reading whose signature is broken (r = 0): the BAL rejects it BAL_SIGNATURE_INVALID. */
+  sendBadSignature(): Promise<void>;
+  crash(): void; stop(): Promise<void>;
+}
 export interface DashboardFixture { chain: ChainFixture; bal: RunningBal; url: string; devices: Record<string, Device>; close(): Promise<void> }
 
 /** A Light Node stand-in on the BAL's broker: status (retained, last will offline), then readings. */
@@ -41,16 +46,21 @@ async function startDevice(bal: RunningBal, chain: ChainFixture, pod: string, ke
   });
   await client.publishAsync(topicFor(pod, 'status'), status('online', 0), { qos: 1, retain: true });
   let seq = 0;
+  const reading = (n: number) => signReading(chain.domain, {
+    pod, meter: 'mt1', seq: n, timestamp: Date.now(), source: 'modbus',
+    values: [{ quantity: '1-0:1.8.0', value: 1_000_000 + n * 7, scale: 0, unit: 'Wh' }, { quantity: '1-0:1.7.0', value: 1500 + Math.round(500 * Math.sin(n / 4)), scale: 0, unit: 'W' }],
+  }, hexToBytes(key.privateKey));
   const timer = setInterval(() => {
     seq++;
-    const r = signReading(chain.domain, {
-      pod, meter: 'mt1', seq, timestamp: Date.now(), source: 'modbus',
-      values: [{ quantity: '1-0:1.8.0', value: 1_000_000 + seq * 7, scale: 0, unit: 'Wh' }, { quantity: '1-0:1.7.0', value: 1500 + Math.round(500 * Math.sin(seq / 4)), scale: 0, unit: 'W' }],
-    }, hexToBytes(key.privateKey));
-    client.publish(topicFor(pod, 'readings'), JSON.stringify({ v: 1, readings: [r] }), { qos: 1 });
+    client.publish(topicFor(pod, 'readings'), JSON.stringify({ v: 1, readings: [reading(seq)] }), { qos: 1 });
   }, 250);
   return {
     pod, address: key.address.toLowerCase() as Hex, sent: () => seq,
+    async sendBadSignature() {
+      // A seq far from the running ones, so the good readings never meet it.
+      const r = reading(1_000_000);
+      await client.publishAsync(topicFor(pod, 'readings'), JSON.stringify({ v: 1, readings: [{ ...r, signature: `0x${'0'.repeat(64)}${r.signature.slice(66)}` }] }), { qos: 1 });
+    },
     // The agent process dies: no DISCONNECT, so the broker publishes its last will.
     crash() { clearInterval(timer); client.stream.destroy(); },
     async stop() { clearInterval(timer); await client.endAsync(true).catch(() => undefined); },

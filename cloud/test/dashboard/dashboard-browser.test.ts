@@ -128,8 +128,42 @@ test('fleet: both Light Nodes online with device, version and backlog', async ()
   const row = await page.locator(`[data-testid=node-row][data-pod=${POD_B}]`).innerText();
   assert.match(row, /lightnode-test\/1\.2\.3/);
   assert.ok(row.includes(fx.devices[POD_B]!.address.slice(0, 8)), row);
+  // A reading with a broken signature: counted on its node by reason, shown live in its row.
+  await fx.devices[POD_A]!.sendBadSignature();
+  await page.locator(`[data-testid=node-row][data-pod=${POD_A}] [data-testid=node-rejections]`).filter({ hasText: 'BAL_SIGNATURE_INVALID × 1' }).waitFor({ timeout: 5000 });
+  assert.is(await page.locator(`[data-testid=node-row][data-pod=${POD_B}] [data-testid=node-rejections]`).count(), 0, 'only the node that sent it');
+  await page.locator('[data-testid=rejections]').filter({ hasText: 'BAL_SIGNATURE_INVALID: 1' }).waitFor({ timeout: 5000 });
   await noA11yProblems(page, 'fleet');
   await shot(page, '02-admin-fleet');
+});
+
+test('fleet: 100 Light Nodes a page, "Load more" by keyboard; the search asks the BAL', async () => {
+  const page = pages.admin!;
+  // 150 more nodes that sort after the two real ones (rows made by the counters, as for an unknown PoD).
+  for (let i = 0; i < 150; i++) await fx.bal.store.addNodeCounters(`IT999E${String(i).padStart(8, '0')}`, {});
+  await tab(page, 'Anchors');
+  await tab(page, 'Fleet');
+  const rows = page.locator('[data-testid=node-row]');
+  await rows.nth(99).waitFor();
+  assert.is(await rows.count(), 100, 'one page');
+  const more = page.getByRole('button', { name: 'Load 100 more Light Nodes' });
+  // Keyboard: Tab from the status filter reaches the button; Enter loads the next page.
+  await page.getByLabel('Status', { exact: true }).focus();
+  await page.keyboard.press('Tab');
+  assert.ok(await more.evaluate((el) => el === (globalThis as any).document.activeElement), 'Tab reaches "Load more"');
+  await page.keyboard.press('Enter');
+  await rows.nth(151).waitFor();
+  assert.is(await rows.count(), 152);
+  await page.getByTestId('fleet-pager').filter({ hasText: 'All 152 matching Light Nodes loaded.' }).waitFor();
+  await noA11yProblems(page, 'fleet paged');
+  // The search goes to the server: part of POD_B's device finds it among all pages.
+  await page.getByLabel('Search PoD or device').fill(fx.devices[POD_B]!.address.slice(2, 12));
+  await page.locator(`[data-testid=node-row][data-pod=${POD_B}]`).waitFor();
+  await page.getByTestId('fleet-pager').filter({ hasText: 'All 1 matching Light Nodes loaded.' }).waitFor();
+  assert.is(await rows.count(), 1);
+  await page.getByLabel('Search PoD or device').fill('');
+  await more.waitFor();
+  assert.is(await rows.count(), 100, 'cleared: the first page again');
 });
 
 test('consumer subscribes, the producer accepts in its own session, the consumer\'s view updates live', async () => {

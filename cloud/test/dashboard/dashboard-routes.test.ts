@@ -100,12 +100,18 @@ test('anchors, newest first, with confirmations from the chain head (null when t
   assert.equal(past.items, []);
 });
 
-test('rejections by reason: every ack code, for dso only', async () => {
+test('rejections by reason: every ack code, summed over the nodes in the store, for dso only', async () => {
   const r = await get(fx, '/api/ingest/rejections', KEYS.dso);
   const body = await json(r);
   v.check('/api/ingest/rejections', r.status, body);
   assert.is(body.byCode.BAL_SIGNATURE_INVALID, 0);
   assert.is(Object.keys(body.byCode).length, 8);
+  await fx.store.addNodeCounters(POD_A, { rejectedByCode: { BAL_SIGNATURE_INVALID: 2 } });
+  await fx.store.addNodeCounters('IT001E00000077', { rejectedByCode: { BAL_SIGNATURE_INVALID: 1, BAL_POD_UNKNOWN: 1 } });
+  const after = await json(await get(fx, '/api/ingest/rejections', KEYS.dso));
+  assert.is(after.byCode.BAL_SIGNATURE_INVALID, 3, 'from the store: survives a BAL restart');
+  assert.is(after.byCode.BAL_POD_UNKNOWN, 1);
+  assert.is(after.byCode.BAL_TIMESTAMP_FUTURE, 0);
   const asConsumer = await get(fx, '/api/ingest/rejections', { bearer: consumerToken });
   v.check('/api/ingest/rejections', asConsumer.status, await json(asConsumer));
   assert.is(asConsumer.status, 403);

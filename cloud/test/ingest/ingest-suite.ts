@@ -111,10 +111,19 @@ export function ingestSuite(name: string, openStoreFor: (dir: string) => Promise
     const highS = `${good.signature.slice(0, 66)}${(N - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
     const rZero = `0x${'0'.repeat(64)}${good.signature.slice(66)}` as `0x${string}`;
     const other = A.reading(12, ts, {}, Wallet.createRandom());
+    const nodeBefore = (await store.nodeByPod(A.pod))!;
     const ack = await A.send({ v: 1, readings: [{ ...good, signature: highS }, { ...A.reading(11, ts), signature: rZero }, other] });
     assert.equal(ack.rejected.map((r) => [r.seq, r.code]), [[10, 'BAL_SIGNATURE_INVALID'], [11, 'BAL_SIGNATURE_INVALID'], [12, 'BAL_SIGNER_NOT_REGISTERED']]);
     assert.is(rejected('BAL_SIGNATURE_INVALID'), 2);
     assert.is(rejected('BAL_SIGNER_NOT_REGISTERED'), 1);
+    // …and in the store, per node and code (the counters are written after the ack is sent).
+    const by = (code: string, n = nodeBefore): number => n.rejectedByCode[code] ?? 0;
+    await until(async () => (await store.nodeByPod(A.pod))!.rejected >= nodeBefore.rejected + 3, 5_000, 'node counters');
+    const nodeAfter = (await store.nodeByPod(A.pod))!;
+    assert.is(by('BAL_SIGNATURE_INVALID', nodeAfter) - by('BAL_SIGNATURE_INVALID'), 2);
+    assert.is(by('BAL_SIGNER_NOT_REGISTERED', nodeAfter) - by('BAL_SIGNER_NOT_REGISTERED'), 1);
+    assert.is(nodeAfter.rejected - nodeBefore.rejected, 3);
+    assert.equal((await store.nodeByPod(B.pod))?.rejectedByCode.BAL_SIGNATURE_INVALID ?? 0, 0, 'not counted on another node');
   });
 
   test('wrong PoD: reading of another PoD on my topic → BAL_POD_MISMATCH; unregistered PoD → BAL_POD_UNKNOWN', async () => {

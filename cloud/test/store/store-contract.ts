@@ -253,8 +253,33 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.addNodeCounters('IT001E00000099', { rejected: 2 });
     const unknown = await store.nodeByPod('IT001E00000099');
     assert.is(unknown!.rejected, 2);
+    assert.equal(unknown!.rejectedByCode, {}, 'a bare count has no reason');
     assert.is(unknown!.readings, 0);
     assert.is(unknown!.lastStoredSeq, null);
+  });
+
+  t('rejections by ack code per node: added up, listed in code order, summed fleet-wide; bad deltas refused', async () => {
+    const a = 'IT001E00000006'; const b = 'IT001E00000007';
+    const before = await store.rejectionsByCode();
+    await store.addNodeCounters(a, { rejectedByCode: { BAL_SIGNATURE_INVALID: 2 } });
+    await store.addNodeCounters(a, { rejectedByCode: { BAL_TIMESTAMP_FUTURE: 1, BAL_SIGNATURE_INVALID: 1, BAL_POD_MISMATCH: 0 }, duplicates: 1 });
+    await store.addNodeCounters(b, { rejected: 1, rejectedByCode: { BAL_SIGNATURE_INVALID: 1 } });
+    const na = (await store.nodeByPod(a))!;
+    assert.is(na.rejected, 4, 'rejected defaults to the sum of rejectedByCode');
+    assert.equal(na.rejectedByCode, { BAL_SIGNATURE_INVALID: 3, BAL_TIMESTAMP_FUTURE: 1 }, 'zero counts are not rows');
+    assert.equal(Object.keys(na.rejectedByCode), ['BAL_SIGNATURE_INVALID', 'BAL_TIMESTAMP_FUTURE']);
+    assert.is(na.duplicates, 1);
+    const listed = await store.listNodes({ pods: [a, b] });
+    assert.equal(listed.map((n) => [n.pod, n.rejectedByCode]), [[a, na.rejectedByCode], [b, { BAL_SIGNATURE_INVALID: 1 }]]);
+    assert.equal((await store.listNodes({ afterPod: a, limit: 1 }))[0]!.rejectedByCode, { BAL_SIGNATURE_INVALID: 1 }, 'paged lists carry them too');
+    const after = await store.rejectionsByCode();
+    assert.is((after.BAL_SIGNATURE_INVALID ?? 0) - (before.BAL_SIGNATURE_INVALID ?? 0), 4);
+    assert.is((after.BAL_TIMESTAMP_FUTURE ?? 0) - (before.BAL_TIMESTAMP_FUTURE ?? 0), 1);
+    assert.is(after.BAL_POD_MISMATCH, before.BAL_POD_MISMATCH);
+    for (const bad of [{ rejectedByCode: { 'bad code': 1 } }, { rejectedByCode: { BAL_X_Y: -1 } }, { rejectedByCode: { BAL_X_Y: 1.5 } }, { rejected: -1 }]) {
+      await rejects(store.addNodeCounters(a, bad as never), 'BAL_STORE_INVALID');
+    }
+    assert.equal((await store.nodeByPod(a))!.rejectedByCode, na.rejectedByCode, 'a refused delta writes nothing');
   });
 
   t('listNodes pages by pod and filters by pods', async () => {
@@ -267,6 +292,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.equal([...firstTwo, ...rest].map((n) => n.pod), pods);
     assert.equal((await store.listNodes({ pods: ['IT001E00000002'] })).map((n) => n.pod), ['IT001E00000002']);
     assert.equal(await store.listNodes({ pods: [] }), []);
+    assert.equal((await store.listNodes({ search: 'e00000002' })).map((n) => n.pod), ['IT001E00000002'], 'search: part of a PoD, any case');
+    const dev = all.find((n) => n.device !== null)!;
+    assert.ok((await store.listNodes({ search: dev.device!.slice(2, 12).toUpperCase() })).some((n) => n.pod === dev.pod), 'search: part of a device');
+    assert.equal(await store.listNodes({ search: 'nomatch0' }), []);
+    await rejects(store.listNodes({ search: '%' }), 'BAL_STORE_INVALID');
     const n1 = all.find((n) => n.pod === 'IT001E00000001')!;
     assert.is(n1.equivocations, 0, 'storeBatch leaves the counters to the ingest');
     assert.is(n1.duplicates, 0);
