@@ -60,7 +60,8 @@ function normaliseNode(x: unknown): BalNode | null {
     lastSeenMs: num(o.lastSeenMs ?? o.lastSeen ?? o.lastReadingAt ?? o.lastSeenAt),
     lastSeq: num(o.lastStoredSeq ?? o.lastSeq),
     gaps: count(o.gaps ?? o.gapCount ?? o.missingSeqs),
-    rejected: count(o.rejected ?? o.rejects ?? o.rejectedCount) + count(o.equivocations),
+    // The BAL counts equivocations among `rejected` (ack code BAL_EQUIVOCATION): not added again.
+    rejected: count(o.rejected ?? o.rejects ?? o.rejectedCount),
     stored: num(o.stored ?? o.storedCount ?? o.readings),
   };
 }
