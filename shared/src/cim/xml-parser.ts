@@ -106,6 +106,15 @@ function skipMisc(s: string, at: number): number {
   }
 }
 
+const NO_RAW: [string, string, number][] = [];
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function prefixNs(scope: Map<string, string>, prefix: string, at: number): string {
+  const ns = scope.get(prefix);
+  if (ns === undefined) fail('CIM_NAMESPACE_INVALID', `undeclared prefix ${prefix}`, at);
+  return ns;
+}
+
 interface Open { el: XmlElement; qname: string; scope: Map<string, string>; start: number }
 
 /**
@@ -158,7 +167,8 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Xm
       let raw = s.slice(pos, lt);
       // XML 1.0 §2.11: a literal CR or CR LF is read as LF.
       if (raw.indexOf('\r') >= 0) raw = raw.replace(/\r\n?/g, '\n');
-      top.el.text += decodeRefs(raw, pos);
+      const txt = decodeRefs(raw, pos);
+      top.el.text = top.el.text === '' ? txt : top.el.text + txt;
     }
     const c = s.charCodeAt(lt + 1);
     if (c === 0x2f /* / */) {
@@ -188,7 +198,7 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Xm
     // Start tag.
     const qname = name(s, lt + 1);
     let at = lt + 1 + qname.length;
-    const raw: [string, string, number][] = [];
+    let raw: [string, string, number][] = NO_RAW;
     let selfClosing = false;
     for (;;) {
       const afterWs = skipWs(s, at);
@@ -206,7 +216,8 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Xm
       if (close < 0) fail('CIM_XML_MALFORMED', `attribute ${an}: unterminated value`, p);
       const v = s.slice(p + 1, close);
       if (v.indexOf('<') >= 0) fail('CIM_XML_MALFORMED', `attribute ${an}: '<' in a value`, p);
-      if (raw.some(([n]) => n === an)) fail('CIM_XML_MALFORMED', `attribute ${an} repeated`, afterWs);
+      if (raw === NO_RAW) raw = [];
+      for (const [n] of raw) if (n === an) fail('CIM_XML_MALFORMED', `attribute ${an} repeated`, afterWs);
       if (raw.length >= MAX_ATTRS) fail('CIM_XML_LIMIT', `more than ${MAX_ATTRS} attributes`, afterWs);
       // XML 1.0 §3.3.3: whitespace characters in an attribute value are read as spaces.
       raw.push([an, decodeRefs(v.replace(/[\t\r\n]/g, ' '), p), p]);
@@ -225,19 +236,15 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Xm
         scope.set(prefix, v);
       }
     }
-    const resolve = (q: string, isAttr: boolean, p: number): [string, string] => {
-      const i = q.indexOf(':');
-      if (i < 0) return [isAttr ? '' : (scope.get('') ?? ''), q];
-      const ns = scope.get(q.slice(0, i));
-      if (ns === undefined) fail('CIM_NAMESPACE_INVALID', `undeclared prefix ${q.slice(0, i)}`, p);
-      return [ns, q.slice(i + 1)];
-    };
-    const [ns, local] = resolve(qname, false, lt);
-    const attrs: Record<string, string> = {};
+    const colon = qname.indexOf(':');
+    const ns = colon < 0 ? (scope.get('') ?? '') : prefixNs(scope, qname.slice(0, colon), lt);
+    const local = colon < 0 ? qname : qname.slice(colon + 1);
+    const attrs: Record<string, string> = raw.length === 0 ? NO_ATTRS : {};
     for (const [an, v, p] of raw) {
       if (an === 'xmlns' || an.startsWith('xmlns:')) continue;
-      const [ans, alocal] = resolve(an, true, p);
-      const key = ans === '' ? alocal : `{${ans}}${alocal}`;
+      const i = an.indexOf(':');
+      // An unprefixed attribute is in no namespace (Namespaces in XML §6.2).
+      const key = i < 0 ? an : `{${prefixNs(scope, an.slice(0, i), p)}}${an.slice(i + 1)}`;
       if (Object.hasOwn(attrs, key)) fail('CIM_XML_MALFORMED', `attribute ${key} repeated`, p);
       attrs[key] = v;
     }
