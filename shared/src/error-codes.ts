@@ -1,5 +1,5 @@
 /**
- * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`) and config
+ * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`), the CIM codec (`CIM_`) and config
  * loading in every package (`CONFIG_`), each with its one-line meaning. Merged into `ErrorCode`
  * so `new LightNodeError('PROTO_TYPO', …)` fails the typecheck; the README table is checked
  * against this list (shared/test/error-catalogue.test.ts).
@@ -33,6 +33,19 @@ export const SHARED_ERRORS = {
   CHAIN2_FIELD_MISSING: 'Chain 2 required field missing',
   CHAIN2_JSON_INVALID: 'Chain 2 frame is not JSON',
   CHAIN2_TYPE_UNKNOWN: 'Chain 2 message type not supported',
+  CIM_FIELD_INVALID: 'CIM message: an element or field is missing, repeated, out of XSD order, unknown or malformed (the field is named)',
+  CIM_JSON_INVALID: 'CIM message: not UTF-8 JSON, or over the size limit',
+  CIM_NAMESPACE_INVALID: 'CIM XML: an element in the wrong namespace, or an undeclared or reserved prefix',
+  CIM_QUALITY_INVALID: 'CIM message: a ReadingQualityType ref is not system.category.index',
+  CIM_QUANTITY_UNMAPPED: 'CIM export: a quantity with no ReadingType in the OBIS table (left out, listed in Reply.Error)',
+  CIM_READING_TYPE_INVALID: 'CIM message: a ReadingType ref is not an 18-part code',
+  CIM_READING_TYPE_UNKNOWN: 'CIM message: a ReadingType not in the OBIS table (the code and its meaning are named)',
+  CIM_VALUE_INVALID: 'CIM message: a value is not decimal text',
+  CIM_VALUE_UNREPRESENTABLE: 'CIM value: not a safe integer at a scale of -18..18, or a scale above the ReadingType multiplier',
+  CIM_XML_DOCTYPE: 'CIM XML: a DOCTYPE or entity declaration (refused: no DTD, no external or internal entities)',
+  CIM_XML_ENTITY: 'CIM XML: a reference to an entity other than the five predefined ones (never expanded)',
+  CIM_XML_LIMIT: 'CIM XML: over the size, depth or attribute limit',
+  CIM_XML_MALFORMED: 'CIM XML: not well-formed, not UTF-8, or markup outside the document shape (CDATA, processing instructions)',
   CONFIG_EXISTS: 'the config file to write exists already (no --force)',
   CONFIG_INVALID: 'a config field or option is invalid (details.field names it)',
   CONFIG_READ: 'a config or deployment file cannot be read',

@@ -24,6 +24,7 @@ import { accessErrorStatus, mountAccessRoutes } from './access-routes.js';
 import type { EventBus } from '../events/event-bus.js';
 import { mountEventStream } from './event-stream.js';
 import { mountDashboardRoutes, type DashboardSettings } from './dashboard-routes.js';
+import { mountCimRoutes } from './cim-routes.js';
 
 export interface ApiDeps {
   store: BalStore;
@@ -142,6 +143,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
     });
     res.json({ items: page.items.map(readingView), next: page.nextAfterId === null ? null : String(page.nextAfterId) });
   }));
+
+  mountCimRoutes(app, { store: deps.store, principal, wrap, maxPage }); // before /api/readings/:id
 
   const visibleReading = async (req: Request) => {
     const p = await principal(req);
