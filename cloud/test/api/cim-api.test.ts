@@ -12,23 +12,21 @@ import { cimReadingToMeasurement } from '@lightnode/shared/cim/readings-map';
 import type { CimMessage } from '@lightnode/shared/cim/model';
 import { signReading, readingDigest, addressOf } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
-import type { DataAccessService } from '../../src/access/service.js';
+import { prepareAccess, type PreparedAccess } from '../access/consumer-session.js';
 import { ANCHOR_TX, BASE_TS, DOMAIN, KEY_A, KEYS, OpenApiValidator, POD_A, POD_B, startFixture, type Fixture } from './api-fixture.js';
 
 const ROUTE = '/api/readings/cim';
-const CONSUMER_TOKEN = 'consumer-of-b-token';
+let CONSUMER_TOKEN = '';
 let fx: Fixture;
+let prepared: PreparedAccess | null = null;
 const v = new OpenApiValidator();
 
-// A data user who sees only POD_B. The real access service (anvil, broker) is exercised in
-// access-api.test.ts; here only the principal's PoD set matters.
-const access = {
-  resolveToken: async (t: string) => (t === CONSUMER_TOKEN ? { id: 9, username: 'consumer-b', role: 'consumer' } : null),
-  visiblePods: async () => [POD_B],
-} as unknown as DataAccessService;
-
 test.before(async () => {
-  fx = await startFixture({ access: () => access });
+  // A data user who sees only POD_B: a real consumer session whose subscription to B's stream was accepted on chain.
+  prepared = await prepareAccess();
+  const access = prepared;
+  fx = await startFixture({ access: (store, metrics) => access.service(store, metrics) });
+  CONSUMER_TOKEN = await prepared.consumerOf(POD_B);
   // One more reading of A with a quantity that has no ReadingType (reactive energy) and a voltage.
   const r = { pod: POD_A, meter: 'main', seq: 7, timestamp: BASE_TS + 7 * 60_000, source: 'modbus', values: [
     { quantity: '1-0:1.8.0', value: 1007, scale: 0, unit: 'Wh' }, { quantity: '1-0:32.7.0', value: 23010, scale: -2, unit: 'V' },
@@ -36,7 +34,7 @@ test.before(async () => {
   ] };
   await fx.store.storeBatch([{ reading: signReading(DOMAIN, r, KEY_A), digest: bytesToHex(readingDigest(DOMAIN, r)), signer: addressOf(KEY_A), receivedAtMs: r.timestamp + 500 }]);
 });
-test.after(async () => { await fx?.close(); });
+test.after(async () => { await fx?.close(); await prepared?.stop(); });
 
 interface Got { status: number; body: any; text: string; headers: Headers }
 async function get(query: string, o: { accept?: string; key?: string; token?: string } = { key: KEYS.dso }): Promise<Got> {
