@@ -1,5 +1,6 @@
 /**
- * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`) and config
+ * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`), the C37.118
+ * synchrophasor codec (`C37_`) and config
  * loading in every package (`CONFIG_`), each with its one-line meaning. Merged into `ErrorCode`
  * so `new LightNodeError('PROTO_TYPO', …)` fails the typecheck; the README table is checked
  * against this list (shared/test/error-catalogue.test.ts).
@@ -33,6 +34,14 @@ export const SHARED_ERRORS = {
   CHAIN2_FIELD_MISSING: 'Chain 2 required field missing',
   CHAIN2_JSON_INVALID: 'Chain 2 frame is not JSON',
   CHAIN2_TYPE_UNKNOWN: 'Chain 2 message type not supported',
+  C37_CONFIG_MISMATCH: 'C37.118 data frame whose IDCODE or layout is not the configuration of its stream (or none received yet)',
+  C37_CRC_MISMATCH: 'C37.118 frame whose CHK is not the CRC-CCITT of its bytes',
+  C37_FIELD_INVALID: 'C37.118 field out of its range (the field is named)',
+  C37_FRAME_TRUNCATED: 'C37.118 frame shorter than 16 bytes or than its FRAMESIZE',
+  C37_FRAME_TYPE_UNKNOWN: 'C37.118 SYNC frame type not defined for its version, or not the type expected',
+  C37_FRAMESIZE_INVALID: "C37.118 FRAMESIZE below 16, not the bytes given, or not what the frame's fields fill",
+  C37_SYNC_INVALID: 'C37.118 frame not starting with 0xAA, reserved bit set, or version not 1/2',
+  C37_VALUE_NOT_FINITE: 'C37.118 float32 field that is NaN or ±Infinity',
   CONFIG_EXISTS: 'the config file to write exists already (no --force)',
   CONFIG_INVALID: 'a config field or option is invalid (details.field names it)',
   CONFIG_READ: 'a config or deployment file cannot be read',
