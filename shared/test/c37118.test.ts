@@ -13,6 +13,8 @@ import { decodeFrame } from '../src/c37118/decode-frame.js';
 import { frameLengthAt } from '../src/c37118/frame.js';
 import { decodeStat, encodeStat } from '../src/c37118/stat.js';
 import { pmuValues, frameTimeMs } from '../src/c37118/pmu-values.js';
+import { pmuMeasurements } from '../src/c37118/pmu-measurements.js';
+import { validateReading } from '../src/reading.js';
 import { prng } from './prng.js';
 import * as V from './c37118-vectors.js';
 
@@ -139,6 +141,32 @@ test('frameLengthAt finds FRAMESIZE for stream reassembly and flags a lost SYNC'
   assert.is(frameLengthAt(V.dataABytes.subarray(0, 3)), null);
   assert.is(frameLengthAt(Uint8Array.of(0x00, 0x01, 0x00, 0x20)), -1);
   assert.is(frameLengthAt(Uint8Array.of(0xaa, 0x01, 0x00, 0x02)), -1);
+});
+
+test('pmuMeasurements: per-phase magnitudes and angles, mHz frequency, ROCOF, STAT, exact time; a valid reading', () => {
+  const a = pmuMeasurements(cfgA.pmus[0]!, dataA.pmus[0]!, { ...dataA, timeBase: cfgA.timeBase });
+  assert.is(a.timestampMs, V.SOC * 1000 + 20);
+  const by = Object.fromEntries(a.values.map((m) => [m.quantity, m]));
+  assert.equal(by['1-0:32.7.0'], { quantity: '1-0:32.7.0', value: 23050, scale: -2, unit: 'V' });
+  assert.equal(by['1-0:72.7.0'], { quantity: '1-0:72.7.0', value: 22975, scale: -2, unit: 'V' });
+  assert.equal(by['1-0:31.7.0'], { quantity: '1-0:31.7.0', value: 10500, scale: -3, unit: 'A' });
+  assert.equal(by['1-0:128.11.1'], { quantity: '1-0:128.11.1', value: Math.round((0.5 * 180_000) / Math.PI), scale: -3, unit: 'deg' });
+  assert.equal(by['1-0:128.12.2']!.value, Math.round((-1.75 * 180_000) / Math.PI));
+  assert.equal(by['1-0:14.7.0'], { quantity: '1-0:14.7.0', value: 50_000, scale: -3, unit: 'Hz' });
+  assert.equal(by['1-0:128.13.0'], { quantity: '1-0:128.13.0', value: 125, scale: -3, unit: 'Hz/s' });
+  assert.equal(by['0-0:128.15.0'], { quantity: '0-0:128.15.0', value: 0, scale: 0, unit: '1' });
+  assert.not.ok('0-0:128.14.0' in by, 'no sub-ms rest at 20 ms');
+  validateReading({ pod: 'IT001E12345678', meter: 'pmu1', seq: 1, timestamp: a.timestampMs, source: `c37118:${'ab'.repeat(32)}`, values: a.values });
+  // 2005 multi-PMU: 60 Hz int FREQ −25 mHz; TIME_BASE 1000, FRACSEC 900 → 900 ms
+  const b = pmuMeasurements(cfgB.pmus[0]!, dataB.pmus[0]!, { ...dataB, timeBase: cfgB.timeBase });
+  assert.is(b.timestampMs, (V.SOC + 1) * 1000 + 900);
+  assert.is(b.values.find((m) => m.quantity === '1-0:14.7.0')!.value, 59_975);
+  assert.is(b.values.find((m) => m.quantity === '0-0:128.15.0')!.value, 0x2400);
+  // CFG-3 positive sequence: not a phase, not mapped
+  const d = pmuMeasurements(cfgD.pmus[0]!, dataD.pmus[0]!, { ...dataD, timeBase: cfgD.timeBase });
+  assert.not.ok(d.values.some((m) => m.unit === 'V'));
+  const t = pmuMeasurements(cfgA.pmus[0]!, dataA.pmus[0]!, { soc: V.SOC, fracsec: 33_333, timeBase: 1_000_000 });
+  assert.equal(t.values.at(-1), { quantity: '0-0:128.14.0', value: 333_000, scale: -9, unit: 's' });
 });
 
 test.run();
