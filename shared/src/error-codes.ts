@@ -16,6 +16,7 @@ export const SHARED_ERRORS = {
   PROTO_MERKLE_LEAF_UNKNOWN: 'the leaf is not in the tree',
   PROTO_MESSAGE_INVALID: 'message not UTF-8 JSON, wrong `v`, or a bad or unknown field',
   PROTO_MESSAGE_TOO_LARGE: 'message over its size limit (1 MiB for a batch)',
+  PROTO_PMU_JSON_INVALID: 'Platone PMU JSON payload malformed (the field is named)',
   PROTO_POD_MISMATCH: "a reading of another PoD than the topic's",
   PROTO_QUANTITY_UNKNOWN: 'quantity code not in the quantity table',
   PROTO_READING_INVALID: 'a reading field breaks a rule (the field is named)',
