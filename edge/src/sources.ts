@@ -39,6 +39,10 @@ export function defaultSourceFactory(): { factory: SourceFactory; close: () => P
       const { createPmuSource } = await import('./pmu/pmu-source.js');
       return { kind: 'stream', source: await createPmuSource(m.raw, { metrics: ctx.metrics, ...(ctx.dataDir ? { dataDir: ctx.dataDir } : {}) }) };
     }
+    if (m.kind === 'pmu-json') {
+      const { createPlatoneSource } = await import('./pmu/platone-source.js');
+      return { kind: 'stream', source: await createPlatoneSource(m.raw, { metrics: ctx.metrics, ...(ctx.dataDir ? { dataDir: ctx.dataDir } : {}) }) };
+    }
     const stream = streamFactories.get(m.kind);
     if (stream) return { kind: 'stream', source: stream(m, ctx) };
     throw new LightNodeError('CONFIG_INVALID', `meters: kind "${m.kind}" has no source in this build`, { field: `meters.${m.id}.kind` });
