@@ -43,6 +43,8 @@ export interface PmuSourceOptions {
 
 /** Frames held while a new CFG-2 is awaited (≈ 20 s at 50 fps); beyond, the oldest are refused. */
 const MAX_HELD = 1000;
+/** A "send CFG-2" not answered within this is sent again (frames keep being held meanwhile), ms. */
+export const CFG_RETRY_MS = 1000;
 /** Longest frame buffered from the stream before a SYNC is found (FRAMESIZE is at most 65535). */
 const MAX_BUFFER = 1 << 17;
 
@@ -68,6 +70,7 @@ export class PmuSource implements StreamSource {
   private stallTimer?: unknown;
   private retryTimer?: unknown;
   private connectTimer?: unknown;
+  private cfgTimer?: unknown;
   private closed = false;
   private onDraft: (d: ReadingDraft) => void = () => {};
   private onError: (e: Error) => void = () => {};
@@ -93,7 +96,7 @@ export class PmuSource implements StreamSource {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of [this.stallTimer, this.retryTimer, this.connectTimer]) if (t !== undefined) this.clock.clearTimeout(t);
+    for (const t of [this.stallTimer, this.retryTimer, this.connectTimer, this.cfgTimer]) if (t !== undefined) this.clock.clearTimeout(t);
     this.socket?.destroy();
     await this.sink.close();
   }
@@ -114,7 +117,7 @@ export class PmuSource implements StreamSource {
     s.once('connect', () => {
       this.clock.clearTimeout(this.connectTimer);
       this.counters.connects++;
-      this.command(COMMANDS.sendCfg2);
+      this.askCfg();
       this.armStall();
     });
     s.on('data', (d: Buffer) => this.onBytes(d));
@@ -122,6 +125,7 @@ export class PmuSource implements StreamSource {
     s.once('close', (hadError) => {
       this.clock.clearTimeout(this.connectTimer);
       if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer);
+      if (this.cfgTimer !== undefined) this.clock.clearTimeout(this.cfgTimer);
       if (this.closed || this.socket !== s) return;
       const delay = this.backoff.next();
       this.report(new LightNodeError('EDGE_PMU_CONNECTION', `${this.id}: link to ${this.c.host}:${this.c.port} closed${hadError ? ' with an error' : ''}; reconnecting in ${delay} ms`, { host: this.c.host, port: this.c.port, delayMs: delay }));
@@ -134,6 +138,14 @@ export class PmuSource implements StreamSource {
     const s = this.socket;
     if (!s || s.destroyed) return;
     s.write(encodeCommandFrame({ version: this.cfg?.version ?? 2, idcode: this.c.idcode, soc: Math.floor(ms / 1000), fracsec: 0, timeQuality: 0, cmd }));
+  }
+
+  /** Send "send CFG-2", and again every CFG_RETRY_MS until a CFG-2 arrives (a command can be lost or ignored). */
+  private askCfg(): void {
+    this.command(COMMANDS.sendCfg2);
+    if (this.cfgTimer !== undefined) this.clock.clearTimeout(this.cfgTimer);
+    const s = this.socket;
+    this.cfgTimer = this.clock.setTimeout(() => { if (this.awaitingCfg && s === this.socket && !this.closed) this.askCfg(); }, CFG_RETRY_MS);
   }
 
   /** A stream with no data frame for `stallTimeoutMs` is reopened. */
@@ -172,6 +184,7 @@ export class PmuSource implements StreamSource {
       this.cfg = cfg;
       if (this.awaitingCfg) {
         this.awaitingCfg = false;
+        if (this.cfgTimer !== undefined) this.clock.clearTimeout(this.cfgTimer);
         this.command(COMMANDS.dataOn);
       }
       const held = this.held;
@@ -195,7 +208,7 @@ export class PmuSource implements StreamSource {
   private refetch(): void {
     if (this.awaitingCfg) return;
     this.awaitingCfg = true;
-    this.command(COMMANDS.sendCfg2);
+    this.askCfg();
   }
 
   private onData(frame: Uint8Array, replay: boolean): void {

@@ -76,4 +76,28 @@ test('CFG-2 then data on; data resets the backoff; a silent stream is reopened; 
   await src.close();
 });
 
+test('an unanswered "send CFG-2" is sent again every second; held frames are read once it comes', async () => {
+  const { clock, sockets, drafts, src } = setup();
+  const cfg = pmuConfigFrame({ idcode: 7, stn: 'F', rateFps: 50 }, 0, 1_700_000_000);
+  const s0 = sockets[0]!;
+  s0.emit('connect');
+  // Data keeps flowing (so the stall timer never fires) while the CFG-2 request goes unanswered.
+  for (let n = 0; n < 6; n++) {
+    s0.emit('data', Buffer.from(encodeDataFrame(pmuDataFrame({ idcode: 7, stn: 'F' }, cfg, frameTime(1_700_000_000, 50, n)), cfg)));
+    await clock.advance(200);
+  }
+  assert.equal(s0.writes, [COMMANDS.sendCfg2, COMMANDS.sendCfg2], 'asked again after 1 s');
+  assert.equal(drafts, [], 'frames held, not read without a configuration');
+  s0.emit('data', Buffer.from(encodeConfigFrame(cfg)));
+  assert.equal(drafts, [0, 20, 40, 60, 80, 100].map((ms) => 1_700_000_000_000 + ms));
+  s0.emit('data', Buffer.from(encodeDataFrame(pmuDataFrame({ idcode: 7, stn: 'F' }, cfg, frameTime(1_700_000_000, 50, 6)), cfg)));
+  await clock.advance(300);
+  s0.emit('data', Buffer.from(encodeDataFrame(pmuDataFrame({ idcode: 7, stn: 'F' }, cfg, frameTime(1_700_000_000, 50, 7)), cfg)));
+  await clock.advance(300);
+  s0.emit('data', Buffer.from(encodeDataFrame(pmuDataFrame({ idcode: 7, stn: 'F' }, cfg, frameTime(1_700_000_000, 50, 8)), cfg)));
+  await clock.advance(300);
+  assert.equal(s0.writes, [COMMANDS.sendCfg2, COMMANDS.sendCfg2, COMMANDS.dataOn], 'no more asking once answered');
+  await src.close();
+});
+
 test.run();
