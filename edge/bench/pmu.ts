@@ -29,6 +29,9 @@ import { BENCH_MQTT_URL, bundle } from './bundle.js';
 import { AGENT_NODE_FLAGS } from '../tools/agent-bundle.js';
 
 const TEMPLATE = fileURLToPath(new URL('../templates/sdm630.json', import.meta.url));
+const WARMUP_SEC = Number(process.env.BENCH_WARMUP_SEC ?? 30);
+const MEASURE_SEC = Number(process.env.BENCH_MEASURE_SEC ?? 60);
+const QUIESCE_SEC = Number(process.env.BENCH_PMU_QUIESCE_SEC ?? 1);
 
 function rate(fn: () => void, ms = 2000): number {
   for (let i = 0; i < 2000; i++) fn(); // warm-up: JIT
@@ -66,7 +69,7 @@ export function benchPmuDecode(): Record<string, unknown> {
 
 interface Run { result: Record<string, unknown> | null; framesSent?: number }
 
-async function runAgent(file: string, meters: unknown[], pod: string, dir: string, onResult: () => void = () => {}): Promise<Run> {
+async function runAgent(file: string, meters: unknown[], pod: string, dir: string, onResult: () => void = () => {}, onFirst: () => void = () => {}): Promise<Run> {
   const key = DeviceKey.generate();
   writeKeystoreFile(join(dir, 'keystore.json'), await encryptKeystore(key, 'bench-password'));
   const config = join(dir, 'lightnode.json');
@@ -79,7 +82,10 @@ async function runAgent(file: string, meters: unknown[], pod: string, dir: strin
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
-    for (const line of buf.split('\n').slice(0, -1)) if (line.startsWith('RESULT ')) { onResult(); out.result = JSON.parse(line.slice(7)) as Record<string, unknown>; }
+    for (const line of buf.split('\n').slice(0, -1)) {
+      if (line.startsWith('FIRST ')) onFirst();
+      if (line.startsWith('RESULT ')) { onResult(); out.result = JSON.parse(line.slice(7)) as Record<string, unknown>; }
+    }
     buf = buf.slice(buf.lastIndexOf('\n') + 1);
   });
   await new Promise<void>((r) => child.on('exit', () => r()));
@@ -101,11 +107,15 @@ export async function benchPmuSteady(): Promise<Record<string, unknown>[]> {
       const dir = mkdtempSync(join(tmpdir(), 'ln-bench-pmu-'));
       try {
         let sentAtSnapshot = 0;
-        const run = await runAgent(file, [{ id: 'pmu1', kind: 'pmu', host: '127.0.0.1', port, idcode: 7, frameLog: 'pmu1.c37' }], newPod(), dir, () => { sentAtSnapshot = sim.counters.data; });
+        // Quiesce: the PMU stops sending QUIESCE_SEC before the agent's closing snapshot, so every
+        // frame sent has been signed (or is missing) when it is counted. The CPU window includes
+        // those idle seconds (1 s of 60 by default).
+        let quiesce: NodeJS.Timeout | undefined;
+        const onFirst = () => { quiesce = setTimeout(() => sim.setFaults({ stalled: true }), (WARMUP_SEC + MEASURE_SEC - QUIESCE_SEC) * 1000); };
+        const run = await runAgent(file, [{ id: 'pmu1', kind: 'pmu', host: '127.0.0.1', port, idcode: 7, stallTimeoutMs: 600_000, frameLog: 'pmu1.c37' }], newPod(), dir, () => { sentAtSnapshot = sim.counters.data; }, onFirst);
+        clearTimeout(quiesce);
         const spooled = Number(run.result?.readingsSpooled ?? 0);
-        // Frames the simulator had sent when the agent printed its figures vs readings it had
-        // signed: a frame on the wire at that instant (≤ 1 at 50 fps) shows as 1.
-        rows.push({ bench: 'edge.pmu_steady', fps, phasors: 6, framesSentAtSnapshot: sentAtSnapshot, readingsSigned: spooled, sentMinusSigned: sentAtSnapshot - spooled, ...run.result });
+        rows.push({ bench: 'edge.pmu_steady', fps, phasors: 6, quiesceSec: QUIESCE_SEC, framesSent: sentAtSnapshot, readingsSigned: spooled, missing: sentAtSnapshot - spooled, ...run.result });
       } finally {
         await sim.stop();
         rmSync(dir, { recursive: true, force: true });
