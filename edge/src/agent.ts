@@ -149,7 +149,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const factory = deps.sourceFactory ?? def!.factory;
   const sources: AnySource[] = [];
   for (const m of cfg.meters) {
-    const s = await factory(m, { metrics: acqMetrics, pod: cfg.pod });
+    const s = await factory(m, { metrics: acqMetrics, pod: cfg.pod, dataDir: cfg.dataDir });
     sources.push(s);
     if (s.kind === 'poll') {
       const src = s.source;

@@ -80,7 +80,7 @@ export const EDGE_CONFIG = defineConfig('edge', 'LIGHTNODE', {
       additionalDoc: 'the rest belongs to the acquisition config (template, link, device, …: `src/meters/README.md`)',
       fields: {
         id: { type: 'string', pattern: METER_RE, expected: 'a meter id of [A-Za-z0-9._:-], 1..64', doc: 'unique meter id (not `ems`, which the EMS readings use)' },
-        kind: { type: 'string', enum: ['modbus', 'chain2'], doc: 'acquisition kind' },
+        kind: { type: 'string', enum: ['modbus', 'chain2', 'pmu', 'pmu-json'], doc: 'acquisition kind (`pmu`: IEEE C37.118.2 over TCP; `pmu-json`: Platone PMU JSON over MQTT)' },
         intervalMs: { type: 'integer', min: 100, max: 86_400_000, optional: true, unit: 'ms', doc: 'poll period (Modbus), aligned to multiples of the period' },
         cron: { type: 'string', optional: true, doc: 'instead of `intervalMs`: 6-field node-cron expression with seconds, e.g. `0 */15 * * * *`' },
       },

@@ -11,7 +11,7 @@ import type { ModbusLinePool } from './meters/modbus-factory.js';
 export type AnySource = { kind: 'poll'; source: AcquisitionSource } | { kind: 'stream'; source: StreamSource };
 
 /** Creates one source from a meter config entry. Injected so tests can use in-process sources. */
-export type SourceFactory = (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string }) => Promise<AnySource> | AnySource;
+export type SourceFactory = (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string; dataDir?: string }) => Promise<AnySource> | AnySource;
 
 /** Extra streamed source constructors by kind (extension point; 'modbus' and 'chain2' are built in). */
 export const streamFactories = new Map<string, (m: MeterConfig, ctx: { metrics: AcquisitionMetrics; pod: string }) => StreamSource>();
@@ -34,6 +34,14 @@ export function defaultSourceFactory(): { factory: SourceFactory; close: () => P
     if (m.kind === 'chain2') {
       const { createChain2Source } = await import('./chain2/chain2-decoder.js');
       return { kind: 'stream', source: createChain2Source(m.raw, { pod: ctx.pod, metrics: ctx.metrics }) };
+    }
+    if (m.kind === 'pmu') {
+      const { createPmuSource } = await import('./pmu/pmu-source.js');
+      return { kind: 'stream', source: await createPmuSource(m.raw, { metrics: ctx.metrics, ...(ctx.dataDir ? { dataDir: ctx.dataDir } : {}) }) };
+    }
+    if (m.kind === 'pmu-json') {
+      const { createPlatoneSource } = await import('./pmu/platone-source.js');
+      return { kind: 'stream', source: await createPlatoneSource(m.raw, { metrics: ctx.metrics, ...(ctx.dataDir ? { dataDir: ctx.dataDir } : {}) }) };
     }
     const stream = streamFactories.get(m.kind);
     if (stream) return { kind: 'stream', source: stream(m, ctx) };

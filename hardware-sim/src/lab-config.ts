@@ -13,11 +13,11 @@ const hostPort = (what: string) => ({
   port: { type: 'integer', min: 0, max: 65535, default: 0, unit: 'TCP port', doc: `${what} port (0 = a free port chosen by the OS)` },
 } as const);
 
-export const DEVICE_TYPES = ['sdm630', 'sdm120', 'sunspec-meter', 'meter', 'chain2', 'ems'] as const;
+export const DEVICE_TYPES = ['sdm630', 'sdm120', 'sunspec-meter', 'meter', 'chain2', 'ems', 'pmu'] as const;
 
 const deviceSchema = {
   id: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,64}$/, doc: 'device id, unique in the lab (used by the control API)' },
-  type: { type: 'string', enum: DEVICE_TYPES, doc: 'bundled meter model, `meter` (with `template`), `chain2` gateway or `ems`' },
+  type: { type: 'string', enum: DEVICE_TYPES, doc: 'bundled meter model, `meter` (with `template`), `chain2` gateway, `ems` or `pmu` (C37.118.2 over TCP)' },
   template: { type: 'string', optional: true, doc: 'path of a device data file (type `meter`)' },
   slaveId: { type: 'integer', min: 1, max: 247, optional: true, doc: 'Modbus slave / unit id (meters and EMS)' },
   tcp: { type: 'string', optional: true, doc: 'name of the Modbus TCP endpoint that serves this device' },
@@ -62,6 +62,20 @@ const deviceSchema = {
     },
   },
   rest: { type: 'object', optional: true, doc: 'EMS: REST API listener', fields: hostPort('EMS REST API') },
+  pmu: {
+    type: 'object', optional: true, doc: 'PMU: C37.118.2 server (type `pmu`; runs in real time, so the lab needs `timeAcceleration` 1)',
+    fields: {
+      ...hostPort('PMU'),
+      idcode: { type: 'integer', min: 1, max: 65534, default: 1, doc: 'data stream IDCODE' },
+      stn: { type: 'string', pattern: /^[\x20-\x7e]{1,16}$/, expected: '1..16 printable ASCII characters', optional: true, defaultDoc: 'the device id', doc: 'station name in CFG-2' },
+      rateFps: { type: 'integer', min: 1, max: 50, default: 50, unit: 'frames/s', doc: 'DATA_RATE' },
+      voltages: { type: 'integer', min: 1, max: 3, default: 3, doc: 'voltage phasors (phases A, B, C)' },
+      currents: { type: 'integer', min: 0, max: 3, default: 3, doc: 'current phasors (phases A, B, C)' },
+      float: { type: 'boolean', default: true, doc: 'float32 polar phasors (false: int16 polar with PHUNIT)' },
+      version: { type: 'integer', enum: [1, 2], default: 2, doc: 'C37.118 version of the frames: 2 (2011) or 1 (2005)' },
+      fnomHz: { type: 'integer', enum: [50, 60], default: 50, unit: 'Hz', doc: 'nominal frequency' },
+    },
+  },
   mqtt: {
     type: 'object', optional: true, doc: 'EMS: MQTT broker connection',
     fields: {
@@ -116,7 +130,12 @@ export function validateLabConfig(x: unknown, env?: Record<string, string | unde
     const f = `devices[${i}]`;
     if (ids.has(d.id)) fail(`${f}.id`, 'a unique id', d.id);
     ids.add(d.id);
-    if (d.faults) validateFaults(d.faults, `${f}.faults`);
+    if (d.faults && d.type !== 'pmu') validateFaults(d.faults, `${f}.faults`);
+    if (d.type === 'pmu') {
+      if (!d.pmu) fail(`${f}.pmu`, 'the PMU server settings (type pmu)', undefined);
+      if (c.timeAcceleration !== 1) fail('timeAcceleration', '1 (a PMU streams in real time)', c.timeAcceleration);
+      return;
+    }
     if (d.type === 'chain2') {
       if (!d.pod) fail(`${f}.pod`, 'a PoD code (required for chain2)', d.pod);
       if (!d.ws && !d.serialPath) fail(`${f}.ws`, 'ws and/or serialPath for a chain2 gateway', undefined);

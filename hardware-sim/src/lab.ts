@@ -6,6 +6,7 @@
 import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import type { Server } from 'node:http';
 import { Chain2Gateway } from './chain2/gateway.js';
+import { PmuServer, validatePmuFaults, type PmuFaults } from './pmu/pmu-server.js';
 import { startControlApi } from './control-api.js';
 import { SimMeter } from './devices/sim-meter.js';
 import { loadTemplate } from './devices/template.js';
@@ -38,9 +39,11 @@ export interface LabEndpoints {
 export interface DeviceValues {
   powerW?: number | null; voltageV?: number | null; frequencyHz?: number | null; outage?: boolean | null;
   mode?: string; setpointW?: number;
+  /** PMU only: the new channel layout (announced with STAT bit 10, then CFGCNT + 1). */
+  voltages?: number; currents?: number; float?: boolean;
 }
 
-export type LabDevice = SimMeter | SimEms | Chain2Gateway;
+export type LabDevice = SimMeter | SimEms | Chain2Gateway | PmuServer;
 
 export interface Lab {
   endpoints: LabEndpoints;
@@ -93,7 +96,19 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
   };
   try {
     for (const d of cfg.devices) {
-      const faults = d.faults ? validateFaults(d.faults) : {};
+      const faults = d.faults && d.type !== 'pmu' ? validateFaults(d.faults) : {};
+      if (d.type === 'pmu') {
+        const p = d.pmu!;
+        const pmu = new PmuServer({
+          clock, host: p.host, port: p.port,
+          sim: { idcode: p.idcode, stn: p.stn ?? d.id.slice(0, 16), rateFps: p.rateFps, voltages: p.voltages, currents: p.currents, float: p.float, version: p.version as 1 | 2, fnomHz: p.fnomHz as 50 | 60, profile: profileOf(d, cfg.seed) },
+        });
+        const ep = await pmu.start();
+        stops.push(() => pmu.stop());
+        devices.set(d.id, pmu);
+        endpoints.devices[d.id] = { type: d.type, tcp: { host: p.host, port: ep.port } };
+        continue;
+      }
       if (d.type === 'chain2') {
         const gw = new Chain2Gateway({
           id: d.id, clock, faults, profile: profileOf(d, cfg.seed), initialEnergyWh: d.initialImportWh, tickMs: cfg.tickMs,
@@ -149,8 +164,8 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
     }
     for (const d of cfg.devices) {
       const e = endpoints.devices[d.id]!;
-      if (d.tcp !== undefined && d.type !== 'chain2') e.tcp = endpoints.tcp[d.tcp];
-      if (d.rtu !== undefined && d.type !== 'chain2') e.rtu = endpoints.rtu[d.rtu];
+      if (d.tcp !== undefined && d.type !== 'chain2' && d.type !== 'pmu') e.tcp = endpoints.tcp[d.tcp];
+      if (d.rtu !== undefined && d.type !== 'chain2' && d.type !== 'pmu') e.rtu = endpoints.rtu[d.rtu];
     }
     // Bring TCP ports of devices configured offline down from the start.
     for (const s of tcpServers) await s.refresh();
@@ -168,6 +183,8 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
     endpoints, clock, devices, stop,
     async setFault(id, faults) {
       const d = get(id);
+      // A PMU's faults are its own (pmu-server.ts): badCrc, wrongIdcode, timeJumpSec, stalled, offline.
+      if (d instanceof PmuServer) { d.setFaults(validatePmuFaults(faults as unknown as PmuFaults)); return; }
       const f = validateFaults(faults);
       if (d instanceof Chain2Gateway) d.setFaults(f);
       else d.faults = f;
@@ -177,6 +194,18 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
       const d = get(id);
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError('SIM_VALUES_INVALID', 'values', 'an object', v);
       if (d instanceof SimEms) { d.change({ mode: v.mode, setpointW: v.setpointW }); return; }
+      if (d instanceof PmuServer) {
+        // Values of a PMU are its layout: a change is announced (STAT bit 10), then applied with CFGCNT + 1.
+        const next: { voltages?: number; currents?: number; float?: boolean } = {};
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'float' ? typeof x !== 'boolean' : !(k === 'voltages' || k === 'currents') || !Number.isInteger(x) || (x as number) < (k === 'voltages' ? 1 : 0) || (x as number) > 3) {
+            throw new ValidationError('SIM_VALUES_INVALID', k, 'voltages 1..3, currents 0..3 or float (boolean)', x);
+          }
+          (next as Record<string, unknown>)[k] = x;
+        }
+        d.changeConfiguration(next);
+        return;
+      }
       const allowed = d instanceof Chain2Gateway ? ['powerW', 'voltageV', 'outage'] : ['powerW', 'voltageV', 'frequencyHz'];
       // Only the keys given change: a number (or boolean for outage) sets, null clears, absent keeps.
       const next: Record<string, unknown> = { ...d.overrides };
@@ -194,6 +223,7 @@ export async function startLab(input: LabConfig | unknown, opts: StartLabOptions
       for (const [id, d] of devices) {
         if (d instanceof SimEms) out[id] = { faults: d.faults, ems: d.view() };
         else if (d instanceof Chain2Gateway) out[id] = { faults: d.faults, overrides: d.overrides, frames: d.counters };
+        else if (d instanceof PmuServer) out[id] = { faults: d.faults, cfgcnt: d.config().pmus[0]!.cfgcnt, phasors: d.config().pmus[0]!.phasors.length, frames: d.counters };
         else out[id] = { faults: d.faults, overrides: d.overrides, powerW: d.snapshot()['power.total'] };
       }
       return { simTime: new Date(clock.nowMs()).toISOString(), endpoints, devices: out, modbus: lab.counters() };

@@ -1,5 +1,7 @@
 /**
  * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`), the CIM codec (`CIM_`) and config
+ * Error codes of the shared protocol core (`PROTO_`), the Chain 2 parser (`CHAIN2_`), the C37.118
+ * synchrophasor codec (`C37_`) and config
  * loading in every package (`CONFIG_`), each with its one-line meaning. Merged into `ErrorCode`
  * so `new LightNodeError('PROTO_TYPO', …)` fails the typecheck; the README table is checked
  * against this list (shared/test/error-catalogue.test.ts).
@@ -15,6 +17,7 @@ export const SHARED_ERRORS = {
   PROTO_MERKLE_LEAF_UNKNOWN: 'the leaf is not in the tree',
   PROTO_MESSAGE_INVALID: 'message not UTF-8 JSON, wrong `v`, or a bad or unknown field',
   PROTO_MESSAGE_TOO_LARGE: 'message over its size limit (1 MiB for a batch)',
+  PROTO_PMU_JSON_INVALID: 'Platone PMU JSON payload malformed (the field is named)',
   PROTO_POD_MISMATCH: "a reading of another PoD than the topic's",
   PROTO_QUANTITY_UNKNOWN: 'quantity code not in the quantity table',
   PROTO_READING_INVALID: 'a reading field breaks a rule (the field is named)',
@@ -46,6 +49,14 @@ export const SHARED_ERRORS = {
   CIM_XML_ENTITY: 'CIM XML: a reference to an entity other than the five predefined ones (never expanded)',
   CIM_XML_LIMIT: 'CIM XML: over the size, depth or attribute limit',
   CIM_XML_MALFORMED: 'CIM XML: not well-formed, not UTF-8, or markup outside the document shape (CDATA, processing instructions)',
+  C37_CONFIG_MISMATCH: 'C37.118 data frame whose IDCODE or layout is not the configuration of its stream (or none received yet)',
+  C37_CRC_MISMATCH: 'C37.118 frame whose CHK is not the CRC-CCITT of its bytes',
+  C37_FIELD_INVALID: 'C37.118 field out of its range (the field is named)',
+  C37_FRAME_TRUNCATED: 'C37.118 frame shorter than 16 bytes or than its FRAMESIZE',
+  C37_FRAME_TYPE_UNKNOWN: 'C37.118 SYNC frame type not defined for its version, or not the type expected',
+  C37_FRAMESIZE_INVALID: "C37.118 FRAMESIZE below 16, not the bytes given, or not what the frame's fields fill",
+  C37_SYNC_INVALID: 'C37.118 frame not starting with 0xAA, reserved bit set, or version not 1/2',
+  C37_VALUE_NOT_FINITE: 'C37.118 float32 field that is NaN or ±Infinity',
   CONFIG_EXISTS: 'the config file to write exists already (no --force)',
   CONFIG_INVALID: 'a config field or option is invalid (details.field names it)',
   CONFIG_READ: 'a config or deployment file cannot be read',

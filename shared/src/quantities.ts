@@ -118,6 +118,16 @@ const ROWS: Row[] = [
   ['1-0:128.9.3', '1', 0, 'weekly count of samples with Veff above +15 %', true],
   ['1-0:128.9.4', '1', 0, 'weekly count of samples with Veff below -15 %', true],
   ['1-0:128.10.0', 'W', -1, 'EMS active power setpoint read back', true],
+  // synchrophasors (IEEE C37.118): angles are UTC-referenced (C37.118.1 §4.2), unlike OBIS C = 81's angles between phases
+  ['1-0:128.11.1', 'deg', -3, 'synchrophasor angle, voltage L1 (C37.118, UTC-referenced)', true],
+  ['1-0:128.11.2', 'deg', -3, 'synchrophasor angle, voltage L2', true],
+  ['1-0:128.11.3', 'deg', -3, 'synchrophasor angle, voltage L3', true],
+  ['1-0:128.12.1', 'deg', -3, 'synchrophasor angle, current L1', true],
+  ['1-0:128.12.2', 'deg', -3, 'synchrophasor angle, current L2', true],
+  ['1-0:128.12.3', 'deg', -3, 'synchrophasor angle, current L3', true],
+  ['1-0:128.13.0', 'Hz/s', -3, 'rate of change of frequency (ROCOF, C37.118 DFREQ)', true],
+  ['0-0:128.14.0', 's', -9, 'measurement time below the millisecond of the reading timestamp (C37.118 FRACSEC rest), ns', true],
+  ['0-0:128.15.0', '1', 0, 'C37.118 STAT word of the PMU block (bits as C37.118.2 §6.3 Table 7)', true],
 ];
 
 /** The quantity table, keyed by code. */

@@ -39,10 +39,14 @@ export const POD_RE = /^IT\d{3}E\d{8}[A-Z0-9]?$/;
 export const METER_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Setpoint id: 1..53 of `[A-Za-z0-9._:-]`, so `activation:<id>` fits a 64-character source. */
 export const SETPOINT_ID_RE = /^[A-Za-z0-9._:-]{1,53}$/;
-/** Reading source: where the values came from. */
-export const SOURCE_RE = /^(?:modbus|chain2|ems|activation:[A-Za-z0-9._:-]{1,53})$/;
+/**
+ * Reading source: where the values came from. PMU readings name the SHA-256 of the exact bytes
+ * the PMU sent (`c37118:<hex>` a C37.118 data frame, `pmu-json:<hex>` a JSON payload), so the
+ * signature covers a link to the raw frame the Light Node keeps.
+ */
+export const SOURCE_RE = /^(?:modbus|chain2|ems|activation:[A-Za-z0-9._:-]{1,53}|c37118:[0-9a-f]{64}|pmu-json:[0-9a-f]{64})$/;
 /** Units a measurement may carry (`1` = dimensionless). */
-export const UNITS: ReadonlySet<string> = new Set(['Wh', 'W', 'V', 'A', 'Hz', 'var', 'varh', 'VA', 'VAh', '%', 'deg', 's', '1']);
+export const UNITS: ReadonlySet<string> = new Set(['Wh', 'W', 'V', 'A', 'Hz', 'Hz/s', 'var', 'varh', 'VA', 'VAh', '%', 'deg', 's', '1']);
 /** Scale bounds (int8 in the signed struct; ±18 keeps 10^scale meaningful). */
 export const MIN_SCALE = -18;
 export const MAX_SCALE = 18;
@@ -96,7 +100,7 @@ function validateFields(x: Record<string, unknown>): Reading {
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < MIN_TIMESTAMP_MS || timestamp > MAX_TIMESTAMP_MS) {
     fail('timestamp', `an integer number of ms since the epoch, ${MIN_TIMESTAMP_MS}..${MAX_TIMESTAMP_MS}`, timestamp);
   }
-  if (typeof source !== 'string' || !SOURCE_RE.test(source)) fail('source', "'modbus' | 'chain2' | 'ems' | 'activation:<setpoint id>'", source);
+  if (typeof source !== 'string' || !SOURCE_RE.test(source)) fail('source', "'modbus' | 'chain2' | 'ems' | 'activation:<setpoint id>' | 'c37118:<sha256 hex>' | 'pmu-json:<sha256 hex>'", source);
   if (!Array.isArray(values) || values.length < 1 || values.length > MAX_VALUES) fail('values', `an array of 1..${MAX_VALUES} measurements`, values);
   const seen = new Set<string>();
   const out: Measurement[] = [];

@@ -29,7 +29,7 @@ interface Catalogue { pkg: string; prefixes: string[]; codes: Record<string, str
  * otherwise a hand-written table (HAND_TABLES below) names the codes.
  */
 const CATALOGUES: Catalogue[] = [
-  { pkg: 'shared', prefixes: ['PROTO_', 'CHAIN2_', 'CIM_', 'CONFIG_'], codes: SHARED_ERRORS, readme: 'shared/README.md', generated: false },
+  { pkg: 'shared', prefixes: ['PROTO_', 'CHAIN2_', 'C37_', 'CIM_', 'CONFIG_'], codes: SHARED_ERRORS, readme: 'shared/README.md', generated: false },
   { pkg: 'edge', prefixes: ['EDGE_'], codes: EDGE_ERRORS, readme: 'edge/README.md', generated: true },
   { pkg: 'cloud', prefixes: ['BAL_'], codes: BAL_ERRORS, readme: 'cloud/README.md', generated: true },
   { pkg: 'hardware-sim', prefixes: ['SIM_'], codes: SIM_ERRORS, readme: 'hardware-sim/README.md', generated: true },
@@ -181,7 +181,7 @@ function section(file: string, heading: string): string {
 
 /** Hand-written error tables: every code they name is catalogued; `mustName` prefixes are complete. */
 const HAND_TABLES = [
-  { file: 'shared/README.md', heading: 'Error codes thrown by this package', mustName: ['PROTO_', 'CHAIN2_', 'CIM_', 'CONFIG_'] },
+  { file: 'shared/README.md', heading: 'Error codes thrown by this package', mustName: ['PROTO_', 'CHAIN2_', 'C37_', 'CIM_', 'CONFIG_'] },
   { file: 'scripts/README.md', heading: 'Error codes (stderr', mustName: ['FLEET_'] },
   { file: 'edge/src/meters/README.md', heading: 'Reason codes', mustName: [] },
 ];

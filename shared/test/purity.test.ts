@@ -6,14 +6,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import ts from 'typescript';
 
 const dir = new URL('../src/', import.meta.url);
-// Sub-folders too (src/cim/): paths relative to src/.
-const walk = (sub: string): string[] => readdirSync(new URL(sub, dir)).flatMap((f) =>
-  statSync(new URL(sub + f, dir)).isDirectory() ? walk(`${sub}${f}/`) : f.endsWith('.ts') ? [sub + f] : []);
-const files = walk('');
+// Recursive: codec folders such as src/c37118/ are held to the same rules.
+const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => f.split('\\').join('/'));
 
 test('src/ imports only relative modules and @noble/*', () => {
   assert.ok(files.length > 10);
-  assert.ok(files.some((f) => f.startsWith('cim/')), 'the walk reaches sub-folders');
+  assert.ok(files.some((f) => f.startsWith('c37118/')) && files.some((f) => f.startsWith('cim/')), 'the walk reaches sub-folders');
+  for (const f of files) if (f.includes('/')) for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/from\s+'(\.\.\/[^']+)'/g)) assert.not.match(m[1]!, /^\.\.\/\.\./, `${f} leaves src/: ${m[1]}`);
   for (const f of files) {
     const text = readFileSync(new URL(f, dir), 'utf8');
     for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s+'([^']+)'/g)) {

@@ -23,7 +23,7 @@ test('a good reading validates to an equal, fresh object', () => {
   assert.equal(validateReading({ ...good, signature: sig }), good, 'signature is dropped');
   assert.equal(validateSignedReading({ ...good, signature: sig.toUpperCase().replace('0X', '0x') }), { ...good, signature: sig });
   for (const pod of ['IT001E12345678', 'IT999E00000000A', 'IT123E987654329']) assert.is(validateReading({ ...good, pod }).pod, pod);
-  for (const source of ['chain2', 'ems', 'activation:sp-2026-11-22.1']) assert.is(validateReading({ ...good, source }).source, source);
+  for (const source of ['chain2', 'ems', 'activation:sp-2026-11-22.1', `c37118:${'0a'.repeat(32)}`, `pmu-json:${'f'.repeat(64)}`]) assert.is(validateReading({ ...good, source }).source, source);
 });
 
 function expectInvalid(x: unknown, field: string, signed = false): void {
@@ -60,6 +60,8 @@ const hostile: [string, unknown, string][] = [
   ['timestamp string', { ...good, timestamp: '2026-11-22T02:00:00Z' }, 'timestamp'],
   ['unknown source', { ...good, source: 'mqtt' }, 'source'],
   ['activation without id', { ...good, source: 'activation:' }, 'source'],
+  ['PMU frame digest not 64 hex', { ...good, source: `c37118:${'0'.repeat(63)}` }, 'source'],
+  ['PMU frame digest upper case', { ...good, source: `c37118:${'A'.repeat(64)}` }, 'source'],
   ['no values', { ...good, values: [] }, 'values'],
   ['values not array', { ...good, values: {} }, 'values'],
   ['65 values', { ...good, values: Array.from({ length: 65 }, (_, i) => ({ ...v0, quantity: `1-0:1.8.${i}` })) }, 'values'],
