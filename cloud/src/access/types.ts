@@ -35,14 +35,8 @@ export interface UserRecord {
   updatedAtMs: number;
 }
 
-export interface NewUser {
-  username: string;
-  role: UserRole;
-  passwordHash: string;
-  wallet: Hex;
-  custody: 'custodial' | 'external';
-  encryptedKey: string | null;
-}
+/** What creating a user takes: the stored record without what the store assigns. */
+export type NewUser = Pick<UserRecord, 'username' | 'role' | 'passwordHash' | 'wallet' | 'custody' | 'encryptedKey'>;
 
 /** A producer's stream: one PoD's certified readings on one topic. */
 export interface StreamRecord { topic: string; pod: string; producerId: number; createdAtMs: number }

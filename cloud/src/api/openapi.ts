@@ -3,47 +3,8 @@
  * JSON Schema 2020-12 (OpenAPI 3.1 dialect); the API tests validate every response against
  * them with ajv, so this document and the handlers cannot drift apart.
  */
-
-const hex32 = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const;
-const address = { type: 'string', pattern: '^0x[0-9a-f]{40}$' } as const;
-const pod = { type: 'string', pattern: '^IT\\d{3}E\\d{8}[A-Z0-9]?$', examples: ['IT001E12345678'] } as const;
-const uint = { type: 'integer', minimum: 0 } as const;
-const nullable = (s: object): object => ({ oneOf: [s, { type: 'null' }] });
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string): object => ({ description, content: { 'application/json': { schema } } });
-const errors = (...codes: number[]): Record<string, object> => Object.fromEntries(codes.map((c) => [String(c), { $ref: `#/components/responses/E${c}` }]));
-const param = (name: string, where: 'query' | 'path', schema: object, description: string, required = where === 'path'): object =>
-  ({ name, in: where, required, description, schema });
-
-const limitParam = param('limit', 'query', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size.');
-const cursorParam = param('cursor', 'query', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'Opaque cursor: the `next` of the previous page.');
-const idParam = param('id', 'path', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'Reading id (store-assigned).');
-const secured = [{ apiKey: [] }, { bearer: [] }];
-const session = [{ bearer: [] }];
-const body = (schema: object, description: string): object => ({ required: true, description, content: { 'application/json': { schema } } });
-const noContent = (description: string): object => ({ description });
-const ms = { ...uint, description: 'ms since epoch' } as const;
-const topic = { type: 'string', pattern: '^certified/v1/IT\\d{3}E\\d{8}[A-Z0-9]?/readings$', examples: ['certified/v1/IT001E12345678/readings'] } as const;
-const subStatus = { enum: ['requested', 'accepted', 'refused', 'revoked', 'cancelled'] } as const;
-const role = { enum: ['admin', 'producer', 'consumer'] } as const;
-const signedFields = {
-  signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$', description: 'Bring-your-own wallet: EIP-712 signature of the typed data (GET …/typed-data).' },
-  deadline: { ...uint, description: 'The `deadline` of the signed typed data, seconds since epoch.' },
-} as const;
-const subIdParam = param('id', 'path', { type: 'string', pattern: '^[0-9]{1,16}$' }, 'Subscription id.');
-const decision = (action: string, who: string): object => ({
-  post: {
-    summary: `${action} a subscription (${who})`, security: session, parameters: [subIdParam],
-    requestBody: { required: false, content: { 'application/json': { schema: ref('SignedDecision') } } },
-    responses: { 200: json(ref('Subscription'), 'The subscription after the certified decision.'), ...errors(400, 401, 403, 404, 409, 503) },
-  },
-});
-
-const anchorRequired = ['index', 'root', 'leafCount', 'fromMs', 'toMs', 'prevHash', 'anchorHash', 'transaction', 'blockNumber', 'status'];
-const anchorProperties = {
-  index: uint, root: hex32, leafCount: { type: 'integer', minimum: 1 }, fromMs: uint, toMs: uint, prevHash: hex32,
-  anchorHash: nullable(hex32), transaction: hex32, blockNumber: nullable(uint), status: { enum: ['sent', 'confirmed'] },
-};
+import { hex32, address, pod, uint, nullable, ref, json, errors, param, limitParam, cursorParam, idParam, secured, session, body, ms, topic, subStatus, role, signedFields, decision, anchorRequired, anchorProperties } from './openapi-parts.js';
+import { ACCESS_PATHS } from './openapi-access.js';
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -348,88 +309,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/nodes/{pod}': {
       get: { summary: 'One Light Node', security: secured, parameters: [param('pod', 'path', pod, 'PoD code.')], responses: { 200: json(ref('Node'), 'The node.'), ...errors(400, 401, 404) } },
     },
-    '/api/login': {
-      post: {
-        summary: 'Log in a data user', requestBody: body({ type: 'object', required: ['username', 'password'], additionalProperties: false, properties: { username: { type: 'string' }, password: { type: 'string' } } }, 'Credentials.'),
-        responses: { 200: json(ref('Login'), 'A session token.'), ...errors(400, 401, 429, 503) },
-      },
-    },
-    '/api/logout': { post: { summary: 'End this login session', security: session, responses: { 204: noContent('Logged out.'), ...errors(401, 403, 503) } } },
-    '/api/me': { get: { summary: 'The logged-in user', security: session, responses: { 200: json(ref('User'), 'Profile, wallet and custody.'), ...errors(400, 401, 403, 503) } } },
-    '/api/me/password': {
-      put: {
-        summary: 'Change my password (ends my sessions)', security: session,
-        requestBody: body({ type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 10, maxLength: 256 } } }, 'Old and new password.'),
-        responses: { 204: noContent('Changed.'), ...errors(400, 401, 403, 503) },
-      },
-    },
-    '/api/users': {
-      get: { summary: 'Users (admin)', security: session, parameters: [param('role', 'query', role, 'Only this role.')], responses: { 200: json(ref('UserList'), 'Users, ascending id.'), ...errors(400, 401, 403, 503) } },
-      post: { summary: 'Create a user (admin)', security: session, requestBody: body(ref('NewUser'), 'The user.'), responses: { 201: json(ref('User'), 'Created.'), ...errors(400, 401, 403, 409, 503) } },
-    },
-    '/api/users/{username}': {
-      patch: {
-        summary: 'Enable, disable or set the password of a user (admin)', security: session, parameters: [param('username', 'path', { type: 'string' }, 'Username.')],
-        requestBody: body({ type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, password: { type: 'string', minLength: 10, maxLength: 256 } } }, 'What to change.'),
-        responses: { 200: json(ref('User'), 'The user.'), ...errors(400, 401, 403, 404, 503) },
-      },
-    },
-    '/api/users/{username}/streams': {
-      post: {
-        summary: "Add a stream (a PoD's certified topic) to a producer (admin)", security: session, parameters: [param('username', 'path', { type: 'string' }, 'Producer.')],
-        requestBody: body({ type: 'object', required: ['pod'], additionalProperties: false, properties: { pod } }, 'The PoD.'),
-        responses: { 201: json(ref('Stream'), 'The stream, registered on chain.'), ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
-    '/api/producers': { get: { summary: 'Producers and their topics, with my status per topic', security: secured, responses: { 200: json(ref('ProducerList'), 'Rows.'), ...errors(400, 401, 403, 503) } } },
-    '/api/subscriptions': {
-      get: {
-        summary: 'Subscriptions: a consumer its own, a producer those on its topics, admin and dso all', security: secured,
-        parameters: [param('status', 'query', subStatus, 'Only this status.'), param('topic', 'query', { type: 'string' }, 'Only this topic.')],
-        responses: { 200: json(ref('SubscriptionList'), 'Ascending id.'), ...errors(400, 401, 403, 503) },
-      },
-      post: {
-        summary: 'Request a topic (consumer)', security: session,
-        requestBody: body({ type: 'object', required: ['topic'], additionalProperties: false, properties: { topic, ...signedFields } }, 'The topic (and a bring-your-own wallet\'s signature).'),
-        responses: { 201: json(ref('Subscription'), 'Requested and certified.'), ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
-    '/api/subscriptions/typed-data': {
-      get: {
-        summary: 'Typed data of a request, for bring-your-own wallets', security: session,
-        parameters: [param('topic', 'query', topic, 'The topic.', true), param('action', 'query', { const: 'request' }, 'Only request.')],
-        responses: { 200: json(ref('TypedData'), 'Sign this.'), ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
-    '/api/subscriptions/{id}': { get: { summary: 'One subscription', security: secured, parameters: [subIdParam], responses: { 200: json(ref('Subscription'), 'The subscription.'), ...errors(400, 401, 403, 404, 503) } } },
-    '/api/subscriptions/{id}/history': { get: { summary: 'Every transition of a subscription', security: secured, parameters: [subIdParam], responses: { 200: json(ref('SubscriptionHistory'), 'Oldest first.'), ...errors(400, 401, 403, 404, 503) } } },
-    '/api/subscriptions/{id}/typed-data': {
-      get: {
-        summary: 'Typed data of a decision, for bring-your-own wallets', security: session,
-        parameters: [subIdParam, param('action', 'query', { enum: ['request', 'accept', 'refuse', 'revoke', 'cancel'] }, 'The decision.', true)],
-        responses: { 200: json(ref('TypedData'), 'Sign this.'), ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
-    '/api/subscriptions/{id}/accept': decision('Accept', 'producer of the topic or admin'),
-    '/api/subscriptions/{id}/refuse': decision('Refuse', 'producer of the topic or admin'),
-    '/api/subscriptions/{id}/revoke': decision('Revoke', 'producer of the topic or admin'),
-    '/api/subscriptions/{id}/cancel': decision('Cancel', 'the consumer'),
-    '/api/certification': {
-      post: {
-        summary: 'The certified subscription of (provider, consumer, topic) (seed API)', security: secured,
-        description: 'Relays the latest stored decisions first when the chain does not hold them yet.',
-        requestBody: body(ref('CertificationRequest'), 'providerId, consumerId (wallets) and topic.'),
-        responses: { 200: json(ref('CertifiedSubscription'), 'As recorded on chain.'), ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
-    '/api/certification/{topic}': {
-      get: {
-        summary: "A topic's certified subscriptions, read from the chain (seed API)", security: secured,
-        description: 'The topic contains `/`: send it %-encoded as one segment (certified%2Fv1%2F…%2Freadings) or as the raw path.',
-        parameters: [param('topic', 'path', topic, 'The topic.')],
-        responses: { 200: json(ref('TopicCertification'), 'On-chain subscriptions, with the transaction where the store holds the same status.'), ...errors(400, 401, 404, 503) },
-      },
-    },
+    ...ACCESS_PATHS,
     '/api/events/ticket': {
       post: {
         summary: 'A single-use ticket to open the live event stream', security: secured,

@@ -7,6 +7,7 @@
  * The independent receipt verifier (scripts/src/verify/receipt-abi.ts) keeps its own copy of
  * the one fragment it reads, on purpose: a third party checks a receipt without trusting ours.
  */
+import { ACCESS_CONTROL_ABI } from '../access-control-abi.js';
 export const POD_REGISTRY_ABI = [
   'constructor(address admin)',
   // Writes (DSO_ROLE)
@@ -26,24 +27,14 @@ export const POD_REGISTRY_ABI = [
   'function isDso(address account) view returns (bool)',
   'function domainSeparator() view returns (bytes32)',
   'function isValidPod(string pod) pure returns (bool)',
-  // OpenZeppelin AccessControl
-  'function DEFAULT_ADMIN_ROLE() view returns (bytes32)',
+  // Roles (OpenZeppelin AccessControl's functions, events and errors: ACCESS_CONTROL_ABI)
   'function DSO_ROLE() view returns (bytes32)',
-  'function getRoleAdmin(bytes32 role) view returns (bytes32)',
-  'function grantRole(bytes32 role, address account)',
-  'function hasRole(bytes32 role, address account) view returns (bool)',
-  'function renounceRole(bytes32 role, address callerConfirmation)',
-  'function revokeRole(bytes32 role, address account)',
-  'function supportsInterface(bytes4 interfaceId) view returns (bool)',
   // Events
   'event DeviceRegistered(string pod, address device, uint64 validFromMs)',
   'event DeviceRotated(string pod, address oldDevice, address newDevice, uint64 atMs)',
   'event DeviceRevoked(string pod, address device, uint64 atMs)',
   'event SetpointSignerAdded(address signer)',
   'event SetpointSignerRemoved(address signer)',
-  'event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)',
-  'event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)',
-  'event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)',
   // Custom errors
   'error NotDso(address account)',
   'error PodAlreadyRegistered(string pod, address device)',
@@ -54,6 +45,5 @@ export const POD_REGISTRY_ABI = [
   'error SameDevice(string pod, address device)',
   'error SetpointSignerExists(address signer)',
   'error SetpointSignerUnknown(address signer)',
-  'error AccessControlBadConfirmation()',
-  'error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)',
+  ...ACCESS_CONTROL_ABI,
 ] as const;

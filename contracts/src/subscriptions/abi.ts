@@ -4,6 +4,7 @@
  * solc build (the artifacts are not committed); test/subscription-abi.test.ts fails when it drifts
  * from the compiled artifact. Pure data: importing it loads no ABI library.
  */
+import { ACCESS_CONTROL_ABI } from '../access-control-abi.js';
 
 /** The ABI tuple of a Decision (EIP-712 `Decision`, docs/data-access.md). */
 const DECISION = '(address provider, address consumer, string topic, uint8 status, uint256 nonce, uint64 deadline)';
@@ -24,22 +25,12 @@ export const SUBSCRIPTION_REGISTRY_ABI = [
   'function domainSeparator() view returns (bytes32)',
   `function decisionDigest(${DECISION} d) view returns (bytes32)`,
   'function MAX_TOPIC_BYTES() view returns (uint256)',
-  // OpenZeppelin AccessControl and the roles
-  'function DEFAULT_ADMIN_ROLE() view returns (bytes32)',
+  // Roles (OpenZeppelin AccessControl's functions, events and errors: ACCESS_CONTROL_ABI)
   'function TOPIC_ADMIN_ROLE() view returns (bytes32)',
   'function DSO_ADMIN_ROLE() view returns (bytes32)',
-  'function getRoleAdmin(bytes32 role) view returns (bytes32)',
-  'function grantRole(bytes32 role, address account)',
-  'function hasRole(bytes32 role, address account) view returns (bool)',
-  'function renounceRole(bytes32 role, address callerConfirmation)',
-  'function revokeRole(bytes32 role, address account)',
-  'function supportsInterface(bytes4 interfaceId) view returns (bool)',
   // Events
   'event TopicProviderSet(bytes32 indexed topicHash, string topic, address indexed provider)',
   'event DecisionRecorded(bytes32 indexed key, bytes32 indexed topicHash, address indexed provider, address consumer, string topic, uint8 status, uint64 timestamp, address signer)',
-  'event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)',
-  'event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)',
-  'event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)',
   // Custom errors (each maps to one CONTRACTS_SUBSCRIPTION_* code in ./client.ts)
   'error InvalidSignature()',
   'error NonceMismatch(uint256 expected, uint256 got)',
@@ -53,6 +44,5 @@ export const SUBSCRIPTION_REGISTRY_ABI = [
   'error NotTopicAdmin(address account)',
   'error InvalidStatus(uint8 status)',
   'error InvalidTopic(uint256 length)',
-  'error AccessControlBadConfirmation()',
-  'error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)',
+  ...ACCESS_CONTROL_ABI,
 ] as const;
