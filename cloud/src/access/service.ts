@@ -7,7 +7,6 @@
  * Every refusal is a coded LightNodeError counted in `bal_access_refusals_total{code}`; every
  * certified decision in `bal_access_decisions_total{action}`.
  */
-import { createHash } from 'node:crypto';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
 import type { Clock } from '@lightnode/shared/clock';
@@ -28,6 +27,7 @@ import { validateRole, validateUsername, validateWalletAddress } from './validat
 import { newCustodialWallet } from './wallets.js';
 import { checkAddress, checkPods, checkSignature, checkTopic, invalid, refuse, signCustodial } from './decision-signing.js';
 import { createSessions, type Sessions } from './sessions.js';
+import { PasswordGate } from './logins.js';
 import { createLoginLimiter, type LimitRule, type LoginLimiter } from './login-limiter.js';
 
 export type { AccessUser, CertificationView, DecisionTypedData, ProducerRow, SignedDecision, SubscriptionEventView, SubscriptionView } from './service-views.js';
@@ -88,8 +88,7 @@ export class DataAccessService {
   private readonly sessions: Sessions;
   private readonly deadlineSec: number;
   private readonly limiter: LoginLimiter;
-  /** Successful broker logins: (user id, password hash) → SHA-256 of the password checked. */
-  private readonly brokerLogins = new Map<string, string>();
+  private readonly passwords: PasswordGate;
   private readonly refusals: Counter;
   private readonly decisions: Counter;
   private readonly locks = new Map<string, Promise<void>>();
@@ -108,6 +107,7 @@ export class DataAccessService {
     this.deadlineSec = opts.deadlineSec ?? 600;
     this.passwordParams = opts.passwordParams;
     this.limiter = createLoginLimiter({ clock, ...opts.loginLimits });
+    this.passwords = new PasswordGate(opts.store, this.limiter, this.log);
     this.refusals = opts.metrics.counter('bal_access_refusals_total', 'Data-access requests refused, by code', ['code']);
     this.decisions = opts.metrics.counter('bal_access_decisions_total', 'Subscription decisions certified on chain, by action', ['action']);
   }
@@ -215,17 +215,7 @@ export class DataAccessService {
    */
   login(username: unknown, password: unknown, remoteAddress: string): Promise<LoginResult> {
     return this.guard(async () => {
-      const name = typeof username === 'string' ? username.slice(0, 64) : '';
-      const pw = typeof password === 'string' && password.length <= 1024 ? password : '';
-      this.limiter.assertAllowed(name, remoteAddress);
-      const user = name ? await this.store.userByName(name) : null;
-      const ok = await verifyPassword(pw, user?.passwordHash ?? null);
-      if (!user || !ok || !user.enabled) {
-        this.limiter.failure(name, remoteAddress);
-        this.log.warn('access login failed', { username: name, remoteAddress });
-        throw refuse('BAL_ACCESS_LOGIN_FAILED', 'unknown user, wrong password or disabled user');
-      }
-      this.limiter.success(name);
+      const user = await this.passwords.check(username, password, remoteAddress, { channel: 'api' });
       const session = await this.sessions.issue(user.id);
       return { token: session.token, expiresAtMs: session.expiresAtMs, user: await this.viewOf(user) };
     });
@@ -249,22 +239,8 @@ export class DataAccessService {
    * cost a scrypt each time. Null when unknown, disabled, wrong or limited.
    */
   async brokerLogin(username: string, password: string, remoteAddress: string): Promise<{ username: string; role: UserRole } | null> {
-    const name = username.slice(0, 64);
-    if (!this.limiter.check(name, remoteAddress).allowed) { this.refusals.inc({ code: 'BAL_ACCESS_LOGIN_RATE_LIMITED' }); return null; }
-    const user = await this.store.userByName(name);
-    const key = user ? `${user.id}\0${user.passwordHash}` : '';
-    const digest = createHash('sha256').update(key).update('\0').update(password).digest('hex');
-    const ok = user !== null && (this.brokerLogins.get(key) === digest || await verifyPassword(password, user.passwordHash));
-    if (!user || !ok || !user.enabled) {
-      this.limiter.failure(name, remoteAddress);
-      this.refusals.inc({ code: 'BAL_ACCESS_LOGIN_FAILED' });
-      this.log.warn('access broker login failed', { username: name, remoteAddress });
-      return null;
-    }
-    this.limiter.success(name);
-    if (this.brokerLogins.size >= 10_000) this.brokerLogins.clear(); // bounded; a miss only costs one scrypt
-    this.brokerLogins.set(key, digest);
-    return { username: user.username, role: user.role };
+    return this.guard(() => this.passwords.check(username, password, remoteAddress, { remember: true, channel: 'mqtt' }))
+      .then((u) => ({ username: u.username, role: u.role }), () => null);
   }
 
   /** Does `password` belong to the enabled user `username`? (The broker's login check.) */
