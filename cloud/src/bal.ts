@@ -26,6 +26,8 @@ import { listenApi } from './api/server.js';
 import { createVerifyPool } from './verify/pool.js';
 import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
+import { startCimIngest, type CimIngest } from './cim-import/cim-ingest.js';
+import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
 import { systemClock } from './clock.js';
 import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
@@ -54,7 +56,7 @@ export interface BalEndpoints {
 }
 
 /** The chain the BAL works with (deployment file or direct config). */
-export interface ResolvedChain { rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number; subscriptionRegistry: Hex | null }
+export interface ResolvedChain { rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number; subscriptionRegistry: Hex | null; dataServerRegistry: Hex | null }
 
 export interface RunningBal {
   endpoints: BalEndpoints;
@@ -62,6 +64,8 @@ export interface RunningBal {
   store: BalStore;
   metrics: MetricsRegistry;
   ingest: Ingest;
+  /** The data-server feed (CIM import); null without a DataServerRegistry. */
+  cimIngest: CimIngest | null;
   /** null when anchoring is disabled. */
   anchorer: Anchorer | null;
   /** Data access management (users, subscriptions); null unless `dataAccess.enabled`. */
@@ -87,10 +91,10 @@ export interface StartBalOptions {
 /** Resolve the chain section (reads the deployment file). */
 export function resolveChain(config: BalConfig): ResolvedChain {
   const c = config.chain;
-  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? null };
+  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? null, dataServerRegistry: c.dataServerRegistry ?? null };
   let d;
   try { d = readDeployment(c.deploymentPath); } catch (err) { throw new ValidationError(CONFIG_INVALID, 'chain.deploymentPath', 'a valid deployment file', (err as Error).message); }
-  return { rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? d.subscriptionRegistry };
+  return { rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? d.subscriptionRegistry, dataServerRegistry: c.dataServerRegistry ?? d.dataServerRegistry };
 }
 
 /** The anchoring private key (env BAL_ANCHOR_KEY or chain.anchorKeyPath), or null if none. */
@@ -252,6 +256,21 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     });
     closers.push({ name: 'ingest', close: () => ingest.stop() });
 
+    let cimIngest: CimIngest | null = null;
+    if (chain.dataServerRegistry) {
+      const dsMirror = await startDataServerMirror({
+        provider, address: chain.dataServerRegistry, fromBlock: chain.deployBlock, pollIntervalMs: config.registry.pollIntervalMs,
+        maxBlockRange: config.registry.maxBlockRange, log: log.child({ component: 'data-servers' }), metrics,
+      });
+      closers.push({ name: 'data-server-registry', close: () => dsMirror.stop() });
+      const ci = await startCimIngest({
+        mqtt: mq, store, mirror: dsMirror, domain: makeDomain(chain.chainId, chain.podRegistry), metrics, log: log.child({ component: 'cim-import' }),
+        futureSkewMs: config.ingest.futureSkewMs, onStored, ...(opts.now ? { now: opts.now } : {}),
+      });
+      cimIngest = ci;
+      closers.push({ name: 'cim-ingest', close: () => ci.stop() });
+    }
+
     const readingsGauge = metrics.gauge('bal_store_readings', 'Readings in the store');
     const pendingGauge = metrics.gauge('bal_store_pending_readings', 'Stored readings not yet anchored');
     const refresh = async (): Promise<void> => {
@@ -288,7 +307,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
 
     let stopping: Promise<void> | null = null;
     return {
-      endpoints, chain, store, metrics, ingest, anchorer, access, events,
+      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, access, events,
       reloadCredentials() {
         if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
         const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];

@@ -7,7 +7,7 @@
  *   bal check-config --config bal.json        validate the config and the files it names
  *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u] [--dynsec plugin.so [--dynsec-admin u]]
  *                                             write mosquitto.conf + passwd + acl for a production broker
- *   bal passwd --credentials creds.json --user U --role device|bal|operator [--password P]
+ *   bal passwd --credentials creds.json --user U --role device|bal|operator|data-server [--password P]
  *                                             add/replace a broker account (prints a generated password)
  *   bal api-key --name N [--role dso] [--token]
  *                                             make an API key (or bearer token) for a DSO machine client and its config entry
@@ -42,7 +42,7 @@ const USAGE = `usage:
   bal run --config <file>
   bal check-config --config <file>
   bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
-  bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
+  bal passwd --credentials <file> --user <name> --role device|bal|operator|data-server [--password <p>]
   bal api-key --name <name> [--role dso] [--token]
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
   bal users list --config <file>

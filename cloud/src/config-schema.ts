@@ -30,6 +30,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       deployBlock: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, unit: 'block', defaultDoc: '0', doc: 'first block the registry mirror scans (without `deploymentPath`)' },
       anchorKeyPath: envPath('file with the anchoring account\'s hex private key (holds `BAL_ROLE`); `anchorKey` wins. One of the two is required while `anchoring.enabled`'),
       subscriptionRegistry: { ...ADDRESS, optional: true, defaultDoc: 'from deployment', doc: 'SubscriptionRegistry contract (data access); without `deploymentPath`, or to override it' },
+      dataServerRegistry: { ...ADDRESS, optional: true, defaultDoc: 'from deployment', doc: 'DataServerRegistry contract: with it the BAL takes DSO data servers\' signed CIM MeterReadings on `cim/v1/+/meter-readings` (cloud/README "Data servers"); without `deploymentPath`, or to override it' },
       relayKeyPath: envPath('file with the relay account\'s hex private key: it pays gas for subscription decisions and holds `TOPIC_ADMIN_ROLE`; `relayKey` wins. Required while `dataAccess.enabled`; use another account than the anchoring one (their nonces would race)'),
     },
   },

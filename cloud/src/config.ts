@@ -29,7 +29,7 @@ export type ApiRole = ApiClient['role'];
 export interface TlsFiles { certPath: string; keyPath: string; caPath?: string }
 
 /** The chain fields every variant may carry: the two accounts' keys and the SubscriptionRegistry. */
-interface ChainKeys { anchorKeyPath?: string; anchorKey?: string; relayKeyPath?: string; relayKey?: string; subscriptionRegistry?: Hex }
+interface ChainKeys { anchorKeyPath?: string; anchorKey?: string; relayKeyPath?: string; relayKey?: string; subscriptionRegistry?: Hex; dataServerRegistry?: Hex }
 
 const fail = (field: string, expected: string, found: unknown): never => { throw new ValidationError(CONFIG_INVALID, field, expected, found); };
 
@@ -44,6 +44,7 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     ...(ch.anchorKeyPath ? { anchorKeyPath: path(ch.anchorKeyPath) } : {}), ...(c.anchorKey ? { anchorKey: c.anchorKey } : {}),
     ...(ch.relayKeyPath ? { relayKeyPath: path(ch.relayKeyPath) } : {}), ...(c.relayKey ? { relayKey: c.relayKey } : {}),
     ...(ch.subscriptionRegistry ? { subscriptionRegistry: ch.subscriptionRegistry.toLowerCase() as Hex } : {}),
+    ...(ch.dataServerRegistry ? { dataServerRegistry: ch.dataServerRegistry.toLowerCase() as Hex } : {}),
   };
   let chain:
     | ({ kind: 'deployment'; deploymentPath: string; rpcUrl?: string } & ChainKeys)

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LightNodeError } from '@lightnode/shared/errors';
 
 /** The deployable contracts of this package. */
-export type ContractName = 'PodRegistry' | 'ReadingAnchor' | 'SubscriptionRegistry';
+export type ContractName = 'PodRegistry' | 'ReadingAnchor' | 'SubscriptionRegistry' | 'DataServerRegistry';
 
 /** One compiled contract. `abi` is the solc JSON ABI (usable by ethers' Interface/Contract). */
 export interface Artifact {

@@ -15,7 +15,7 @@ const SOLIDITY_DIR = join(pkgDir, 'solidity');
 const OUT_DIR = join(pkgDir, 'artifacts');
 const require = createRequire(join(pkgDir, 'package.json'));
 /** The contracts that get an artifact (one per file of the same name). */
-const CONTRACTS = ['PodRegistry', 'ReadingAnchor', 'SubscriptionRegistry'] as const;
+const CONTRACTS = ['PodRegistry', 'ReadingAnchor', 'SubscriptionRegistry', 'DataServerRegistry'] as const;
 
 /** Compiler settings; part of the build hash. evmVersion pinned so Besu/anvil agree on opcodes. */
 const settings = {

@@ -1,4 +1,4 @@
-// Deploys PodRegistry + ReadingAnchor + SubscriptionRegistry with ethers and reads/writes the deployment file that
+// Deploys PodRegistry + ReadingAnchor + SubscriptionRegistry + DataServerRegistry with ethers and reads/writes the deployment file that
 // `pnpm chain` produces and edge, cloud and scripts read.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +15,8 @@ export interface Deployment {
   readingAnchor: Hex;
   /** The SubscriptionRegistry (data access decisions); null in deployment files written before it existed. */
   subscriptionRegistry: Hex | null;
+  /** The DataServerRegistry (DSO data servers, CIM import); null in deployment files written before it existed. */
+  dataServerRegistry: Hex | null;
   /** Block of the PodRegistry deployment: where event scans (registry mirror) start. */
   deployBlock: number;
   /** Holder of DEFAULT_ADMIN_ROLE on every contract. */
@@ -25,7 +27,7 @@ export interface Deployment {
 export interface DeployOptions {
   /** Admin of every contract; default: the signer. */
   admin?: string;
-  /** Accounts granted DSO_ROLE on PodRegistry; default: [signer] (only works when the signer is the admin). */
+  /** Accounts granted DSO_ROLE on PodRegistry and DataServerRegistry; default: [signer] (only works when the signer is the admin). */
   dso?: string[];
   /** Accounts granted BAL_ROLE on ReadingAnchor; default: [signer] (only works when the signer is the admin). */
   bal?: string[];
@@ -38,7 +40,8 @@ export interface DeployOptions {
 }
 
 /**
- * Deploys PodRegistry, ReadingAnchor(podRegistry, admin) and SubscriptionRegistry(admin), in that
+ * Deploys PodRegistry, ReadingAnchor(podRegistry, admin), SubscriptionRegistry(admin) and
+ * DataServerRegistry(admin), in that
  * order (the PodRegistry's address on a fresh anvil is the committed vectors' verifyingContract),
  * grants the DSO, BAL, topic-admin and DSO-admin roles, returns the Deployment.
  */
@@ -63,12 +66,17 @@ export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promi
   const subscriptions = await new ContractFactory(sub.abi as never, sub.bytecode, signer).deploy(admin, { nonce: nonce++ });
   await subscriptions.deploymentTransaction()!.wait();
   const subscriptionRegistry = (await subscriptions.getAddress()).toLowerCase() as Hex;
+  const dsr = loadArtifact('DataServerRegistry');
+  const dataServers = await new ContractFactory(dsr.abi as never, dsr.bytecode, signer).deploy(admin, { nonce: nonce++ });
+  await dataServers.deploymentTransaction()!.wait();
+  const dataServerRegistry = (await dataServers.getAddress()).toLowerCase() as Hex;
 
   const dso = opts.dso ?? [from];
   const bal = opts.bal ?? [from];
   if (dso.length > 0) {
     const role = (await registry.getFunction('DSO_ROLE')()) as string;
     for (const a of dso) await (await registry.getFunction('grantRole')(role, a, { nonce: nonce++ })).wait();
+    for (const a of dso) await (await dataServers.getFunction('grantRole')(role, a, { nonce: nonce++ })).wait();
   }
   if (bal.length > 0) {
     const role = (await anchor.getFunction('BAL_ROLE')()) as string;
@@ -89,6 +97,7 @@ export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promi
     podRegistry,
     readingAnchor,
     subscriptionRegistry,
+    dataServerRegistry,
     deployBlock: registryReceipt?.blockNumber ?? 0,
     admin,
   };
@@ -125,6 +134,8 @@ export function readDeployment(path: string): Deployment {
   }
   const sub = o.subscriptionRegistry;
   if (sub !== undefined && sub !== null && (typeof sub !== 'string' || !ADDRESS.test(sub))) bad('subscriptionRegistry', 'a 0x-prefixed 20-byte address, null or absent');
+  const dsr = o.dataServerRegistry;
+  if (dsr !== undefined && dsr !== null && (typeof dsr !== 'string' || !ADDRESS.test(dsr))) bad('dataServerRegistry', 'a 0x-prefixed 20-byte address, null or absent');
   if (!Number.isSafeInteger(o.deployBlock) || (o.deployBlock as number) < 0) bad('deployBlock', 'an integer >= 0');
   return {
     rpcUrl: o.rpcUrl as string,
@@ -132,6 +143,7 @@ export function readDeployment(path: string): Deployment {
     podRegistry: (o.podRegistry as string).toLowerCase() as Hex,
     readingAnchor: (o.readingAnchor as string).toLowerCase() as Hex,
     subscriptionRegistry: typeof sub === 'string' ? (sub.toLowerCase() as Hex) : null,
+    dataServerRegistry: typeof dsr === 'string' ? (dsr.toLowerCase() as Hex) : null,
     deployBlock: o.deployBlock as number,
     admin: (o.admin as string).toLowerCase() as Hex,
   };

@@ -42,9 +42,10 @@ export const SETPOINT_ID_RE = /^[A-Za-z0-9._:-]{1,53}$/;
 /**
  * Reading source: where the values came from. PMU readings name the SHA-256 of the exact bytes
  * the PMU sent (`c37118:<hex>` a C37.118 data frame, `pmu-json:<hex>` a JSON payload), so the
- * signature covers a link to the raw frame the Light Node keeps.
+ * signature covers a link to the raw frame the Light Node keeps. Readings a DSO data server sent
+ * as CIM name the keccak256 of its signed message (`cim:<hex>`, ./cim/import-map.ts).
  */
-export const SOURCE_RE = /^(?:modbus|chain2|ems|activation:[A-Za-z0-9._:-]{1,53}|c37118:[0-9a-f]{64}|pmu-json:[0-9a-f]{64})$/;
+export const SOURCE_RE = /^(?:modbus|chain2|ems|activation:[A-Za-z0-9._:-]{1,53}|c37118:[0-9a-f]{64}|pmu-json:[0-9a-f]{64}|cim:[0-9a-f]{64})$/;
 /** Units a measurement may carry (`1` = dimensionless). */
 export const UNITS: ReadonlySet<string> = new Set(['Wh', 'W', 'V', 'A', 'Hz', 'Hz/s', 'var', 'varh', 'VA', 'VAh', '%', 'deg', 's', '1']);
 /** Scale bounds (int8 in the signed struct; ±18 keeps 10^scale meaningful). */
@@ -100,7 +101,7 @@ function validateFields(x: Record<string, unknown>): Reading {
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < MIN_TIMESTAMP_MS || timestamp > MAX_TIMESTAMP_MS) {
     fail('timestamp', `an integer number of ms since the epoch, ${MIN_TIMESTAMP_MS}..${MAX_TIMESTAMP_MS}`, timestamp);
   }
-  if (typeof source !== 'string' || !SOURCE_RE.test(source)) fail('source', "'modbus' | 'chain2' | 'ems' | 'activation:<setpoint id>' | 'c37118:<sha256 hex>' | 'pmu-json:<sha256 hex>'", source);
+  if (typeof source !== 'string' || !SOURCE_RE.test(source)) fail('source', "'modbus' | 'chain2' | 'ems' | 'activation:<setpoint id>' | 'c37118:<sha256 hex>' | 'pmu-json:<sha256 hex>' | 'cim:<keccak256 hex>'", source);
   if (!Array.isArray(values) || values.length < 1 || values.length > MAX_VALUES) fail('values', `an array of 1..${MAX_VALUES} measurements`, values);
   const seen = new Set<string>();
   const out: Measurement[] = [];

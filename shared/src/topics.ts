@@ -56,3 +56,29 @@ export function parseCertifiedTopic(topic: string): { pod: string } | null {
   if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== CERTIFIED_PREFIX || parts[3] !== 'readings' || !POD_RE.test(parts[2]!)) return null;
   return { pod: parts[2]! };
 }
+
+/**
+ * DSO data servers (issue 13 §4): a server publishes signed MeterReadings on
+ * `cim/v1/{serverId}/meter-readings` and reads the BAL's replies on `cim/v1/{serverId}/ack`.
+ * `serverId` is its DataServerRegistry id and broker username.
+ */
+export const CIM_PREFIX = 'cim/v1';
+export const CIM_TOPIC_KINDS = ['meter-readings', 'ack'] as const;
+export type CimTopicKind = (typeof CIM_TOPIC_KINDS)[number];
+/** A data-server id: 1..64 of [A-Za-z0-9._-] (the contract's `isValidServerId`). */
+export const SERVER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The topic of `kind` for one data server. Throws `PROTO_TOPIC_INVALID` for a bad id. */
+export function cimTopic(serverId: string, kind: CimTopicKind): string {
+  if (typeof serverId !== 'string' || !SERVER_ID_RE.test(serverId)) throw new ValidationError('PROTO_TOPIC_INVALID', 'serverId', '1..64 characters of [A-Za-z0-9._-]', serverId);
+  return `${CIM_PREFIX}/${serverId}/${kind}`;
+}
+
+/** The server id and kind of a data-server topic; `null` for anything else. */
+export function parseCimTopic(topic: string): { serverId: string; kind: CimTopicKind } | null {
+  if (typeof topic !== 'string') return null;
+  const parts = topic.split('/');
+  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== CIM_PREFIX || !SERVER_ID_RE.test(parts[2]!)) return null;
+  if (!(CIM_TOPIC_KINDS as readonly string[]).includes(parts[3]!)) return null;
+  return { serverId: parts[2]!, kind: parts[3] as CimTopicKind };
+}

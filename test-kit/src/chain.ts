@@ -1,6 +1,6 @@
 /**
- * A fresh anvil with PodRegistry + ReadingAnchor + SubscriptionRegistry deployed (anvil account 0
- * is admin, DSO, BAL and topic admin), for every package's chain tests. Artifacts are (re)built first when the Solidity
+ * A fresh anvil with PodRegistry + ReadingAnchor + SubscriptionRegistry + DataServerRegistry deployed
+ * (anvil account 0 is admin, DSO, BAL and topic admin), for every package's chain tests. Artifacts are (re)built first when the Solidity
  * changed, so a test never runs against stale bytecode.
  */
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -11,6 +11,7 @@ import { Wallet, type Contract, type JsonRpcProvider } from 'ethers';
 import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilHandle } from '@lightnode/contracts/anvil';
 import { buildArtifacts } from '@lightnode/contracts/build';
 import { jsonRpcProvider, podRegistryAt, readingAnchorAt, subscriptionRegistryAt } from '@lightnode/contracts/connect';
+import { dataServerRegistryClient, type DataServerRegistryClient } from '@lightnode/contracts/data-servers/client';
 import { deployAll, writeDeployment, type Deployment } from '@lightnode/contracts/deploy';
 import { makeDomain, type Eip712Domain } from '@lightnode/shared/eip712';
 
@@ -34,6 +35,8 @@ export interface ChainFixture {
   anchor: Contract;
   /** SubscriptionRegistry connected as wallets[0]. */
   subscriptions: Contract;
+  /** DataServerRegistry client writing as wallets[0] (the DSO). */
+  dataServers: DataServerRegistryClient;
   /** Stops anvil and removes `dir`; call it in an `after` hook (anvil is also killed on process exit). */
   stop(): Promise<void>;
 }
@@ -62,6 +65,7 @@ export async function startChain(): Promise<ChainFixture> {
       registry: podRegistryAt(deployment.podRegistry, admin),
       anchor: readingAnchorAt(deployment.readingAnchor, admin),
       subscriptions: subscriptionRegistryAt(deployment.subscriptionRegistry!, admin),
+      dataServers: dataServerRegistryClient(deployment.dataServerRegistry!, admin),
       async stop() {
         provider.destroy();
         await anvil.stop();

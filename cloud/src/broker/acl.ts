@@ -1,13 +1,14 @@
 /**
  * Who may publish and subscribe where (issue 5 §7), as data: one rule table per role, used by
  * the embedded broker's authorizers and written out as a Mosquitto ACL file. `%u` is the
- * account's username — for a device, its PoD code (DESIGN §4 topic layout `ln/v1/{pod}/…`).
+ * account's username — for a device, its PoD code (DESIGN §4 topic layout `ln/v1/{pod}/…`); for a
+ * data server, its registry id (`cim/v1/{serverId}/…`).
  */
 
-import { CERTIFIED_PREFIX, TOPIC_PREFIX } from '@lightnode/shared/topics';
+import { CERTIFIED_PREFIX, CIM_PREFIX, TOPIC_PREFIX } from '@lightnode/shared/topics';
 
-export type Role = 'device' | 'bal' | 'operator';
-export const ROLES: readonly Role[] = ['device', 'bal', 'operator'];
+export type Role = 'device' | 'bal' | 'operator' | 'data-server';
+export const ROLES: readonly Role[] = ['device', 'bal', 'operator', 'data-server'];
 
 export interface AclRules { publish: readonly string[]; subscribe: readonly string[] }
 
@@ -23,8 +24,14 @@ export const ACL: Readonly<Record<Role, AclRules>> = {
     subscribe: [`${TOPIC_PREFIX}/%u/ack`, `${TOPIC_PREFIX}/%u/setpoints`],
   },
   bal: {
-    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`],
-    subscribe: [`${TOPIC_PREFIX}/+/readings`, `${TOPIC_PREFIX}/+/status`, `${TOPIC_PREFIX}/+/activations`],
+    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`, `${CIM_PREFIX}/+/ack`],
+    subscribe: [`${TOPIC_PREFIX}/+/readings`, `${TOPIC_PREFIX}/+/status`, `${TOPIC_PREFIX}/+/activations`, `${CIM_PREFIX}/+/meter-readings`],
+  },
+  // A DSO data server (issue 13 §4): username = its DataServerRegistry id; it sends its own
+  // signed MeterReadings and reads the BAL's replies to them.
+  'data-server': {
+    publish: [`${CIM_PREFIX}/%u/meter-readings`],
+    subscribe: [`${CIM_PREFIX}/%u/ack`],
   },
   operator: {
     publish: [`${TOPIC_PREFIX}/+/setpoints`],

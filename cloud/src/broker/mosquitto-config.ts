@@ -60,6 +60,7 @@ export function mosquittoAcl(accounts: readonly BrokerAccount[]): string {
   };
   section('bal');
   section('operator');
+  section('data-server');
   return lines.join('\n') + '\n';
 }
 

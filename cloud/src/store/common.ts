@@ -5,7 +5,7 @@
  */
 import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import type {
-  AnchorRecord, AnchorStatus, NodeCounterDelta, NodeRecord, ReadingStatus, StoredReading, StoredReadingInput,
+  CimMessageRecord, AnchorRecord, AnchorStatus, NodeCounterDelta, NodeRecord, ReadingStatus, StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
 import type { SignedReading } from '@lightnode/shared/reading';
@@ -52,6 +52,9 @@ export class BatchBook {
 
   stored(input: StoredReadingInput): void {
     this.pod(input);
+    // A data server's readings have no device sequence (seq is derived from the message time,
+    // import-map.ts): the per-device tables (a node's reading count and gaps) are Light Nodes' only.
+    if (isCimInput(input)) return;
     const seq = input.reading.seq;
     const d = this.devices.get(input.signer);
     if (!d) this.devices.set(input.signer, { device: input.signer, pod: input.reading.pod, count: 1, minSeq: seq, maxSeq: seq });
@@ -61,6 +64,24 @@ export class BatchBook {
   // (addNodeCounters), so a reading is never counted twice.
   duplicate(input: StoredReadingInput): void { this.pod(input); }
   equivocation(input: StoredReadingInput): void { this.pod(input); }
+}
+
+/** True for a reading imported from a data server's CIM message. */
+export function isCimInput(input: StoredReadingInput): boolean {
+  return input.reading.source.startsWith('cim:');
+}
+
+/** Thrown inside a transaction to roll it back and still answer with the outcomes. */
+export class RollbackWith<T> {
+  constructor(readonly value: T) {}
+}
+
+/** Map a `cim_messages` row. */
+export function rowToCimMessage(r: Record<string, unknown>): CimMessageRecord {
+  return {
+    hash: String(r.hash) as Hex, serverId: String(r.server_id), signer: String(r.signer) as Hex, signature: String(r.signature) as Hex,
+    payload: new Uint8Array(Buffer.from(String(r.payload), 'base64')), receivedAtMs: num(r.received_ms),
+  };
 }
 
 /** Serialised reading body (exactly the signed fields, in the interface's order). */

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
 import {
-  BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, keyOf, readingBody,
+  BAL_STORE_INVALID, BatchBook, RollbackWith, rowToCimMessage, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, keyOf, readingBody,
   rejectionTotals, rowToAnchor, rowToNode, rowToReading, withRejections,
 } from './common.js';
 import { POSTGRES_ACCESS_SCHEMA, postgresAccessStore } from './postgres-access.js';
@@ -16,7 +16,7 @@ import {
   COUNTS_SELECT, POSTGRES_TYPES, REJECTION_TOTALS_SELECT, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage, storeSchema,
 } from './sql.js';
 import type {
-  AnchorRecord, BalStore, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
+  AnchorRecord, BalStore, CimMessageRecord, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
   StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
@@ -85,7 +85,31 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
     const first = new Map<string, number>();
     const cand: number[] = [];
     inputs.forEach((inp, i) => { const k = keyOf(inp.signer, inp.reading.seq); if (!first.has(k)) { first.set(k, i); cand.push(i); } });
-    return tx(async (c) => {
+    return tx((c) => storeBatchIn(c, inputs, first, cand, res));
+  }
+
+  async function storeCimMessage(m: CimMessageRecord, inputs: StoredReadingInput[]): Promise<StoreBatchResult> {
+    const res: StoreBatchResult = { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] };
+    const first = new Map<string, number>();
+    const cand: number[] = [];
+    inputs.forEach((inp, i) => { const k = keyOf(inp.signer, inp.reading.seq); if (!first.has(k)) { first.set(k, i); cand.push(i); } });
+    try {
+      return await tx(async (c) => {
+        await c.query(`INSERT INTO cim_messages (hash, server_id, signer, signature, payload, received_ms) VALUES ($1, $2, $3, $4, $5, $6)
+          ON CONFLICT (hash) DO NOTHING`, [m.hash, m.serverId, m.signer, m.signature, Buffer.from(m.payload).toString('base64'), m.receivedAtMs]);
+        const out = inputs.length === 0 ? res : await storeBatchIn(c, inputs, first, cand, res);
+        if (out.equivocation.length > 0) throw new RollbackWith(out);
+        return out;
+      });
+    } catch (err) {
+      if (err instanceof RollbackWith) return err.value as StoreBatchResult;
+      throw err;
+    }
+  }
+
+  /** The statements of one storeBatch inside transaction `c` (first occurrence of each key in `first`, candidates `cand`). */
+  async function storeBatchIn(c: pg.PoolClient, inputs: StoredReadingInput[], first: Map<string, number>, cand: number[], res: StoreBatchResult): Promise<StoreBatchResult> {
+    {
       const col = <T>(f: (x: StoredReadingInput) => T): T[] => cand.map((i) => f(inputs[i]!));
       const ins = await c.query(
         `INSERT INTO readings (pod, device, seq, ts_ms, received_ms, digest, body)
@@ -153,7 +177,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
           [pods.map((p) => p.pod), pods.map((p) => p.device), pods.map((p) => p.lastSeenMs)]);
       }
       return res;
-    });
+    }
   }
 
   const anchorBy = async (col: 'tx' | 'idx', v: unknown): Promise<AnchorRecord | null> => {
@@ -166,6 +190,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
     ...postgresAccessStore({ pool, tx, exclusive }),
     kind: 'postgres',
     storeBatch,
+    storeCimMessage,
+    async cimMessage(hash) {
+      const row = await one('SELECT * FROM cim_messages WHERE hash = $1', [hash.toLowerCase()]);
+      return row ? rowToCimMessage(row) : null;
+    },
     async readingById(id) {
       const row = await one('SELECT * FROM readings WHERE id = $1', [checkId(id, 'id')]);
       return row ? rowToReading(row) : null;

@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS node_devices (
 CREATE INDEX IF NOT EXISTS node_devices_pod ON node_devices (pod);
 -- Rejected readings per node and ack reason code (a table of its own: CREATE … IF NOT EXISTS
 -- gives it to databases made before it, which an added column would not).
+-- Data servers' signed CIM messages (issue 13 §4); readings name them in source 'cim:<hash>'.
+CREATE TABLE IF NOT EXISTS cim_messages (
+  hash TEXT PRIMARY KEY, server_id TEXT NOT NULL, signer TEXT NOT NULL, signature TEXT NOT NULL,
+  payload TEXT NOT NULL, received_ms ${big} NOT NULL
+);
 CREATE TABLE IF NOT EXISTS node_rejections (
   pod TEXT NOT NULL, code TEXT NOT NULL, cnt ${big} NOT NULL, PRIMARY KEY (pod, code)
 );

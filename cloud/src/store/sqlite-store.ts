@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, readingBody, rejectionTotals, rowToAnchor,
+  BatchBook, NODE_SELECT, RollbackWith, rowToCimMessage, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, readingBody, rejectionTotals, rowToAnchor,
   rowToNode, rowToReading, withRejections,
 } from './common.js';
 import { sqliteAccessStore } from './sqlite-access.js';
@@ -16,7 +16,7 @@ import {
   COUNTS_SELECT, REJECTION_TOTALS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage, storeSchema,
 } from './sql.js';
 import type {
-  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
+  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, CimMessageRecord, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
   ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
@@ -85,6 +85,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     node: db.prepare(`${NODE_SELECT} WHERE n.pod = ?`),
     counts: db.prepare(COUNTS_SELECT),
     ping: db.prepare('SELECT 1'),
+    insertCim: db.prepare(`INSERT INTO cim_messages (hash, server_id, signer, signature, payload, received_ms) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (hash) DO NOTHING`),
+    cimByHash: db.prepare('SELECT * FROM cim_messages WHERE hash = ?'),
   };
 
   const storeBatchTx = db.transaction((inputs: StoredReadingInput[]): StoreBatchResult => {
@@ -108,6 +111,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     }
     for (const d of book.devices.values()) st.deviceAgg.run(d);
     for (const p of book.pods.values()) st.podAgg.run({ pod: p.pod, device: p.device, lastSeenMs: p.lastSeenMs });
+    return res;
+  });
+
+  const storeCimTx = db.transaction((m: CimMessageRecord, inputs: StoredReadingInput[]): StoreBatchResult => {
+    st.insertCim.run(m.hash, m.serverId, m.signer, m.signature, Buffer.from(m.payload).toString('base64'), m.receivedAtMs);
+    const res = storeBatchTx(inputs);
+    if (res.equivocation.length > 0) throw new RollbackWith(res);
     return res;
   });
 
@@ -149,6 +159,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     ...access,
     kind: 'sqlite',
     async storeBatch(verified) { return verified.length === 0 ? { stored: [], duplicate: [], equivocation: [], outcomes: [], ids: [] } : storeBatchTx(verified); },
+    async storeCimMessage(message, readings) {
+      try {
+        return storeCimTx(message, readings);
+      } catch (err) {
+        if (err instanceof RollbackWith) return err.value as StoreBatchResult;
+        throw err;
+      }
+    },
+    async cimMessage(hash) {
+      const row = st.cimByHash.get(hash.toLowerCase()) as Record<string, unknown> | undefined;
+      return row ? rowToCimMessage(row) : null;
+    },
     async readingById(id) {
       const row = st.byId.get(checkId(id, 'id')) as Record<string, unknown> | undefined;
       return row ? rowToReading(row) : null;

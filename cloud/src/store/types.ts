@@ -28,6 +28,24 @@ export interface StoredReadingInput {
   receivedAtMs: number;
 }
 
+/**
+ * A data server's signed CIM message (issue 13 §4), kept whole: its readings' `source` is
+ * `cim:<hash>`, their `device` the server's key, and a receipt carries the payload and signature
+ * so a verifier re-derives the reading from what the server signed.
+ */
+export interface CimMessageRecord {
+  /** keccak256 of the payload, lower-case. */
+  hash: Hex;
+  serverId: string;
+  /** The server's key that signed it (recovered), lower-case. */
+  signer: Hex;
+  /** 65-byte r||s||v over the EIP-712 CimMessage digest. */
+  signature: Hex;
+  /** The exact payload bytes (XML or JSON). */
+  payload: Uint8Array;
+  receivedAtMs: number;
+}
+
 /** What happened to one input of `storeBatch`, aligned with the input array. */
 export type StoreOutcome = 'stored' | 'duplicate' | 'equivocation';
 
@@ -220,6 +238,15 @@ export interface BalStore extends AccessStore {
 
   /** Store verified readings in ONE transaction, deduplicating on (device, seq). */
   storeBatch(verified: StoredReadingInput[]): Promise<StoreBatchResult>;
+
+  /**
+   * Store a data server's message and its readings in ONE transaction, all or nothing: when any
+   * input is an equivocation nothing is written (the outcomes still say which). A re-sent
+   * message is all duplicates (the message row is kept once).
+   */
+  storeCimMessage(message: CimMessageRecord, readings: StoredReadingInput[]): Promise<StoreBatchResult>;
+  /** A stored CIM message by payload hash, null if unknown. */
+  cimMessage(hash: Hex): Promise<CimMessageRecord | null>;
 
   readingById(id: number): Promise<StoredReading | null>;
   readingByDeviceSeq(device: Hex, seq: number): Promise<StoredReading | null>;
