@@ -282,7 +282,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     closers.push({ name: 'gauges', close: async () => clearInterval(timer) });
 
     const app = createApiApp({
-      store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor },
+      store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry },
       clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
       ...(config.dashboard.enabled ? {
         events,

@@ -4,6 +4,7 @@
  *
  *   sim <lab.json>          start the lab
  *   sim --example           print an example config
+ *   sim cim-server …        the DSO data-server simulator (signed CIM feed; ./cim-server/cli.ts)
  *   sim --help
  *
  * Environment overrides: SIM_<PATH> (e.g. SIM_TIME_ACCELERATION=3600, SIM_CONTROL_PORT=8000; README "Config file").
@@ -11,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { isLightNodeError } from '@lightnode/shared/errors';
 import { startLab } from './lab.js';
+import { CIM_SERVER_USAGE, cimServerMain } from './cim-server/cli.js';
 
 const EXAMPLE = {
   startTime: '2026-06-01T06:00:00Z',
@@ -32,8 +34,12 @@ const log = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
   process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...extra })}\n`);
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'cim-server') {
+    if (argv.includes('--help')) { process.stdout.write(`${CIM_SERVER_USAGE}\n`); return 0; }
+    return cimServerMain(argv.slice(1), (line) => process.stdout.write(`${line}\n`));
+  }
   if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
-    process.stdout.write('usage: sim <lab.json> | sim --example\nStarts the simulated lab described by the config file; prints its endpoints as JSON.\n');
+    process.stdout.write('usage: sim <lab.json> | sim --example | sim cim-server --help\nStarts the simulated lab described by the config file; prints its endpoints as JSON.\n');
     return argv.length === 0 ? 2 : 0;
   }
   if (argv.includes('--example')) {

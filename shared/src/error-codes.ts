@@ -21,6 +21,7 @@ export const SHARED_ERRORS = {
   PROTO_POD_MISMATCH: "a reading of another PoD than the topic's",
   PROTO_QUANTITY_UNKNOWN: 'quantity code not in the quantity table',
   PROTO_READING_INVALID: 'a reading field breaks a rule (the field is named)',
+  PROTO_RECEIPT_CIM_MISMATCH: 'receipt: the reading is not the one the data server\'s signed message maps to at `cim.index`',
   PROTO_RECEIPT_DIGEST_MISMATCH: "receipt digest is not the reading's digest",
   PROTO_RECEIPT_INVALID: 'receipt shape is wrong',
   PROTO_RECEIPT_PROOF_INVALID: 'receipt proof does not reach the anchored root',

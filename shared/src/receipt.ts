@@ -10,16 +10,36 @@ import { bytesToHex, isHex, normalizeAddress, type Hex } from './hex.js';
 import { validateSignedReading, type SignedReading } from './reading.js';
 import { makeDomain, readingDigest, recoverReadingSigner } from './eip712.js';
 import { verifyMerkleProof } from './merkle.js';
+import { cimPayloadHash, decodeCimPayload, recoverCimSigner } from './cim/signed-message.js';
+import { MAX_IMPORT_READINGS, cimMessageToReadings } from './cim/import-map.js';
+import type { Eip712Domain } from './eip712.js';
 
 export interface ReceiptAnchor {
   index: number; root: Hex; leafCount: number; fromMs: number; toMs: number;
   prevHash: Hex; transaction: Hex; blockNumber: number;
+}
+/**
+ * What a reading imported from a DSO data server (source `cim:<hash>`) carries instead of a
+ * device signature: the server's signed message itself. `reading.signature` is then the
+ * server's signature over the message (EIP-712 `CimMessage`), `signer` the server's key, and the
+ * reading is the `index`-th of what the message maps to (cim/import-map.ts).
+ */
+export interface ReceiptCimMessage {
+  serverId: string;
+  /** DataServerRegistry address (key and PoD grants at the message time). */
+  dataServerRegistry: Hex;
+  /** The exact payload bytes, base64. */
+  payload: string;
+  /** Position of the reading in the message's mapping (= seq mod 2048). */
+  index: number;
 }
 export interface Receipt {
   v: 1; reading: SignedReading; digest: Hex; signer: Hex; chainId: number;
   contracts: { podRegistry: Hex; readingAnchor: Hex };
   anchor: ReceiptAnchor;
   proof: Hex[];
+  /** Only for readings of a data server's CIM message. */
+  cim?: ReceiptCimMessage;
 }
 
 const CODE = 'PROTO_RECEIPT_INVALID';
@@ -52,7 +72,8 @@ function address(x: unknown, field: string): Hex {
 /** Validate an untrusted receipt's shape; hex is lower-cased. Throws `PROTO_RECEIPT_INVALID` naming the field. */
 export function validateReceipt(x: unknown): Receipt {
   const o = obj(x, 'receipt');
-  keys(o, ['v', 'reading', 'digest', 'signer', 'chainId', 'contracts', 'anchor', 'proof'], '');
+  const { cim: rawCim, ...rest } = o;
+  keys(rest, ['v', 'reading', 'digest', 'signer', 'chainId', 'contracts', 'anchor', 'proof'], '');
   if (o['v'] !== 1) fail('v', '1', o['v']);
   let reading: SignedReading;
   try {
@@ -78,7 +99,16 @@ export function validateReceipt(x: unknown): Receipt {
   if (anchor.toMs < anchor.fromMs) fail('anchor.toMs', `>= anchor.fromMs (${anchor.fromMs})`, anchor.toMs);
   const proof = o['proof'];
   if (!Array.isArray(proof) || proof.length > MAX_PROOF) fail('proof', `an array of at most ${MAX_PROOF} hashes`, proof);
+  let cim: ReceiptCimMessage | undefined;
+  if (rawCim !== undefined) {
+    const c2 = obj(rawCim, 'cim');
+    keys(c2, ['serverId', 'dataServerRegistry', 'payload', 'index'], 'cim.');
+    if (typeof c2['serverId'] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(c2['serverId'])) fail('cim.serverId', '1..64 characters of [A-Za-z0-9._-]', c2['serverId']);
+    if (typeof c2['payload'] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(c2['payload'])) fail('cim.payload', 'base64 text', c2['payload']);
+    cim = { serverId: c2['serverId'], dataServerRegistry: address(c2['dataServerRegistry'], 'cim.dataServerRegistry'), payload: c2['payload'], index: count(c2['index'], 'cim.index') };
+  }
   return {
+    ...(cim ? { cim } : {}),
     v: 1,
     reading,
     digest: hash32(o['digest'], 'digest'),
@@ -101,7 +131,23 @@ export function verifyReceiptOffline(r: Receipt): void {
   const domain = makeDomain(r.chainId, r.contracts.podRegistry);
   const digest = bytesToHex(readingDigest(domain, r.reading));
   if (digest !== r.digest) throw new LightNodeError('PROTO_RECEIPT_DIGEST_MISMATCH', 'digest is not the reading\'s EIP-712 digest', { expected: digest, found: r.digest });
-  const signer = recoverReadingSigner(domain, r.reading);
+  const signer = r.cim ? cimMessageSigner(domain, r, r.cim) : recoverReadingSigner(domain, r.reading);
   if (signer !== r.signer) throw new LightNodeError('PROTO_RECEIPT_SIGNER_MISMATCH', 'signature does not recover the receipt\'s signer', { recovered: signer, found: r.signer });
   if (!verifyMerkleProof(r.anchor.root, r.digest, r.proof)) throw new LightNodeError('PROTO_RECEIPT_PROOF_INVALID', 'proof does not link the digest to the anchor root', { root: r.anchor.root });
+}
+
+/**
+ * A data server's reading: the message maps to exactly this reading at `index`, and the
+ * reading's signature (the message signature) recovers the signer. Throws
+ * `PROTO_RECEIPT_CIM_MISMATCH` or the CIM decoders' codes.
+ */
+function cimMessageSigner(domain: Eip712Domain, r: Receipt, cim: ReceiptCimMessage): Hex {
+  const payload = Uint8Array.from(atob(cim.payload), (c) => c.charCodeAt(0));
+  const hash = cimPayloadHash(payload);
+  const mapped = cimMessageToReadings(decodeCimPayload(payload).message, hash).readings[cim.index];
+  const { signature: _sig, ...reading } = r.reading;
+  if (!mapped || cim.index !== r.reading.seq % MAX_IMPORT_READINGS || JSON.stringify(mapped) !== JSON.stringify(reading)) {
+    throw new LightNodeError('PROTO_RECEIPT_CIM_MISMATCH', `reading is not reading ${cim.index} of the signed message`, { index: cim.index, hash });
+  }
+  return recoverCimSigner(domain, cim.serverId, payload, r.reading.signature);
 }

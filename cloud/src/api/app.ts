@@ -161,7 +161,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.get('/api/readings/:id/receipt', wrap(async (req, res) => {
     const r = await visibleReading(req);
     const anchor = r.anchorIndex === null ? null : await deps.store.anchorByIndex(r.anchorIndex);
-    const receipt = await receipts.build(r, anchor, (i) => deps.store.anchorLeaves(i));
+    const receipt = await receipts.build(r, anchor, (i) => deps.store.anchorLeaves(i), (h) => deps.store.cimMessage(h));
     if (!receipt) throw new ApiError(409, 'BAL_READING_NOT_ANCHORED', `reading ${r.id} is ${r.status}${anchor ? ' (anchor block not known yet)' : ''}; retry after anchoring`);
     res.json(receipt);
   }));

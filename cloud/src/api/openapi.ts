@@ -83,6 +83,11 @@ export const OPENAPI_DOCUMENT = {
             properties: { index: uint, root: hex32, leafCount: { type: 'integer', minimum: 1 }, fromMs: uint, toMs: uint, prevHash: hex32, transaction: hex32, blockNumber: uint },
           },
           proof: { type: 'array', items: hex32 },
+          cim: {
+            type: 'object', additionalProperties: false, required: ['serverId', 'dataServerRegistry', 'payload', 'index'],
+            description: "Only for a reading of a DSO data server's CIM message (source `cim:<hash>`): the signed message itself; `reading.signature` is the server's signature over it and `signer` the server's key.",
+            properties: { serverId: { type: 'string' }, dataServerRegistry: address, payload: { type: 'string', description: 'the exact payload bytes, base64' }, index: uint },
+          },
         },
       },
       Node: {

@@ -6,15 +6,19 @@
  */
 import { buildMerkleTreeFlat, type MerkleTree } from '@lightnode/shared/merkle';
 import { hexToBytes } from '@lightnode/shared/hex';
-import type { Receipt } from '@lightnode/shared/receipt';
+import type { Receipt, ReceiptCimMessage } from '@lightnode/shared/receipt';
+import { MAX_IMPORT_READINGS } from '@lightnode/shared/cim/import-map';
 import type { SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
-import type { AnchorRecord, StoredReading } from '../store/types.js';
+import type { AnchorRecord, CimMessageRecord, StoredReading } from '../store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
 
 export type { Receipt };
 
-export interface DeploymentInfo { chainId: number; podRegistry: Hex; readingAnchor: Hex }
+export interface DeploymentInfo { chainId: number; podRegistry: Hex; readingAnchor: Hex; dataServerRegistry?: Hex | null }
+
+/** Loads a data server's stored message by payload hash (store.cimMessage). */
+export type CimMessageLoader = (hash: Hex) => Promise<CimMessageRecord | null>;
 
 export class ReceiptBuilder {
   private readonly trees = new Map<string, MerkleTree>();
@@ -24,10 +28,12 @@ export class ReceiptBuilder {
    * The receipt of an anchored reading, or null when it is pending or its anchor's block is not
    * known yet. `loadLeaves` is called only when the anchor's tree is not cached.
    */
-  async build(reading: StoredReading, anchor: AnchorRecord | null, loadLeaves: (index: number) => Promise<Hex[]>): Promise<Receipt | null> {
+  async build(reading: StoredReading, anchor: AnchorRecord | null, loadLeaves: (index: number) => Promise<Hex[]>, loadCim?: CimMessageLoader): Promise<Receipt | null> {
     if (!anchor || reading.leafIndex === null || anchor.blockNumber === null || reading.anchorIndex !== anchor.index) return null;
     const tree = await this.tree(anchor, loadLeaves);
+    const cim = await this.cimPart(reading, loadCim);
     return {
+      ...(cim ? { cim } : {}),
       v: 1,
       reading: reading.reading as SignedReading,
       digest: reading.digest,
@@ -39,6 +45,21 @@ export class ReceiptBuilder {
         prevHash: anchor.prevHash, transaction: anchor.transaction, blockNumber: anchor.blockNumber,
       },
       proof: tree.proof(reading.leafIndex),
+    };
+  }
+
+  /** The signed message behind a data server's reading (source `cim:<hash>`), else null. */
+  private async cimPart(reading: StoredReading, loadCim: CimMessageLoader | undefined): Promise<ReceiptCimMessage | null> {
+    const source = reading.reading.source;
+    if (!source.startsWith('cim:')) return null;
+    const hash = `0x${source.slice(4)}` as Hex;
+    const msg = loadCim ? await loadCim(hash) : null;
+    if (!msg || !this.deployment.dataServerRegistry) {
+      throw new LightNodeError('BAL_INTERNAL', `reading ${reading.id}: its data-server message ${hash} or the DataServerRegistry is not known`);
+    }
+    return {
+      serverId: msg.serverId, dataServerRegistry: this.deployment.dataServerRegistry,
+      payload: Buffer.from(msg.payload).toString('base64'), index: reading.seq % MAX_IMPORT_READINGS,
     };
   }
 

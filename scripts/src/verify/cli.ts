@@ -44,11 +44,14 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   }
   const timeoutMs = values['timeout-ms'] !== undefined ? Number(values['timeout-ms']) : undefined;
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) return refuse('VERIFY_USAGE', `--timeout-ms: expected a positive integer, found ${values['timeout-ms']}`, true);
-  let expect: { readingAnchor?: string; podRegistry?: string } = {};
+  let expect: { readingAnchor?: string; podRegistry?: string; dataServerRegistry?: string } = {};
   if (values.deployment) {
     try {
-      const d = JSON.parse(readFileSync(values.deployment, 'utf8')) as { readingAnchor?: string; podRegistry?: string };
-      expect = { ...(d.readingAnchor ? { readingAnchor: d.readingAnchor } : {}), ...(d.podRegistry ? { podRegistry: d.podRegistry } : {}) };
+      const d = JSON.parse(readFileSync(values.deployment, 'utf8')) as { readingAnchor?: string; podRegistry?: string; dataServerRegistry?: string | null };
+      expect = {
+        ...(d.readingAnchor ? { readingAnchor: d.readingAnchor } : {}), ...(d.podRegistry ? { podRegistry: d.podRegistry } : {}),
+        ...(d.dataServerRegistry ? { dataServerRegistry: d.dataServerRegistry } : {}),
+      };
     } catch (e) {
       return refuse('VERIFY_DEPLOYMENT_UNREADABLE', `cannot read deployment ${values.deployment}: ${(e as Error).message}`);
     }

@@ -27,6 +27,8 @@ export interface ReceiptLike {
     prevHash: string; transaction: string; blockNumber: number;
   };
   proof: string[];
+  /** Only for a reading of a DSO data server's CIM message: the signed message (docs/interfaces.md `ReceiptCimMessage`). */
+  cim?: { serverId: string; dataServerRegistry: string; payload: string; index: number };
 }
 
 /** Compile-time proof that every receipt of @lightnode/shared/receipt is one this verifier reads. */

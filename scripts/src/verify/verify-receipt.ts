@@ -7,6 +7,7 @@ import { AbiCoder, Contract, FetchRequest, JsonRpcProvider, ZeroHash, getAddress
 import { VERIFY_READING_REASONS, podRegistryAbi, readingAnchorAbi } from './receipt-abi.js';
 import { checkDigest, checkInclusion, checkSignature, checkWindow, receiptShapeProblem } from './offline-checks.js';
 import type { ReceiptCheck, ReceiptLike, VerifyResult } from './receipt-types.js';
+import { checkCimOnChainInclusion, checkCimServerRegistered, cimOfflineChecks, isCimReceipt } from './cim-checks.js';
 
 export type { ReceiptCheck, VerifyResult } from './receipt-types.js';
 
@@ -19,7 +20,7 @@ export interface VerifyOptions {
    * The DSO's published contract addresses. Without them a receipt naming look-alike contracts
    * someone else deployed on the same chain would be self-consistent; with them it fails.
    */
-  expect?: { readingAnchor?: string; podRegistry?: string };
+  expect?: { readingAnchor?: string; podRegistry?: string; dataServerRegistry?: string };
 }
 
 interface AnchoredLog { index: bigint; root: string; leafCount: bigint; fromMs: bigint; toMs: bigint; prevHash: string; anchorHash: string; blockNumber: number }
@@ -31,7 +32,8 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyOptions): Prom
   if (shape) return done([{ name: 'receipt-format', ok: false, detail: shape }]);
   const r = receipt as ReceiptLike;
   checks.push({ name: 'receipt-format', ok: true, detail: 'all fields present' });
-  checks.push(checkDigest(r), checkSignature(r), checkInclusion(r), checkWindow(r));
+  const cim = isCimReceipt(r) ? r : null;
+  checks.push(checkDigest(r), ...(cim ? cimOfflineChecks(cim) : [checkSignature(r)]), checkInclusion(r), checkWindow(r));
 
   const req = new FetchRequest(opts.rpcUrl);
   req.timeout = opts.timeoutMs ?? 10_000;
@@ -52,12 +54,12 @@ export async function verifyReceipt(receipt: unknown, opts: VerifyOptions): Prom
     const registry = new Contract(getAddress(r.contracts.podRegistry), podRegistryAbi, provider);
     const anchorC = new Contract(getAddress(r.contracts.readingAnchor), readingAnchorAbi, provider);
     checks.push(await checkContracts(anchorC, r, opts.expect));
-    checks.push(await checkSignerRegistered(registry, r));
+    checks.push(cim ? await checkCimServerRegistered(provider, cim, opts.expect?.dataServerRegistry) : await checkSignerRegistered(registry, r));
     const { check: txCheck, log } = await checkAnchorTransaction(provider, anchorC, r);
     checks.push(txCheck);
     checks.push(await checkAnchorState(anchorC, r));
     checks.push(await checkAnchorLink(anchorC, r, log));
-    checks.push(await checkOnChainView(anchorC, r));
+    checks.push(cim ? await checkCimOnChainInclusion(anchorC, r) : await checkOnChainView(anchorC, r));
   } finally {
     provider.destroy();
   }
