@@ -1,6 +1,7 @@
 /**
  * The BAL's answer to a data server (issue 13 §4): a 61968-100 ResponseMessage, `Verb=reply`,
- * `Noun=MeterReadings`, CorrelationID = the message's MessageID, in the message's own format
+ * `Noun=MeterReadings`, CorrelationID = the message's MessageID (its payload's keccak256 when the
+ * message could not be read that far; nothing when not even the wrapper was), in the message's own format
  * (XML when it could not be read). Result OK carries one INFORM entry with the counts
  * (`stored N, duplicate M`); FAILED one FATAL entry whose `code` is the BAL rejection code,
  * with the CIM_ code and field behind it in `details`.
@@ -20,7 +21,7 @@ export type ReplyOutcome = { stored: number; duplicate: number } | CimRejection;
 export function cimReply(facts: CimMessageFacts, outcome: ReplyOutcome, nowIso: string, source: string): CimMessage {
   const header = replyHeader({
     Timestamp: nowIso, Source: source, MessageID: `reply-${facts.hash ? facts.hash.slice(2, 26) : Date.parse(nowIso).toString(36)}`,
-    ...(facts.messageId ? { CorrelationID: facts.messageId } : {}),
+    ...(facts.messageId ? { CorrelationID: facts.messageId } : facts.hash ? { CorrelationID: facts.hash } : {}),
   });
   if ('code' in outcome) {
     const details = outcome.cause ? cut(`${outcome.cause.code}${outcome.cause.field ? ` at ${outcome.cause.field}` : ''}`) : undefined;

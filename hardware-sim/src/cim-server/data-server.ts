@@ -85,7 +85,7 @@ export async function startDataServerSim(o: DataServerSimOptions): Promise<DataS
       const text = payload.toString('utf8');
       const reply = text.trimStart().startsWith('{') ? decodeCimJson(text) : decodeCimXml(text);
       const id = reply.Header.CorrelationID;
-      if (id && waiting.has(id)) { waiting.get(id)!(reply); waiting.delete(id); }
+      if (id) waiting.get(id)?.(reply);
     } catch { /* not a reply we can read: ignored */ }
   });
   await client.subscribeAsync(cimTopic(o.serverId, 'ack'), { qos: 1 });
@@ -102,12 +102,17 @@ export async function startDataServerSim(o: DataServerSimOptions): Promise<DataS
     // bad-signature: signed by a key that is not the server's.
     const key = fault === 'bad-signature' ? crypto.getRandomValues(new Uint8Array(32)) : o.privateKey;
     const wire = signCimMessage(o.domain, o.serverId, payload, key);
+    const hash = cimPayloadHash(payload);
+    // The BAL correlates by MessageID, or by the payload hash when it could not read the message.
     const reply = new Promise<CimMessage>((resolve, reject) => {
-      const t = setTimeout(() => { waiting.delete(messageId); reject(new LightNodeError('SIM_INTERNAL', `no reply to ${messageId} within ${replyTimeoutMs} ms`)); }, replyTimeoutMs);
-      waiting.set(messageId, (m) => { clearTimeout(t); resolve(m); });
+      const done = (): void => { waiting.delete(messageId); waiting.delete(hash); };
+      const t = setTimeout(() => { done(); reject(new LightNodeError('SIM_INTERNAL', `no reply to ${messageId} within ${replyTimeoutMs} ms`)); }, replyTimeoutMs);
+      const settle = (m: CimMessage): void => { clearTimeout(t); done(); resolve(m); };
+      waiting.set(messageId, settle);
+      waiting.set(hash, settle);
     });
     await client.publishAsync(cimTopic(o.serverId, 'meter-readings'), Buffer.from(wire), { qos: 1 });
-    return { messageId, hash: cimPayloadHash(payload), payload, reply: await reply };
+    return { messageId, hash, payload, reply: await reply };
   }
 
   async function send(opts: { atMs?: number; fault?: FeedFault } = {}): Promise<SentQuarter> {
