@@ -85,6 +85,27 @@ export function brokerSecurityContract(name: string, start: StartBroker, opts: {
     assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
   });
 
+  t("a data server publishes only its own CIM feed and reads only its own replies (issue 13 §4)", async () => {
+    const bal = await open('bal');
+    const seen = collector(bal);
+    assert.equal(granted(await bal.subscribeAsync('cim/v1/+/meter-readings', { qos: 1 })), [1]);
+    await publishSettled(await open('dso-gr-02'), 'cim/v1/dso-gr-01/meter-readings', 'forged-by-ds2');
+    await publishSettled(await open('dso-gr-01'), `ln/v1/${POD_A}/readings`, 'forged-reading');
+    const ds = await open('dso-gr-01');
+    const mine = collector(ds);
+    const res = [await trySubscribe(ds, 'cim/v1/dso-gr-02/ack'), await trySubscribe(ds, 'cim/v1/+/ack')];
+    if (opts.refusesSubscribe) assert.ok(res.every((q) => q >= 128), `denied: ${res}`);
+    assert.is(await trySubscribe(ds, 'cim/v1/dso-gr-01/ack'), 1);
+    await ds.publishAsync('cim/v1/dso-gr-01/meter-readings', 'genuine-ds1', { qos: 1 });
+    assert.is(await seen.waitFor('cim/v1/dso-gr-01/meter-readings'), 'genuine-ds1');
+    await bal.publishAsync('cim/v1/dso-gr-02/ack', 'reply-for-ds2', { qos: 1 });
+    await bal.publishAsync('cim/v1/dso-gr-01/ack', 'reply-for-ds1', { qos: 1 });
+    assert.is(await mine.waitFor('cim/v1/dso-gr-01/ack'), 'reply-for-ds1');
+    await sleep(100);
+    assert.equal(mine.got.map((g) => g.payload), ['reply-for-ds1'], 'nothing of another data server');
+    assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), [], 'no forged feed delivered');
+  });
+
   t('the BAL account cannot publish setpoints or readings', async () => {
     const ops = await open('dso-ops');
     const seen = collector(ops);

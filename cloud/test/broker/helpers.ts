@@ -6,7 +6,7 @@ import type { BrokerAccount } from '../../src/broker/credentials.js';
 export const POD_A = 'IT001E00000001';
 export const POD_B = 'IT001E00000002';
 
-export const PASSWORDS: Record<string, string> = { [POD_A]: 'pw-a', [POD_B]: 'pw-b', bal: 'pw-bal', 'dso-ops': 'pw-ops' };
+export const PASSWORDS: Record<string, string> = { [POD_A]: 'pw-a', [POD_B]: 'pw-b', bal: 'pw-bal', 'dso-ops': 'pw-ops', 'dso-gr-01': 'pw-ds1', 'dso-gr-02': 'pw-ds2' };
 
 export async function testAccounts(): Promise<BrokerAccount[]> {
   return [
@@ -14,6 +14,8 @@ export async function testAccounts(): Promise<BrokerAccount[]> {
     { username: POD_B, role: 'device', passwordHash: await hashPassword(PASSWORDS[POD_B]!) },
     { username: 'bal', role: 'bal', passwordHash: await hashPassword(PASSWORDS.bal!) },
     { username: 'dso-ops', role: 'operator', passwordHash: await hashPassword(PASSWORDS['dso-ops']!) },
+    { username: 'dso-gr-01', role: 'data-server', passwordHash: await hashPassword(PASSWORDS['dso-gr-01']!, { iterations: 101 }) },
+    { username: 'dso-gr-02', role: 'data-server', passwordHash: await hashPassword(PASSWORDS['dso-gr-02']!, { iterations: 101 }) },
   ];
 }
 
