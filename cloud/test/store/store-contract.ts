@@ -303,6 +303,33 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.is(n1.readings, 4);
   });
 
+  t('storeCimMessage: message and readings in one transaction; a resend is duplicates; an equivocation writes nothing', async () => {
+    const hash = `0x${'c1'.repeat(32)}` as Hex;
+    const cim = (n: number, value?: number): StoredReadingInput => {
+      const x = mkInput('IT001E00000071', DEV_C, 900_000 + n, value === undefined ? {} : { value });
+      const reading = { ...x.reading, source: `cim:${hash.slice(2)}` };
+      return { ...x, reading, digest: digestOf(reading) };
+    };
+    const msg = { hash, serverId: 'dso-gr-01', signer: DEV_C, signature: `0x${'22'.repeat(64)}1c` as Hex, payload: new TextEncoder().encode('<m>ü</m>'), receivedAtMs: 1_700_000_200_000 };
+    const before = (await store.counts()).readings;
+    const res = await store.storeCimMessage(msg, [cim(1), cim(2)]);
+    assert.equal(res.outcomes, ['stored', 'stored']);
+    assert.equal(await store.cimMessage(hash), msg, 'the exact payload bytes come back');
+    assert.is(await store.cimMessage(`0x${'c2'.repeat(32)}`), null);
+    const again = await store.storeCimMessage(msg, [cim(1), cim(2)]);
+    assert.equal(again.outcomes, ['duplicate', 'duplicate']);
+    assert.equal(again.ids, res.ids);
+    // Reading 3 is new but reading 2 differs from the stored one: nothing of the message is written.
+    const other = { ...msg, hash: `0x${'c3'.repeat(32)}` as Hex };
+    const evidence = (await store.counts()).equivocations;
+    const refused = await store.storeCimMessage(other, [cim(3), cim(2, 123)]);
+    assert.equal(refused.outcomes, ['stored', 'equivocation'], 'the outcomes say what would have happened');
+    assert.is(await store.cimMessage(other.hash), null, 'message rolled back');
+    assert.is(await store.readingByDeviceSeq(DEV_C, 900_003), null, 'reading rolled back');
+    assert.is((await store.counts()).readings, before + 2);
+    assert.is((await store.counts()).equivocations, evidence, 'no evidence row either');
+  });
+
   t('data survives close and reopen', async () => {
     const before = await store.counts();
     const r = await store.readingByDeviceSeq(DEV_A, 4);
