@@ -38,17 +38,29 @@ export function cimOfflineChecks(r: CimReceipt): ReceiptCheck[] {
   }
   const named = `cim:${hash.slice(2)}`;
   out.push({ name: 'cim-payload', ok: r.reading.source === named, detail: r.reading.source === named ? `payload hash ${hash} is the reading's source` : `reading source ${r.reading.source}, payload hashes to ${hash}` });
+  out.push(signatureCheck(r, hash));
+  return [...out, ...readingCheck(r, payload, hash)];
+}
+
+/** The server's signature over the EIP-712 CimMessage digest recovers the receipt's signer (ethers). */
+function signatureCheck(r: CimReceipt, hash: string): ReceiptCheck {
+  const name = 'signature';
   try {
     const sig = String(r.reading.signature);
-    if (BigInt(Signature.from(sig).s) > SECP256K1_HALF_N) throw new Error('high-s signature (malleable) refused');
+    if (BigInt(Signature.from(sig).s) > SECP256K1_HALF_N) return { name, ok: false, detail: 'high-s signature (malleable) refused' };
     const domain = { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: r.chainId, verifyingContract: r.contracts.podRegistry };
     const digest = TypedDataEncoder.hash(domain, cimMessageTypes, { serverId: r.cim.serverId, payloadHash: hash });
     const recovered = recoverAddress(digest, sig).toLowerCase();
     const ok = recovered === String(r.signer).toLowerCase();
-    out.push({ name: 'signature', ok, detail: ok ? `data server ${r.cim.serverId}'s message signature recovers to ${recovered}` : `message signature recovers to ${recovered}, receipt names ${r.signer}` });
+    return { name, ok, detail: ok ? `data server ${r.cim.serverId}'s message signature recovers to ${recovered}` : `message signature recovers to ${recovered}, receipt names ${r.signer}` };
   } catch (err) {
-    out.push({ name: 'signature', ok: false, detail: `cannot recover the message signer: ${(err as Error).message}` });
+    return { name, ok: false, detail: `cannot recover the message signer: ${(err as Error).message}` };
   }
+}
+
+/** The message maps to exactly the receipt's reading at `cim.index` (our CIM decoder and mapping). */
+function readingCheck(r: CimReceipt, payload: Uint8Array, hash: string): ReceiptCheck[] {
+  const out: ReceiptCheck[] = [];
   try {
     const mapped = cimMessageToReadings(decodeCimPayload(payload).message, hash as `0x${string}`).readings[r.cim.index];
     const { signature: _s, ...reading } = r.reading;
