@@ -16,6 +16,7 @@ import { makeProgress } from './progress.js';
 import { encryptKeystore, parseScryptN } from './keys.js';
 import { formatPodTable, listPods } from './list-pods.js';
 import { enrollPod, registerPod, revokePod, rotatePod, type WriteResult } from './registry-ops.js';
+import { DATA_SERVER_ACTIONS, dataServerWrite, validateServerId, type DataServerAction } from './data-server-ops.js';
 import { runBundleCommand, runFlashCommand } from './cli-bundle.js';
 import { validateAddress, validatePod } from './validate.js';
 
@@ -38,12 +39,16 @@ commands:
                                              build Light Node image bundles
   flash --bundle DIR --target ROOTFS [--password-file F] [--node-modules-from DIR]
                                              install a bundle into a root filesystem tree
-  keystore-new --out FILE [--scrypt-n N]     create an encrypted DSO keystore (password: FLEET_KEYSTORE_PASSWORD)`;
+  keystore-new --out FILE [--scrypt-n N]     create an encrypted DSO keystore (password: FLEET_KEYSTORE_PASSWORD)
+  data-server register|rotate --server ID --address ADDR
+  data-server revoke --server ID
+  data-server allow|remove --server ID (--pod POD[,POD…] | --from FILE.csv)
+                                             DSO data servers (CIM feed): key, rotation, revocation, PoD grants`;
 
 const OPTIONS = {
   rpc: { type: 'string' }, deployment: { type: 'string' }, keystore: { type: 'string' },
   'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  pod: { type: 'string' }, address: { type: 'string' }, 'batch-size': { type: 'string' },
+  pod: { type: 'string' }, server: { type: 'string' }, address: { type: 'string' }, 'batch-size': { type: 'string' },
   replace: { type: 'boolean' }, bundle: { type: 'string' }, bal: { type: 'string' }, 'api-key': { type: 'string' },
   'silent-after-min': { type: 'string' }, from: { type: 'string' }, out: { type: 'string' },
   'key-mode': { type: 'string' }, template: { type: 'string' }, broker: { type: 'string' }, ca: { type: 'string' },
@@ -138,6 +143,22 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
       const summary = await withContext(g, true, (ctx) => importPods(ctx, rows, { batchSize, includeRevoked: values['include-revoked'] ?? false, progress: (n) => makeProgress(n, 'import', { write: io.err, isTTY: io.errIsTTY ?? false }) }));
       io.out(values.json ? `${JSON.stringify({ ok: summary.conflicts.length === 0, ...summary })}\n` : `${formatImportSummary(summary)}\n`);
       return summary.conflicts.length === 0 ? 0 : 1;
+    }
+    case 'data-server': {
+      const action = rest[0] as DataServerAction | undefined;
+      if (!action || !(DATA_SERVER_ACTIONS as readonly string[]).includes(action)) throw new FleetError(FleetCode.USAGE, `data-server: expected ${DATA_SERVER_ACTIONS.join(' | ')}\n${USAGE}`);
+      const serverId = validateServerId(values.server);
+      const key = action === 'register' || action === 'rotate' ? addressArg(values) : undefined;
+      let pods: string[] | undefined;
+      if (action === 'allow' || action === 'remove') {
+        const list = values.from ? (await import('node:fs')).readFileSync(values.from, 'utf8').split(/\r?\n/).map((l) => l.split(',')[0]!.trim()).filter((l) => l && l !== 'pod') : need(values.pod, '--pod or --from').split(',');
+        pods = list.map((p) => validatePod(p.trim(), '--pod'));
+        if (pods.length === 0) throw new FleetError(FleetCode.USAGE, `data-server ${action}: no PoDs given`);
+      }
+      const r = await withContext(g, true, (ctx) => dataServerWrite(ctx, action, serverId, { ...(key ? { key } : {}), ...(pods ? { pods } : {}) }));
+      if (values.json) io.out(`${JSON.stringify({ ok: true, ...r })}\n`);
+      else io.out(`${r.dryRun ? '[dry run] would ' : ''}${action} data server ${r.serverId}${r.key ? ` key ${r.key}` : ''}${r.pods.length ? ` (${r.pods.length} PoD(s))` : ''}${r.txs.length ? ` (tx ${r.txs.join(', ')})` : ''}\n`);
+      return 0;
     }
     case 'list': {
       const entries = await withContext(g, false, (ctx) => listPods(ctx));

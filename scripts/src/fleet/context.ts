@@ -12,7 +12,7 @@ import { validateAddress } from './validate.js';
 
 export interface GlobalOptions { rpc?: string; deployment?: string; keystore?: string; dryRun?: boolean; env?: NodeJS.ProcessEnv }
 
-export interface Deployment { rpcUrl: string; chainId: number; podRegistry: `0x${string}`; readingAnchor: `0x${string}`; deployBlock: number; admin?: string }
+export interface Deployment { rpcUrl: string; chainId: number; podRegistry: `0x${string}`; readingAnchor: `0x${string}`; deployBlock: number; admin?: string; dataServerRegistry?: `0x${string}` }
 
 export interface FleetContext {
   provider: JsonRpcProvider;
@@ -34,7 +34,8 @@ export function readDeploymentFile(path: string): Deployment {
   } catch (err) {
     throw new FleetError(FleetCode.DEPLOYMENT_INVALID, (err as Error).message);
   }
-  return { rpcUrl: String(d.rpcUrl ?? ''), chainId: Number(d.chainId), podRegistry: d.podRegistry!.toLowerCase() as `0x${string}`, readingAnchor: String(d.readingAnchor ?? '').toLowerCase() as `0x${string}`, deployBlock: Number(d.deployBlock ?? 0), ...(d.admin ? { admin: d.admin } : {}) };
+  return { rpcUrl: String(d.rpcUrl ?? ''), chainId: Number(d.chainId), podRegistry: d.podRegistry!.toLowerCase() as `0x${string}`, readingAnchor: String(d.readingAnchor ?? '').toLowerCase() as `0x${string}`, deployBlock: Number(d.deployBlock ?? 0), ...(d.admin ? { admin: d.admin } : {}),
+    ...(d.dataServerRegistry ? { dataServerRegistry: validateAddress(d.dataServerRegistry, `${path} dataServerRegistry`) as `0x${string}` } : {}) };
 }
 
 /** eth_chainId with a timeout; throws FLEET_CHAIN_UNREACHABLE. */
