@@ -7,8 +7,10 @@
  */
 import { LightNodeError } from '@lightnode/shared/errors';
 import { bytesToHex, type Hex } from '@lightnode/shared/hex';
-import { readingDigest, type Eip712Domain } from '@lightnode/shared/eip712';
-import { cimPayloadHash, decodeCimPayload, recoverCimSigner, unwrapSignedCim, type CimContentType } from '@lightnode/shared/cim/signed-message';
+import { recoverDigestSigner, type Eip712Domain } from '@lightnode/shared/eip712';
+import { cimMessageDigest, decodeCimPayload, unwrapSignedCim, type CimContentType } from '@lightnode/shared/cim/signed-message';
+import { keccak256 } from '../verify/keccak.js';
+import { ingestEip712 } from '../verify/digest.js';
 import { cimMessageToReadings } from '@lightnode/shared/cim/import-map';
 import type { CimMessageRecord, StoredReadingInput } from '../store/types.js';
 import type { DataServerVerdict } from '../registry/data-server-mirror.js';
@@ -57,7 +59,9 @@ export async function planCimMessage(serverId: string, wire: Uint8Array, deps: C
   } catch (err) {
     return reject('BAL_CIM_ENVELOPE_INVALID', (err as Error).message);
   }
-  const hash = cimPayloadHash(payload);
+  // One hash of the payload (native keccak: a feed of 1,000 PoDs is ~400 kB), used for the
+  // provenance, the signed digest and the store.
+  const hash = bytesToHex(keccak256(payload));
   facts.hash = hash;
 
   let imported;
@@ -77,7 +81,7 @@ export async function planCimMessage(serverId: string, wire: Uint8Array, deps: C
 
   let signer: Hex;
   try {
-    signer = recoverCimSigner(deps.domain, serverId, payload, signature);
+    signer = recoverDigestSigner(cimMessageDigest(deps.domain, serverId, hash), signature);
   } catch (err) {
     return reject('BAL_CIM_SIGNATURE_INVALID', (err as Error).message);
   }
@@ -92,9 +96,10 @@ export async function planCimMessage(serverId: string, wire: Uint8Array, deps: C
   const ahead = imported.readings.find((r) => r.timestamp > limit);
   if (ahead) return reject('BAL_TIMESTAMP_FUTURE', `a reading of ${ahead.pod} at ${new Date(ahead.timestamp).toISOString()} is more than ${deps.futureSkewMs} ms ahead`);
 
+  const separator = ingestEip712.domainSeparator(deps.domain);
   const inputs = imported.readings.map((r): StoredReadingInput => ({
     reading: { ...r, signature },
-    digest: bytesToHex(readingDigest(deps.domain, r)),
+    digest: bytesToHex(ingestEip712.readingDigestFor(separator, r)),
     signer,
     receivedAtMs: deps.nowMs,
   }));
