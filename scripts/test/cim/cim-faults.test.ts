@@ -16,7 +16,7 @@ let fx: CimFixture;
 
 test.before(async () => {
   fx = await startCimFixture({
-    pods: PODS,
+    pods: PODS, tls: true,
     extraAccounts: [
       { username: 'dso-unregistered', role: 'data-server', password: PASSWORD },
       { username: 'dso-revoked', role: 'data-server', password: PASSWORD },
@@ -81,6 +81,13 @@ test('a good message stores all of it; the registry refusals store nothing', asy
   // Another server's account cannot sign for SERVER_ID either: its own key is not SERVER_ID's.
   const impostor = await fx.simAs(SERVER_ID, stranger, PODS);
   await expectRefused(() => impostor.send(), 'BAL_CIM_SIGNATURE_INVALID');
+});
+
+test('over TLS (the production transport): the simulator sends through the mqtts listener and is answered', async () => {
+  const tls = await fx.simTls();
+  const q = await tls.send();
+  assert.is(q.reply.Reply?.Result, 'OK', JSON.stringify(q.reply.Reply));
+  assert.ok(await fx.bal.store.cimMessage(q.hash), 'message stored');
 });
 
 test.run();

@@ -4,12 +4,13 @@
  * broker (the server's own account), SQLite, anchoring every second, an API key; the
  * data-server simulator of hardware-sim connected as that server.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { makeTestCa } from '@lightnode/test-kit/tls-ca';
 import { hexToBytes } from '@lightnode/shared/hex';
 import { startBal, type RunningBal } from '@lightnode/cloud/bal';
 import { parseConfig } from '@lightnode/cloud/config';
@@ -30,6 +31,8 @@ export interface CimFixture {
   sim: DataServerSim;
   apiKey: string;
   dir: string;
+  /** The simulator as SERVER_ID over the embedded broker's TLS listener, trusting the test CA (needs `tls`). */
+  simTls(): Promise<DataServerSim>;
   /** A simulator for another broker account / server id / key (faults). */
   simAs(serverId: string, key: Key, pods: readonly string[]): Promise<DataServerSim>;
   get(path: string, accept?: string): Promise<Response>;
@@ -43,7 +46,7 @@ export async function allowPods(chain: ChainFixture, serverId: string, pods: rea
   for (let i = 0; i < pods.length; i += 250) await chain.dataServers.write('allowPods', [serverId, pods.slice(i, i + 250)]);
 }
 
-export async function startCimFixture(opts: { pods: readonly string[]; simPods?: readonly string[]; extraAccounts?: readonly { username: string; role: 'device' | 'data-server'; password: string }[] }): Promise<CimFixture> {
+export async function startCimFixture(opts: { pods: readonly string[]; simPods?: readonly string[]; tls?: boolean; extraAccounts?: readonly { username: string; role: 'device' | 'data-server'; password: string }[] }): Promise<CimFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'bal-cim-'));
   const chain = await startChain();
   const serverKey = Wallet.createRandom();
@@ -56,8 +59,12 @@ export async function startCimFixture(opts: { pods: readonly string[]; simPods?:
   for (const a of opts.extraAccounts ?? []) accounts.push({ username: a.username, role: a.role, passwordHash: await hashPassword(a.password, { iterations: 101 }) });
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts }));
   const api = newSecret();
+  const ca = opts.tls ? makeTestCa(join(dir, 'tls')) : null;
   const config = parseConfig({
-    chain: { deploymentPath: chain.deploymentPath }, broker: { kind: 'embedded', port: 0, credentialsPath: 'credentials.json', maxPayloadBytes: 4 * 1024 * 1024 },
+    chain: { deploymentPath: chain.deploymentPath }, broker: {
+      kind: 'embedded', port: 0, credentialsPath: 'credentials.json', maxPayloadBytes: 4 * 1024 * 1024,
+      ...(ca ? { tls: { port: 0, certPath: ca.serverCert, keyPath: ca.serverKey } } : {}),
+    },
     store: { kind: 'sqlite', path: 'bal.db' },
     anchoring: { enabled: true, windowMs: 1000, pollIntervalMs: 100, confirmations: 1 },
     ingest: { verifyThreads: 0 }, registry: { pollIntervalMs: 200 }, api: { port: 0, clients: [{ name: 'dso', role: 'dso', apiKeyHash: api.hash }] },
@@ -72,6 +79,14 @@ export async function startCimFixture(opts: { pods: readonly string[]; simPods?:
   const get = (path: string, accept = 'application/json'): Promise<Response> => fetch(`${bal.endpoints.api}${path}`, { headers: { 'x-api-key': api.secret, accept } });
   return {
     chain, bal, serverKey, sim, apiKey: api.secret, dir, get,
+    async simTls() {
+      const s = await startDataServerSim({
+        url: bal.endpoints.mqtts!, ca: readFileSync(ca!.caCert), username: SERVER_ID, password: PASSWORD, serverId: SERVER_ID,
+        privateKey: hexToBytes(serverKey.privateKey, 32), domain: chain.domain, pods: opts.simPods ?? opts.pods, replyTimeoutMs: 30_000,
+      });
+      extra.push(s);
+      return s;
+    },
     async simAs(serverId, key, pods) {
       const pw = opts.extraAccounts?.find((a) => a.username === serverId)?.password ?? PASSWORD;
       const s = await simAs(serverId, key, pods, pw);
