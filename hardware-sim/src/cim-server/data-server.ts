@@ -6,10 +6,8 @@
  * every `intervalMs` (of simulated time: one quarter per tick).
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeCimXml } from '@lightnode/shared/cim/xml-codec';
-import { encodeCimJson } from '@lightnode/shared/cim/json-codec';
-import { decodeCimXml } from '@lightnode/shared/cim/xml-codec';
-import { decodeCimJson } from '@lightnode/shared/cim/json-codec';
+import { decodeCimXml, encodeCimXml } from '@lightnode/shared/cim/xml-codec';
+import { decodeCimJson, encodeCimJson } from '@lightnode/shared/cim/json-codec';
 import type { CimMessage } from '@lightnode/shared/cim/model';
 import { cimPayloadHash, signCimMessage } from '@lightnode/shared/cim/signed-message';
 import { cimTopic } from '@lightnode/shared/topics';
