@@ -13,7 +13,7 @@
  *   derived from the signed bytes only, so a re-sent message maps to the same readings (duplicates,
  *   not new rows). A data server gives each message its own Timestamp (ms) and at most 2048 readings.
  * - Values: exact, through the OBIS table (`cimReadingToMeasurement`); an unknown ReadingType is
- *   refused by name. Nothing of the message is dropped: the BAL keeps the signed payload, and
+ *   refused by name. An IntervalReading without a value (a missing interval) makes no reading. Nothing of the message is dropped: the BAL keeps the signed payload, and
  *   `source` binds each reading to it.
  */
 import { ValidationError } from '../errors.js';
@@ -85,7 +85,11 @@ export function cimMessageToReadings(msg: CimMessage, payloadHash: Hex): Importe
     });
     mr.IntervalBlocks.forEach((b, j) => b.IntervalReadings.forEach((r, k) => {
       const field = `${f}.IntervalBlocks[${j}].IntervalReadings[${k}]`;
-      const mapped = cimReadingToMeasurement({ ...r, ReadingType: b.ReadingType }, field);
+      // An interval without a value (missing or partial, marked only by its qualities) makes no
+      // reading: there is nothing to measure; the kept signed message still holds its marks.
+      const value: string | undefined = r.value;
+      if (value === undefined) return;
+      const mapped = cimReadingToMeasurement({ timeStamp: r.timeStamp, value, ReadingQualities: r.ReadingQualities, ReadingType: b.ReadingType, ...(r.source !== undefined ? { source: r.source } : {}) }, field);
       add(field, mapped.timestampMs, mapped.measurement);
     }));
   });
