@@ -90,7 +90,10 @@ export class ModbusMeter implements AcquisitionSource {
   private async discover(): Promise<void> {
     const ss = this.opts.template.sunspec!;
     try {
-      const chain = await discoverSunSpec((a, n) => this.opts.device.readRegisters(3, a, n), ss.bases ?? SUNSPEC_BASES);
+      const chain = await discoverSunSpec((a, n) => this.opts.device.readRegisters(3, a, n), ss.bases ?? SUNSPEC_BASES, {
+        sleep: (ms) => this.clock.sleep(ms),
+        onRetry: () => this.metrics.onEvent('EDGE_SUNSPEC_RETRY', this.id),
+      });
       const model = findModel(chain, ss.models, ss.minLength);
       this.modelAddress = model.address;
       this.resolve(model.address);

@@ -109,6 +109,33 @@ test('SunSpec 203 and 213 over TCP (simulator): model chain discovered, export p
   }
 });
 
+test('SunSpec discovery on the simulator: busy (exception 6) is retried and recovers; persistent busy and device failure (4) get their own codes, not NOT_FOUND', async () => {
+  const metrics = countingMetrics();
+  // Busy for the first two requests, then answering: discovery waits it out.
+  meters.sunspec.faults = { exception: 6, exceptionRequests: 2 };
+  const meter = createModbusMeter(tcp('ss-busy', 3, 'sunspec-203'), pool, { metrics });
+  const d = await meter.poll();
+  assert.ok(meter.modelAddress !== undefined && meter.modelAddress > 40000, `model found at ${meter.modelAddress}`);
+  assert.ok(d.values.length >= 10);
+  assert.is(metrics.counts.get('EDGE_SUNSPEC_RETRY'), 2, 'two busy answers, two retries');
+  assert.is(metrics.counts.get('EDGE_SUNSPEC_NOT_FOUND'), undefined);
+
+  for (const [code, expected] of [[6, 'EDGE_SUNSPEC_DEVICE_BUSY'], [4, 'EDGE_SUNSPEC_DEVICE_FAILURE']] as const) {
+    const m = countingMetrics();
+    meters.sunspec.faults = { exception: code };
+    const fresh = createModbusMeter(tcp(`ss-${code}`, 3, 'sunspec-203'), pool, { metrics: m });
+    const err = await fresh.poll().catch((e: unknown) => e);
+    assert.ok(isLightNodeError(err, expected), String(err));
+    assert.is(err.details.exceptionCode, code);
+    assert.is(m.counts.get(expected), 1, `${expected} counted`);
+    assert.is(m.counts.get('EDGE_SUNSPEC_NOT_FOUND'), undefined, 'not counted as absent');
+    assert.ok((m.counts.get('EDGE_SUNSPEC_RETRY') ?? 0) >= 2, 'retried before giving up');
+    // The device recovers: the next poll discovers afresh.
+    meters.sunspec.faults = {};
+    assert.ok((await fresh.poll()).values.length >= 10);
+  }
+});
+
 test('simulator faults over TCP: exception, timeout, NaN and out-of-range each give their code', async () => {
   const metrics = countingMetrics();
   const meter = createModbusMeter(tcp('sdm630', 1, 'sdm630'), pool, { metrics });
