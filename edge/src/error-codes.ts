@@ -61,7 +61,8 @@ export const EDGE_ERRORS = {
   EDGE_SUNSPEC_MODEL_MISSING: 'SunSpec model 203/213 not in the chain',
   EDGE_SUNSPEC_NOT_FOUND: 'no SunSpec "SunS" marker at the base addresses (each answered "illegal address/function/value" or other registers)',
   EDGE_SUNSPEC_RETRY: 'event: a SunSpec discovery read answered busy or device failure and is retried after a backoff',
-  EDGE_VALUE_INVALID: 'meter value NaN/Inf, out of range, or a bad scale factor (point dropped)',
+  EDGE_VALUE_IMPLAUSIBLE: 'a value outside its plausibility window (template point min/max, rating) was dropped before signing; a reading with no value left is not signed',
+  EDGE_VALUE_INVALID: 'meter value NaN/Inf, not representable, or a bad scale factor (point dropped)',
 } as const;
 
 declare module '@lightnode/shared/errors' {
