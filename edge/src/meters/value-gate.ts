@@ -10,13 +10,16 @@ import { LightNodeError } from '@lightnode/shared/errors';
 import type { Metrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
 import type { ReadingDraft, SourcePlausibility } from './source.js';
-import { defaultRating, limitsOf, screenValues, type DroppedValue, type Rating } from './plausibility.js';
+import { defaultRating, limitsOf, screenValues, type DroppedValue, type Limit, type Rating } from './plausibility.js';
 
 /** Checks one source's drafts: the draft without its implausible values, or null when none is left. */
 export type DraftGate = <D extends ReadingDraft>(draft: D) => D | null;
 
 export interface ValueGate {
-  /** The gate of one source: windows from its kind's default rating, its own (template) rating and explicit windows, and the config's `rating` (wins). */
+  /**
+   * The gate of one source: windows from its kind's default rating, its own rating (template; a
+   * PMU's declared nominal frequency) and explicit windows, and the config's `rating` (wins).
+   */
   forSource(sourceId: string, kind: string, plausibility?: SourcePlausibility, configRating?: Rating): DraftGate;
   /** For health: values dropped so far and the last one. */
   status(): { dropped: number; last: { source: string; quantity: string; found: number; reason: string; atMs: number } | null };
@@ -48,10 +51,18 @@ export function createValueGate(o: { metrics: Metrics; log: Logger; now: () => n
 
   return {
     forSource(sourceId, kind, plausibility, configRating) {
-      const rating: Rating = { ...defaultRating(kind), ...plausibility?.rating, ...configRating };
-      const limitOf = limitsOf(rating, plausibility?.explicit);
+      // A source may learn its rating while running (a PMU's nominal frequency from its CFG frame): rebuilt when replaced.
+      let seen: Rating | undefined | null = null;
+      let limitOf = (_q: string): Limit | undefined => undefined;
+      const current = (): typeof limitOf => {
+        if (plausibility?.rating !== seen) {
+          seen = plausibility?.rating;
+          limitOf = limitsOf({ ...defaultRating(kind), ...seen, ...configRating }, plausibility?.explicit);
+        }
+        return limitOf;
+      };
       return (draft) => {
-        const { kept, dropped: out } = screenValues(draft.values, limitOf);
+        const { kept, dropped: out } = screenValues(draft.values, current());
         if (out.length === 0) return draft;
         for (const d of out) report(draft.meter || sourceId, d);
         return kept.length === 0 ? null : { ...draft, values: kept };

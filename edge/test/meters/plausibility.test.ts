@@ -71,6 +71,11 @@ test('the gate: kinds\' defaults (Chain 2 LV supply, PMU frequency only, EMS non
   assert.is(pmu(draft('pmu', [toMeasurement('1-0:32.7.0', 20_000)]))!.values.length, 1, 'MV voltage kept without a rating');
   const pmuRated = gate.forSource('pmu2', 'pmu', undefined, { nominalVoltageV: 11_547 });
   assert.is(pmuRated(draft('pmu2', [toMeasurement('1-0:32.7.0', 40_000)])), null, 'rated PMU: 40 kV on a 20 kV line dropped');
+  const learned = { rating: {} as { nominalFrequencyHz?: number } };
+  const pmu60 = gate.forSource('pmu60', 'pmu', learned);
+  assert.is(pmu60(draft('pmu60', [toMeasurement('1-0:14.7.0', 60)])), null, 'before its CFG: the 50 Hz default');
+  learned.rating = { nominalFrequencyHz: 60 }; // the PMU declared FNOM 60 Hz
+  assert.is(pmu60(draft('pmu60', [toMeasurement('1-0:14.7.0', 60)]))!.values.length, 1, 'after: 54..66 Hz');
   assert.is(gate.forSource('ems', 'ems')(draft('ems', [toMeasurement('1-0:16.7.0', 1e7)]))!.values.length, 1, 'EMS: no window unless rated');
   const modbus = gate.forSource('m', 'modbus', { rating: { nominalVoltageV: 230, maxCurrentA: 45 } }, { maxCurrentA: 100 });
   assert.is(modbus(draft('m', [toMeasurement('1-0:31.7.0', 80)]))!.values.length, 1, 'the config rating (100 A) wins over the template (45 A)');
@@ -83,7 +88,7 @@ test('the gate: kinds\' defaults (Chain 2 LV supply, PMU frequency only, EMS non
   assert.is(again.length, 2);
   assert.match(again[1]!, /"droppedSinceLastLog":5/);
   assert.match(again[1]!, /EDGE_VALUE_IMPLAUSIBLE/);
-  assert.is(gate.status().dropped, 9);
+  assert.is(gate.status().dropped, 10);
   assert.equal(gate.status().last, { source: 'c2', quantity: '1-0:1.7.0', found: 10_000_000, reason: 'above_max', atMs: 61_000 });
 });
 
