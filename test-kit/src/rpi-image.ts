@@ -20,6 +20,8 @@ export interface RpiImageOptions {
   rootMiB?: number;
   /** Bytes of filler in the root partition (to make it full). */
   fillBytes?: number;
+  /** Copy this machine's node to /usr/bin/node (an image with Node.js installed, e.g. from the nodejs package). */
+  withNode?: boolean;
   /** Leave out /etc/rpi-issue (a Debian image, not Raspberry Pi OS). */
   notRaspberryPiOs?: boolean;
 }
@@ -43,7 +45,7 @@ export function makeRpiImage(o: RpiImageOptions): { path: string; bootOffset: nu
   const path = join(o.dir, `${name}.img`);
   const tree = join(o.dir, `${name}.root`);
   rmSync(tree, { recursive: true, force: true });
-  for (const d of ['usr/bin', 'usr/sbin', 'usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/lib/sysusers.d', 'usr/share', 'etc/alternatives', 'etc/systemd/system/multi-user.target.wants', 'opt', 'var/lib', 'var/log', 'tmp', 'dev', 'proc', 'run', 'boot/firmware', 'root', 'home']) mkdirSync(join(tree, d), { recursive: true });
+  for (const d of ['usr/bin', 'usr/sbin', 'usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/lib/sysusers.d', 'usr/lib/systemd', 'usr/share', 'etc/alternatives', 'etc/systemd/system/multi-user.target.wants', 'opt', 'var/lib', 'var/log', 'tmp', 'dev', 'proc', 'run', 'boot/firmware', 'root', 'home']) mkdirSync(join(tree, d), { recursive: true });
   for (const [l, t] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']]) symlinkSync(t!, join(tree, l!));
   const arch = o.arch ?? 'host';
   if (arch === 'host') copyFileSync('/usr/bin/dpkg', join(tree, 'usr/bin/dpkg'));
@@ -56,6 +58,8 @@ export function makeRpiImage(o: RpiImageOptions): { path: string; bootOffset: nu
   writeFileSync(join(tree, 'etc/gshadow'), 'root:*::\ndialout:*::\nnogroup:*::\n', { mode: 0o640 });
   writeFileSync(join(tree, 'etc/hosts'), '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n');
   writeFileSync(join(tree, 'etc/hostname'), 'raspberrypi\n');
+  writeFileSync(join(tree, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n');
+  if (o.withNode) copyFileSync(process.execPath, join(tree, 'usr/bin/node'));
   if (o.fillBytes) writeFileSync(join(tree, 'var/filler'), Buffer.alloc(o.fillBytes, 0xa5));
 
   const bootStart = 8192; // 4 MiB, as Raspberry Pi OS

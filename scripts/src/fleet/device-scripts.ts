@@ -37,7 +37,7 @@ WantedBy=multi-user.target
 const ENSURE_USER = `ensure_user() {
   if ! grep -q '^lightnode:' "$R/etc/passwd" 2>/dev/null; then
     if command -v systemd-sysusers >/dev/null 2>&1; then
-      if [ -n "$R" ]; then systemd-sysusers --root="$R" /usr/lib/sysusers.d/lightnode.conf; else systemd-sysusers /usr/lib/sysusers.d/lightnode.conf; fi
+      if [ -n "$R" ]; then systemd-sysusers --root="$R" "$R/usr/lib/sysusers.d/lightnode.conf"; else systemd-sysusers /usr/lib/sysusers.d/lightnode.conf; fi
     elif [ -n "$R" ]; then useradd --prefix "$R" --system --home-dir /var/lib/lightnode --shell /usr/sbin/nologin --user-group --groups dialout lightnode
     else useradd --system --home-dir /var/lib/lightnode --shell /usr/sbin/nologin --user-group --groups dialout lightnode
     fi
@@ -178,6 +178,8 @@ for f in "$SYSD/lightnode.service" "$ETC/config.json" "$ETC/ca.pem"; do
   if [ -f "$f" ]; then cp -p "$f" "$f.prev"; else rm -f "$f.prev"; fi
 done
 install -m 0644 "$HERE/rootfs/etc/systemd/system/lightnode.service" "$SYSD/lightnode.service"
+# a device imaged with its own node (fleet image --node) keeps running that one
+if [ -x "$OPT/bin/node" ]; then sed -i 's#^ExecStart=/usr/bin/node #ExecStart=/opt/lightnode/bin/node #' "$SYSD/lightnode.service"; fi
 install -d -m 0700 -o "$LNUID" -g "$LNGID" "$ETC" "$DATA"
 install -m 0600 -o "$LNUID" -g "$LNGID" "$HERE/rootfs/etc/lightnode/config.json" "$ETC/config.json"
 if [ -f "$HERE/rootfs/etc/lightnode/ca.pem" ]; then install -m 0644 "$HERE/rootfs/etc/lightnode/ca.pem" "$ETC/ca.pem"; fi
@@ -211,6 +213,7 @@ healthy() {
 }
 if healthy; then
   rm -rf "$OPT.prev"
+  rm -f "$SYSD/lightnode.service.prev" "$ETC/config.json.prev" "$ETC/ca.pem.prev"
   say "installed agent $(sed -n 's/^ *"version": *"\\([^"]*\\)".*/\\1/p' "$OPT/package.json" | head -n 1) (device $(cat "$ETC/address" 2>/dev/null || echo unknown))"
   exit 0
 fi
