@@ -90,15 +90,13 @@ export class ExtPartition {
 
   /** Run debugfs commands (one per line), failing on any error debugfs reports (it prints them on stderr and still exits 0). */
   runChecked(commands: string[], write: boolean, what: string): string {
-    {
-      const res = this.runRaw(commands, write);
-      const errors = res.stderr.split('\n').filter((l) => l.trim() && !/^debugfs \d/.test(l));
-      if (res.status !== 0 || errors.length) {
-        const full = /Could not allocate|No free space|ENOSPC|No space left/i.test(errors.join('\n'));
-        throw new FleetError(full ? FleetCode.IMAGE_PARTITION_FULL : FleetCode.IMAGE_WRITE_FAILED, `${what}: debugfs reported ${errors.length} error(s): ${errors.slice(0, 3).join(' | ')}`);
-      }
-      return res.stdout;
+    const res = this.runRaw(commands, write);
+    const errors = res.stderr.split('\n').filter((l) => l.trim() && !/^debugfs \d/.test(l));
+    if (res.status !== 0 || errors.length) {
+      const full = /Could not allocate|No free space|ENOSPC|No space left/i.test(errors.join('\n'));
+      throw new FleetError(full ? FleetCode.IMAGE_PARTITION_FULL : FleetCode.IMAGE_WRITE_FAILED, `${what}: debugfs reported ${errors.length} error(s): ${errors.slice(0, 3).join(' | ')}`);
     }
+    return res.stdout;
   }
 
   /** Run debugfs commands from a command file; stdout (each command echoed as `debugfs: …`) and stderr. */

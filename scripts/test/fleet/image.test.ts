@@ -179,6 +179,13 @@ test('bad inputs: each a coded error, nothing written', async () => {
   // an arm64 image with the x86-64 runtime of this machine: better-sqlite3 has no arm64 build
   const arm = makeRpiImage({ dir: f.dir, name: 'arm64', arch: 'arm64' }).path;
   await refused(['--image', arm, ...pod, ...common], 'FLEET_IMAGE_ARCH_MISMATCH', /the image is arm64, .*better_sqlite3\.node \(x64\).*node_modules\/better-sqlite3 \(no arm64 build or prebuild\).*--node .* \(x64\)/, join(f.dir, 'o4'));
+  // a write that fails half-way (the stock root has a file where the units' folder goes): coded, and no partial image left
+  const odd = makeRpiImage({ dir: f.dir, name: 'odd' });
+  const dev = `${odd.path}?offset=${odd.rootOffset}`;
+  execFileSync('debugfs', ['-w', '-R', 'rmdir /etc/systemd/system/multi-user.target.wants', dev], { stdio: 'ignore' });
+  execFileSync('debugfs', ['-w', '-R', 'rmdir /etc/systemd/system', dev], { stdio: 'ignore' });
+  execFileSync('debugfs', ['-w', '-R', `write ${join(f.dir, 'ca.pem')} /etc/systemd/system`, dev], { stdio: 'ignore' });
+  await refused(['--image', odd.path, ...pod, ...common], 'FLEET_IMAGE_WRITE_FAILED', /root partition: debugfs reported \d+ error\(s\)/, join(f.dir, 'o9'));
   // no runtime for the image
   await refused(['--image', stock, ...pod, ...common.slice(2), '--runtime-dir', join(f.dir, 'nowhere')], 'FLEET_IMAGE_RUNTIME_MISSING', /no node_modules folder. There is no offline source of x64 builds/, join(f.dir, 'o5'));
   await refused(['--image', stock, ...pod, '--runtime-dir', EDGE, '--broker', 'mqtt://x:1'], 'FLEET_IMAGE_RUNTIME_MISSING', /has no \/usr\/bin\/node .*pass --node FILE/, join(f.dir, 'o6'));

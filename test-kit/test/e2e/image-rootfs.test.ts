@@ -77,8 +77,16 @@ function unpackInto(root: string): void {
 }
 
 async function api<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${bal!.endpoints.api}${path}`, { headers: { 'x-api-key': API_KEY } });
-  return { status: res.status, body: (await res.json()) as T };
+  // after a long pause (an install in the chroot) a kept-alive socket may have been closed by the server: retry
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${bal!.endpoints.api}${path}`, { headers: { 'x-api-key': API_KEY } });
+      return { status: res.status, body: (await res.json()) as T };
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 interface NodeView { pod: string; readings: number; rejected: number; lastStoredSeq: number | null }
 async function node(): Promise<NodeView | null> {
