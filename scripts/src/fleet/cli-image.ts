@@ -44,13 +44,14 @@ export async function runImageCommand(values: CliValues, g: GlobalOptions, io: C
   const dryRun = g.dryRun ?? false;
   if (!dryRun) mkdirSync(out, { recursive: true });
   const partials: string[] = [];
-  const cleanup = () => { for (const p of partials) rmSync(p, { force: true }); };
+  const cleanup = () => { for (const p of partials) rmSync(p, { force: true, recursive: true }); };
   try {
     // 1. the stock image (decompressed once) and its CPU
     let stockFile = stockPath;
     if (stockPath.endsWith('.xz')) {
-      stockFile = join(dryRun ? mkdtempSync(join(tmpdir(), 'ln-stock-')) : out, '.stock.img.partial');
-      partials.push(stockFile);
+      const dir = dryRun ? mkdtempSync(join(tmpdir(), 'ln-stock-')) : out;
+      stockFile = join(dir, '.stock.img.partial');
+      partials.push(stockFile, ...(dryRun ? [dir] : []));
       materialise(stockPath, stockFile);
     }
     const stock = inspectStock(stockFile, SYSTEM_DIRS);
