@@ -118,8 +118,8 @@ export async function runImageCommand(values: CliValues, g: GlobalOptions, io: C
     if (dryRun) {
       const lines = [`[dry run] ${archLabel(stock.arch)} image, root partition (every PoD):`, ...root.map((s) => `  root ${s.entry.path}${s.entry.mode !== null ? ` ${s.entry.mode.toString(8).padStart(4, '0')} ${s.entry.uid}:${s.entry.gid}` : ''}${s.entry.bytes !== undefined ? ` ${s.entry.bytes} B` : ''}`)];
       for (const [pod, plan] of boots) lines.push(`boot partition of ${join(out, `${pod}.img`)}:`, ...plan.map((s) => `  boot ${s.entry.path} ${s.entry.bytes} B`));
-      io.out(`${lines.join('\n')}\n`);
       if (values.json) io.out(`${JSON.stringify({ ok: true, dryRun: true, arch: archLabel(stock.arch), root: root.map((s) => s.entry), boot: Object.fromEntries([...boots].map(([p, plan]) => [p, plan.map((s) => s.entry)])) })}\n`);
+      else io.out(`${lines.join('\n')}\n`);
       return 0;
     }
 
@@ -154,8 +154,8 @@ export async function runImageCommand(values: CliValues, g: GlobalOptions, io: C
       results.push({ pod: b.pod, image: img, sha256: imageSha, kept: false });
     }
     const made = results.filter((r) => !r.kept).length;
-    io.out(`wrote ${made} image(s), kept ${results.length - made} existing (${archLabel(stock.arch)}, ${rootEntries.length} root entries each) → ${out}\n${results.map((r) => `  ${r.image}  sha256 ${r.sha256}`).join('\n')}\n`);
-    if (values.json) io.out(`${JSON.stringify({ ok: true, images: results })}\n`);
+    if (values.json) io.out(`${JSON.stringify({ ok: true, arch: archLabel(stock.arch), images: results })}\n`);
+    else io.out(`wrote ${made} image(s), kept ${results.length - made} existing (${archLabel(stock.arch)}, ${rootEntries.length} root entries each) → ${out}\n${results.map((r) => `  ${r.image}  sha256 ${r.sha256}`).join('\n')}\n`);
     return 0;
   } finally {
     cleanup();
