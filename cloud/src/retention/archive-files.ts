@@ -1,5 +1,5 @@
 /**
- * Day archive files (DESIGN §4 "Retention"): in `archiveDir`, per UTC day of arrival,
+ * Day archive files (cloud/README.md "Retention"): in `archiveDir`, per UTC day of arrival,
  * `YYYY-MM-DD.manifest.json` naming `YYYY-MM-DD-<sha256 prefix>.jsonl` (one archive line per
  * reading) with its sha256, size, record count and id bounds. Files are 0600 in a 0700 folder.
  *

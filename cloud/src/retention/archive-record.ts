@@ -1,5 +1,5 @@
 /**
- * One line of a day archive (JSON Lines, DESIGN §4 "Retention"): the store's id, arrival time and
+ * One line of a day archive (JSON Lines, cloud/README.md "Retention"): the store's id, arrival time and
  * leaf index of a reading, and its receipt — the same receipt `GET /api/readings/:id/receipt`
  * serves, so a line's `receipt` verifies offline with `verify-receipt`. Pure: building a line,
  * parsing and checking an untrusted one, and the UTC day helpers of the retention unit.

@@ -1,5 +1,5 @@
 /**
- * Store retention (D3.2 §5.2.1 "two months online"; DESIGN §4 "Retention"). A reading belongs to
+ * Store retention (D3.2 §5.2.1 "two months online"; cloud/README.md "Retention"). A reading belongs to
  * the UTC day the BAL received it. A day whose end is `days` days or more in the past, and whose
  * readings are ALL confirmed, is
  *   1. exported: every reading with its receipt to the day's archive (archive-files.ts), merged

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL readings partitioned by UTC day of arrival (`received_ms`), so that retention
- * removes a day by dropping its partition (DESIGN §4 "Retention").
+ * removes a day by dropping its partition (cloud/README.md "Retention").
  *
  * A partitioned table's unique constraints must include the partition key, so `(device, seq)`
  * cannot be a table-wide UNIQUE any more. It is kept unique by the store itself — writes are

@@ -93,9 +93,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
     const cand: number[] = [];
     inputs.forEach((inp, i) => { const k = keyOf(inp.signer, inp.reading.seq); if (!first.has(k)) { first.set(k, i); cand.push(i); } });
     return tx(async (c) => {
-      // The day partitions the batch needs (arrival days: today, bar a clock change).
+      // The day partitions the batch needs (arrival days: today, bar a clock change), and the
+      // next day's, so the batch after midnight finds its partition made.
       for (const d of new Set(cand.map((i) => dayOf(inputs[i]!.receivedAtMs)))) {
-        if (!partitions.has(d)) { await ensurePartition(c, d); partitions.add(d); }
+        if (partitions.has(d)) continue;
+        for (const x of [d, d + DAY_MS]) { await ensurePartition(c, x); partitions.add(x); }
       }
       // (device, seq) is unique across partitions because this check and the insert run under the
       // store's write lock. A seq above the device's highest stored one is new: only the others

@@ -265,7 +265,7 @@ export interface BalStore extends AccessStore {
 
   counts(): Promise<StoreCounts>;
 
-  // Retention (cloud/src/retention, DESIGN §4 "Retention"): days of arrival are exported to
+  // Retention (cloud/src/retention, cloud/README.md "Retention"): days of arrival are exported to
   // archives, then removed; nothing that is not confirmed is ever removed.
   /** Days of arrival (UTC) with readings received before `beforeMs`, oldest first. */
   retentionDays(beforeMs: number): Promise<RetentionDay[]>;

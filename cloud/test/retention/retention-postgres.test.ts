@@ -8,6 +8,7 @@ const url = process.env.BAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/t
 const schema = `bal_retention_${randomBytes(6).toString('hex')}`;
 retentionSuite('postgres', {
   open: () => openPostgresStore({ url, schema }),
+  storeConfig: { kind: 'postgres', url, schema },
   childArgs: ['postgres', url, schema],
   destroy: async () => {
     const c = new pg.Client({ connectionString: url });

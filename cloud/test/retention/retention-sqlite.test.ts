@@ -8,6 +8,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bal-retention-db-'));
 const path = join(dir, 'bal.db');
 retentionSuite('sqlite', {
   open: async () => openSqliteStore({ path }),
+  storeConfig: { kind: 'sqlite', path },
   childArgs: ['sqlite', path],
   destroy: async () => rmSync(dir, { recursive: true, force: true }),
 });

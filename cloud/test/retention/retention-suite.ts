@@ -33,12 +33,15 @@ import { ReceiptBuilder, type DeploymentInfo } from '../../src/api/receipt.js';
 import { createApiApp } from '../../src/api/app.js';
 import { listenApi } from '../../src/api/server.js';
 import { newSecret } from '../../src/api/auth.js';
+import { main as balCli } from '../../src/cli.js';
 
 export interface RetentionStoreFactory {
   /** Open the store (again: the same data). */
   open(): Promise<BalStore>;
   /** Arguments for retention-child.ts naming the same store. */
   childArgs: string[];
+  /** The `store` section of a BAL config naming the same store (for the CLI). */
+  storeConfig: Record<string, unknown>;
   destroy(): Promise<void>;
 }
 
@@ -309,6 +312,34 @@ export function retentionSuite(name: string, factory: RetentionStoreFactory): vo
     // A second pass has nothing to do.
     const idle = await createRetention(settings, deps()).pass();
     assert.equal([idle.days.length, idle.errors.length], [0, 0]);
+  });
+
+  t('bal restore and bal archive on the same store and archive folder', async () => {
+    const config = join(dir, 'bal.json');
+    writeFileSync(config, JSON.stringify({ chain: { deploymentPath: chain.deploymentPath }, store: factory.storeConfig, retention: { days: KEPT_DAYS, archiveDir } }));
+    const run = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '', err = '';
+      const code = await balCli(argv, { out: (l) => { out += `${l}\n`; }, err: (e) => { err += e; } });
+      return { code, out, err };
+    };
+    const ofDay = [...original.values()].filter((x) => dayOf(x.receivedAtMs) === day(9));
+    const restored = await run('restore', '--config', config, '--days', `${dayName(day(9))}..${dayName(day(8))}`);
+    assert.is(restored.code, 0, restored.err);
+    assert.equal((JSON.parse(restored.out) as { restored: { day: string; restored: number }[] }).restored.map((r) => [r.day, r.restored]),
+      [[dayName(day(9)), ofDay.length], [dayName(day(8)), 6]]);
+    for (const x of ofDay) assert.equal(await store.readingById(x.id), x);
+    const archived = await run('archive', '--config', config);
+    assert.is(archived.code, 0, archived.err);
+    const res = JSON.parse(archived.out) as { days: { day: string; archived: number; pruned: number }[]; waiting: unknown[]; errors: unknown[]; cutoff: string };
+    assert.equal(res.days.map((d) => [d.day, d.archived, d.pruned]), [[dayName(day(9)), 0, ofDay.length], [dayName(day(8)), 0, 6]]);
+    assert.is(res.cutoff, dayName(dayOf(Date.now() - KEPT_DAYS * DAY_MS)));
+    assert.is(res.waiting.length, 1);
+    await noneLostOrDoubled();
+    const missing = await run('restore', '--config', config, '--days', dayName(day(3)));
+    assert.is(missing.code, 1);
+    assert.ok(missing.err.includes('BAL_ARCHIVE_NOT_FOUND'), missing.err);
+    assert.is((await run('restore', '--config', config, '--days', '2026-02-30')).code, 2);
+    assert.is((await run('restore', '--config', config)).code, 2, 'restore needs --days');
   });
 
   t.run();
