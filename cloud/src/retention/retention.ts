@@ -17,6 +17,7 @@
  * store's anchor) and the file's hash before it writes anything.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as tick } from 'node:timers/promises';
 import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
 import { validateReceipt } from '@lightnode/shared/receipt';
@@ -76,7 +77,8 @@ export interface Retention {
   restoreDays(days: number[]): Promise<{ day: string; restored: number; present: number }[]>;
 }
 
-const PAGE = 1000;
+/** Readings per export page: the event loop runs between two (a page blocks it for a few ms). */
+const PAGE = 200;
 
 /** Exact runs of consecutive seqs per device. */
 function seqRuns(keys: { device: Hex; seq: number }[]): PrunePlan['ranges'] {
@@ -145,6 +147,7 @@ export function createRetention(settings: RetentionSettings, deps: RetentionDeps
           added++;
         }
         if (page.length < PAGE) break;
+        await tick(); // the event loop (ingest, API) runs between two pages
       }
       if (w.records === 0) throw new LightNodeError('BAL_RETENTION_INVALID', `day ${dayName(dayMs)} has no confirmed reading to archive`);
       let manifest: DayManifest;

@@ -227,8 +227,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
         const part = partitionName(d);
         const ids = plan.records.map((r) => r.id), dgs = plan.records.map((r) => r.digest);
         const total = Number(((await c.query(`SELECT COUNT(*) AS n FROM ${part}`)).rows[0] as Row).n);
-        const match = `FROM unnest($1::bigint[], $2::text[]) AS u(id, dg) WHERE p.id = u.id AND p.digest = u.dg AND p.status = 'confirmed'`;
-        const matched = Number(((await c.query(`SELECT COUNT(*) AS n FROM ${part} p WHERE EXISTS (SELECT 1 ${match})`, [ids, dgs])).rows[0] as Row).n);
+        // A join on the archived (id, digest) pairs (hashed), never a per-row scan of the list.
+        const pairs = `unnest($1::bigint[], $2::text[]) AS u(id, dg)`;
+        const matched = Number(((await c.query(
+          `SELECT COUNT(*) AS n FROM ${part} p JOIN ${pairs} ON p.id = u.id AND p.digest = u.dg WHERE p.status = 'confirmed'`, [ids, dgs])).rows[0] as Row).n);
         if (matched === total) {
           // The partition holds exactly archived, confirmed readings: removal is dropping it.
           await c.query(`DROP TABLE ${part}`);
@@ -236,7 +238,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
           deleted = total;
         } else {
           // Something of the day is not in its archive (or not confirmed): remove only what is.
-          deleted = (await c.query(`DELETE FROM ${part} p WHERE EXISTS (SELECT 1 ${match})`, [ids, dgs])).rowCount ?? 0;
+          deleted = (await c.query(`DELETE FROM ${part} p USING ${pairs} WHERE p.id = u.id AND p.digest = u.dg AND p.status = 'confirmed'`, [ids, dgs])).rowCount ?? 0;
           remaining = total - deleted;
         }
       }

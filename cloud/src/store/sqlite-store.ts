@@ -90,7 +90,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     // Retention
     archivedRun: db.prepare('SELECT 1 FROM archived_ranges WHERE device = ? AND min_seq <= ? AND max_seq >= ? LIMIT 1'),
     retentionDays: db.prepare(retentionDaysSql('?')),
-    ofDay: db.prepare('SELECT * FROM readings WHERE received_ms >= ? AND received_ms < ? AND id > ? ORDER BY id LIMIT ?'),
+    // `+received_ms`: walk the primary key from `afterId` (a page costs its rows), not the arrival index (every page would sort the whole day).
+    ofDay: db.prepare('SELECT * FROM readings WHERE +received_ms >= ? AND +received_ms < ? AND id > ? AND id <= ? ORDER BY id LIMIT ?'),
+    dayIds: db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM readings WHERE received_ms >= ? AND received_ms < ?'),
     dayLeft: db.prepare('SELECT COUNT(*) AS n FROM readings WHERE received_ms >= ? AND received_ms < ?'),
     markDay: db.prepare(`INSERT INTO archived_days (day_ms, readings, min_id, max_id, sha256, state, archived_ms) VALUES (?, ?, ?, ?, ?, 'pruning', ?)
       ON CONFLICT (day_ms) DO UPDATE SET readings = excluded.readings, min_id = excluded.min_id, max_id = excluded.max_id,
@@ -202,6 +204,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     return n;
   });
 
+  const dayBounds = new Map<number, { lo: number | null; hi: number | null }>();
   let closed = false;
   const store: BalStore = {
     ...access,
@@ -296,7 +299,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     },
     async readingsOfDay(dayMs, afterId, limit) {
       checkDay(dayMs);
-      return (st.ofDay.all(dayMs, dayMs + DAY_MS, checkId(afterId, 'afterId'), checkLimit(limit, 'limit', 100_000)) as Record<string, unknown>[]).map(rowToReading);
+      // The day's id bounds: looked up when a walk starts (afterId 0), reused for its next pages.
+      let ids = dayBounds.get(dayMs);
+      if (!ids || afterId === 0) { ids = st.dayIds.get(dayMs, dayMs + DAY_MS) as { lo: number | null; hi: number | null }; dayBounds.set(dayMs, ids); }
+      if (dayBounds.size > 64) dayBounds.delete(dayBounds.keys().next().value!);
+      if (ids.hi === null) return [];
+      const from = Math.max(checkId(afterId, 'afterId'), ids.lo! - 1);
+      return (st.ofDay.all(dayMs, dayMs + DAY_MS, from, ids.hi, checkLimit(limit, 'limit', 100_000)) as Record<string, unknown>[]).map(rowToReading);
     },
     async pruneDay(plan, opts = {}) {
       checkPlan(plan);
