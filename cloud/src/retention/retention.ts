@@ -190,10 +190,12 @@ export function createRetention(settings: RetentionSettings, deps: RetentionDeps
     const cutoffMs = dayOf(now() - settings.days * DAY_MS);
     const res: PassResult = { cutoffMs, days: [], waiting: [], errors: [] };
     let todo: number[];
+    const stored = new Set<number>();
     try {
       const before = due === null ? cutoffMs : Math.max(...due) + DAY_MS;
       const candidates = await store.retentionDays(before);
       const byDay = new Map(candidates.map((c) => [c.dayMs, c]));
+      for (const c of candidates) stored.add(c.dayMs);
       const wanted = due === null ? candidates.map((c) => c.dayMs) : due.filter((d) => byDay.has(d));
       todo = [];
       for (const d of wanted) {
@@ -210,7 +212,7 @@ export function createRetention(settings: RetentionSettings, deps: RetentionDeps
     }
     for (const d of todo) {
       try {
-        if (!(await store.retentionDays(d + DAY_MS)).some((c) => c.dayMs === d)) {
+        if (!stored.has(d)) {
           // Nothing of the day left in the store: finish its record from the archive.
           const manifest = readManifest(dir, d);
           if (!manifest) throw new LightNodeError('BAL_ARCHIVE_NOT_FOUND', `day ${dayName(d)} is recorded as being archived but has no archive`);

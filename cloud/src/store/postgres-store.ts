@@ -200,6 +200,18 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
     checkPlan(plan);
     const d = plan.dayMs;
     const b = planBounds(plan);
+    const part = partitionName(d);
+    const ids = plan.records.map((r) => r.id), dgs = plan.records.map((r) => r.digest);
+    // A join on the archived (id, digest) pairs (hashed), never a per-row scan of the list.
+    const pairs = `unnest($1::bigint[], $2::text[]) AS u(id, dg)`;
+    // The expensive check runs before the write lock (ingest goes on meanwhile); the transaction
+    // below only confirms that nothing of the day changed since, then drops the partition.
+    let pre: { total: number; matched: number; idSum: string } | null = null;
+    if (await one('SELECT to_regclass($1) IS NOT NULL AS ok', [part]).then((r) => Boolean(r?.ok))) {
+      const tot = (await one(`SELECT COUNT(*) AS n, COALESCE(SUM(id), 0) AS s FROM ${part}`, []))!;
+      const m = (await one(`SELECT COUNT(*) AS n FROM ${part} p JOIN ${pairs} ON p.id = u.id AND p.digest = u.dg WHERE p.status = 'confirmed'`, [ids, dgs]))!;
+      pre = { total: Number(tot.n), matched: Number(m.n), idSum: String(tot.s) };
+    }
     return tx(async (c) => {
       await c.query(
         `INSERT INTO archived_days (day_ms, readings, min_id, max_id, sha256, state, archived_ms) VALUES ($1, $2, $3, $4, $5, 'pruning', $6)
@@ -223,23 +235,19 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       }
       let deleted = 0;
       let remaining = 0;
-      if (await partitionExists(c, d)) {
-        const part = partitionName(d);
-        const ids = plan.records.map((r) => r.id), dgs = plan.records.map((r) => r.digest);
-        const total = Number(((await c.query(`SELECT COUNT(*) AS n FROM ${part}`)).rows[0] as Row).n);
-        // A join on the archived (id, digest) pairs (hashed), never a per-row scan of the list.
-        const pairs = `unnest($1::bigint[], $2::text[]) AS u(id, dg)`;
-        const matched = Number(((await c.query(
-          `SELECT COUNT(*) AS n FROM ${part} p JOIN ${pairs} ON p.id = u.id AND p.digest = u.dg WHERE p.status = 'confirmed'`, [ids, dgs])).rows[0] as Row).n);
-        if (matched === total) {
+      if (pre && await partitionExists(c, d)) {
+        // Nothing of the day changed since the check (count and id sum, under an exclusive lock): drop it.
+        await c.query(`LOCK TABLE ${part} IN ACCESS EXCLUSIVE MODE`);
+        const now2 = (await c.query(`SELECT COUNT(*) AS n, COALESCE(SUM(id), 0) AS s FROM ${part}`)).rows[0] as Row;
+        if (pre.total === pre.matched && Number(now2.n) === pre.total && String(now2.s) === pre.idSum) {
           // The partition holds exactly archived, confirmed readings: removal is dropping it.
           await c.query(`DROP TABLE ${part}`);
           partitions.delete(d);
-          deleted = total;
+          deleted = pre.total;
         } else {
           // Something of the day is not in its archive (or not confirmed): remove only what is.
           deleted = (await c.query(`DELETE FROM ${part} p USING ${pairs} WHERE p.id = u.id AND p.digest = u.dg AND p.status = 'confirmed'`, [ids, dgs])).rowCount ?? 0;
-          remaining = total - deleted;
+          remaining = Number(now2.n) - deleted;
         }
       }
       if (remaining === 0) await c.query(`UPDATE archived_days SET state = 'pruned' WHERE day_ms = $1`, [d]);
