@@ -28,6 +28,7 @@ import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
 import { createChainGuard } from './chain/chain-guard.js';
+import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
 import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
 import { createDataAccessService, type DataAccessService } from './access/service.js';
@@ -88,6 +89,8 @@ export interface StartBalOptions {
   log?: Logger;
   /** Clock, ms since epoch (ingest skew, store timestamps); default Date.now. */
   now?: () => number;
+  /** Delay before the first retention pass (when `retention.enabled`); default one minute. */
+  retentionFirstDelayMs?: number;
 }
 
 /** Resolve the chain section (reads the deployment file). */
@@ -271,6 +274,15 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       ...(opts.now ? { now: opts.now } : {}),
     });
     closers.push({ name: 'ingest', close: () => ingest.stop() });
+
+    if (config.retention.enabled) {
+      const retention = createRetention(
+        { days: config.retention.days, archiveDir: config.retention.archiveDir, deleteBatchSize: config.retention.deleteBatchSize },
+        { store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor }, metrics, log: log.child({ component: 'retention' }), ...(opts.now ? { now: opts.now } : {}) },
+      );
+      const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000);
+      closers.push({ name: 'retention', close: () => rt.stop() });
+    }
 
     const readingsGauge = metrics.gauge('bal_store_readings', 'Readings in the store');
     const pendingGauge = metrics.gauge('bal_store_pending_readings', 'Stored readings not yet anchored');

@@ -80,6 +80,16 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       poolSize: { type: 'integer', min: 1, max: 100, default: 4, unit: 'connections', doc: 'postgres: pool size' },
     },
   },
+  retention: {
+    type: 'object', doc: 'two months online (D3.2 §5.2.1): days of arrival older than `days`, once all their readings are confirmed, go to day archives (JSON Lines with receipts) and leave the store (see Retention)',
+    fields: {
+      enabled: { type: 'boolean', default: false, env: true, doc: 'run the retention pass inside `bal run` (`bal archive` works either way)' },
+      days: { type: 'integer', min: 1, max: 36_500, default: 60, unit: 'days', env: true, doc: 'whole UTC days of arrival kept in the store before today' },
+      archiveDir: { type: 'string', unit: 'path', default: 'data/archive', env: true, doc: 'folder of the day archives (0700; files 0600)' },
+      intervalMs: ms(60_000, 86_400_000, 3_600_000, 'period of the retention pass in `bal run` (the first runs a minute after start)'),
+      deleteBatchSize: { type: 'integer', min: 1, max: 100_000, default: 500, unit: 'readings', doc: 'sqlite: readings per delete transaction (ingest commits between two)' },
+    },
+  },
   anchoring: {
     type: 'object', doc: 'Merkle roots of accepted readings written to ReadingAnchor',
     fields: {

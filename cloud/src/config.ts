@@ -105,7 +105,9 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
 
   const dashboard = { enabled: c.dashboard.enabled, offlineAfterMs: c.dashboard.offlineAfterMs, explorerBaseUrl: c.dashboard.explorerBaseUrl ?? null, eventHeartbeatMs: c.dashboard.eventHeartbeatMs };
 
-  return { baseDir, chain, broker, store, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+  const retention = { ...c.retention, archiveDir: path(c.retention.archiveDir) };
+
+  return { baseDir, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
 }
 
 /** Validate a parsed config object. `baseDir` anchors relative paths; `env` supplies the `BAL_*` overrides (secrets). */

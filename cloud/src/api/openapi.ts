@@ -28,6 +28,7 @@ export const OPENAPI_DOCUMENT = {
       E403: json(ref('Error'), 'The credentials do not allow this (BAL_API_FORBIDDEN, BAL_ACCESS_FORBIDDEN, BAL_ACCESS_NOT_TOPIC_OWNER, BAL_ACCESS_SELF_DECISION).'),
       E404: json(ref('Error'), 'Unknown resource (BAL_API_NOT_FOUND, BAL_ACCESS_SUBSCRIPTION_UNKNOWN, BAL_ACCESS_TOPIC_UNKNOWN, BAL_ACCESS_USER_UNKNOWN).'),
       E409: json(ref('Error'), 'Conflict with the current state: a reading not anchored yet (BAL_READING_NOT_ANCHORED), a subscription transition the state machine forbids, a duplicate request, a taken username or topic, a decision the chain refused.'),
+      E410: json(ref('Error'), 'The reading was archived and removed from the store by retention (BAL_READING_ARCHIVED); the message names its day archive, whose line holds its receipt; `bal restore` puts it back.'),
       E429: json(ref('Error'), 'Too many failed logins for this user or address (BAL_ACCESS_LOGIN_RATE_LIMITED); see Retry-After.'),
       E503: json(ref('Error'), 'Data access is not configured (BAL_ACCESS_DISABLED) or the chain is unreachable (BAL_ACCESS_CHAIN_UNAVAILABLE).'),
     },
@@ -288,12 +289,12 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/api/readings/{id}': {
-      get: { summary: 'One reading', security: secured, parameters: [idParam], responses: { 200: json(ref('Reading'), 'The reading.'), ...errors(400, 401, 404) } },
+      get: { summary: 'One reading', security: secured, parameters: [idParam], responses: { 200: json(ref('Reading'), 'The reading.'), ...errors(400, 401, 404, 410) } },
     },
     '/api/readings/{id}/receipt': {
       get: {
         summary: 'Self-contained receipt of an anchored reading', security: secured, parameters: [idParam],
-        responses: { 200: json(ref('Receipt'), 'The receipt (DESIGN §6).'), ...errors(400, 401, 404, 409) },
+        responses: { 200: json(ref('Receipt'), 'The receipt (DESIGN §6).'), ...errors(400, 401, 404, 409, 410) },
       },
     },
     '/api/nodes': {

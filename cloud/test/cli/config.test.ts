@@ -61,6 +61,15 @@ test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key
   fails({ ...MIN, relayKey: '0x' + '22'.repeat(32) }, /relayKey/);
 });
 
+test('retention: off by default, 60 days, archive folder resolved against the config; bounds refused with the field', () => {
+  const d = parseConfig(MIN, '/etc/bal');
+  assert.equal(d.retention, { enabled: false, days: 60, archiveDir: '/etc/bal/data/archive', intervalMs: 3_600_000, deleteBatchSize: 500 });
+  const c = parseConfig({ ...MIN, retention: { enabled: true, days: 7, archiveDir: '/srv/archive' } }, '/etc/bal', { BAL_RETENTION_DAYS: '30' });
+  assert.equal([c.retention.enabled, c.retention.days, c.retention.archiveDir], [true, 30, '/srv/archive']);
+  fails({ ...MIN, retention: { days: 0 } }, /retention\.days/);
+  fails({ ...MIN, retention: { intervalMs: 1000 } }, /retention\.intervalMs/);
+});
+
 test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => {
   const raw = applyEnvOverrides(MIN, { BAL_API_PORT: '9090', BAL_STORE_PATH: '/var/lib/bal.db', BAL_ANCHORING_ENABLED: 'false', BAL_ANCHORING_WINDOW_MS: '5', BAL_LOG_LEVEL: '', OTHER: 'x' });
   const c = parseConfig(raw, '/etc/bal');
