@@ -167,7 +167,7 @@ function certification(pt: Point, digestSource: string, anchorSource: string): C
 }
 
 /** One series (meter, register) → its IntervalBlock; counts go into `counts`. */
-function seriesBlock(points: readonly RegisterPoint[], o: ReturnType<typeof checkOptions>, counts: Record<QuarterStatus, number>): CimIntervalBlock {
+function seriesBlock(points: readonly RegisterPoint[], o: ReturnType<typeof checkOptions>, stamps: readonly string[], counts: Record<QuarterStatus, number>): CimIntervalBlock {
   const row = quarterHourDeltaOfObis(points[0]!.quantity)!;
   const minScale = Math.min(...points.map((p) => p.scale));
   const pts: Point[] = points.map((p) => ({ p, v: BigInt(p.value) * 10n ** BigInt(p.scale - minScale) }));
@@ -212,7 +212,7 @@ function seriesBlock(points: readonly RegisterPoint[], o: ReturnType<typeof chec
     }
     counts[status]++;
     const reading: CimIntervalReading = {
-      timeStamp: toLocalDateTime(endMs, o.zone),
+      timeStamp: stamps[k]!,
       ReadingQualities: [{ ...(comment ? { comment } : {}), ReadingQualityType: { ref: QUARTER_QUALITY[status] } }, ...qualities],
     };
     if (value !== undefined) reading.value = value;
@@ -240,9 +240,11 @@ export function deriveQuarterHourBlocks(pod: string, points: readonly RegisterPo
     const byQuantity = series.get(p.meter) ?? series.set(p.meter, new Map()).get(p.meter)!;
     (byQuantity.get(p.quantity) ?? byQuantity.set(p.quantity, []).get(p.quantity)!).push(p);
   }
+  // Local end times, once for all blocks (Intl is the costly part of a block).
+  const stamps = series.size === 0 ? [] : Array.from({ length: (o.toMs - o.fromMs) / QUARTER_MS }, (_, k) => toLocalDateTime(o.fromMs + (k + 1) * QUARTER_MS, o.zone));
   const MeterReading: CimMeterReading[] = [...series.keys()].sort().map((meter) => {
     const byQuantity = series.get(meter)!;
-    const IntervalBlocks = [...byQuantity.keys()].sort().map((q) => seriesBlock(byQuantity.get(q)!, o, counts));
+    const IntervalBlocks = [...byQuantity.keys()].sort().map((q) => seriesBlock(byQuantity.get(q)!, o, stamps, counts));
     return { IntervalBlocks, Meter: { mRID: meter, Names: [] }, Readings: [], UsagePoint: { mRID: pod, Names: [] } };
   });
   return { MeterReading, quarters: (o.toMs - o.fromMs) / QUARTER_MS, counts };
