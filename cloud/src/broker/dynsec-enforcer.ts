@@ -154,6 +154,7 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
       const stale = (names as string[]).filter((n) => n.startsWith(GRANT_ROLE_PREFIX) && !want.has(n));
       const byUser = new Map<string, string[]>();
       for (const g of want.values()) (byUser.get(g.username) ?? byUser.set(g.username, []).get(g.username)!).push(g.topic);
+      const existing = new Set(names as string[]);
       const clients = await getClients([...byUser.keys()]);
       const cmds: DynsecCommand[] = stale.map((rolename) => ({ command: 'deleteRole', rolename }));
       let skipped = 0;
@@ -163,7 +164,7 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
         cmds.push(...attach(username, c, topics));
         for (const topic of topics) {
           const rolename = grantRoleName(username, topic);
-          if ((names as string[]).includes(rolename)) cmds.push(...upgrade(rolename, topic));
+          if (existing.has(rolename)) cmds.push(...upgrade(rolename, topic));
         }
       }
       await control.run(cmds, { tolerate: ['Role already exists', 'Role not found', ACL_EXISTS] });
