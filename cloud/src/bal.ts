@@ -210,7 +210,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     closers.push({ name: 'verify-pool', close: () => pool.close() });
 
     // Certified delivery and data access (docs/data-access.md).
-    const publisher = da.enabled ? createCertifiedPublisher({ mqtt: mq, store, metrics, log: log.child({ component: 'certified' }) }) : null;
+    const publisher = da.enabled ? createCertifiedPublisher({ mqtt: mq, store, metrics, log: log.child({ component: 'certified' }), cimFormats: da.cimFormats }) : null;
     // The dashboard's live view (api/event-stream.ts) listens here; certified delivery stays on MQTT.
     const events = createEventBus({ log: log.child({ component: 'events' }) });
     const onStored = (pod: string, stored: readonly StoredReadingNotice[]): void => {

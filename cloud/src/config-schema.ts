@@ -47,6 +47,11 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       loginMaxFailuresPerUser: { type: 'integer', min: 1, max: 1000, default: 5, unit: 'attempts', doc: 'failed logins per username within `loginWindowMs` before 429' },
       loginMaxFailuresPerAddress: { type: 'integer', min: 1, max: 10_000, default: 20, unit: 'attempts', doc: 'failed logins per remote address within `loginWindowMs` before 429' },
       loginWindowMs: ms(1000, 86_400_000, 900_000, 'window of the failed-login limits'),
+      cimFormats: {
+        type: 'array', default: ['cim-xml', 'cim-json'], maxItems: 2,
+        doc: 'CIM formats of the certified stream published beside its JSON, each on `certified/v1/{pod}/readings/<format>` (IEC 61968-9 MeterReadings; a consumer picks one by topic); `[]` publishes JSON only and saves the encoding',
+        items: { type: 'string', enum: ['cim-xml', 'cim-json'], doc: 'a CIM format' },
+      },
     },
   },
   broker: {

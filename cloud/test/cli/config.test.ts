@@ -47,7 +47,9 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
 test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key resolved; an external broker needs a dynsec admin', () => {
   const d = parseConfig(MIN, '/etc/bal');
   assert.equal(d.dataAccess, { enabled: false, walletKeyPath: '/etc/bal/data/wallet-master.key', sessionTtlMs: 3_600_000, decisionDeadlineSec: 600,
-    loginMaxFailuresPerUser: 5, loginMaxFailuresPerAddress: 20, loginWindowMs: 900_000 });
+    loginMaxFailuresPerUser: 5, loginMaxFailuresPerAddress: 20, loginWindowMs: 900_000, cimFormats: ['cim-xml', 'cim-json'] });
+  assert.equal(parseConfig({ ...MIN, dataAccess: { cimFormats: [] } }, '/etc/bal').dataAccess.cimFormats, [], 'JSON only');
+  fails({ ...MIN, dataAccess: { cimFormats: ['xml'] } }, /dataAccess\.cimFormats/);
   const c = parseConfig({ chain: { deploymentPath: 'dep.json', relayKeyPath: 'keys/relay.hex', subscriptionRegistry: `0x${'EF'.repeat(20)}` }, dataAccess: { enabled: true, walletKeyPath: '/var/lib/bal/w.key' } },
     '/etc/bal', { BAL_RELAY_KEY: '0x' + '22'.repeat(32) });
   assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}`, rpcTimeoutMs: 10_000 });
