@@ -24,7 +24,7 @@ export const ACL: Readonly<Record<Role, AclRules>> = {
     subscribe: [`${TOPIC_PREFIX}/%u/ack`, `${TOPIC_PREFIX}/%u/setpoints`],
   },
   bal: {
-    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`, `${CIM_PREFIX}/+/ack`],
+    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`, `${CERTIFIED_PREFIX}/+/readings/+`, `${CIM_PREFIX}/+/ack`],
     subscribe: [`${TOPIC_PREFIX}/+/readings`, `${TOPIC_PREFIX}/+/status`, `${TOPIC_PREFIX}/+/activations`, `${CIM_PREFIX}/+/meter-readings`],
   },
   // A DSO data server (issue 13 §4): username = its DataServerRegistry id; it sends its own
