@@ -11,6 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -79,6 +80,37 @@ test('aedes, MQTT 3.1.1: dropped right after each connect by a reconnecting twin
   const broker = await startAedes();
   cleanups.push(() => broker.close());
   await takeoverCase(broker.url, 4, 'quick_disconnects', { reconnectPeriod: 100 });
+});
+
+test('MQTT 5 DISCONNECT 0x8E "session taken over" (what newer brokers send) → back off at the first one, counted as reason_0x8e', async () => {
+  // Neither local broker sends 0x8E, so a socket that answers a CONNECT with the MQTT 5 bytes a
+  // broker would: CONNACK (success), then DISCONNECT reason 0x8E, then closes (MQTT 5.0 §3.14).
+  const CONNACK_V5 = Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]);
+  const DISCONNECT_TAKEN_OVER = Buffer.from([0xe0, 0x02, 0x8e, 0x00]);
+  let connects = 0;
+  const server = net.createServer((sock) => {
+    sock.once('data', () => {
+      connects++;
+      sock.write(CONNACK_V5);
+      setTimeout(() => { sock.write(DISCONNECT_TAKEN_OVER); sock.end(); }, 300);
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  const pod = randomPod();
+  const s = signedSpool(pod);
+  cleanups.push(s.cleanup);
+  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const uplink = new Uplink({ config: mqttConfig(url, { protocolVersion: 5, takeoverBackoffMinMs: 2000, takeoverBackoffMaxMs: 60_000 }), pod, device: s.key.address, agentVersion: 't', spool: s.spool, metrics: s.metrics });
+  cleanups.push(() => uplink.stop());
+  uplink.start();
+  await waitFor(() => s.metrics.value('uplink_session_takeovers_total', { signal: 'reason_0x8e' }) === 1, 10_000, 'the 0x8E takeover counted');
+  assert.is(uplink.sessionState.lastTakeover?.signal, 'reason_0x8e');
+  assert.is(connects, 1, 'the first takeover already backs off');
+  await sleep(1000);
+  assert.is(connects, 1, 'no reconnect while backing off');
+  assert.is(s.metrics.value('uplink_session_takeovers_total', { signal: 'quick_disconnects' }), 0);
 });
 
 test.run();
