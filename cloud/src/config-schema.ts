@@ -28,6 +28,8 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       podRegistry: { ...ADDRESS, optional: true, doc: 'PodRegistry contract; required without `deploymentPath`' },
       readingAnchor: { ...ADDRESS, optional: true, doc: 'ReadingAnchor contract; required without `deploymentPath`' },
       deployBlock: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, unit: 'block', defaultDoc: '0', doc: 'first block the registry mirror scans (without `deploymentPath`)' },
+      deployBlockHash: { type: 'string', pattern: /^0x[0-9a-fA-F]{64}$/, expected: '0x-prefixed 32-byte hash', unit: 'hash', optional: true, defaultDoc: 'pinned at the first check', doc: 'hash of `deployBlock`, part of the chain\'s identity (/healthz `chain: mismatch` on a reset chain); without `deploymentPath` (the deployment file carries it)' },
+      rpcTimeoutMs: { type: 'integer', min: 100, max: 300_000, default: 10_000, unit: 'ms', env: true, doc: 'each chain RPC request fails with `BAL_CHAIN_TIMEOUT` (counted in the anchoring and registry error metrics) when the node does not answer within this' },
       anchorKeyPath: envPath('file with the anchoring account\'s hex private key (holds `BAL_ROLE`); `anchorKey` wins. One of the two is required while `anchoring.enabled`'),
       subscriptionRegistry: { ...ADDRESS, optional: true, defaultDoc: 'from deployment', doc: 'SubscriptionRegistry contract (data access); without `deploymentPath`, or to override it' },
       relayKeyPath: envPath('file with the relay account\'s hex private key: it pays gas for subscription decisions and holds `TOPIC_ADMIN_ROLE`; `relayKey` wins. Required while `dataAccess.enabled`; use another account than the anchoring one (their nonces would race)'),

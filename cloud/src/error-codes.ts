@@ -44,6 +44,8 @@ export const BAL_ERRORS = {
   BAL_BROKER_DYNSEC_HASH: 'a password hash Mosquitto dynamic security cannot use',
   BAL_BROKER_GRANT_INVALID: 'a broker grant names an invalid username or no certified stream topic',
   BAL_BROKER_PUBLISH_REFUSED: 'MQTT publish refused: payload too large or topic not allowed',
+  BAL_CHAIN_MISMATCH: 'the chain behind the RPC URL is not the configured one (chain id, contract code or deploy block hash differ): anchoring paused until it is',
+  BAL_CHAIN_TIMEOUT: 'a chain RPC request got no answer within chain.rpcTimeoutMs (counted as a chain error)',
   BAL_CREDENTIALS_INVALID: 'the broker credentials file is invalid',
   BAL_DEVICE_REVOKED: 'ack: the signing device was revoked before the reading',
   BAL_EQUIVOCATION: 'ack: another reading is stored under the same (signer, seq)',

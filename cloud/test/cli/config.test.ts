@@ -17,7 +17,7 @@ function fails(raw: unknown, field: RegExp, env: Record<string, string> = {}): v
 
 test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring every 60 s', () => {
   const c = parseConfig(MIN, '/etc/bal');
-  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json' });
+  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', rpcTimeoutMs: 10_000 });
   assert.equal(c.broker, { kind: 'embedded', host: '127.0.0.1', port: 1883, tls: null, credentialsPath: null, maxPayloadBytes: 2 * 1024 * 1024 });
   assert.equal(c.store, { kind: 'sqlite', path: '/etc/bal/data/bal.db' });
   assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000 });
@@ -34,7 +34,10 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
     api: { port: 8443, tls: { certPath: 'tls/api.crt', keyPath: 'tls/api.key' }, clients: [
       { name: 'dso', role: 'dso', apiKeyHash: H }, { name: 'ops', role: 'dso', tokenHash: H }] },
   }, '/srv', { BAL_BROKER_PASSWORD: 's3cret', BAL_ANCHOR_KEY: '0x' + '11'.repeat(32) });
-  assert.equal(c.chain, { kind: 'direct', rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'ab'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, anchorKeyPath: '/srv/keys/anchor.hex', anchorKey: '0x' + '11'.repeat(32) });
+  assert.equal(c.chain, { kind: 'direct', rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'ab'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, deployBlockHash: null, anchorKeyPath: '/srv/keys/anchor.hex', anchorKey: '0x' + '11'.repeat(32), rpcTimeoutMs: 10_000 });
+  const pinned = parseConfig({ chain: { rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'AB'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlockHash: `0x${'EE'.repeat(32)}`, rpcTimeoutMs: 500 } }, '/srv');
+  assert.is(pinned.chain.kind === 'direct' && pinned.chain.deployBlockHash, `0x${'ee'.repeat(32)}`);
+  assert.is(pinned.chain.rpcTimeoutMs, 500);
   assert.is(c.broker.kind === 'external' && c.broker.password, 's3cret');
   assert.equal(c.store, { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal', poolSize: 4 });
   assert.equal(c.api.tls, { certPath: '/srv/tls/api.crt', keyPath: '/srv/tls/api.key' });
@@ -47,7 +50,7 @@ test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key
     loginMaxFailuresPerUser: 5, loginMaxFailuresPerAddress: 20, loginWindowMs: 900_000 });
   const c = parseConfig({ chain: { deploymentPath: 'dep.json', relayKeyPath: 'keys/relay.hex', subscriptionRegistry: `0x${'EF'.repeat(20)}` }, dataAccess: { enabled: true, walletKeyPath: '/var/lib/bal/w.key' } },
     '/etc/bal', { BAL_RELAY_KEY: '0x' + '22'.repeat(32) });
-  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}` });
+  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}`, rpcTimeoutMs: 10_000 });
   assert.is(c.dataAccess.walletKeyPath, '/var/lib/bal/w.key');
   const ext = { chain: MIN.chain, broker: { kind: 'external', url: 'mqtt://m:1883' }, dataAccess: { enabled: true } };
   fails(ext, /broker\.dynsecUsername/);
@@ -79,6 +82,8 @@ test('bad configs fail closed naming the field', () => {
   fails(null, /config: expected object/);
   fails({}, /chain: expected object/);
   fails({ chain: {} }, /chain\.rpcUrl/);
+  fails({ chain: { deploymentPath: 'dep.json', deployBlockHash: `0x${'ee'.repeat(32)}` } }, /chain\.deployBlockHash/);
+  fails({ chain: { deploymentPath: 'dep.json', rpcTimeoutMs: 5 } }, /chain\.rpcTimeoutMs/);
   fails({ chain: { deploymentPath: 'd', chainId: 1 } }, /chain\.chainId: expected absent/);
   fails({ ...MIN, extra: 1 }, /^extra: expected no such field/);
   fails({ ...MIN, broker: { kind: 'nats' } }, /broker\.kind/);
