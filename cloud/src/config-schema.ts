@@ -72,7 +72,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       caPath: path('external: CA bundle to verify the broker\'s certificate'),
       dynsecUsername: { type: 'string', optional: true, env: true, doc: 'external: Mosquitto dynamic-security admin account the BAL uses to follow subscription decisions (`$CONTROL/dynamic-security/v1`); required with `dataAccess.enabled`' },
       dynsecPassword: { type: 'string', optional: true, secret: true, env: true, doc: 'external: password of `dynsecUsername`' },
-      clientId: { type: 'string', optional: true, defaultDoc: 'bal-<pid>', env: true, doc: 'external: MQTT client id; the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
+      clientId: { type: 'string', optional: true, defaultDoc: '<username>@<pid>', env: true, doc: 'external: MQTT client id, `<username>` or `<username>@<suffix>` (README "Client ids"); the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
     },
   },
   store: {

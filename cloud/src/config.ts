@@ -15,6 +15,7 @@ import { applyEnvOverrides as applyEnv } from '@lightnode/shared/config-env';
 import type { Hex } from '@lightnode/shared/hex';
 import type { StoreConfig } from './store/types.js';
 import { BAL_CONFIG } from './config-schema.js';
+import { clientIdAllowed, suffixedClientId } from './broker/client-id.js';
 
 export const CONFIG_INVALID = 'CONFIG_INVALID';
 
@@ -75,9 +76,12 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     };
     if (broker.port === null && !broker.tls) fail('broker.port', 'a port, or broker.tls', null);
   } else {
+    const clientId = b.clientId ?? suffixedClientId(b.username, process.pid);
+    // The BAL's ids are reserved to its account (client-id.ts): another id could be a device's or a data user's.
+    if (!clientIdAllowed('bal', b.username, clientId)) fail('broker.clientId', `broker.username (${b.username}) or ${b.username}@<suffix of [A-Za-z0-9._:-]>`, clientId);
     broker = {
       kind: 'external', url: b.url ?? fail('broker.url', 'mqtt(s):// or ws(s):// URL', undefined),
-      username: b.username, password: b.password ?? null, clientId: b.clientId ?? `bal-${process.pid}`,
+      username: b.username, password: b.password ?? null, clientId,
       dynsec: b.dynsecUsername ? { username: b.dynsecUsername, password: b.dynsecPassword ?? fail('broker.dynsecPassword', 'the password of broker.dynsecUsername', undefined) } : null,
       ...(b.caPath ? { caPath: path(b.caPath) } : {}),
     };

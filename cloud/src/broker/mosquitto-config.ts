@@ -5,6 +5,10 @@
  * and operator accounts as `user` sections. Same policy in both brokers, one source. With
  * `dynsecPluginPath`, the config loads the dynamic-security plugin instead, from `dynamic-security.json`
  * (mosquitto-dynsec.ts) written next to it.
+ * Client ids (client-id.ts): with the files, `use_username_as_clientid` makes every connection's
+ * id its username, so no login can take over another account's session; the plugin instead binds
+ * each device's (and data user's) id to its username and leaves the BAL's and operator's
+ * `<username>@<suffix>` ids to them (its admin account needs several connections at once).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -93,9 +97,11 @@ export function writeMosquittoConfig(opts: MosquittoConfigOptions): MosquittoCon
     ...(opts.runAsUser ? [`user ${opts.runAsUser}`] : []),
     opts.persistenceDir ? `persistence true\npersistence_location ${resolve(opts.persistenceDir)}/` : 'persistence false',
   ];
-  if (listener) conf.push('', `listener ${listener.port}${listener.host ? ' ' + listener.host : ''}`);
+  // A listener option (placed before any `listener` it would open a default one on 1883).
+  const bindIds = dynsecPath ? [] : ['use_username_as_clientid true'];
+  if (listener) conf.push('', `listener ${listener.port}${listener.host ? ' ' + listener.host : ''}`, ...bindIds);
   if (opts.tls) {
-    conf.push('', `listener ${opts.tls.port}${opts.tls.host ? ' ' + opts.tls.host : ''}`,
+    conf.push('', `listener ${opts.tls.port}${opts.tls.host ? ' ' + opts.tls.host : ''}`, ...bindIds,
       `certfile ${resolve(opts.tls.certPath)}`, `keyfile ${resolve(opts.tls.keyPath)}`, 'tls_version tlsv1.2');
     if (opts.tls.caPath) conf.push(`cafile ${resolve(opts.tls.caPath)}`);
   }

@@ -84,6 +84,7 @@ test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => 
   try { applyEnvOverrides(MIN, { BAL_API_PORT: 'soon' }); assert.unreachable(); } catch (err) { assert.ok(isLightNodeError(err, 'CONFIG_INVALID')); assert.match((err as Error).message, /BAL_API_PORT \(api\.port\)/); }
   const e = parseConfig({ ...MIN, broker: { kind: 'external', url: 'mqtt://b' } }, '/etc/bal', { BAL_BROKER_PASSWORD: 'pw', BAL_STORE_KIND: 'postgres', BAL_STORE_URL: 'postgres://db/bal' });
   assert.is(e.broker.kind === 'external' && e.broker.password, 'pw');
+  assert.is(e.broker.kind === 'external' && e.broker.clientId, `bal@${process.pid}`, 'default client id: <username>@<pid>');
   assert.equal(e.store, { kind: 'postgres', url: 'postgres://db/bal', schema: 'public', poolSize: 4 });
   fails({ ...MIN, anchorKey: '0x11' }, /anchorKey: expected absent from the file \(set BAL_ANCHOR_KEY in the environment\), found "a value \(not shown\)"/);
 });
@@ -100,6 +101,9 @@ test('bad configs fail closed naming the field', () => {
   fails({ ...MIN, broker: { port: -1 } }, /broker\.port/);
   fails({ ...MIN, broker: { port: null } }, /broker\.port: expected a port, or broker\.tls/);
   fails({ ...MIN, broker: { kind: 'external', url: 'http://x' } }, /broker\.url/);
+  // The BAL's client ids are its account's (src/broker/client-id.ts): `bal-1` could be a data user's.
+  fails({ ...MIN, broker: { kind: 'external', url: 'mqtt://b', clientId: 'bal-1' } }, /broker\.clientId: expected broker\.username \(bal\) or bal@/);
+  fails({ ...MIN, broker: { kind: 'external', url: 'mqtt://b', username: 'ingest', clientId: 'bal@1' } }, /broker\.clientId/);
   fails({ ...MIN, store: { kind: 'postgres' } }, /store\.url/);
   fails({ ...MIN, store: { kind: 'postgres', url: 'postgres://x', schema: 'Drop Table' } }, /store\.schema/);
   fails({ ...MIN, anchoring: { windowMs: 1.5 } }, /anchoring\.windowMs/);

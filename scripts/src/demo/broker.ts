@@ -87,7 +87,7 @@ export async function startMosquitto(dir: string, accounts: readonly BrokerAccou
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const c = await mqtt.connectAsync(url, { username: probe.username, password: probe.password, reconnectPeriod: 0, connectTimeout: 1000 });
+      const c = await mqtt.connectAsync(url, { username: probe.username, password: probe.password, clientId: `${probe.username}@probe-${process.pid}`, reconnectPeriod: 0, connectTimeout: 1000 });
       await c.endAsync(true);
       break;
     } catch (err) {

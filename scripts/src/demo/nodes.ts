@@ -81,7 +81,7 @@ export async function provisionNodes(o: NodeOptions): Promise<DemoNode[]> {
       chain: { deploymentFile: o.deploymentPath, rpcUrl: o.rpcUrl, rpcTimeoutMs: 10_000 },
       spool: { path: 'spool.db', synchronous: 'normal' },
       mqtt: {
-        url: o.mqttUrl ?? 'mqtt://127.0.0.1:1883', protocolVersion: o.protocolVersion ?? 4, clientId: `ln-${pod}`,
+        url: o.mqttUrl ?? 'mqtt://127.0.0.1:1883', protocolVersion: o.protocolVersion ?? 4,
         username: mqtt.username, password: mqtt.password, batchSize: 100, ackTimeoutSec: 10,
         reconnectMinMs: 200, reconnectMaxMs: 2000, statusIntervalSec: 5,
       },
