@@ -137,7 +137,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   try {
     // Chain: anvil, contracts; account 0 is the DSO (registry writes), account 1 the BAL (anchors),
     // so their nonces never race.
-    const anvil: AnvilHandle = await startAnvil();
+    // Own process group: a terminal's Ctrl-C reaches the demo, which stops the chain last.
+    const anvil: AnvilHandle = await startAnvil({ detached: true });
     closers.push({ name: 'anvil', close: () => anvil.stop() });
     const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
     closers.push({ name: 'provider', close: async () => provider.destroy() });
