@@ -61,7 +61,7 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   assert.is(m.code, 0, m.stderr);
   const paths = JSON.parse(m.stdout);
   const conf = readFileSync(paths.configPath, 'utf8');
-  assert.match(conf, /^listener 1884$/m);
+  assert.match(conf, /^listener 1884 127\.0\.0\.1$/m, "an explicit plain port stays on loopback unless --host says otherwise");
   assert.match(conf, /^listener 8884$/m);
   assert.match(conf, /^certfile \/etc\/c\.pem$/m);
   assert.match(readFileSync(paths.aclPath, 'utf8'), /^user bal\ntopic write ln\/v1\/\+\/ack$/m);
