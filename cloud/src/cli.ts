@@ -104,6 +104,7 @@ async function cmdCheckConfig(file: string): Promise<number> {
 }
 
 async function cmdRun(file: string): Promise<number> {
+  process.umask(0o077); // every file the BAL makes is its user's only (cloud/systemd/bal.service says UMask=0077 too)
   const config = loadConfig(file);
   const { startBal } = await import('./bal.js');
   const log = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL ?? config.log.level) });

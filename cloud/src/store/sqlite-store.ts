@@ -5,8 +5,7 @@
  * the event loop and writes never interleave. The AccessStore part lives in sqlite-access.ts.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensurePrivateSqlite } from '../private-files.js';
 import {
   BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, readingBody, rejectionTotals, rowToAnchor,
   rowToNode, rowToReading, withRejections,
@@ -31,7 +30,7 @@ export interface SqliteStoreOptions {
 
 /** Open (creating if needed) the SQLite store. */
 export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
-  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+  ensurePrivateSqlite(opts.path); // 0600 in a 0700 folder, the -wal/-shm files alike
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

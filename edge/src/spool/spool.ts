@@ -10,6 +10,7 @@
  *   already sent) reading together with the high-water mark, and the next reading would reuse
  *   its seq — an equivocation at the BAL.
  */
+import { ensurePrivateSqlite } from '../ops/private-files.js';
 import Database from 'better-sqlite3';
 import { validateReading, type Reading, type SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -78,6 +79,7 @@ export class Spool implements SpoolPort {
     this.#maxBytes = opts.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     this.#maxAgeMs = opts.maxAgeMs ?? DEFAULT_SPOOL_MAX_AGE_MS;
     try {
+      ensurePrivateSqlite(opts.path);
       this.#db = new Database(opts.path);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);

@@ -76,13 +76,13 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
       throw new FleetError(FleetCode.BUNDLE_INVALID, `${dir} already holds a ${m.keyMode}-key bundle for ${m.pod}; choose another --out`);
     }
     if (g.dryRun) { progress.update(results.length + 1, `${row.pod} (dry run)`); continue; }
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 }); // a bundle holds MQTT credentials (and, key mode cli, a keystore)
     const credentials = makeCredentials(`${prefix}${row.pod}`);
     const res = await buildBundle({ pod: row.pod, dir, keyMode, template: templateFor(row), deployment, brokerUrl, caPem, credentials, agent, scryptN, agentRpcUrl: values['agent-rpc'] ?? null });
     mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
     const passwdLine = mosquittoPasswdLine(credentials);
     appendFileSync(join(brokerDir, 'mosquitto.passwd'), `${passwdLine}\n`, { mode: 0o600 });
-    appendFileSync(join(brokerDir, 'mosquitto.acl'), `${mosquittoAcl(credentials.username, row.pod)}\n`);
+    appendFileSync(join(brokerDir, 'mosquitto.acl'), `${mosquittoAcl(credentials.username, row.pod)}\n`, { mode: 0o600 });
     addBalAccount(join(brokerDir, 'bal-credentials.json'), credentials.username, passwdHash(passwdLine));
     results.push(res);
     progress.update(results.length, row.pod);

@@ -4,7 +4,7 @@
 // after the transaction was mined). Failures print `{ ok: false, error: { code } }`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
@@ -120,6 +120,13 @@ test('bundle (device and cli keys), flash, keystore-new: JSON only on stdout, th
   const fl = doc(await fleet(['flash', '--bundle', out, '--target', target, '--json']));
   assert.equal([fl.ok, fl.pod, fl.dryRun], [true, 'IT001E81000020', false]);
   assert.ok((fl.installed as string[]).length > 0);
+
+  // issue 17 #7: bundle outputs and the flashed data folder are the owner's only; the unit says UMask=0077
+  const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+  assert.equal([mode(out), mode(join(out, 'manifest.json')), mode(join(out, 'broker')), mode(join(out, 'broker', 'mosquitto.acl')), mode(join(out, 'broker', 'mosquitto.passwd'))], ['700', '600', '700', '600', '600']);
+  assert.equal([mode(cliOut), mode(join(cliOut, 'manifest.json'))], ['700', '600']);
+  assert.is(mode(join(target, 'var/lib/lightnode')), '700');
+  assert.match(readFileSync(join(target, 'etc/systemd/system/lightnode.service'), 'utf8'), /^UMask=0077$/m);
 
   const ks = join(f.dir, 'json-dso.keystore');
   const k = doc(await fleet(['keystore-new', '--out', ks, '--scrypt-n', '1024', '--json'], { FLEET_KEYSTORE_PASSWORD: 'pw-json-test' }));
