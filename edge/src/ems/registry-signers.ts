@@ -6,7 +6,7 @@
  * (`@lightnode/contracts/registry/calls`): the agent never loads ethers (DESIGN §2). The fetch
  * and the cache file stay here.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensurePrivateDir } from '../ops/private-files.js';
 import { SETPOINT_SIGNERS_CALL, decodeSetpointSigners } from '@lightnode/contracts/registry/calls';
@@ -80,6 +80,7 @@ export class SetpointSignerList {
     const tmp = `${this.o.cacheFile}.tmp`;
     ensurePrivateDir(dirname(tmp));
     writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(tmp, 0o600); // a leftover temp file keeps its old mode through writeFileSync
     renameSync(tmp, this.o.cacheFile);
     return list;
   }
