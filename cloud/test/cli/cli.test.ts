@@ -61,7 +61,7 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   assert.is(m.code, 0, m.stderr);
   const paths = JSON.parse(m.stdout);
   const conf = readFileSync(paths.configPath, 'utf8');
-  assert.match(conf, /^listener 1884$/m);
+  assert.match(conf, /^listener 1884 127\.0\.0\.1$/m, "an explicit plain port stays on loopback unless --host says otherwise");
   assert.match(conf, /^listener 8884$/m);
   // Client ids bound to accounts (issue 17): every listener names each connection by its username.
   assert.match(conf, /^listener 1884\nuse_username_as_clientid true$/m);

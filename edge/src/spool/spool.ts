@@ -14,6 +14,7 @@
  *   IMMEDIATE, so they wait `busyTimeoutMs` for the lock instead of failing at once on a
  *   read-to-write upgrade, and a lock held longer becomes EDGE_SPOOL_BUSY — the caller retries.
  */
+import { ensurePrivateSqlite } from '../ops/private-files.js';
 import Database from 'better-sqlite3';
 import { validateReading, type Reading, type SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -100,6 +101,7 @@ export class Spool implements SpoolPort {
     this.#maxBytes = opts.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     this.#maxAgeMs = opts.maxAgeMs ?? DEFAULT_SPOOL_MAX_AGE_MS;
     try {
+      ensurePrivateSqlite(opts.path);
       this.#db = new Database(opts.path);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);

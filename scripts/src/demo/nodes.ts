@@ -67,7 +67,7 @@ export async function provisionNodes(o: NodeOptions): Promise<DemoNode[]> {
   const out: DemoNode[] = [];
   for (const [label, pod] of Object.entries(DEMO_PODS)) {
     const dir = join(o.dataDir, 'nodes', pod);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const key = DeviceKey.generate();
     const password = randomBytes(16).toString('hex');
     writeFileSync(join(dir, 'keystore.password'), `${password}\n`, { mode: 0o600 });
