@@ -64,7 +64,7 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   assert.match(conf, /^listener 1884 127\.0\.0\.1$/m, "an explicit plain port stays on loopback unless --host says otherwise");
   assert.match(conf, /^listener 8884$/m);
   // Client ids bound to accounts (issue 17): every listener names each connection by its username.
-  assert.match(conf, /^listener 1884\nuse_username_as_clientid true$/m);
+  assert.match(conf, /^listener 1884 127\.0\.0\.1\nuse_username_as_clientid true$/m);
   assert.match(conf, /^listener 8884\nuse_username_as_clientid true$/m);
   assert.match(conf, /^certfile \/etc\/c\.pem$/m);
   assert.match(readFileSync(paths.aclPath, 'utf8'), /^user bal\ntopic write ln\/v1\/\+\/ack$/m);

@@ -6,7 +6,8 @@
  * SIGKILL, a power cut) is stale and taken over: its pid is dead, or alive but another process
  * (pids are reused after a reboot: the boot id and the process start time are recorded too).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { ensurePrivateDir } from './private-files.js';
 import { join } from 'node:path';
 import { LightNodeError } from '@lightnode/shared/errors';
 
@@ -79,7 +80,7 @@ export function acquireDataDirLock(dataDir: string, opts: AcquireOptions = {}): 
   const path = join(dataDir, LOCK_FILE);
   const me: LockOwner = { pid, bootId: probe.bootId(), startTicks: probe.startTicks(pid), startedMs: (opts.now ?? Date.now)() };
   const text = `${JSON.stringify(me)}\n`;
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   let replaced: LockOwner | null = null;
   for (let attempt = 0; ; attempt++) {
     let fd: number;
