@@ -61,8 +61,6 @@ export interface DataServerSim {
   close(): Promise<void>;
 }
 
-let counter = 0;
-
 /** Connect the simulated data server to the broker. */
 export async function startDataServerSim(o: DataServerSimOptions): Promise<DataServerSim> {
   const now = o.now ?? Date.now;
@@ -71,7 +69,7 @@ export async function startDataServerSim(o: DataServerSimOptions): Promise<DataS
   let client: MqttClient;
   try {
     client = await mqtt.connectAsync(o.url, {
-      username: o.username, password: o.password, clientId: `cim-sim-${o.serverId}-${process.pid}-${++counter}`,
+      username: o.username, password: o.password, clientId: o.username, // bound to the account (cloud/README.md "Client ids")
       reconnectPeriod: 1000, connectTimeout: 10_000, ...(o.ca ? { ca: o.ca } : {}),
     });
   } catch (err) {

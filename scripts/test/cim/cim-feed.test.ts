@@ -95,7 +95,7 @@ test('the feed of 1,000 PoDs: stored, acked with Reply OK, anchored, receipts ve
 test('a CIM export of Light Node readings, re-imported by the data server, gives the same values bit for bit', async () => {
   const device = Wallet.createRandom();
   await registerPod(fx.chain, LN_POD, device.address);
-  const client = await mqtt.connectAsync(fx.bal.endpoints.mqtt!, { username: LN_POD, password: 'ln-pw', clientId: `ln-${Date.now()}`, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(fx.bal.endpoints.mqtt!, { username: LN_POD, password: 'ln-pw', clientId: LN_POD, reconnectPeriod: 0 });
   const t0 = Date.now() + 2000; // after the registration (chain time has 1 s resolution), within the BAL's future skew
   const values = [
     [{ quantity: '1-0:1.8.0', value: 12_345_678, scale: 0, unit: 'Wh' }, { quantity: '1-0:1.7.0', value: 1503, scale: 0, unit: 'W' }, { quantity: '1-0:32.7.0', value: 2301, scale: -1, unit: 'V' }],

@@ -49,7 +49,7 @@ test.before(async () => {
   await (await chain.anchor.getFunction('grantRole')(balRole, chain.wallets[1]!.address)).wait();
   const config = parseConfig({
     chain: { deploymentPath: chain.deploymentPath, anchorKeyPath: 'anchor.key' },
-    broker: { kind: 'external', url: `mqtt://127.0.0.1:${port}`, username: 'bal', clientId: 'bal-cim-mosq' },
+    broker: { kind: 'external', url: `mqtt://127.0.0.1:${port}`, username: 'bal', clientId: 'bal@cim-mosq' },
     store: { kind: 'sqlite', path: 'bal.db' },
     anchoring: { windowMs: 1000, pollIntervalMs: 100, confirmations: 1 },
     ingest: { verifyThreads: 0 }, registry: { pollIntervalMs: 200 }, api: { port: 0 }, log: { level: 'error' },
