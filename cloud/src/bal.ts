@@ -27,6 +27,8 @@ import { createVerifyPool } from './verify/pool.js';
 import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
+import { createChainGuard } from './chain/chain-guard.js';
+import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
 import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
 import { createDataAccessService, type DataAccessService } from './access/service.js';
@@ -54,7 +56,12 @@ export interface BalEndpoints {
 }
 
 /** The chain the BAL works with (deployment file or direct config). */
-export interface ResolvedChain { rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number; subscriptionRegistry: Hex | null }
+export interface ResolvedChain {
+  rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number;
+  /** Hash of `deployBlock` when the config or deployment file knows it (else pinned by the chain guard). */
+  deployBlockHash: Hex | null;
+  subscriptionRegistry: Hex | null;
+}
 
 export interface RunningBal {
   endpoints: BalEndpoints;
@@ -82,15 +89,20 @@ export interface StartBalOptions {
   log?: Logger;
   /** Clock, ms since epoch (ingest skew, store timestamps); default Date.now. */
   now?: () => number;
+  /** Delay before the first retention pass (when `retention.enabled`); default one minute. */
+  retentionFirstDelayMs?: number;
 }
 
 /** Resolve the chain section (reads the deployment file). */
 export function resolveChain(config: BalConfig): ResolvedChain {
   const c = config.chain;
-  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? null };
+  if (c.kind === 'direct') return { rpcUrl: c.rpcUrl, chainId: c.chainId, podRegistry: c.podRegistry, readingAnchor: c.readingAnchor, deployBlock: c.deployBlock, deployBlockHash: c.deployBlockHash, subscriptionRegistry: c.subscriptionRegistry ?? null };
   let d;
   try { d = readDeployment(c.deploymentPath); } catch (err) { throw new ValidationError(CONFIG_INVALID, 'chain.deploymentPath', 'a valid deployment file', (err as Error).message); }
-  return { rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock, subscriptionRegistry: c.subscriptionRegistry ?? d.subscriptionRegistry };
+  return {
+    rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock,
+    deployBlockHash: d.deployBlockHash ?? null, subscriptionRegistry: c.subscriptionRegistry ?? d.subscriptionRegistry,
+  };
 }
 
 /** The anchoring private key (env BAL_ANCHOR_KEY or chain.anchorKeyPath), or null if none. */
@@ -176,8 +188,19 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     closers.push({ name: 'mqtt', close: () => mq.endAsync() });
     mq.on('error', (err) => log.warn('mqtt client error', { err }));
 
-    const provider = jsonRpcProvider(chain.rpcUrl, chain.chainId);
+    const provider = jsonRpcProvider(chain.rpcUrl, chain.chainId, { timeoutMs: config.chain.rpcTimeoutMs });
     closers.push({ name: 'provider', close: async () => provider.destroy() });
+    // Is the RPC still serving our chain (not a reset one on the same URL)? /healthz and the anchorer ask.
+    const chainGuard = createChainGuard({
+      reader: provider, log: log.child({ component: 'chain' }), metrics,
+      expected: {
+        chainId: chain.chainId, deployBlock: chain.deployBlock, deployBlockHash: chain.deployBlockHash,
+        contracts: {
+          PodRegistry: chain.podRegistry, ReadingAnchor: chain.readingAnchor,
+          ...(chain.subscriptionRegistry ? { SubscriptionRegistry: chain.subscriptionRegistry } : {}),
+        },
+      },
+    });
     const mirror = await startRegistryMirror({
       provider, podRegistry: chain.podRegistry, fromBlock: chain.deployBlock, pollIntervalMs: config.registry.pollIntervalMs,
       maxBlockRange: config.registry.maxBlockRange, confirmations: config.registry.confirmations, log: log.child({ component: 'registry' }), metrics,
@@ -187,7 +210,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     closers.push({ name: 'verify-pool', close: () => pool.close() });
 
     // Certified delivery and data access (docs/data-access.md).
-    const publisher = da.enabled ? createCertifiedPublisher({ mqtt: mq, store, metrics, log: log.child({ component: 'certified' }) }) : null;
+    const publisher = da.enabled ? createCertifiedPublisher({ mqtt: mq, store, metrics, log: log.child({ component: 'certified' }), cimFormats: da.cimFormats }) : null;
     // The dashboard's live view (api/event-stream.ts) listens here; certified delivery stays on MQTT.
     const events = createEventBus({ log: log.child({ component: 'events' }) });
     const onStored = (pod: string, stored: readonly StoredReadingNotice[]): void => {
@@ -232,7 +255,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         config: { windowMs: config.anchoring.windowMs, maxLeaves: config.anchoring.maxLeaves, pollIntervalMs: config.anchoring.pollIntervalMs,
           confirmations: config.anchoring.confirmations, rebroadcastMs: config.anchoring.rebroadcastMs },
         ...(opts.now ? { clock: { ...systemClock, now: opts.now } } : {}),
-        onConfirmed,
+        onConfirmed, chainGuard,
       });
       anchorer = a;
       closers.push({ name: 'anchorer', close: () => a.stop() });
@@ -251,6 +274,15 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       ...(opts.now ? { now: opts.now } : {}),
     });
     closers.push({ name: 'ingest', close: () => ingest.stop() });
+
+    if (config.retention.enabled) {
+      const retention = createRetention(
+        { days: config.retention.days, archiveDir: config.retention.archiveDir, deleteBatchSize: config.retention.deleteBatchSize },
+        { store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor }, metrics, log: log.child({ component: 'retention' }), ...(opts.now ? { now: opts.now } : {}) },
+      );
+      const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000);
+      closers.push({ name: 'retention', close: () => rt.stop() });
+    }
 
     const readingsGauge = metrics.gauge('bal_store_readings', 'Readings in the store');
     const pendingGauge = metrics.gauge('bal_store_pending_readings', 'Stored readings not yet anchored');
@@ -274,7 +306,11 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       } : {}),
       health: {
         mqtt: async () => (mq.connected ? 'ok' : 'disconnected'),
-        chain: async () => { await withTimeout(provider.getBlockNumber(), 2000, 'rpc'); return 'ok'; },
+        chain: async () => {
+          const v = await withTimeout(chainGuard.check(), 2000, 'rpc');
+          if (v.state === 'unreachable') throw v.error;
+          return v.state; // 'ok' or 'mismatch' (the reasons are in the log)
+        },
       },
     });
     const api = await listenApi(app, { host: config.api.host, port: config.api.port, tls: config.api.tls, metrics });

@@ -13,6 +13,11 @@
  *                                             make an API key (or bearer token) for a DSO machine client and its config entry
  *   bal users add <username> --config bal.json --role admin|producer|consumer [--pod P ...] [--wallet 0x…] [--wallet-key f] [--password-file f]
  *   bal users list|passwd <username>|disable <username>|enable <username> --config bal.json
+ *   bal archive --config bal.json [--days YYYY-MM-DD[..YYYY-MM-DD]]
+ *                                             retention pass now (days of arrival older than retention.days,
+ *                                             all confirmed, to archives, then out of the store), or those days
+ *   bal restore --config bal.json --days YYYY-MM-DD[..YYYY-MM-DD]
+ *                                             load archived days back into the store (every line checked first)
  *   bal subscriptions list --config bal.json [--status s] [--topic t]
  *                                             data users and subscriptions (docs/data-access.md); a password
  *                                             comes from --password-file, env BAL_USER_PASSWORD or stdin, never argv
@@ -47,6 +52,8 @@ const USAGE = `usage:
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
   bal users list --config <file>
   bal users passwd|disable|enable <username> --config <file> [--password-file <file>]
+  bal archive --config <file> [--days YYYY-MM-DD[..YYYY-MM-DD]]
+  bal restore --config <file> --days YYYY-MM-DD[..YYYY-MM-DD]
   bal subscriptions list --config <file> [--status requested|accepted|refused|revoked|cancelled] [--topic <topic>]
   (a user's password: --password-file, env BAL_USER_PASSWORD or stdin; never on the command line)`;
 
@@ -326,6 +333,37 @@ async function cmdSubscriptions(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `bal archive` / `bal restore`: the retention of the config's store and archive folder, run once. */
+async function cmdRetention(cmd: 'archive' | 'restore', file: string, days: string | undefined): Promise<number> {
+  const config = loadConfig(file);
+  const [{ resolveChain }, { openStore }, { createRetention }, { parseDayRange }] = await Promise.all([
+    import('./bal.js'), import('./store/open-store.js'), import('./retention/retention.js'), import('./retention/archive-record.js'),
+  ]);
+  if (cmd === 'restore' && days === undefined) throw new UsageError('restore needs --days YYYY-MM-DD[..YYYY-MM-DD]');
+  let list: number[] | null = null;
+  if (days !== undefined) {
+    try { list = parseDayRange(days, '--days'); } catch (err) { throw new UsageError((err as Error).message); }
+  }
+  const chain = resolveChain(config);
+  const store = await openStore(config.store);
+  try {
+    const r = config.retention;
+    const retention = createRetention({ days: r.days, archiveDir: r.archiveDir, deleteBatchSize: r.deleteBatchSize }, {
+      store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor },
+      metrics: new MetricsRegistry(), log: createLogger({ level: 'warn' }),
+    });
+    if (cmd === 'restore') {
+      out(JSON.stringify({ restored: await retention.restoreDays(list!) }));
+      return 0;
+    }
+    const res = list === null ? await retention.pass() : await retention.archiveDays(list);
+    out(JSON.stringify({ archiveDir: r.archiveDir, ...res, cutoff: new Date(res.cutoffMs).toISOString().slice(0, 10), cutoffMs: undefined }));
+    return res.errors.length ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number> {
   io = cliIo;
@@ -339,7 +377,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
         config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
         cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' }, 'dynsec-admin': { type: 'string' },
         credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
-        name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' },
+        name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' }, days: { type: 'string' },
       },
     });
     if (values.help || cmd === 'help' || cmd === '--help' || cmd === undefined) { out(USAGE); return cmd === undefined ? 2 : 0; }
@@ -350,6 +388,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
       case 'mosquitto-config': return await cmdMosquittoConfig(values);
       case 'passwd': return await cmdPasswd(values);
       case 'api-key': return await cmdApiKey(values);
+      case 'archive': case 'restore': return await cmdRetention(cmd, needConfig(), values.days);
       default: throw new UsageError(`unknown command ${cmd}`);
     }
   } catch (err) {

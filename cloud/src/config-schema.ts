@@ -28,6 +28,8 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       podRegistry: { ...ADDRESS, optional: true, doc: 'PodRegistry contract; required without `deploymentPath`' },
       readingAnchor: { ...ADDRESS, optional: true, doc: 'ReadingAnchor contract; required without `deploymentPath`' },
       deployBlock: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, unit: 'block', defaultDoc: '0', doc: 'first block the registry mirror scans (without `deploymentPath`)' },
+      deployBlockHash: { type: 'string', pattern: /^0x[0-9a-fA-F]{64}$/, expected: '0x-prefixed 32-byte hash', unit: 'hash', optional: true, defaultDoc: 'pinned at the first check', doc: 'hash of `deployBlock`, part of the chain\'s identity (/healthz `chain: mismatch` on a reset chain); without `deploymentPath` (the deployment file carries it)' },
+      rpcTimeoutMs: { type: 'integer', min: 100, max: 300_000, default: 10_000, unit: 'ms', env: true, doc: 'each chain RPC request fails with `BAL_CHAIN_TIMEOUT` (counted in the anchoring and registry error metrics) when the node does not answer within this' },
       anchorKeyPath: envPath('file with the anchoring account\'s hex private key (holds `BAL_ROLE`); `anchorKey` wins. One of the two is required while `anchoring.enabled`'),
       subscriptionRegistry: { ...ADDRESS, optional: true, defaultDoc: 'from deployment', doc: 'SubscriptionRegistry contract (data access); without `deploymentPath`, or to override it' },
       relayKeyPath: envPath('file with the relay account\'s hex private key: it pays gas for subscription decisions and holds `TOPIC_ADMIN_ROLE`; `relayKey` wins. Required while `dataAccess.enabled`; use another account than the anchoring one (their nonces would race)'),
@@ -45,6 +47,11 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       loginMaxFailuresPerUser: { type: 'integer', min: 1, max: 1000, default: 5, unit: 'attempts', doc: 'failed logins per username within `loginWindowMs` before 429' },
       loginMaxFailuresPerAddress: { type: 'integer', min: 1, max: 10_000, default: 20, unit: 'attempts', doc: 'failed logins per remote address within `loginWindowMs` before 429' },
       loginWindowMs: ms(1000, 86_400_000, 900_000, 'window of the failed-login limits'),
+      cimFormats: {
+        type: 'array', default: ['cim-xml', 'cim-json'], maxItems: 2,
+        doc: 'CIM formats of the certified stream published beside its JSON, each on `certified/v1/{pod}/readings/<format>` (IEC 61968-9 MeterReadings; a consumer picks one by topic); `[]` publishes JSON only and saves the encoding',
+        items: { type: 'string', enum: ['cim-xml', 'cim-json'], doc: 'a CIM format' },
+      },
     },
   },
   broker: {
@@ -76,6 +83,16 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       url: { type: 'string', pattern: /^postgres(ql)?:\/\//, expected: 'postgres:// URL', unit: 'URL', optional: true, secret: true, env: true, doc: 'postgres: `postgres://user@host:5432/db` (required with `postgres`)' },
       schema: { type: 'string', pattern: /^[a-z_][a-z0-9_]{0,62}$/, expected: 'lower-case SQL identifier', default: 'public', env: true, doc: 'postgres: schema (created if missing)' },
       poolSize: { type: 'integer', min: 1, max: 100, default: 4, unit: 'connections', doc: 'postgres: pool size' },
+    },
+  },
+  retention: {
+    type: 'object', doc: 'two months online (D3.2 §5.2.1): days of arrival older than `days`, once all their readings are confirmed, go to day archives (JSON Lines with receipts) and leave the store (see Retention)',
+    fields: {
+      enabled: { type: 'boolean', default: false, env: true, doc: 'run the retention pass inside `bal run` (`bal archive` works either way)' },
+      days: { type: 'integer', min: 1, max: 36_500, default: 60, unit: 'days', env: true, doc: 'whole UTC days of arrival kept in the store before today' },
+      archiveDir: { type: 'string', unit: 'path', default: 'data/archive', env: true, doc: 'folder of the day archives (0700; files 0600)' },
+      intervalMs: ms(60_000, 86_400_000, 3_600_000, 'period of the retention pass in `bal run` (the first runs a minute after start)'),
+      deleteBatchSize: { type: 'integer', min: 1, max: 100_000, default: 500, unit: 'readings', doc: 'sqlite: readings per delete transaction (ingest commits between two)' },
     },
   },
   anchoring: {

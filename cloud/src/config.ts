@@ -29,7 +29,7 @@ export type ApiRole = ApiClient['role'];
 export interface TlsFiles { certPath: string; keyPath: string; caPath?: string }
 
 /** The chain fields every variant may carry: the two accounts' keys and the SubscriptionRegistry. */
-interface ChainKeys { anchorKeyPath?: string; anchorKey?: string; relayKeyPath?: string; relayKey?: string; subscriptionRegistry?: Hex }
+interface ChainKeys { anchorKeyPath?: string; anchorKey?: string; relayKeyPath?: string; relayKey?: string; subscriptionRegistry?: Hex; rpcTimeoutMs: number }
 
 const fail = (field: string, expected: string, found: unknown): never => { throw new ValidationError(CONFIG_INVALID, field, expected, found); };
 
@@ -44,12 +44,13 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     ...(ch.anchorKeyPath ? { anchorKeyPath: path(ch.anchorKeyPath) } : {}), ...(c.anchorKey ? { anchorKey: c.anchorKey } : {}),
     ...(ch.relayKeyPath ? { relayKeyPath: path(ch.relayKeyPath) } : {}), ...(c.relayKey ? { relayKey: c.relayKey } : {}),
     ...(ch.subscriptionRegistry ? { subscriptionRegistry: ch.subscriptionRegistry.toLowerCase() as Hex } : {}),
+    rpcTimeoutMs: ch.rpcTimeoutMs,
   };
   let chain:
     | ({ kind: 'deployment'; deploymentPath: string; rpcUrl?: string } & ChainKeys)
-    | ({ kind: 'direct'; rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number } & ChainKeys);
+    | ({ kind: 'direct'; rpcUrl: string; chainId: number; podRegistry: Hex; readingAnchor: Hex; deployBlock: number; deployBlockHash: Hex | null } & ChainKeys);
   if (ch.deploymentPath !== undefined) {
-    for (const k of ['chainId', 'podRegistry', 'readingAnchor', 'deployBlock'] as const) if (ch[k] !== undefined) fail(`chain.${k}`, 'absent when chain.deploymentPath is given', ch[k]);
+    for (const k of ['chainId', 'podRegistry', 'readingAnchor', 'deployBlock', 'deployBlockHash'] as const) if (ch[k] !== undefined) fail(`chain.${k}`, 'absent when chain.deploymentPath is given', ch[k]);
     chain = { kind: 'deployment', deploymentPath: path(ch.deploymentPath), ...(ch.rpcUrl ? { rpcUrl: ch.rpcUrl } : {}), ...keyFields };
   } else {
     chain = {
@@ -58,7 +59,7 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
       chainId: ch.chainId ?? fail('chain.chainId', 'integer 1..9007199254740991', undefined),
       podRegistry: (ch.podRegistry ?? fail('chain.podRegistry', 'address', undefined)).toLowerCase() as Hex,
       readingAnchor: (ch.readingAnchor ?? fail('chain.readingAnchor', 'address', undefined)).toLowerCase() as Hex,
-      deployBlock: ch.deployBlock ?? 0, ...keyFields,
+      deployBlock: ch.deployBlock ?? 0, deployBlockHash: ch.deployBlockHash ? (ch.deployBlockHash.toLowerCase() as Hex) : null, ...keyFields,
     };
   }
 
@@ -104,7 +105,9 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
 
   const dashboard = { enabled: c.dashboard.enabled, offlineAfterMs: c.dashboard.offlineAfterMs, explorerBaseUrl: c.dashboard.explorerBaseUrl ?? null, eventHeartbeatMs: c.dashboard.eventHeartbeatMs };
 
-  return { baseDir, chain, broker, store, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+  const retention = { ...c.retention, archiveDir: path(c.retention.archiveDir) };
+
+  return { baseDir, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
 }
 
 /** Validate a parsed config object. `baseDir` anchors relative paths; `env` supplies the `BAL_*` overrides (secrets). */

@@ -1,15 +1,19 @@
 // ethers handles for a deployment: a provider without request caching and Contract objects for
 // PodRegistry / ReadingAnchor / SubscriptionRegistry built from the compiled ABIs.
-import { Contract, JsonRpcProvider, type ContractRunner } from 'ethers';
+import { Contract, FetchRequest, JsonRpcProvider, type ContractRunner } from 'ethers';
 import { loadArtifact } from './artifacts.js';
 
 /**
  * JsonRpcProvider for a local or permissioned chain: fixed chain id (no network polling) and
  * request caching off (ethers caches identical calls for 250 ms by default, which returns stale
- * nonces and stale views right after a transaction).
+ * nonces and stale views right after a transaction). `timeoutMs` bounds every request (ethers'
+ * default is 5 minutes): a hung node then fails the call with ethers' `TIMEOUT` error instead of
+ * stalling its caller.
  */
-export function jsonRpcProvider(rpcUrl: string, chainId?: number): JsonRpcProvider {
-  return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: chainId !== undefined, cacheTimeout: -1 });
+export function jsonRpcProvider(rpcUrl: string, chainId?: number, opts: { timeoutMs?: number } = {}): JsonRpcProvider {
+  const request = new FetchRequest(rpcUrl);
+  if (opts.timeoutMs !== undefined) request.timeout = opts.timeoutMs;
+  return new JsonRpcProvider(request, chainId, { staticNetwork: chainId !== undefined, cacheTimeout: -1 });
 }
 
 /** ethers Contract for the PodRegistry at `address` (ABI from the build artifact). */

@@ -17,6 +17,11 @@ export interface Deployment {
   subscriptionRegistry: Hex | null;
   /** Block of the PodRegistry deployment: where event scans (registry mirror) start. */
   deployBlock: number;
+  /**
+   * Hash of `deployBlock`: with the chain id and the contracts' code it tells this chain from
+   * another one on the same RPC URL (a reset devnet). Absent in files written before it existed.
+   */
+  deployBlockHash?: Hex;
   /** Holder of DEFAULT_ADMIN_ROLE on every contract. */
   admin: Hex;
 }
@@ -90,6 +95,7 @@ export async function deployAll(signer: Signer, opts: DeployOptions = {}): Promi
     readingAnchor,
     subscriptionRegistry,
     deployBlock: registryReceipt?.blockNumber ?? 0,
+    ...(registryReceipt?.blockHash ? { deployBlockHash: registryReceipt.blockHash.toLowerCase() as Hex } : {}),
     admin,
   };
 }
@@ -104,7 +110,8 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /**
  * Reads and validates a deployment file; throws naming the field that is wrong. A file without
- * `subscriptionRegistry` (written before it existed) reads with it null.
+ * `subscriptionRegistry` (written before it existed) reads with it null, one without
+ * `deployBlockHash` without it.
  */
 export function readDeployment(path: string): Deployment {
   let raw: unknown;
@@ -126,6 +133,8 @@ export function readDeployment(path: string): Deployment {
   const sub = o.subscriptionRegistry;
   if (sub !== undefined && sub !== null && (typeof sub !== 'string' || !ADDRESS.test(sub))) bad('subscriptionRegistry', 'a 0x-prefixed 20-byte address, null or absent');
   if (!Number.isSafeInteger(o.deployBlock) || (o.deployBlock as number) < 0) bad('deployBlock', 'an integer >= 0');
+  const hash = o.deployBlockHash;
+  if (hash !== undefined && hash !== null && (typeof hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(hash))) bad('deployBlockHash', 'a 0x-prefixed 32-byte hash, null or absent');
   return {
     rpcUrl: o.rpcUrl as string,
     chainId: o.chainId as number,
@@ -133,6 +142,7 @@ export function readDeployment(path: string): Deployment {
     readingAnchor: (o.readingAnchor as string).toLowerCase() as Hex,
     subscriptionRegistry: typeof sub === 'string' ? (sub.toLowerCase() as Hex) : null,
     deployBlock: o.deployBlock as number,
+    ...(typeof hash === 'string' ? { deployBlockHash: hash.toLowerCase() as Hex } : {}),
     admin: (o.admin as string).toLowerCase() as Hex,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The Light Node agent: wires identity, spool, uplink, scheduler, meters, EMS and the ops
  * endpoints from one validated config. Every reading takes the same path:
- * source → draft → spool (seq + EIP-712 signature + commit, one transaction) → uplink → ack.
+ * source → draft → plausibility gate (meters/value-gate.ts: implausible values dropped, counted,
+ * reported) → spool (seq + EIP-712 signature + commit, one transaction) → uplink → ack.
  */
 import { readFileSync } from 'node:fs';
 import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
@@ -23,7 +24,8 @@ import { createLogger, type Logger } from './ops/logger.js';
 import { startOpsServer, type OpsServer } from './ops/http.js';
 import { startWatchdog, type Watchdog } from './ops/watchdog.js';
 import { defaultSourceFactory, type AnySource, type SourceFactory } from './sources.js';
-import type { AcquisitionMetrics } from './meters/source.js';
+import type { AcquisitionMetrics, ReadingDraft } from './meters/source.js';
+import { createValueGate, type DraftGate } from './meters/value-gate.js';
 import { SetpointSignerList } from './ems/registry-signers.js';
 import { SetpointController, emsMeasurements } from './ems/setpoints.js';
 import type { EmsDriver } from './ems/driver.js';
@@ -143,7 +145,13 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     }
   };
 
-  // --- meters
+  // --- meters: every draft passes the one plausibility gate before it is signed
+  const gate = createValueGate({ metrics, log, now: () => clock.now() });
+  const screened = (screen: DraftGate, meter: string, draft: ReadingDraft): ReadingDraft | null => {
+    const d = screen(draft);
+    if (!d) ingestErrors.inc({ meter, code: 'EDGE_VALUE_IMPLAUSIBLE' }); // no plausible value left: nothing to sign
+    return d;
+  };
   const acqMetrics: AcquisitionMetrics = { onEvent: (code, sourceId) => acqEvents.inc({ source: sourceId, code }) };
   const def = deps.sourceFactory ? undefined : defaultSourceFactory();
   const factory = deps.sourceFactory ?? def!.factory;
@@ -151,18 +159,20 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   for (const m of cfg.meters) {
     const s = await factory(m, { metrics: acqMetrics, pod: cfg.pod, dataDir: cfg.dataDir });
     sources.push(s);
+    const screen = gate.forSource(m.id, m.kind, s.source.plausibility, m.rating);
     if (s.kind === 'poll') {
       const src = s.source;
       scheduler.add(`meter:${m.id}`, m.cron ? { cron: m.cron } : { intervalMs: m.intervalMs! }, async () => {
         try {
-          enqueue(await src.poll());
+          const d = screened(screen, m.id, await src.poll());
+          if (d) enqueue(d);
         } catch (err) {
           ingestErrors.inc({ meter: m.id, code: isLightNodeError(err) ? err.code : 'EDGE_SOURCE_ERROR' });
           log.warn('poll failed', { meter: m.id, err });
         }
       }, { runAtStart: true });
     } else {
-      s.source.start((d) => enqueue(d), (err) => {
+      s.source.start((draft) => { const d = screened(screen, m.id, draft); if (d) enqueue(d); }, (err) => {
         ingestErrors.inc({ meter: m.id, code: isLightNodeError(err) ? err.code : 'EDGE_SOURCE_ERROR' });
         log.warn('stream source error', { meter: m.id, err });
       });
@@ -204,10 +214,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     uplink.on('setpoints', (payload) => void ctl.handle(payload));
     if (cfg.ems.pollIntervalMs > 0) {
       const drv = emsDriver;
+      const emsScreen = gate.forSource('ems', 'ems');
       scheduler.add('ems:poll', { intervalMs: cfg.ems.pollIntervalMs }, async () => {
         try {
           const st = await drv.readback();
-          ingest({ meter: 'ems', timestamp: clock.now(), source: 'ems', values: emsMeasurements(st) });
+          const d = screened(emsScreen, 'ems', { meter: 'ems', timestamp: clock.now(), source: 'ems', values: emsMeasurements(st) });
+          if (d) ingest(d);
         } catch (err) {
           ingestErrors.inc({ meter: 'ems', code: isLightNodeError(err) ? err.code : 'EDGE_EMS_IO' });
         }
@@ -230,7 +242,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     const loopOk = Date.now() - lastLoopMs < 10_000;
     return {
       ok: loopOk, pod: cfg.pod, device: key.address, version: AGENT_VERSION, mqttConnected: uplink.connected,
-      spool: st, lastAckMs: uplink.lastAckMs, setpointSigners: signers ? { source: signers.source, count: signers.size } : null,
+      spool: st, lastAckMs: uplink.lastAckMs, implausibleValues: gate.status(), setpointSigners: signers ? { source: signers.source, count: signers.size } : null,
     };
   };
 

@@ -83,6 +83,15 @@ export const EDGE_CONFIG = defineConfig('edge', 'LIGHTNODE', {
         kind: { type: 'string', enum: ['modbus', 'chain2', 'pmu', 'pmu-json'], doc: 'acquisition kind (`pmu`: IEEE C37.118.2 over TCP; `pmu-json`: Platone PMU JSON over MQTT)' },
         intervalMs: { type: 'integer', min: 100, max: 86_400_000, optional: true, unit: 'ms', doc: 'poll period (Modbus), aligned to multiples of the period' },
         cron: { type: 'string', optional: true, doc: 'instead of `intervalMs`: 6-field node-cron expression with seconds, e.g. `0 */15 * * * *`' },
+        rating: {
+          type: 'object', optional: true, doc: 'what the meter is built for: the plausibility windows of its values (values outside are dropped before signing, `acquisition_values_dropped_total`); each field wins over the template\'s `rating` and the kind\'s default (Chain 2: 230 V, 50 Hz, 3 × 100 A; PMU: 50 Hz)',
+          fields: {
+            nominalVoltageV: { type: 'number', min: 1, max: 1_000_000, optional: true, unit: 'V', doc: 'nominal phase-to-neutral voltage: voltages above 2 × this are dropped' },
+            nominalFrequencyHz: { type: 'number', min: 1, max: 1000, optional: true, unit: 'Hz', doc: 'nominal grid frequency: frequencies outside ± 10 % are dropped' },
+            maxCurrentA: { type: 'number', min: 0.001, max: 1_000_000, optional: true, unit: 'A', doc: 'rated maximum current per phase (Imax): larger currents, and powers above 1.15 × nominal V × this (× phases for totals), are dropped' },
+            phases: { type: 'integer', enum: [1, 3], optional: true, doc: '1 or 3' },
+          },
+        },
       },
     },
   },

@@ -11,6 +11,7 @@ import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import { parseConfigOf, type ConfigOf } from '@lightnode/shared/config';
 import { applyEnvOverrides } from '@lightnode/shared/config-env';
 import { EDGE_CONFIG } from './config-schema.js';
+import type { Rating } from './meters/plausibility.js';
 
 export type Obj = Record<string, unknown>;
 /** The config file as validated (units as written: `ackTimeoutSec`, `maxAgeDays`, …). */
@@ -72,7 +73,10 @@ function deriveConfig(c: AgentConfigFile, baseDir: string) {
     ids.add(m.id);
     if (m.kind === 'modbus' && m.cron === undefined && m.intervalMs === undefined) fail(`${p}intervalMs`, 'intervalMs or cron for a polled meter', undefined);
     /** `raw`: the whole entry, handed to the meter factory of its kind (which validates the rest). */
-    return { id: m.id, kind: m.kind as string, ...(m.cron ? { cron: m.cron } : {}), ...(m.intervalMs !== undefined ? { intervalMs: m.intervalMs } : {}), raw: m as Obj };
+    return {
+      id: m.id, kind: m.kind as string, ...(m.cron ? { cron: m.cron } : {}), ...(m.intervalMs !== undefined ? { intervalMs: m.intervalMs } : {}),
+      ...(m.rating ? { rating: { ...m.rating } as Rating } : {}), raw: m as Obj,
+    };
   });
 
   const em = c.ems;

@@ -56,9 +56,13 @@ export const EDGE_ERRORS = {
   EDGE_SPOOL_READONLY: 'the CLI opened the spool read-only and cannot sign',
   EDGE_SPOOL_WRITE: 'a reading could not be written to the spool',
   EDGE_SUNSPEC_CHAIN_INVALID: 'SunSpec model chain malformed',
+  EDGE_SUNSPEC_DEVICE_BUSY: 'SunSpec discovery: the device kept answering busy (Modbus exception 5/6) after the retries; discovery runs again next poll',
+  EDGE_SUNSPEC_DEVICE_FAILURE: 'SunSpec discovery: the device kept answering server device failure (Modbus exception 4) after the retries',
   EDGE_SUNSPEC_MODEL_MISSING: 'SunSpec model 203/213 not in the chain',
-  EDGE_SUNSPEC_NOT_FOUND: 'no SunSpec "SunS" marker at the base addresses',
-  EDGE_VALUE_INVALID: 'meter value NaN/Inf, out of range, or a bad scale factor (point dropped)',
+  EDGE_SUNSPEC_NOT_FOUND: 'no SunSpec "SunS" marker at the base addresses (each answered "illegal address/function/value" or other registers)',
+  EDGE_SUNSPEC_RETRY: 'event: a SunSpec discovery read answered busy or device failure and is retried after a backoff',
+  EDGE_VALUE_IMPLAUSIBLE: 'a value outside its plausibility window (template point min/max, rating) was dropped before signing; a reading with no value left is not signed',
+  EDGE_VALUE_INVALID: 'meter value NaN/Inf, not representable, or a bad scale factor (point dropped)',
 } as const;
 
 declare module '@lightnode/shared/errors' {

@@ -10,6 +10,11 @@ export interface DeviceFaults {
   timeout?: boolean;
   /** Answer every request with this Modbus exception code (2 address, 4 device failure, 6 busy); 0 = off. */
   exception?: 0 | 2 | 4 | 6;
+  /**
+   * With `exception`: only this many requests get the exception, then the device answers normally
+   * again (`exception` clears itself) — a device busy while it boots. Absent: every request.
+   */
+  exceptionRequests?: number;
   /** RTU: send responses with an inverted CRC (long unshielded cable). Default false. */
   corruptCrc?: boolean;
   /** Delay every response by this many real milliseconds. Default 0. */
@@ -24,7 +29,7 @@ export interface DeviceFaults {
   malformed?: boolean;
 }
 
-const KEYS = ['timeout', 'exception', 'corruptCrc', 'delayMs', 'wordOrder', 'offline', 'values', 'malformed'];
+const KEYS = ['timeout', 'exception', 'exceptionRequests', 'corruptCrc', 'delayMs', 'wordOrder', 'offline', 'values', 'malformed'];
 
 /** Validates a (partial) faults object; throws ValidationError `SIM_FAULT_INVALID` naming the field. */
 export function validateFaults(x: unknown, field = 'faults'): DeviceFaults {
@@ -35,6 +40,9 @@ export function validateFaults(x: unknown, field = 'faults'): DeviceFaults {
     if (f[k] !== undefined && typeof f[k] !== 'boolean') throw new ValidationError('SIM_FAULT_INVALID', `${field}.${k}`, 'boolean', f[k]);
   }
   if (f.exception !== undefined && ![0, 2, 4, 6].includes(f.exception as number)) throw new ValidationError('SIM_FAULT_INVALID', `${field}.exception`, '0, 2, 4 or 6', f.exception);
+  if (f.exceptionRequests !== undefined && !(Number.isInteger(f.exceptionRequests) && (f.exceptionRequests as number) >= 1 && (f.exceptionRequests as number) <= 1_000_000)) {
+    throw new ValidationError('SIM_FAULT_INVALID', `${field}.exceptionRequests`, 'integer 1..1000000', f.exceptionRequests);
+  }
   if (f.delayMs !== undefined && !(Number.isInteger(f.delayMs) && (f.delayMs as number) >= 0 && (f.delayMs as number) <= 60_000)) {
     throw new ValidationError('SIM_FAULT_INVALID', `${field}.delayMs`, 'integer 0..60000', f.delayMs);
   }

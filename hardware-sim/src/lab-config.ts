@@ -40,6 +40,7 @@ const deviceSchema = {
     fields: {
       timeout: { type: 'boolean', optional: true, doc: 'never answer' },
       exception: { type: 'integer', optional: true, doc: 'answer with exception 2, 4 or 6 (0 = off)' },
+      exceptionRequests: { type: 'integer', min: 1, max: 1_000_000, optional: true, unit: 'requests', defaultDoc: 'every request', doc: 'only this many requests get `exception`, then the device recovers' },
       corruptCrc: { type: 'boolean', optional: true, doc: 'RTU responses with a bad CRC' },
       delayMs: { type: 'integer', min: 0, max: 60_000, optional: true, unit: 'ms', doc: 'answer late' },
       wordOrder: { type: 'string', enum: ['ABCD', 'CDAB', 'BADC', 'DCBA'], optional: true, doc: '32-bit word order override' },

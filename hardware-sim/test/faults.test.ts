@@ -55,6 +55,16 @@ test('exceptions 2, 4 and 6 arrive as those codes on both transports', async () 
   }
 });
 
+test('a bounded exception (exceptionRequests) answers that many requests, then the device recovers', async () => {
+  sdm.faults = validateFaults({ exception: 6, exceptionRequests: 2 });
+  assert.is((await failure(tc, 1)).modbusCode, 6);
+  assert.is((await failure(rc, 1)).modbusCode, 6);
+  assert.is((await reader(tc, 1)(4, 0, 2)).length, 2, 'recovered after 2 requests');
+  assert.equal(sdm.faults, { exception: 0 }, 'the fault cleared itself');
+  sdm.faults = { exception: 4 };
+  for (let i = 0; i < 3; i++) assert.is((await failure(tc, 1)).modbusCode, 4, 'without exceptionRequests: every request');
+});
+
 test('corrupted CRC is reported as a CRC error; the other slave on the line is unaffected', async () => {
   sdm.faults = { corruptCrc: true };
   assert.match((await failure(rc, 1)).message, /CRC/);
@@ -122,7 +132,7 @@ test('out-of-range values: 9999 V and 99 Hz; counters are not polluted', async (
 
 test('fault settings are validated with the field named', () => {
   assert.equal(validateFaults({ exception: 6, delayMs: 10 }), { exception: 6, delayMs: 10 });
-  for (const bad of [{ exception: 3 }, { delayMs: -1 }, { wordOrder: 'XYZW' }, { nope: true }, { values: 'weird' }, []]) {
+  for (const bad of [{ exception: 3 }, { exception: 6, exceptionRequests: 0 }, { delayMs: -1 }, { wordOrder: 'XYZW' }, { nope: true }, { values: 'weird' }, []]) {
     try { validateFaults(bad); assert.unreachable(JSON.stringify(bad)); } catch (e) { assert.is((e as { code?: string }).code, 'SIM_FAULT_INVALID'); }
   }
 });

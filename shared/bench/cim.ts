@@ -7,6 +7,9 @@
  * built-in JSON.parse/stringify plus the same validation — stands beside it, and bare
  * JSON.parse/stringify beside that. Last line: one JSON object.
  *
+ * Also: quarter-hour derivation (N quarters of one register, per reading) and the certified
+ * stream's CIM `created` messages (build + XML encode, per reading).
+ *
  * Usage: pnpm --filter @lightnode/shared bench:cim [-- --readings N --ms M]
  */
 import { cpus, loadavg } from 'node:os';
@@ -14,6 +17,8 @@ import { encodeCimXml, decodeCimXml } from '../src/cim/xml-codec.js';
 import { encodeCimJson, decodeCimJson } from '../src/cim/json-codec.js';
 import { readingsToMeterReadings } from '../src/cim/readings-map.js';
 import type { CimMessage } from '../src/cim/model.js';
+import { deriveQuarterHourBlocks, registerPointsOf } from '../src/cim/interval-blocks.js';
+import { certifiedCimMessages } from '../src/cim/certified-stream.js';
 import type { Hex } from '../src/hex.js';
 
 const args = process.argv.slice(2);
@@ -50,7 +55,17 @@ const plain = JSON.parse(json);
 
 console.log(`cim bench — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`document: ${N} readings, XML ${xmlBytes.length} bytes (${Math.round(xmlBytes.length / N)} B/reading), JSON ${json.length} bytes`);
+// Quarter-hour data (issue 13 §3): the same register read on N+1 quarter boundaries → N quarters.
+const Q0 = Date.UTC(2025, 10, 13);
+const quarterPoints = registerPointsOf(Array.from({ length: N + 1 }, (_, i) => ({
+  reading: { ...items[0]!.reading, seq: i, timestamp: Q0 + i * 900_000, values: [{ quantity: '1-0:1.8.0', value: 1_502_331 + i * 37, scale: 0, unit: 'Wh' }] },
+  digest: hex(i, 'ef'), anchorTransaction: hex(i >> 8, 'cd'),
+})));
+const quarterOptions = { fromMs: Q0, toMs: Q0 + N * 900_000 };
+if (deriveQuarterHourBlocks('IT001E12345678', quarterPoints, quarterOptions).counts.complete !== N) throw new Error('quarter-hour bench input is not complete');
 const rows: [string, () => void][] = [
+  ['quarter-hour deltas (derive)', () => { deriveQuarterHourBlocks('IT001E12345678', quarterPoints, quarterOptions); }],
+  ['stream created (build + xml)', () => { for (const m of certifiedCimMessages(items, { verb: 'created', timestamp: '2025-11-13T10:00:00.000Z', source: 'LightNode-BAL', messageId: 'b' }).messages) encodeCimXml(m); }],
   ['cim xml encode', () => { encodeCimXml(message); }],
   ['cim xml decode (bytes)', () => { decodeCimXml(xmlBytes); }],
   ['baseline: cim json encode', () => { encodeCimJson(message); }],

@@ -37,6 +37,7 @@ export const SHARED_ERRORS = {
   CHAIN2_JSON_INVALID: 'Chain 2 frame is not JSON',
   CHAIN2_TYPE_UNKNOWN: 'Chain 2 message type not supported',
   CIM_FIELD_INVALID: 'CIM message: an element or field is missing, repeated, out of XSD order, unknown or malformed (the field is named)',
+  CIM_INTERVAL_INCOMPLETE: 'CIM quarter-hour data: quarters without a value (missing, partial, counter reset or conflicting readings), counted in Reply.Error; each such quarter carries its quality code',
   CIM_JSON_INVALID: 'CIM message: not UTF-8 JSON, or over the size limit',
   CIM_NAMESPACE_INVALID: 'CIM XML: an element in the wrong namespace, or an undeclared or reserved prefix',
   CIM_QUALITY_INVALID: 'CIM message: a ReadingQualityType ref is not system.category.index',

@@ -49,6 +49,37 @@ export function certifiedTopic(pod: string): string {
   return `${CERTIFIED_PREFIX}/${pod}/readings`;
 }
 
+/**
+ * Delivery formats of a certified stream: a consumer picks one by the topic it subscribes to
+ * (docs/data-access.md "Formats"). `json` is the stream topic itself (certified-message.ts);
+ * `cim-xml` and `cim-json` are IEC 61968-9 MeterReadings (`@lightnode/shared/cim/*`) on
+ * `certified/v1/{pod}/readings/cim-xml` and `…/cim-json`. A grant of the stream covers all three.
+ */
+export const CERTIFIED_FORMATS = ['json', 'cim-xml', 'cim-json'] as const;
+export type CertifiedFormat = (typeof CERTIFIED_FORMATS)[number];
+/** The CIM formats (a subtopic of the stream each). */
+export type CimCertifiedFormat = Exclude<CertifiedFormat, 'json'>;
+
+/** The topic of one PoD's certified stream in `format` (`json`: the stream topic). Throws `PROTO_TOPIC_INVALID`. */
+export function certifiedFormatTopic(pod: string, format: CertifiedFormat): string {
+  if (!(CERTIFIED_FORMATS as readonly string[]).includes(format)) throw new ValidationError('PROTO_TOPIC_INVALID', 'format', CERTIFIED_FORMATS.join(' | '), format);
+  return format === 'json' ? certifiedTopic(pod) : `${certifiedTopic(pod)}/${format}`;
+}
+
+/** PoD, format and stream topic of a delivery topic (any format); `null` for anything else. */
+export function parseCertifiedFormatTopic(topic: string): { pod: string; format: CertifiedFormat; stream: string } | null {
+  if (typeof topic !== 'string') return null;
+  const cut = topic.lastIndexOf('/');
+  const last = topic.slice(cut + 1);
+  if (last !== 'json' && (CERTIFIED_FORMATS as readonly string[]).includes(last)) {
+    const stream = topic.slice(0, cut);
+    const s = parseCertifiedTopic(stream);
+    return s ? { pod: s.pod, format: last as CertifiedFormat, stream } : null;
+  }
+  const s = parseCertifiedTopic(topic);
+  return s ? { pod: s.pod, format: 'json', stream: topic } : null;
+}
+
 /** The PoD of a certified stream topic; `null` for anything else. */
 export function parseCertifiedTopic(topic: string): { pod: string } | null {
   if (typeof topic !== 'string') return null;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { topicFor, parseTopic, topicFilter, TOPIC_KINDS, certifiedTopic, parseCertifiedTopic } from '../src/topics.js';
+import { topicFor, parseTopic, topicFilter, TOPIC_KINDS, certifiedTopic, parseCertifiedTopic, certifiedFormatTopic, parseCertifiedFormatTopic } from '../src/topics.js';
 import { isLightNodeError } from '../src/errors.js';
 
 test('topicFor builds ln/v1/{pod}/{kind} and parseTopic inverts it for every kind', () => {
@@ -34,6 +34,19 @@ test('certifiedTopic builds certified/v1/{pod}/readings and parseCertifiedTopic 
   for (const bad of ['certified/v1/IT001E12345678', 'certified/v1/+/readings', 'certified/v2/IT001E12345678/readings',
     'ln/v1/IT001E12345678/readings', 'certified/v1/IT001E12345678/readings/x', 'certified/v1/nope/readings', '']) assert.is(parseCertifiedTopic(bad), null, bad);
   assert.throws(() => certifiedTopic('IT001E1234567#'), (e: any) => e.code === 'PROTO_TOPIC_INVALID');
+  assert.is(parseCertifiedTopic('certified/v1/IT001E12345678/readings/cim-xml'), null, 'a format topic is not a stream (subscriptions and grants name streams)');
+});
+
+test('certifiedFormatTopic: json is the stream itself, CIM a subtopic; parseCertifiedFormatTopic inverts it and names the stream', () => {
+  const S = 'certified/v1/IT001E12345678/readings';
+  assert.is(certifiedFormatTopic('IT001E12345678', 'json'), S);
+  assert.is(certifiedFormatTopic('IT001E12345678', 'cim-xml'), `${S}/cim-xml`);
+  assert.is(certifiedFormatTopic('IT001E12345678', 'cim-json'), `${S}/cim-json`);
+  for (const f of ['json', 'cim-xml', 'cim-json'] as const) assert.equal(parseCertifiedFormatTopic(certifiedFormatTopic('IT001E12345678', f)), { pod: 'IT001E12345678', format: f, stream: S });
+  for (const bad of [`${S}/json`, `${S}/cim`, `${S}/cim-xml/x`, `${S}/+`, `${S}/#`, 'certified/v1/+/readings/cim-xml', 'certified/v1/IT001E12345678/cim-xml', 'cim-xml', '']) {
+    assert.is(parseCertifiedFormatTopic(bad), null, bad);
+  }
+  assert.throws(() => certifiedFormatTopic('IT001E12345678', 'xml' as 'json'), (e: any) => e.code === 'PROTO_TOPIC_INVALID');
 });
 
 test.run();

@@ -11,6 +11,13 @@
  * RPC answers again. A recorded transaction that never lands is re-broadcast; if it is gone
  * (e.g. the process restarted and the node lost it) or reverted, the anchor is abandoned and
  * its readings return to `pending` for the next window.
+ *
+ * With a chain guard (chain/chain-guard.ts) every pass first asks whether the RPC still serves the
+ * configured chain: on a reset or foreign chain (`mismatch`) the pass does nothing — no anchor is
+ * sent to, or abandoned because of, the wrong chain — and counts itself in
+ * `bal_anchor_skipped_passes_total{reason="chain_mismatch"}`; anchoring resumes by itself when the
+ * right chain is back. A chain request that times out (`BAL_CHAIN_TIMEOUT`) fails the pass like any
+ * chain error.
  */
 import { Contract, Interface, Transaction, type Signer, type Provider, type TransactionReceipt } from 'ethers';
 import { loadArtifact } from '@lightnode/contracts/artifacts';
@@ -23,6 +30,8 @@ import type { AnchorRecord, BalStore } from '../store/types.js';
 import type { Hex } from '@lightnode/shared/hex';
 import { computeAnchorHash, createSizeProbe, sizeProbeIntervalMs, windowBounds, windowClosed } from './window.js';
 import { repeatUntilDone, startPollLoop } from './poll-loop.js';
+import type { ChainVerdict } from '../chain/chain-guard.js';
+import { chainError, chainTimeoutCounter, isChainTimeout } from '../chain/rpc-error.js';
 
 export interface AnchorerConfig {
   /** A window closes this long after its oldest pending reading was received; ms, default 60,000. */
@@ -53,6 +62,8 @@ export interface AnchorerDeps {
    * notices). Not awaited by the anchoring pass; a throw or rejection is logged only.
    */
   onConfirmed?: (anchor: AnchorRecord) => void | Promise<void>;
+  /** Asked before each pass; anchoring pauses while it answers `mismatch` (the guard logs the change). */
+  chainGuard?: { check(): Promise<ChainVerdict> };
 }
 
 export interface Anchorer {
@@ -87,6 +98,8 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   const leavesAnchored = r.counter('bal_anchor_leaves_total', 'Readings included in sent anchors');
   const chainErrors = r.counter('bal_anchor_chain_errors_total', 'Failed chain calls while anchoring (chain down, RPC error)');
   const pendingGauge = r.gauge('bal_anchor_pending_readings', 'Readings waiting for an anchor (last seen)');
+  const skipped = r.counter('bal_anchor_skipped_passes_total', 'Anchoring passes that did nothing on purpose, by reason (chain_mismatch: the RPC serves another chain)', ['reason']);
+  const timeouts = chainTimeoutCounter(r);
   const raw = new Map<Hex, { tx: string; sentAtMs: number }>();
   const sizeProbe = createSizeProbe(sizeProbeIntervalMs(pollMs, windowMs));
 
@@ -202,7 +215,8 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
       await broadcast(hash, signed);
     } catch (err) {
       chainErrors.inc();
-      log.warn('anchor broadcast failed; will retry', { index, tx: hash, err });
+      if (isChainTimeout(err)) timeouts.inc({ component: 'anchor' });
+      log.warn('anchor broadcast failed; will retry', { index, tx: hash, err: chainError(err, 'anchor broadcast') });
       return pending.length;
     }
     anchorsSent.inc();
@@ -214,11 +228,15 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
 
   async function pass(force: boolean): Promise<void> {
     try {
+      const verdict = await deps.chainGuard?.check();
+      if (verdict?.state === 'unreachable') throw verdict.error;
+      if (verdict?.state === 'mismatch') { skipped.inc({ reason: 'chain_mismatch' }); return; }
       const open = await trackConfirmations();
       if (open === 0) await anchorOne(force);
     } catch (err) {
       chainErrors.inc();
-      log.warn('anchoring pass failed (chain unreachable?)', { err });
+      if (isChainTimeout(err)) timeouts.inc({ component: 'anchor' });
+      log.warn('anchoring pass failed (chain unreachable?)', { err: chainError(err, 'anchoring pass') });
     }
   }
 

@@ -151,6 +151,14 @@ export function createApiApp(deps: ApiDeps): express.Express {
     checkQueryKeys(query(req), []);
     const id = parseId(req.params.id, 'id');
     const r = await deps.store.readingById(id);
+    if (!r) {
+      // Removed by retention: say so, with the day archive that holds it (any role: ids are sequential, this names no PoD).
+      const day = await deps.store.archivedDayOfReading(id);
+      if (day) {
+        const name = new Date(day.dayMs).toISOString().slice(0, 10);
+        throw new ApiError(410, 'BAL_READING_ARCHIVED', `reading ${id} was archived with the readings received on ${name} (UTC); its receipt is in that day's archive; \`bal restore --days ${name}\` puts it back`);
+      }
+    }
     // A consumer learns nothing about other PoDs' ids: same 404 as an unknown id.
     if (!r || !canSeePod(p, r.pod)) throw notFound(`reading ${id}`);
     return r;

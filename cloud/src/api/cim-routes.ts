@@ -7,6 +7,7 @@
  * (shared/README.md "Certification in CIM"). Quantities with no ReadingType are left out and
  * listed in `Reply.Error` with `Result=PARTIAL`. Paged by store id: the next cursor, when there
  * is more, is in the `X-Next-Cursor` response header (a CIM message has no place for it).
+ * With `intervals=15min` it answers quarter-hour interval data instead (cim-intervals.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type express from 'express';
@@ -15,11 +16,11 @@ import { encodeCimJson } from '@lightnode/shared/cim/json-codec';
 import { encodeCimXml } from '@lightnode/shared/cim/xml-codec';
 import { readingsToMeterReadings, replyHeader } from '@lightnode/shared/cim/readings-map';
 import type { CimMessage } from '@lightnode/shared/cim/model';
-import type { Hex } from '@lightnode/shared/hex';
 import type { BalStore } from '../store/types.js';
 import { badRequest, forbidden } from './api-error.js';
 import { canSeePod, type Principal } from './auth.js';
 import { checkQueryKeys, optId, optTime, parseLimit, parsePod } from './query.js';
+import { anchorTransactions, quarterHourMessage } from './cim-intervals.js';
 
 /** `Source` of the messages the BAL writes. */
 export const CIM_SOURCE = 'LightNode-BAL';
@@ -37,6 +38,10 @@ export function mountCimRoutes(app: express.Express, deps: CimRouteDeps): void {
   app.get('/api/readings/cim', deps.wrap(async (req, res) => {
     const p = await deps.principal(req);
     const q = (req.query ?? {}) as Record<string, unknown>;
+    if (q.intervals !== undefined) {
+      sendCim(req, res, await quarterHourMessage(deps.store, p, q, deps.maxPage, CIM_SOURCE));
+      return;
+    }
     checkQueryKeys(q, ['pod', 'from', 'to', 'limit', 'cursor']);
     if (q.pod === undefined) throw badRequest('pod', 'a PoD code (a MeterReadings export is of one PoD)', undefined);
     const pod = parsePod(q.pod);
@@ -50,26 +55,28 @@ export function mountCimRoutes(app: express.Express, deps: CimRouteDeps): void {
       limit, pod, ...(p.pods ? { pods: [...p.pods] } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), ...(afterId !== undefined ? { afterId } : {}),
     });
-    const txOfAnchor = new Map<number, Hex | null>();
-    for (const r of page.items) {
-      if (r.anchorIndex !== null && !txOfAnchor.has(r.anchorIndex)) txOfAnchor.set(r.anchorIndex, (await deps.store.anchorByIndex(r.anchorIndex))?.transaction ?? null);
-    }
-    const { MeterReading, omitted } = readingsToMeterReadings(page.items.map((r) => ({
-      reading: r.reading, digest: r.digest, anchorTransaction: r.anchorIndex === null ? null : txOfAnchor.get(r.anchorIndex) ?? null,
-    })));
+    const txOf = anchorTransactions(deps.store);
+    const certified = [];
+    for (const r of page.items) certified.push({ reading: r.reading, digest: r.digest, anchorTransaction: await txOf(r.anchorIndex) });
+    const { MeterReading, omitted } = readingsToMeterReadings(certified);
     const message: CimMessage = {
       Header: replyHeader({ Timestamp: new Date().toISOString(), Source: CIM_SOURCE, MessageID: randomUUID() }),
       Reply: { Result: omitted.length > 0 ? 'PARTIAL' : 'OK', Error: omitted },
       Payload: { MeterReadings: { MeterReading } },
     };
     if (page.nextAfterId !== null) res.set('X-Next-Cursor', String(page.nextAfterId));
-    res.vary('Accept');
-    // No acceptable type (e.g. Accept: text/html): answer JSON rather than 406 (RFC 9110 §12.5.1 allows either).
-    const type = req.accepts(['application/json', 'application/xml', 'text/xml']);
-    if (type === 'application/xml' || type === 'text/xml') {
-      res.type('application/xml; charset=utf-8').send(encodeCimXml(message));
-    } else {
-      res.type('application/json; charset=utf-8').send(encodeCimJson(message));
-    }
+    sendCim(req, res, message);
   }));
+}
+
+/** Answer a message as XML for `Accept: application/xml` or `text/xml`, else JSON. */
+function sendCim(req: Request, res: Response, message: CimMessage): void {
+  res.vary('Accept');
+  // No acceptable type (e.g. Accept: text/html): answer JSON rather than 406 (RFC 9110 §12.5.1 allows either).
+  const type = req.accepts(['application/json', 'application/xml', 'text/xml']);
+  if (type === 'application/xml' || type === 'text/xml') {
+    res.type('application/xml; charset=utf-8').send(encodeCimXml(message));
+  } else {
+    res.type('application/json; charset=utf-8').send(encodeCimJson(message));
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { hex32, address, pod, uint, nullable, ref, json, errors, param, limitParam, cursorParam, idParam, secured, session, body, ms, topic, subStatus, role, signedFields, decision, anchorRequired, anchorProperties } from './openapi-parts.js';
 import { ACCESS_PATHS } from './openapi-access.js';
+import { CIM_PATHS, CIM_SCHEMAS } from './openapi-cim.js';
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -28,6 +29,7 @@ export const OPENAPI_DOCUMENT = {
       E403: json(ref('Error'), 'The credentials do not allow this (BAL_API_FORBIDDEN, BAL_ACCESS_FORBIDDEN, BAL_ACCESS_NOT_TOPIC_OWNER, BAL_ACCESS_SELF_DECISION).'),
       E404: json(ref('Error'), 'Unknown resource (BAL_API_NOT_FOUND, BAL_ACCESS_SUBSCRIPTION_UNKNOWN, BAL_ACCESS_TOPIC_UNKNOWN, BAL_ACCESS_USER_UNKNOWN).'),
       E409: json(ref('Error'), 'Conflict with the current state: a reading not anchored yet (BAL_READING_NOT_ANCHORED), a subscription transition the state machine forbids, a duplicate request, a taken username or topic, a decision the chain refused.'),
+      E410: json(ref('Error'), 'The reading was archived and removed from the store by retention (BAL_READING_ARCHIVED); the message names its day archive, whose line holds its receipt; `bal restore` puts it back.'),
       E429: json(ref('Error'), 'Too many failed logins for this user or address (BAL_ACCESS_LOGIN_RATE_LIMITED); see Retry-After.'),
       E503: json(ref('Error'), 'Data access is not configured (BAL_ACCESS_DISABLED) or the chain is unreachable (BAL_ACCESS_CHAIN_UNAVAILABLE).'),
     },
@@ -191,52 +193,7 @@ export const OPENAPI_DOCUMENT = {
         type: 'object', additionalProperties: false, required: ['topic', 'subscriptions'],
         properties: { topic, subscriptions: { type: 'array', items: ref('CertifiedSubscription') } },
       },
-      CimMeterReadings: {
-        type: 'object', additionalProperties: false, required: ['Header', 'Reply'],
-        description: 'IEC 61968-9 MeterReadings in its IEC 61968-100 ResponseMessage envelope; keys are the XSD element names (shared/README.md "CIM"). '
-          + 'Values are decimal strings. Each Reading carries ReadingQualities with source lightnode:eip712-digest (the digest in comment) and, once anchored, lightnode:anchor-transaction (the transaction hash in comment).',
-        properties: {
-          Header: {
-            type: 'object', additionalProperties: false, required: ['Verb', 'Noun'],
-            properties: { Verb: { const: 'reply' }, Noun: { const: 'MeterReadings' }, Timestamp: { type: 'string' }, Source: { type: 'string' }, MessageID: { type: 'string' }, CorrelationID: { type: 'string' } },
-          },
-          Reply: {
-            type: 'object', additionalProperties: false, required: ['Result'],
-            properties: {
-              Result: { enum: ['OK', 'PARTIAL', 'FAILED'] },
-              Error: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string' }, level: { enum: ['INFORM', 'WARNING', 'FATAL', 'CATASTROPHIC'] }, reason: { type: 'string' }, details: { type: 'string' } } } },
-            },
-          },
-          Payload: {
-            type: 'object', additionalProperties: false, required: ['MeterReadings'],
-            properties: { MeterReadings: { type: 'object', additionalProperties: false, properties: { MeterReading: { type: 'array', items: ref('CimMeterReading') } } } },
-          },
-        },
-      },
-      CimMeterReading: {
-        type: 'object', additionalProperties: false,
-        properties: {
-          IntervalBlocks: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['ReadingType'], properties: { IntervalReadings: { type: 'array', items: ref('CimReading') }, ReadingType: ref('CimRef') } } },
-          Meter: ref('CimIdentified'), Readings: { type: 'array', items: ref('CimReading') }, UsagePoint: ref('CimIdentified'),
-        },
-      },
-      CimIdentified: {
-        type: 'object', additionalProperties: false,
-        properties: { mRID: { type: 'string' }, Names: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' }, NameType: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' } } } } } } },
-      },
-      CimRef: { type: 'object', additionalProperties: false, required: ['ref'], properties: { ref: { type: 'string' } } },
-      CimReading: {
-        type: 'object', additionalProperties: false, required: ['timeStamp', 'value'],
-        properties: {
-          source: { type: 'string' }, timeStamp: { type: 'string', description: 'xs:dateTime with zone' },
-          value: { type: 'string', pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$', description: 'Decimal text in 10^multiplier × unit of the ReadingType' },
-          ReadingQualities: {
-            type: 'array',
-            items: { type: 'object', additionalProperties: false, required: ['ReadingQualityType'], properties: { comment: { type: 'string' }, source: { type: 'string' }, timeStamp: { type: 'string' }, ReadingQualityType: ref('CimRef') } },
-          },
-          ReadingType: { ...ref('CimRef'), description: '18-part ReadingType code (Readings only; an IntervalBlock has one for all its IntervalReadings)' },
-        },
-      },
+      ...CIM_SCHEMAS,
       Health: {
         type: 'object', required: ['status', 'checks'], additionalProperties: false,
         properties: { status: { enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
@@ -265,35 +222,14 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: json(ref('ReadingPage'), 'A page of readings, ascending id.'), ...errors(400, 401, 403) },
       },
     },
-    '/api/readings/cim': {
-      get: {
-        summary: 'Readings of a PoD as an IEC 61968-9 MeterReadings message (Verb=reply), JSON or XML by Accept', security: secured,
-        description: 'Same visibility as /api/readings. `Accept: application/xml` (or text/xml) gives the XML of MeterReadingsMessage.xsd; anything else JSON with the same element names. '
-          + 'Quantities without a ReadingType are left out and listed in Reply.Error (Result PARTIAL). When more readings follow, the X-Next-Cursor header holds the cursor.',
-        parameters: [
-          param('pod', 'query', pod, 'The PoD (required).', true),
-          param('from', 'query', { type: 'string' }, 'Inclusive lower bound on the reading timestamp: ms since epoch or ISO-8601.'),
-          param('to', 'query', { type: 'string' }, 'Exclusive upper bound: ms since epoch or ISO-8601.'),
-          param('limit', 'query', { type: 'integer', minimum: 1, maximum: 1000, default: 1000 }, 'Signed readings per page (each gives one CIM Reading per mapped value).'),
-          cursorParam,
-        ],
-        responses: {
-          200: {
-            description: 'The message, ascending store id.',
-            headers: { 'X-Next-Cursor': { description: 'Cursor of the next page; absent on the last.', schema: { type: 'string', pattern: '^[0-9]{1,16}$' } } },
-            content: { 'application/json': { schema: ref('CimMeterReadings') }, 'application/xml': { schema: { type: 'string', description: 'MeterReadingsResponseMessage (IEC 61968-100 / 61968-9 2011 namespaces)' } } },
-          },
-          ...errors(400, 401, 403),
-        },
-      },
-    },
+    ...CIM_PATHS,
     '/api/readings/{id}': {
-      get: { summary: 'One reading', security: secured, parameters: [idParam], responses: { 200: json(ref('Reading'), 'The reading.'), ...errors(400, 401, 404) } },
+      get: { summary: 'One reading', security: secured, parameters: [idParam], responses: { 200: json(ref('Reading'), 'The reading.'), ...errors(400, 401, 404, 410) } },
     },
     '/api/readings/{id}/receipt': {
       get: {
         summary: 'Self-contained receipt of an anchored reading', security: secured, parameters: [idParam],
-        responses: { 200: json(ref('Receipt'), 'The receipt (DESIGN §6).'), ...errors(400, 401, 404, 409) },
+        responses: { 200: json(ref('Receipt'), 'The receipt (DESIGN §6).'), ...errors(400, 401, 404, 409, 410) },
       },
     },
     '/api/nodes': {

@@ -23,7 +23,7 @@ export const ACL: Readonly<Record<Role, AclRules>> = {
     subscribe: [`${TOPIC_PREFIX}/%u/ack`, `${TOPIC_PREFIX}/%u/setpoints`],
   },
   bal: {
-    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`],
+    publish: [`${TOPIC_PREFIX}/+/ack`, `${CERTIFIED_PREFIX}/+/readings`, `${CERTIFIED_PREFIX}/+/readings/+`],
     subscribe: [`${TOPIC_PREFIX}/+/readings`, `${TOPIC_PREFIX}/+/status`, `${TOPIC_PREFIX}/+/activations`],
   },
   operator: {

@@ -4,7 +4,8 @@
  * - one plugin client per data user, marked by its textname (`lightnode data user <role>`), so
  *   a device, BAL or operator account of the static config is never taken over;
  * - one role per grant, `lightnode-grant-<username>-<pod>`, allowing `subscribePattern` and
- *   `publishClientReceive` on the stream topic (2.0 has no `%u`/`%c`, §4.1), attached with
+ *   `publishClientReceive` on the stream's delivery topics — JSON, `/cim-xml`, `/cim-json`
+ *   (2.0 has no `%u`/`%c`, §4.1); roles of an older BAL get the CIM ACLs added — attached with
  *   `addClientRole`; an admin gets the shared role `lightnode-data-admin` on `certified/#`;
  * - revoke = `removeClientRole` + `deleteRole`; the plugin then kicks the user's clients (§4.2)
  *   and checks receive per message, so the stream stops at once.
@@ -16,7 +17,7 @@
  */
 import { parseCertifiedTopic } from '@lightnode/shared/topics';
 import type { AccessEnforcer } from '../access/types.js';
-import { ADMIN_DATA_FILTER, checkDataUsername, checkGrant } from './grants.js';
+import { ADMIN_DATA_FILTER, checkDataUsername, checkGrant, grantTopics } from './grants.js';
 import { connectDynsecControl, dynsecFailure, type DynsecCommand, type DynsecControl, type DynsecControlOptions } from './dynsec-control.js';
 import { silentLogger, type Logger } from '../log.js';
 
@@ -30,10 +31,14 @@ export function grantRoleName(username: string, topic: string): string {
   return `${GRANT_ROLE_PREFIX}${username}-${parseCertifiedTopic(topic)!.pod}`;
 }
 
-const roleAcls = (topic: string): { acltype: string; topic: string; priority: number; allow: boolean }[] => [
+type RoleAcl = { acltype: string; topic: string; priority: number; allow: boolean };
+const topicAcls = (topic: string): RoleAcl[] => [
   { acltype: 'subscribePattern', topic, priority: 2, allow: true },
   { acltype: 'publishClientReceive', topic, priority: 1, allow: true },
 ];
+/** A grant role's ACLs: every delivery format of the stream (grants.ts `grantTopics`). */
+const grantAcls = (stream: string): RoleAcl[] => grantTopics(stream).flatMap(topicAcls);
+const ACL_EXISTS = 'ACL with this topic already exists';
 
 export interface DynsecEnforcerOptions {
   control: DynsecControl;
@@ -71,7 +76,7 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
   }
 
   async function ensureAdminRole(): Promise<void> {
-    await control.run([{ command: 'createRole', rolename: DATA_ADMIN_ROLE, textname: 'Light Node data admin: every certified stream', acls: roleAcls(ADMIN_DATA_FILTER) }], { tolerate: ['Role already exists'] });
+    await control.run([{ command: 'createRole', rolename: DATA_ADMIN_ROLE, textname: 'Light Node data admin: every certified stream', acls: topicAcls(ADMIN_DATA_FILTER) }], { tolerate: ['Role already exists'] });
   }
 
   /** Commands attaching the missing grant roles of one data-user client (creating the roles). */
@@ -79,11 +84,18 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
     const out: DynsecCommand[] = [];
     for (const topic of topics) {
       const rolename = grantRoleName(username, topic);
-      out.push({ command: 'createRole', rolename, textname: topic, acls: roleAcls(topic) });
+      out.push({ command: 'createRole', rolename, textname: topic, acls: grantAcls(topic) });
       if (!client.roles.has(rolename)) out.push({ command: 'addClientRole', username, rolename, priority: 1 });
     }
     return out;
   }
+
+  /**
+   * A role made before the CIM formats existed covers only the JSON topic: add the ACLs it lacks
+   * (an ACL already there answers ACL_EXISTS and changes nothing).
+   */
+  const upgrade = (rolename: string, topic: string): DynsecCommand[] =>
+    grantAcls(topic).filter((a) => a.topic !== topic).map((a) => ({ command: 'addRoleACL', rolename, ...a }));
 
   function requireDataUser(username: string, c: PluginClient | null | undefined): PluginClient {
     if (!c) throw dynsecFailure({ command: 'getClient', username }, 'Client not found');
@@ -120,7 +132,8 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
       refuseAdmin(username, 'addClientRole');
       const c = requireDataUser(username, (await getClients([username])).get(username));
       const cmds = attach(username, c, [topic]);
-      await control.run(cmds, { tolerate: ['Role already exists'] });
+      const answers = await control.run(cmds, { tolerate: ['Role already exists'] });
+      if (answers[0]!.error === 'Role already exists') await control.run(upgrade(grantRoleName(username, topic), topic), { tolerate: [ACL_EXISTS] });
       if (cmds.length > 1) log.info('broker grant added', { username, topic });
     },
 
@@ -141,6 +154,7 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
       const stale = (names as string[]).filter((n) => n.startsWith(GRANT_ROLE_PREFIX) && !want.has(n));
       const byUser = new Map<string, string[]>();
       for (const g of want.values()) (byUser.get(g.username) ?? byUser.set(g.username, []).get(g.username)!).push(g.topic);
+      const existing = new Set(names as string[]);
       const clients = await getClients([...byUser.keys()]);
       const cmds: DynsecCommand[] = stale.map((rolename) => ({ command: 'deleteRole', rolename }));
       let skipped = 0;
@@ -148,8 +162,12 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
         const c = clients.get(username);
         if (!c || !isDataUser(c)) { skipped += topics.length; log.warn('broker grant skipped: no such data-user client', { username, grants: topics.length }); continue; }
         cmds.push(...attach(username, c, topics));
+        for (const topic of topics) {
+          const rolename = grantRoleName(username, topic);
+          if (existing.has(rolename)) cmds.push(...upgrade(rolename, topic));
+        }
       }
-      await control.run(cmds, { tolerate: ['Role already exists', 'Role not found'] });
+      await control.run(cmds, { tolerate: ['Role already exists', 'Role not found', ACL_EXISTS] });
       log.info('broker grants reconciled', { grants: want.size, removed: stale.length, skipped, commands: cmds.length });
     },
 

@@ -4,9 +4,11 @@
  * consumer's grants are its accepted subscriptions, a producer's its own streams; an admin reads
  * `certified/#` whatever its grants. Pure: the embedded broker asks it on every SUBSCRIBE and
  * every delivery, the enforcers keep it equal to the access service's decisions.
+ * A grant names a stream and covers its delivery formats (`certified/v1/{pod}/readings` JSON and
+ * its `/cim-xml`, `/cim-json` subtopics, `CERTIFIED_FORMATS`): the consumer picks one by topic.
  */
 import { ValidationError } from '@lightnode/shared/errors';
-import { CERTIFIED_PREFIX, parseCertifiedTopic } from '@lightnode/shared/topics';
+import { CERTIFIED_FORMATS, CERTIFIED_PREFIX, certifiedFormatTopic, parseCertifiedFormatTopic, parseCertifiedTopic } from '@lightnode/shared/topics';
 import type { UserRole } from '../access/types.js';
 import { USERNAME_RE, filterCoveredBy, topicMatches } from './acl.js';
 
@@ -72,18 +74,31 @@ export class GrantTable {
 const EMPTY: ReadonlySet<string> = new Set();
 const key = (username: string, topic: string): string => `${username}\n${topic}`;
 
+/** The delivery topics a grant of stream `topic` covers (one per format), for ACL tables. */
+export function grantTopics(topic: string): string[] {
+  const s = parseCertifiedTopic(topic);
+  if (!s) throw new ValidationError(CODE, 'topic', `a stream topic ${CERTIFIED_PREFIX}/{pod}/readings`, topic);
+  return CERTIFIED_FORMATS.map((f) => certifiedFormatTopic(s.pod, f));
+}
+
+/** The granted stream a concrete delivery topic (any format) belongs to, if granted. */
+const grantedStream = (granted: ReadonlySet<string>, topic: string): boolean => {
+  const d = parseCertifiedFormatTopic(topic);
+  return d !== null && granted.has(d.stream);
+};
+
 /**
  * May a data user subscribe to `filter`? Admin: inside `certified/#`. Producer and consumer:
- * exactly one granted topic — a wildcard would reach beyond the grants, and a `$share/…` filter
- * is refused as Mosquitto's dynamic security refuses it without its own ACL.
+ * exactly one delivery topic of a granted stream — a wildcard would reach beyond the grants,
+ * and a `$share/…` filter is refused as Mosquitto's dynamic security refuses it without its own ACL.
  */
 export function dataMaySubscribe(role: UserRole, granted: ReadonlySet<string>, filter: string): boolean {
   if (role === 'admin') return filterCoveredBy(filter, ADMIN_DATA_FILTER);
-  return granted.has(filter);
+  return grantedStream(granted, filter);
 }
 
 /** May a data user receive a message on the concrete `topic` (checked on every delivery)? */
 export function dataMayReceive(role: UserRole, granted: ReadonlySet<string>, topic: string): boolean {
   if (role === 'admin') return topicMatches(ADMIN_DATA_FILTER, topic);
-  return granted.has(topic);
+  return grantedStream(granted, topic);
 }

@@ -11,6 +11,7 @@ import { podRegistryClient } from '@lightnode/contracts/registry/client';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { PodHistory, type Address } from './pod-history.js';
+import { chainError, chainTimeoutCounter, isChainTimeout } from '../chain/rpc-error.js';
 import type { RegistryVerdict, SignerProblem } from './verdict.js';
 
 export interface RegistryMirrorOptions {
@@ -59,7 +60,8 @@ export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<
   const m = opts.metrics;
   const eventsApplied = m?.counter('bal_registry_events_total', 'PodRegistry events applied to the mirror', ['event']);
   const fallbacks = m?.counter('bal_registry_fallback_calls_total', 'deviceAt contract calls on a mirror miss', ['result']);
-  const pollErrors = m?.counter('bal_registry_poll_errors_total', 'Failed registry polls (chain unreachable, RPC error)');
+  const pollErrors = m?.counter('bal_registry_poll_errors_total', 'Failed registry polls (chain unreachable, RPC error, timeout)');
+  const timeouts = m ? chainTimeoutCounter(m) : undefined;
   m?.gauge('bal_registry_synced_block', 'Last block applied to the registry mirror', [], () => synced);
   m?.gauge('bal_registry_pods', 'PoDs known to the registry mirror', [], () => history.podCount());
 
@@ -100,7 +102,8 @@ export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<
     timer = setTimeout(() => {
       syncNow().catch((err) => {
         pollErrors?.inc();
-        log.warn('registry poll failed', { err });
+        if (isChainTimeout(err)) timeouts?.inc({ component: 'registry' });
+        log.warn('registry poll failed', { err: chainError(err, 'registry poll') });
       }).finally(schedule);
     }, pollMs);
   }
@@ -142,7 +145,8 @@ export async function startRegistryMirror(opts: RegistryMirrorOptions): Promise<
         return { ok: false, code, reason: reasonFor(code, pod, signer, ms) };
       } catch (err) {
         fallbacks?.inc({ result: 'error' });
-        log.warn('registry fallback call failed', { pod, err });
+        if (isChainTimeout(err)) timeouts?.inc({ component: 'registry' });
+        log.warn('registry fallback call failed', { pod, err: chainError(err, 'registry deviceAt') });
         return { ok: false, retry: true, reason: 'registry unreachable' };
       }
     },

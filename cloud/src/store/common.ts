@@ -5,7 +5,7 @@
  */
 import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import type {
-  AnchorRecord, AnchorStatus, NodeCounterDelta, NodeRecord, ReadingStatus, StoredReading, StoredReadingInput,
+  AnchorRecord, AnchorStatus, ArchivedDay, NodeCounterDelta, NodeRecord, PrunePlan, ReadingStatus, StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
 import type { SignedReading } from '@lightnode/shared/reading';
@@ -193,4 +193,61 @@ export function checkAnchorArgs(leafCount: number, readingIds: number[]): void {
   if (readingIds.length === 0) throw new ValidationError(BAL_STORE_INVALID, 'readingIds', 'at least one reading', readingIds);
   if (leafCount !== readingIds.length) throw new ValidationError(BAL_STORE_INVALID, 'window.leafCount', `${readingIds.length} (readingIds.length)`, leafCount);
   if (new Set(readingIds).size !== readingIds.length) throw new ValidationError(BAL_STORE_INVALID, 'readingIds', 'distinct ids', 'duplicates');
+}
+
+/** A prune plan or day argument is inconsistent (day not aligned, empty, a leaf list incomplete). */
+export const BAL_RETENTION_INVALID = 'BAL_RETENTION_INVALID';
+const DAY = 86_400_000;
+
+/** Check a day start (UTC midnight, ms). */
+export function checkDay(dayMs: number, field = 'dayMs'): number {
+  if (!Number.isSafeInteger(dayMs) || dayMs < 0 || dayMs % DAY !== 0) throw new ValidationError(BAL_RETENTION_INVALID, field, 'a UTC day start (ms, multiple of 86,400,000)', dayMs);
+  return dayMs;
+}
+
+export function checkPlan(plan: PrunePlan): PrunePlan {
+  checkDay(plan.dayMs, 'plan.dayMs');
+  if (plan.records.length === 0) throw new ValidationError(BAL_RETENTION_INVALID, 'plan.records', 'at least one archived reading', 0);
+  return plan;
+}
+
+export function rowToArchivedDay(r: Record<string, unknown>): ArchivedDay {
+  return {
+    dayMs: num(r.day_ms), readings: num(r.readings), minId: num(r.min_id), maxId: num(r.max_id), sha256: String(r.sha256),
+    state: r.state === 'pruned' ? 'pruned' : 'pruning', archivedAtMs: num(r.archived_ms),
+  };
+}
+
+/** Id bounds and reading count of a plan. */
+export function planBounds(plan: PrunePlan): { minId: number; maxId: number; readings: number } {
+  let minId = Infinity, maxId = -Infinity;
+  for (const r of plan.records) { if (r.id < minId) minId = r.id; if (r.id > maxId) maxId = r.id; }
+  return { minId, maxId, readings: plan.records.length };
+}
+
+/**
+ * Anchors of the plan not wholly inside it (some leaves in other days): `leafCount` of each
+ * anchor index → the indexes whose full leaf list must be kept before the day goes.
+ */
+export function splitAnchors(plan: PrunePlan, leafCount: (index: number) => number | undefined): number[] {
+  const inPlan = new Map<number, number>();
+  for (const r of plan.records) inPlan.set(r.anchorIndex, (inPlan.get(r.anchorIndex) ?? 0) + 1);
+  const out: number[] = [];
+  for (const [idx, n] of inPlan) {
+    const total = leafCount(idx);
+    if (total === undefined) throw new LightNodeError(BAL_RETENTION_INVALID, `anchor ${idx} of an archived reading is not in the store`, { index: idx });
+    if (n < total) out.push(idx);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Leaves of an anchor as stored in `anchor_leaves` (comma-separated digests). */
+export function leavesToText(leaves: readonly Hex[]): string { return leaves.join(','); }
+export function textToLeaves(text: string): Hex[] { return text === '' ? [] : (text.split(',') as Hex[]); }
+
+/** Check a split anchor's leaves read from the store before it is stored in `anchor_leaves`. */
+export function checkLeaves(index: number, leaves: readonly Hex[], leafCount: number): void {
+  if (leaves.length !== leafCount) {
+    throw new LightNodeError('BAL_RETENTION_LEAVES_MISSING', `anchor ${index}: ${leaves.length} of its ${leafCount} leaves are in the store; its split day cannot be archived`, { index, found: leaves.length, leafCount });
+  }
 }

@@ -8,16 +8,19 @@
 import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
 import {
-  BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, keyOf, readingBody,
-  rejectionTotals, rowToAnchor, rowToNode, rowToReading, withRejections,
+  BAL_STORE_INVALID, BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict,
+  keyOf, leavesToText, planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToNode, rowToReading, splitAnchors,
+  textToLeaves, withRejections,
 } from './common.js';
+import { dayOf, ensurePartition, partitionExists, partitionName, preparePartitionedReadings } from './postgres-partitions.js';
 import { POSTGRES_ACCESS_SCHEMA, postgresAccessStore } from './postgres-access.js';
 import {
-  COUNTS_SELECT, POSTGRES_TYPES, REJECTION_TOTALS_SELECT, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage, storeSchema,
+  COUNTS_SELECT, DAY_MS, POSTGRES_TYPES, REJECTION_TOTALS_SELECT, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage,
+  retentionDaysSql, storeSchema,
 } from './sql.js';
 import type {
-  AnchorRecord, BalStore, NodeRecord, ProofMaterial, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
-  StoredReadingInput,
+  AnchorRecord, BalStore, NodeRecord, ProofMaterial, PrunePlan, PruneResult, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
+  StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
 
@@ -45,12 +48,16 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   pool.on('error', () => { /* idle client lost: the next query reconnects */ });
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await pool.query(storeSchema(POSTGRES_TYPES));
+    await preparePartitionedReadings(pool);
+    await pool.query(storeSchema(POSTGRES_TYPES, { readings: false }));
     await pool.query(POSTGRES_ACCESS_SCHEMA);
   } catch (err) {
     await pool.end();
     throw err;
   }
+
+  /** Day partitions known to exist (created on demand by storeBatch and restoreReadings). */
+  const partitions = new Set<number>();
 
   // Serialise writes: ids are then assigned in commit order.
   let tail: Promise<unknown> = Promise.resolve();
@@ -86,27 +93,48 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
     const cand: number[] = [];
     inputs.forEach((inp, i) => { const k = keyOf(inp.signer, inp.reading.seq); if (!first.has(k)) { first.set(k, i); cand.push(i); } });
     return tx(async (c) => {
-      const col = <T>(f: (x: StoredReadingInput) => T): T[] => cand.map((i) => f(inputs[i]!));
-      const ins = await c.query(
-        `INSERT INTO readings (pod, device, seq, ts_ms, received_ms, digest, body)
-         SELECT pod, device, seq, ts, rc, dg, body
-         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
-              WITH ORDINALITY AS u(pod, device, seq, ts, rc, dg, body, ord)
-         ORDER BY ord
-         ON CONFLICT (device, seq) DO NOTHING RETURNING id, device, seq`,
-        [col((x) => x.reading.pod), col((x) => x.signer), col((x) => x.reading.seq), col((x) => x.reading.timestamp),
-          col((x) => x.receivedAtMs), col((x) => x.digest), col((x) => readingBody(x.reading))]);
-      const inserted = new Map<string, number>();
-      for (const r of ins.rows as Row[]) inserted.set(keyOf(String(r.device), Number(r.seq)), Number(r.id));
-      const missing = [...first.keys()].filter((k) => !inserted.has(k));
+      // The day partitions the batch needs (arrival days: today, bar a clock change), and the
+      // next day's, so the batch after midnight finds its partition made.
+      for (const d of new Set(cand.map((i) => dayOf(inputs[i]!.receivedAtMs)))) {
+        if (partitions.has(d)) continue;
+        for (const x of [d, d + DAY_MS]) { await ensurePartition(c, x); partitions.add(x); }
+      }
+      // (device, seq) is unique across partitions because this check and the insert run under the
+      // store's write lock. A seq above the device's highest stored one is new: only the others
+      // (resends, out-of-order) are looked up, in the store and then in the archived runs.
+      const maxOf = new Map<string, number>();
+      const devs0 = [...new Set(cand.map((i) => inputs[i]!.signer as string))];
+      for (const r of (await c.query('SELECT device, max_seq FROM node_devices WHERE device = ANY($1::text[])', [devs0])).rows as Row[]) {
+        maxOf.set(String(r.device), Number(r.max_seq));
+      }
+      const probe = cand.filter((i) => { const m = maxOf.get(inputs[i]!.signer); return m !== undefined && inputs[i]!.reading.seq <= m; });
       const existing = new Map<string, { id: number; digest: string }>();
-      if (missing.length) {
-        const idx = missing.map((k) => inputs[first.get(k)!]!);
+      const archived = new Set<string>();
+      if (probe.length) {
+        const pd = probe.map((i) => inputs[i]!.signer), ps = probe.map((i) => inputs[i]!.reading.seq);
         const ex = await c.query(
           `SELECT r.id, r.device, r.seq, r.digest FROM readings r
-           JOIN unnest($1::text[], $2::bigint[]) AS u(device, seq) ON r.device = u.device AND r.seq = u.seq`,
-          [idx.map((x) => x.signer), idx.map((x) => x.reading.seq)]);
+           JOIN unnest($1::text[], $2::bigint[]) AS u(device, seq) ON r.device = u.device AND r.seq = u.seq`, [pd, ps]);
         for (const r of ex.rows as Row[]) existing.set(keyOf(String(r.device), Number(r.seq)), { id: Number(r.id), digest: String(r.digest) });
+        const ar = await c.query(
+          `SELECT u.device, u.seq FROM unnest($1::text[], $2::bigint[]) AS u(device, seq)
+           WHERE EXISTS (SELECT 1 FROM archived_ranges a WHERE a.device = u.device AND a.min_seq <= u.seq AND a.max_seq >= u.seq)`, [pd, ps]);
+        for (const r of ar.rows as Row[]) archived.add(keyOf(String(r.device), Number(r.seq)));
+      }
+      const fresh = cand.filter((i) => { const k = keyOf(inputs[i]!.signer, inputs[i]!.reading.seq); return !existing.has(k) && !archived.has(k); });
+      const col = <T>(f: (x: StoredReadingInput) => T): T[] => fresh.map((i) => f(inputs[i]!));
+      const inserted = new Map<string, number>();
+      if (fresh.length) {
+        const ins = await c.query(
+          `INSERT INTO readings (pod, device, seq, ts_ms, received_ms, digest, body)
+           SELECT pod, device, seq, ts, rc, dg, body
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
+                WITH ORDINALITY AS u(pod, device, seq, ts, rc, dg, body, ord)
+           ORDER BY ord
+           RETURNING id, device, seq`,
+          [col((x) => x.reading.pod), col((x) => x.signer), col((x) => x.reading.seq), col((x) => x.reading.timestamp),
+            col((x) => x.receivedAtMs), col((x) => x.digest), col((x) => readingBody(x.reading))]);
+        for (const r of ins.rows as Row[]) inserted.set(keyOf(String(r.device), Number(r.seq)), Number(r.id));
       }
       const book = new BatchBook();
       const equiv: { ex: number; inp: StoredReadingInput }[] = [];
@@ -115,6 +143,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
         const seq = inp.reading.seq;
         if (first.get(k) === i && inserted.has(k)) {
           res.stored.push(seq); res.outcomes.push('stored'); res.ids.push(inserted.get(k)!); book.stored(inp);
+          return;
+        }
+        if (!inserted.has(k) && !existing.has(k)) {
+          // Held by an archived day (archived_ranges): a duplicate, not stored again; its id is in the archive.
+          res.duplicate.push(seq); res.outcomes.push('duplicate'); res.ids.push(0); book.duplicate(inp);
           return;
         }
         const prior = inserted.has(k)
@@ -153,7 +186,88 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
           [pods.map((p) => p.pod), pods.map((p) => p.device), pods.map((p) => p.lastSeenMs)]);
       }
       return res;
+    }).catch((err: unknown) => { partitions.clear(); throw err; }); // a rolled-back CREATE: ask again next time
+  }
+
+  /** An anchor's leaves: kept whole in anchor_leaves once an archived day split it, else its readings' digests. */
+  const leavesOf = async (index: number): Promise<Hex[]> => {
+    const kept = await one('SELECT leaves FROM anchor_leaves WHERE idx = $1', [index]);
+    if (kept) return textToLeaves(String(kept.leaves));
+    return (await all('SELECT digest FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [index])).map((r) => r.digest as Hex);
+  };
+
+  async function pruneDay(plan: PrunePlan): Promise<PruneResult> {
+    checkPlan(plan);
+    const d = plan.dayMs;
+    const b = planBounds(plan);
+    const part = partitionName(d);
+    const ids = plan.records.map((r) => r.id), dgs = plan.records.map((r) => r.digest);
+    // A join on the archived (id, digest) pairs (hashed), never a per-row scan of the list.
+    const pairs = `unnest($1::bigint[], $2::text[]) AS u(id, dg)`;
+    // The expensive check runs before the write lock (ingest goes on meanwhile); the transaction
+    // below only confirms that nothing of the day changed since, then drops the partition.
+    let pre: { total: number; matched: number; idSum: string } | null = null;
+    if (await one('SELECT to_regclass($1) IS NOT NULL AS ok', [part]).then((r) => Boolean(r?.ok))) {
+      const tot = (await one(`SELECT COUNT(*) AS n, COALESCE(SUM(id), 0) AS s FROM ${part}`, []))!;
+      const m = (await one(`SELECT COUNT(*) AS n FROM ${part} p JOIN ${pairs} ON p.id = u.id AND p.digest = u.dg WHERE p.status = 'confirmed'`, [ids, dgs]))!;
+      pre = { total: Number(tot.n), matched: Number(m.n), idSum: String(tot.s) };
+    }
+    return tx(async (c) => {
+      await c.query(
+        `INSERT INTO archived_days (day_ms, readings, min_id, max_id, sha256, state, archived_ms) VALUES ($1, $2, $3, $4, $5, 'pruning', $6)
+         ON CONFLICT (day_ms) DO UPDATE SET readings = excluded.readings, min_id = excluded.min_id, max_id = excluded.max_id,
+           sha256 = excluded.sha256, state = 'pruning', archived_ms = excluded.archived_ms`,
+        [d, b.readings, b.minId, b.maxId, plan.sha256, now()]);
+      if (plan.ranges.length) {
+        await c.query(
+          `INSERT INTO archived_ranges (device, min_seq, max_seq, day_ms) SELECT u.device, u.mn, u.mx, $4
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(device, mn, mx) ON CONFLICT DO NOTHING`,
+          [plan.ranges.map((r) => r.device), plan.ranges.map((r) => r.minSeq), plan.ranges.map((r) => r.maxSeq), d]);
+      }
+      const idxs = [...new Set(plan.records.map((r) => r.anchorIndex))];
+      const counts = new Map<number, number>();
+      for (const r of (await c.query('SELECT idx, leaf_count FROM anchors WHERE idx = ANY($1::bigint[])', [idxs])).rows as Row[]) counts.set(Number(r.idx), Number(r.leaf_count));
+      for (const idx of splitAnchors(plan, (i) => counts.get(i))) {
+        if ((await c.query('SELECT 1 FROM anchor_leaves WHERE idx = $1', [idx])).rowCount) continue;
+        const leaves = ((await c.query('SELECT digest FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [idx])).rows as Row[]).map((r) => r.digest as Hex);
+        checkLeaves(idx, leaves, counts.get(idx)!);
+        await c.query('INSERT INTO anchor_leaves (idx, leaves) VALUES ($1, $2) ON CONFLICT (idx) DO NOTHING', [idx, leavesToText(leaves)]);
+      }
+      let deleted = 0;
+      let remaining = 0;
+      if (pre && await partitionExists(c, d)) {
+        // Nothing of the day changed since the check (count and id sum, under an exclusive lock): drop it.
+        await c.query(`LOCK TABLE ${part} IN ACCESS EXCLUSIVE MODE`);
+        const now2 = (await c.query(`SELECT COUNT(*) AS n, COALESCE(SUM(id), 0) AS s FROM ${part}`)).rows[0] as Row;
+        if (pre.total === pre.matched && Number(now2.n) === pre.total && String(now2.s) === pre.idSum) {
+          // The partition holds exactly archived, confirmed readings: removal is dropping it.
+          await c.query(`DROP TABLE ${part}`);
+          partitions.delete(d);
+          deleted = pre.total;
+        } else {
+          // Something of the day is not in its archive (or not confirmed): remove only what is.
+          deleted = (await c.query(`DELETE FROM ${part} p USING ${pairs} WHERE p.id = u.id AND p.digest = u.dg AND p.status = 'confirmed'`, [ids, dgs])).rowCount ?? 0;
+          remaining = Number(now2.n) - deleted;
+        }
+      }
+      if (remaining === 0) await c.query(`UPDATE archived_days SET state = 'pruned' WHERE day_ms = $1`, [d]);
+      return { deleted, remaining };
     });
+  }
+
+  async function restoreReadings(rows: StoredReading[]): Promise<{ restored: number; present: number }> {
+    if (rows.length === 0) return { restored: 0, present: 0 };
+    return tx(async (c) => {
+      for (const d of new Set(rows.map((r) => dayOf(r.receivedAtMs)))) await ensurePartition(c, d);
+      const col = <T>(f: (x: StoredReading) => T): T[] => rows.map(f);
+      const ins = await c.query(
+        `INSERT INTO readings (id, pod, device, seq, ts_ms, received_ms, digest, body, status, anchor_index, leaf_index)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::int[])
+         ON CONFLICT DO NOTHING`,
+        [col((r) => r.id), col((r) => r.pod), col((r) => r.device), col((r) => r.seq), col((r) => r.timestampMs), col((r) => r.receivedAtMs),
+          col((r) => r.digest), col((r) => readingBody(r.reading)), col((r) => r.status), col((r) => r.anchorIndex), col((r) => r.leafIndex)]);
+      return { restored: ins.rowCount ?? 0, present: rows.length - (ins.rowCount ?? 0) };
+    }).catch((err: unknown) => { partitions.clear(); throw err; });
   }
 
   const anchorBy = async (col: 'tx' | 'idx', v: unknown): Promise<AnchorRecord | null> => {
@@ -240,9 +354,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       if (q.limit !== undefined) { args.push(checkLimit(q.limit, 'limit', 1_000_000)); sql += ` LIMIT $${args.length}`; }
       return (await all(sql, args)).map(rowToReading);
     },
-    async anchorLeaves(index) {
-      return (await all('SELECT digest FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [checkId(index, 'index')])).map((r) => r.digest as Hex);
-    },
+    async anchorLeaves(index) { return leavesOf(checkId(index, 'index')); },
     async proofMaterial(readingId): Promise<ProofMaterial | null> {
       const row = await one('SELECT * FROM readings WHERE id = $1', [checkId(readingId, 'readingId')]);
       if (!row) return null;
@@ -250,8 +362,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       if (reading.anchorIndex === null || reading.leafIndex === null) return null;
       const anchor = await anchorBy('idx', reading.anchorIndex);
       if (!anchor) return null;
-      const leaves = (await all('SELECT digest FROM readings WHERE anchor_index = $1 ORDER BY leaf_index', [reading.anchorIndex])).map((r) => r.digest as Hex);
-      return { reading, anchor, leaves, leafIndex: reading.leafIndex };
+      return { reading, anchor, leaves: await leavesOf(reading.anchorIndex), leafIndex: reading.leafIndex };
     },
     async recordNodeStatus(s, receivedAtMs) {
       await exclusive(() => pool.query(
@@ -298,6 +409,26 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       const r = (await one(COUNTS_SELECT, []))!;
       return { readings: Number(r.readings), pending: Number(r.pending), anchors: Number(r.anchors), equivocations: Number(r.equivocations) };
     },
+    async retentionDays(beforeMs) {
+      return (await all(retentionDaysSql('$1'), [checkId(beforeMs, 'beforeMs')]))
+        .map((r) => ({ dayMs: Number(r.day_ms), readings: Number(r.cnt), unconfirmed: Number(r.unconfirmed) }));
+    },
+    async readingsOfDay(dayMs, afterId, limit) {
+      checkDay(dayMs);
+      return (await all('SELECT * FROM readings WHERE received_ms >= $1 AND received_ms < $2 AND id > $3 ORDER BY id LIMIT $4',
+        [dayMs, dayMs + DAY_MS, checkId(afterId, 'afterId'), checkLimit(limit, 'limit', 100_000)])).map(rowToReading);
+    },
+    async pruneDay(plan, opts = {}) {
+      const res = await pruneDay(plan);
+      if (res.deleted > 0) await opts.onBatch?.(res.deleted);
+      return res;
+    },
+    async archivedDays() { return (await all('SELECT * FROM archived_days ORDER BY day_ms')).map(rowToArchivedDay); },
+    async archivedDayOfReading(id) {
+      const row = await one('SELECT * FROM archived_days WHERE min_id <= $1 AND max_id >= $1 ORDER BY day_ms LIMIT 1', [checkId(id, 'id')]);
+      return row ? rowToArchivedDay(row) : null;
+    },
+    restoreReadings,
     async ping() { await pool.query('SELECT 1'); },
     async close() { if (closed) return; closed = true; await tail.catch(() => {}); await pool.end().catch(() => {}); },
   };

@@ -17,8 +17,20 @@ export interface SqlTypes {
 export const SQLITE_TYPES: SqlTypes = { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', big: 'INTEGER' };
 export const POSTGRES_TYPES: SqlTypes = { serial: 'BIGSERIAL PRIMARY KEY', big: 'BIGINT' };
 
-/** The store's tables and indexes (idempotent: `IF NOT EXISTS` throughout). */
-export function storeSchema({ serial, big }: SqlTypes): string {
+/** One UTC day in ms: the retention unit (a reading's day is the UTC day the BAL received it). */
+export const DAY_MS = 86_400_000;
+
+/**
+ * The store's tables and indexes (idempotent: `IF NOT EXISTS` throughout). `readings: false`
+ * leaves out the readings table and its indexes (PostgreSQL declares its own, partitioned by day:
+ * postgres-partitions.ts).
+ */
+export function storeSchema({ serial, big }: SqlTypes, opts: { readings?: boolean } = {}): string {
+  return `${opts.readings === false ? '' : readingsTable({ serial, big })}${retentionSchema({ serial, big })}${restSchema({ serial, big })}`;
+}
+
+/** The unpartitioned readings table (SQLite; PostgreSQL before the day partitions). */
+export function readingsTable({ serial, big }: SqlTypes): string {
   return `
 CREATE TABLE IF NOT EXISTS readings (
   id ${serial},
@@ -28,10 +40,38 @@ CREATE TABLE IF NOT EXISTS readings (
   UNIQUE (device, seq)
 );
 CREATE INDEX IF NOT EXISTS readings_pod_ts ON readings (pod, ts_ms);
+-- Retention walks days of arrival (appended in time order, so a cheap index to keep).
+CREATE INDEX IF NOT EXISTS readings_received ON readings (received_ms);
 -- Partial indexes: an insert touches only the pending index (the hot path); anchored
 -- readings enter the anchor index when anchoring updates them anyway.
 CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS readings_anchor ON readings (anchor_index, leaf_index) WHERE anchor_index IS NOT NULL;
+`;
+}
+
+/**
+ * Retention bookkeeping (cloud/src/retention): the days archived and removed, the exact runs of
+ * (device, seq) they held (so a resent archived reading is still a duplicate, not stored twice),
+ * and the full leaf list of every anchor whose readings are split between the store and an archive
+ * (so receipts of the readings still in the store keep their proof).
+ */
+function retentionSchema({ big }: SqlTypes): string {
+  return `
+CREATE TABLE IF NOT EXISTS archived_days (
+  day_ms ${big} PRIMARY KEY, readings ${big} NOT NULL, min_id ${big} NOT NULL, max_id ${big} NOT NULL,
+  sha256 TEXT NOT NULL, state TEXT NOT NULL, archived_ms ${big} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archived_days_ids ON archived_days (min_id, max_id);
+CREATE TABLE IF NOT EXISTS archived_ranges (
+  device TEXT NOT NULL, min_seq ${big} NOT NULL, max_seq ${big} NOT NULL, day_ms ${big} NOT NULL,
+  PRIMARY KEY (device, min_seq, max_seq)
+);
+CREATE TABLE IF NOT EXISTS anchor_leaves (idx ${big} PRIMARY KEY, leaves TEXT NOT NULL);
+`;
+}
+
+function restSchema({ serial, big }: SqlTypes): string {
+  return `
 CREATE TABLE IF NOT EXISTS equivocations (
   id ${serial}, existing_id ${big} NOT NULL, pod TEXT NOT NULL, device TEXT NOT NULL,
   seq ${big} NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL, received_ms ${big} NOT NULL,
@@ -128,3 +168,10 @@ export function nodeRejectionsSql(pods: readonly string[], args: SqlArgs): strin
 
 /** Fleet-wide rejections by code (`rejectionsByCode`, same SQL in both dialects). */
 export const REJECTION_TOTALS_SELECT = 'SELECT code, SUM(cnt) AS cnt FROM node_rejections GROUP BY code';
+
+/** Days (UTC, of arrival) with readings received before `$1`/`?`: counts, and how many are not confirmed. */
+export function retentionDaysSql(p: string): string {
+  return `SELECT (received_ms / ${DAY_MS}) * ${DAY_MS} AS day_ms, COUNT(*) AS cnt,
+    SUM(CASE WHEN status = 'confirmed' THEN 0 ELSE 1 END) AS unconfirmed
+    FROM readings WHERE received_ms < ${p} GROUP BY 1 ORDER BY 1`;
+}

@@ -7,17 +7,19 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
 import {
-  BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkId, checkLimit, conflict, readingBody, rejectionTotals, rowToAnchor,
-  rowToNode, rowToReading, withRejections,
+  BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
+  planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToNode, rowToReading, splitAnchors, textToLeaves, withRejections,
 } from './common.js';
 import { sqliteAccessStore } from './sqlite-access.js';
 import {
-  COUNTS_SELECT, REJECTION_TOTALS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage, storeSchema,
+  COUNTS_SELECT, DAY_MS, REJECTION_TOTALS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage,
+  retentionDaysSql, storeSchema,
 } from './sql.js';
 import type {
-  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial,
-  ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReadingInput,
+  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial, PrunePlan,
+  ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
 
@@ -85,6 +87,32 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     node: db.prepare(`${NODE_SELECT} WHERE n.pod = ?`),
     counts: db.prepare(COUNTS_SELECT),
     ping: db.prepare('SELECT 1'),
+    // Retention
+    archivedRun: db.prepare('SELECT 1 FROM archived_ranges WHERE device = ? AND min_seq <= ? AND max_seq >= ? LIMIT 1'),
+    retentionDays: db.prepare(retentionDaysSql('?')),
+    // `+received_ms`: walk the primary key from `afterId` (a page costs its rows), not the arrival index (every page would sort the whole day).
+    ofDay: db.prepare('SELECT * FROM readings WHERE +received_ms >= ? AND +received_ms < ? AND id > ? AND id <= ? ORDER BY id LIMIT ?'),
+    dayIds: db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM readings WHERE received_ms >= ? AND received_ms < ?'),
+    dayLeft: db.prepare('SELECT COUNT(*) AS n FROM readings WHERE received_ms >= ? AND received_ms < ?'),
+    markDay: db.prepare(`INSERT INTO archived_days (day_ms, readings, min_id, max_id, sha256, state, archived_ms) VALUES (?, ?, ?, ?, ?, 'pruning', ?)
+      ON CONFLICT (day_ms) DO UPDATE SET readings = excluded.readings, min_id = excluded.min_id, max_id = excluded.max_id,
+        sha256 = excluded.sha256, state = 'pruning', archived_ms = excluded.archived_ms`),
+    dayPruned: db.prepare(`UPDATE archived_days SET state = 'pruned' WHERE day_ms = ?`),
+    addRun: db.prepare('INSERT INTO archived_ranges (device, min_seq, max_seq, day_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    leafCount: db.prepare('SELECT leaf_count FROM anchors WHERE idx = ?'),
+    keptLeaves: db.prepare('SELECT leaves FROM anchor_leaves WHERE idx = ?'),
+    keepLeaves: db.prepare('INSERT INTO anchor_leaves (idx, leaves) VALUES (?, ?) ON CONFLICT (idx) DO NOTHING'),
+    deleteArchived: db.prepare(`DELETE FROM readings WHERE id = ? AND digest = ? AND status = 'confirmed' AND received_ms >= ? AND received_ms < ?`),
+    archivedDays: db.prepare('SELECT * FROM archived_days ORDER BY day_ms'),
+    archivedDayOf: db.prepare('SELECT * FROM archived_days WHERE min_id <= ? AND max_id >= ? ORDER BY day_ms LIMIT 1'),
+    restore: db.prepare(`INSERT INTO readings (id, pod, device, seq, ts_ms, received_ms, digest, body, status, anchor_index, leaf_index)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+  };
+
+  /** An anchor's leaves: kept whole in anchor_leaves once the anchor is split by an archived day, else its readings' digests. */
+  const leavesOf = (index: number): Hex[] => {
+    const kept = st.keptLeaves.get(index) as { leaves: string } | undefined;
+    return kept ? textToLeaves(kept.leaves) : (st.leaves.all(index) as { digest: Hex }[]).map((l) => l.digest);
   };
 
   const storeBatchTx = db.transaction((inputs: StoredReadingInput[]): StoreBatchResult => {
@@ -92,6 +120,12 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     const book = new BatchBook();
     for (const inp of inputs) {
       const r = inp.reading;
+      // A (device, seq) that an archived day held and the store no longer does: a duplicate (its
+      // digest is in the archive, not here), never stored a second time.
+      if (st.archivedRun.get(inp.signer, r.seq, r.seq) && !st.existing.get(inp.signer, r.seq)) {
+        res.duplicate.push(r.seq); res.outcomes.push('duplicate'); res.ids.push(0); book.duplicate(inp);
+        continue;
+      }
       const info = st.insert.run(r.pod, inp.signer, r.seq, r.timestamp, inp.receivedAtMs, inp.digest, readingBody(r));
       if (info.changes === 1) {
         res.stored.push(r.seq); res.outcomes.push('stored'); res.ids.push(Number(info.lastInsertRowid));
@@ -144,6 +178,33 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     for (const [code, n] of d.byCode) st.rejection.run(pod, code, n);
   });
 
+  /** Record the day (state pruning), its seq runs and the full leaves of anchors it splits: before any delete. */
+  const beginPruneTx = db.transaction((plan: PrunePlan): void => {
+    const b = planBounds(plan);
+    st.markDay.run(plan.dayMs, b.readings, b.minId, b.maxId, plan.sha256, now());
+    for (const r of plan.ranges) st.addRun.run(r.device, r.minSeq, r.maxSeq, plan.dayMs);
+    const count = (i: number): number | undefined => (st.leafCount.get(i) as { leaf_count: number } | undefined)?.leaf_count;
+    for (const idx of splitAnchors(plan, count)) {
+      if (st.keptLeaves.get(idx)) continue;
+      const leaves = (st.leaves.all(idx) as { digest: Hex }[]).map((l) => l.digest);
+      checkLeaves(idx, leaves, count(idx)!);
+      st.keepLeaves.run(idx, leavesToText(leaves));
+    }
+  });
+  const deleteBatchTx = db.transaction((dayMs: number, batch: PrunePlan['records']): number => {
+    let n = 0;
+    for (const r of batch) n += st.deleteArchived.run(r.id, r.digest, dayMs, dayMs + DAY_MS).changes;
+    return n;
+  });
+  const restoreTx = db.transaction((rows: StoredReading[]): number => {
+    let n = 0;
+    for (const r of rows) {
+      n += st.restore.run(r.id, r.pod, r.device, r.seq, r.timestampMs, r.receivedAtMs, r.digest, readingBody(r.reading), r.status, r.anchorIndex, r.leafIndex).changes;
+    }
+    return n;
+  });
+
+  const dayBounds = new Map<number, { lo: number | null; hi: number | null }>();
   let closed = false;
   const store: BalStore = {
     ...access,
@@ -200,15 +261,14 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       args.push(q.limit === undefined ? -1 : checkLimit(q.limit, 'limit', 1_000_000));
       return (db.prepare(sql).all(...args) as Record<string, unknown>[]).map(rowToReading);
     },
-    async anchorLeaves(index) { return (st.leaves.all(checkId(index, 'index')) as { digest: Hex }[]).map((l) => l.digest); },
+    async anchorLeaves(index) { return leavesOf(checkId(index, 'index')); },
     async proofMaterial(readingId): Promise<ProofMaterial | null> {
       const row = st.byId.get(checkId(readingId, 'readingId')) as Record<string, unknown> | undefined;
       if (!row) return null;
       const reading = rowToReading(row);
       if (reading.anchorIndex === null || reading.leafIndex === null) return null;
       const anchor = rowToAnchor(st.anchorByIdx.get(reading.anchorIndex) as Record<string, unknown>);
-      const leaves = (st.leaves.all(reading.anchorIndex) as { digest: Hex }[]).map((l) => l.digest);
-      return { reading, anchor, leaves, leafIndex: reading.leafIndex };
+      return { reading, anchor, leaves: leavesOf(reading.anchorIndex), leafIndex: reading.leafIndex };
     },
     async recordNodeStatus(s: NodeStatusInput, receivedAtMs: number) {
       st.status.run({ ...s, device: s.device.toLowerCase(), receivedAtMs });
@@ -232,6 +292,45 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     async counts(): Promise<StoreCounts> {
       const r = st.counts.get() as Record<string, number>;
       return { readings: r.readings!, pending: r.pending!, anchors: r.anchors!, equivocations: r.equivocations! };
+    },
+    async retentionDays(beforeMs) {
+      return (st.retentionDays.all(checkId(beforeMs, 'beforeMs')) as Record<string, number>[])
+        .map((r) => ({ dayMs: Number(r.day_ms), readings: Number(r.cnt), unconfirmed: Number(r.unconfirmed) }));
+    },
+    async readingsOfDay(dayMs, afterId, limit) {
+      checkDay(dayMs);
+      // The day's id bounds: looked up when a walk starts (afterId 0), reused for its next pages.
+      let ids = dayBounds.get(dayMs);
+      if (!ids || afterId === 0) { ids = st.dayIds.get(dayMs, dayMs + DAY_MS) as { lo: number | null; hi: number | null }; dayBounds.set(dayMs, ids); }
+      if (dayBounds.size > 64) dayBounds.delete(dayBounds.keys().next().value!);
+      if (ids.hi === null) return [];
+      const from = Math.max(checkId(afterId, 'afterId'), ids.lo! - 1);
+      return (st.ofDay.all(dayMs, dayMs + DAY_MS, from, ids.hi, checkLimit(limit, 'limit', 100_000)) as Record<string, unknown>[]).map(rowToReading);
+    },
+    async pruneDay(plan, opts = {}) {
+      checkPlan(plan);
+      beginPruneTx(plan);
+      // Small transactions with the event loop free in between: ingest commits between two.
+      const size = checkLimit(opts.batchSize ?? 500, 'batchSize', 100_000);
+      let deleted = 0;
+      for (let i = 0; i < plan.records.length; i += size) {
+        const n = deleteBatchTx(plan.dayMs, plan.records.slice(i, i + size));
+        deleted += n;
+        if (n > 0) await opts.onBatch?.(n);
+        await tick();
+      }
+      const remaining = (st.dayLeft.get(plan.dayMs, plan.dayMs + DAY_MS) as { n: number }).n;
+      if (remaining === 0) st.dayPruned.run(plan.dayMs);
+      return { deleted, remaining };
+    },
+    async archivedDays() { return (st.archivedDays.all() as Record<string, unknown>[]).map(rowToArchivedDay); },
+    async archivedDayOfReading(id) {
+      const row = st.archivedDayOf.get(checkId(id, 'id'), id) as Record<string, unknown> | undefined;
+      return row ? rowToArchivedDay(row) : null;
+    },
+    async restoreReadings(rows) {
+      const restored = rows.length ? restoreTx(rows) : 0;
+      return { restored, present: rows.length - restored };
     },
     async ping() { st.ping.get(); },
     async close() { if (!closed) { closed = true; db.close(); } },

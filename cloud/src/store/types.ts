@@ -264,9 +264,76 @@ export interface BalStore extends AccessStore {
   rejectionsByCode(): Promise<Record<string, number>>;
 
   counts(): Promise<StoreCounts>;
+
+  // Retention (cloud/src/retention, cloud/README.md "Retention"): days of arrival are exported to
+  // archives, then removed; nothing that is not confirmed is ever removed.
+  /** Days of arrival (UTC) with readings received before `beforeMs`, oldest first. */
+  retentionDays(beforeMs: number): Promise<RetentionDay[]>;
+  /** Readings received on the UTC day starting at `dayMs`, by id ascending, after `afterId`. */
+  readingsOfDay(dayMs: number, afterId: number, limit: number): Promise<StoredReading[]>;
+  /**
+   * Remove the day's readings that its complete archive holds (`plan`), never one that is not
+   * confirmed: records the day (`archived_days`, state `pruning`), its (device, seq) runs and the
+   * leaves of anchors split by it first, then deletes (PostgreSQL: drops the day's partition when
+   * it holds exactly the archived readings; SQLite: batched deletes), then marks it `pruned` when
+   * none is left. Safe to repeat after a crash.
+   */
+  pruneDay(plan: PrunePlan, opts?: PruneOptions): Promise<PruneResult>;
+  /** Days archived, oldest first. */
+  archivedDays(): Promise<ArchivedDay[]>;
+  /** The archived day whose id range holds `id` (for a reading no longer in the store), or null. */
+  archivedDayOfReading(id: number): Promise<ArchivedDay | null>;
+  /** Put archived readings back with their ids, statuses and leaf positions; rows already present are left. */
+  restoreReadings(rows: StoredReading[]): Promise<{ restored: number; present: number }>;
+
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A UTC day of arrival with readings, as retention sees it (`retentionDays`). */
+export interface RetentionDay {
+  /** Start of the UTC day, ms since epoch. */
+  dayMs: number;
+  readings: number;
+  /** Readings of the day not yet `confirmed` (the day is not archived while > 0). */
+  unconfirmed: number;
+}
+
+/** A day whose readings were archived (`state: 'pruning'` while its removal is under way). */
+export interface ArchivedDay {
+  dayMs: number;
+  readings: number;
+  minId: number;
+  maxId: number;
+  /** sha256 of the day's archive file (its manifest names it). */
+  sha256: string;
+  state: 'pruning' | 'pruned';
+  archivedAtMs: number;
+}
+
+/** What `pruneDay` may remove: the content of the day's complete archive. */
+export interface PrunePlan {
+  dayMs: number;
+  sha256: string;
+  /** Every archived reading of the day: a store row goes only if listed here with the same digest. */
+  records: { id: number; digest: Hex; anchorIndex: number }[];
+  /** Exact runs of consecutive seqs per device held by the archive (dedup after removal). */
+  ranges: { device: Hex; minSeq: number; maxSeq: number }[];
+}
+
+export interface PruneResult {
+  /** Readings removed by this call. */
+  deleted: number;
+  /** Readings of the day still in the store (not in the archive, or not confirmed). */
+  remaining: number;
+}
+
+export interface PruneOptions {
+  /** SQLite: readings per delete transaction (default 500); between two, the event loop runs. */
+  batchSize?: number;
+  /** Called after each delete batch with the readings it removed (progress; tests stop here). */
+  onBatch?: (deleted: number) => void | Promise<void>;
 }
 
 /** Which store to open (config `store`). */

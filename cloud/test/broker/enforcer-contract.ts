@@ -46,6 +46,7 @@ export function enforcerContract(name: string, start: () => Promise<EnforcerUnde
   t('a consumer without a grant is refused at subscribe; wildcards are refused', async () => {
     const c = await open('carol', 'pw-carol');
     assert.is(await trySubscribe(c, A), 128);
+    assert.is(await trySubscribe(c, `${A}/cim-xml`), 128, 'nor the CIM format of the stream');
     for (const f of ['certified/#', 'certified/v1/+/readings', '#']) assert.is(await trySubscribe(c, f), 128, f);
   });
 
@@ -61,6 +62,22 @@ export function enforcerContract(name: string, start: () => Promise<EnforcerUnde
     assert.is(await seen.waitFor(A), 'for-A');
     await sleep(100);
     assert.equal(seen.got.map((g) => g.payload), ['for-A']);
+  });
+
+  t('a grant covers the stream in every format: the consumer picks CIM by topic; other streams stay closed', async () => {
+    const c = await open('carol', 'pw-carol');
+    const seen = collector(c);
+    assert.is(await trySubscribe(c, `${A}/cim-xml`), 1);
+    assert.is(await trySubscribe(c, `${A}/cim-json`), 1);
+    assert.is(await trySubscribe(c, `${B}/cim-xml`), 128);
+    assert.is(await trySubscribe(c, `${A}/other`), 128);
+    await publish(`${B}/cim-xml`, 'B-cim');
+    await publish(`${A}/cim-xml`, 'A-cim');
+    assert.is(await seen.waitFor(`${A}/cim-xml`), 'A-cim');
+    await sleep(100);
+    assert.equal(seen.got.map((g) => g.payload), ['A-cim']);
+    const ada = await open('ada', 'pw-ada');
+    assert.is(await trySubscribe(ada, `${B}/cim-json`), 1, 'admin: certified/# covers the formats');
   });
 
   t('admin reads certified/#, a producer its own streams; the wrong password is refused', async () => {
@@ -97,14 +114,17 @@ export function enforcerContract(name: string, start: () => Promise<EnforcerUnde
     const c = await open('carol', 'pw-carol', { reconnectPeriod: 100 });
     const seen = collector(c);
     assert.is(await trySubscribe(c, A), 1);
+    assert.is(await trySubscribe(c, `${A}/cim-xml`), 1);
     await h.enforcer.revoke('carol', A);
     await h.enforcer.revoke('carol', A); // idempotent
     await publish(A, 'after-revoke');
+    await publish(`${A}/cim-xml`, 'after-revoke-cim');
     await sleep(2000);
     assert.equal(seen.got, []);
     c.end(true);
     const again = await open('carol', 'pw-carol');
     assert.is(await trySubscribe(again, A), 128);
+    assert.is(await trySubscribe(again, `${A}/cim-xml`), 128);
   });
 
   t('a disabled user cannot connect; disabling closes its clients; enabling lets it in again', async () => {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { isLightNodeError } from '@lightnode/shared/errors';
 import { certifiedTopic } from '@lightnode/shared/topics';
 import { connectDynsecControl, parseDynsecResponses, type DynsecControl } from '../../src/broker/dynsec-control.js';
-import { createDynsecEnforcer } from '../../src/broker/dynsec-enforcer.js';
+import { createDynsecEnforcer, grantRoleName } from '../../src/broker/dynsec-enforcer.js';
 import { startMosquitto } from './mosquitto-process.js';
 import { PASSWORDS, collector, connect, testAccounts, trySubscribe } from './helpers.js';
 import { enforcerContract } from './enforcer-contract.js';
@@ -75,6 +75,27 @@ enforcerContract('mosquitto dynamic security', async () => {
 
   t('mosquitto: a control client on an account without the plugin admin role fails with BAL_BROKER_DYNSEC_FAILED', async () => {
     try { await connectDynsecControl({ url: h().url, username: 'bal', password: PASSWORDS.bal!, timeoutMs: 500 }); assert.unreachable(); } catch (e) { assert.ok(isLightNodeError(e, 'BAL_BROKER_DYNSEC_FAILED'), String(e)); }
+  });
+
+  t('mosquitto: a grant role of an older BAL (JSON topic only) gets the CIM topics at grant and at reconcile', async () => {
+    const oldRole = async (topic: string): Promise<void> => {
+      const acls = [{ acltype: 'subscribePattern', topic, priority: 2, allow: true }, { acltype: 'publishClientReceive', topic, priority: 1, allow: true }];
+      await control.run([{ command: 'createRole', rolename: grantRoleName('carol', topic), textname: topic, acls }, { command: 'addClientRole', username: 'carol', rolename: grantRoleName('carol', topic), priority: 1 }]);
+    };
+    const [T10, T11] = [certifiedTopic('IT001E00000010'), certifiedTopic('IT001E00000011')];
+    await oldRole(T10);
+    await oldRole(T11);
+    const before = await connect(h().url, 'carol', 'pw-carol');
+    assert.equal([await trySubscribe(before, T10), await trySubscribe(before, `${T10}/cim-xml`)], [1, 128], 'the old role: JSON only');
+    await before.endAsync(true);
+    await h().enforcer.grant('carol', T10);
+    const mid = await connect(h().url, 'carol', 'pw-carol');
+    assert.equal([await trySubscribe(mid, `${T10}/cim-xml`), await trySubscribe(mid, `${T11}/cim-xml`)], [1, 128], 'grant upgraded its own role only');
+    await mid.endAsync(true);
+    await h().enforcer.reconcile([{ username: 'carol', topic: T10 }, { username: 'carol', topic: T11 }]);
+    const after = await connect(h().url, 'carol', 'pw-carol');
+    assert.equal(await Promise.all([T10, T11].flatMap((t) => [t, `${t}/cim-xml`, `${t}/cim-json`]).map((t) => trySubscribe(after, t))), [1, 1, 1, 1, 1, 1]);
+    await after.endAsync(true);
   });
 });
 

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isLightNodeError } from '@lightnode/shared/errors';
 import { certifiedTopic } from '@lightnode/shared/topics';
-import { ADMIN_DATA_FILTER, GrantTable, dataMayReceive, dataMaySubscribe } from '../../src/broker/grants.js';
+import { ADMIN_DATA_FILTER, GrantTable, dataMayReceive, dataMaySubscribe, grantTopics } from '../../src/broker/grants.js';
 
 const A = certifiedTopic('IT001E00000001');
 const B = certifiedTopic('IT001E00000002');
@@ -24,6 +24,21 @@ test('subscribe and receive, per role', () => {
   ];
   for (const [role, t, want] of recv) assert.is(dataMayReceive(role, mine, t), want, `${role} receive ${t}`);
   assert.is(ADMIN_DATA_FILTER, 'certified/#');
+});
+
+test('a grant of a stream covers its delivery formats (JSON, cim-xml, cim-json) and nothing else', () => {
+  const mine = new Set([A]);
+  assert.equal(grantTopics(A), [A, `${A}/cim-xml`, `${A}/cim-json`]);
+  for (const role of ['consumer', 'producer'] as const) {
+    for (const [t, want] of [[`${A}/cim-xml`, true], [`${A}/cim-json`, true], [`${B}/cim-xml`, false], [`${A}/json`, false], [`${A}/cim`, false], [`${A}/+`, false], [`${A}/#`, false], [`$share/g/${A}/cim-xml`, false]] as const) {
+      assert.is(dataMaySubscribe(role, mine, t), want, `${role} subscribe ${t}`);
+      if (!t.includes('+') && !t.includes('#') && !t.startsWith('$')) assert.is(dataMayReceive(role, mine, t), want, `${role} receive ${t}`);
+    }
+    assert.not.ok(dataMaySubscribe(role, new Set(), `${A}/cim-xml`), 'no grant, no CIM either');
+  }
+  assert.ok(dataMaySubscribe('admin', new Set(), `${B}/cim-json`));
+  assert.throws(() => grantTopics(`${A}/cim-xml`), (e: unknown) => isLightNodeError(e, 'BAL_BROKER_GRANT_INVALID'), 'grants name streams, not formats');
+  assert.throws(() => new GrantTable().grant('carol', `${A}/cim-xml`), (e: unknown) => isLightNodeError(e, 'BAL_BROKER_GRANT_INVALID'));
 });
 
 test('grant, revoke, replaceAll report what changed', () => {

@@ -17,7 +17,7 @@ function fails(raw: unknown, field: RegExp, env: Record<string, string> = {}): v
 
 test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring every 60 s', () => {
   const c = parseConfig(MIN, '/etc/bal');
-  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json' });
+  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', rpcTimeoutMs: 10_000 });
   assert.equal(c.broker, { kind: 'embedded', host: '127.0.0.1', port: 1883, tls: null, credentialsPath: null, maxPayloadBytes: 2 * 1024 * 1024 });
   assert.equal(c.store, { kind: 'sqlite', path: '/etc/bal/data/bal.db' });
   assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000 });
@@ -34,7 +34,10 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
     api: { port: 8443, tls: { certPath: 'tls/api.crt', keyPath: 'tls/api.key' }, clients: [
       { name: 'dso', role: 'dso', apiKeyHash: H }, { name: 'ops', role: 'dso', tokenHash: H }] },
   }, '/srv', { BAL_BROKER_PASSWORD: 's3cret', BAL_ANCHOR_KEY: '0x' + '11'.repeat(32) });
-  assert.equal(c.chain, { kind: 'direct', rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'ab'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, anchorKeyPath: '/srv/keys/anchor.hex', anchorKey: '0x' + '11'.repeat(32) });
+  assert.equal(c.chain, { kind: 'direct', rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'ab'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlock: 7, deployBlockHash: null, anchorKeyPath: '/srv/keys/anchor.hex', anchorKey: '0x' + '11'.repeat(32), rpcTimeoutMs: 10_000 });
+  const pinned = parseConfig({ chain: { rpcUrl: 'http://besu:8545', chainId: 1337, podRegistry: `0x${'AB'.repeat(20)}`, readingAnchor: `0x${'cd'.repeat(20)}`, deployBlockHash: `0x${'EE'.repeat(32)}`, rpcTimeoutMs: 500 } }, '/srv');
+  assert.is(pinned.chain.kind === 'direct' && pinned.chain.deployBlockHash, `0x${'ee'.repeat(32)}`);
+  assert.is(pinned.chain.rpcTimeoutMs, 500);
   assert.is(c.broker.kind === 'external' && c.broker.password, 's3cret');
   assert.equal(c.store, { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal', poolSize: 4 });
   assert.equal(c.api.tls, { certPath: '/srv/tls/api.crt', keyPath: '/srv/tls/api.key' });
@@ -44,10 +47,12 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
 test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key resolved; an external broker needs a dynsec admin', () => {
   const d = parseConfig(MIN, '/etc/bal');
   assert.equal(d.dataAccess, { enabled: false, walletKeyPath: '/etc/bal/data/wallet-master.key', sessionTtlMs: 3_600_000, decisionDeadlineSec: 600,
-    loginMaxFailuresPerUser: 5, loginMaxFailuresPerAddress: 20, loginWindowMs: 900_000 });
+    loginMaxFailuresPerUser: 5, loginMaxFailuresPerAddress: 20, loginWindowMs: 900_000, cimFormats: ['cim-xml', 'cim-json'] });
+  assert.equal(parseConfig({ ...MIN, dataAccess: { cimFormats: [] } }, '/etc/bal').dataAccess.cimFormats, [], 'JSON only');
+  fails({ ...MIN, dataAccess: { cimFormats: ['xml'] } }, /dataAccess\.cimFormats/);
   const c = parseConfig({ chain: { deploymentPath: 'dep.json', relayKeyPath: 'keys/relay.hex', subscriptionRegistry: `0x${'EF'.repeat(20)}` }, dataAccess: { enabled: true, walletKeyPath: '/var/lib/bal/w.key' } },
     '/etc/bal', { BAL_RELAY_KEY: '0x' + '22'.repeat(32) });
-  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}` });
+  assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}`, rpcTimeoutMs: 10_000 });
   assert.is(c.dataAccess.walletKeyPath, '/var/lib/bal/w.key');
   const ext = { chain: MIN.chain, broker: { kind: 'external', url: 'mqtt://m:1883' }, dataAccess: { enabled: true } };
   fails(ext, /broker\.dynsecUsername/);
@@ -56,6 +61,15 @@ test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key
   assert.equal(ok.broker.kind === 'external' && ok.broker.dynsec, { username: 'bal-dynsec', password: 'pw' });
   fails({ ...MIN, dataAccess: { sessionTtlMs: 10 } }, /dataAccess\.sessionTtlMs/);
   fails({ ...MIN, relayKey: '0x' + '22'.repeat(32) }, /relayKey/);
+});
+
+test('retention: off by default, 60 days, archive folder resolved against the config; bounds refused with the field', () => {
+  const d = parseConfig(MIN, '/etc/bal');
+  assert.equal(d.retention, { enabled: false, days: 60, archiveDir: '/etc/bal/data/archive', intervalMs: 3_600_000, deleteBatchSize: 500 });
+  const c = parseConfig({ ...MIN, retention: { enabled: true, days: 7, archiveDir: '/srv/archive' } }, '/etc/bal', { BAL_RETENTION_DAYS: '30' });
+  assert.equal([c.retention.enabled, c.retention.days, c.retention.archiveDir], [true, 30, '/srv/archive']);
+  fails({ ...MIN, retention: { days: 0 } }, /retention\.days/);
+  fails({ ...MIN, retention: { intervalMs: 1000 } }, /retention\.intervalMs/);
 });
 
 test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => {
@@ -78,6 +92,8 @@ test('bad configs fail closed naming the field', () => {
   fails(null, /config: expected object/);
   fails({}, /chain: expected object/);
   fails({ chain: {} }, /chain\.rpcUrl/);
+  fails({ chain: { deploymentPath: 'dep.json', deployBlockHash: `0x${'ee'.repeat(32)}` } }, /chain\.deployBlockHash/);
+  fails({ chain: { deploymentPath: 'dep.json', rpcTimeoutMs: 5 } }, /chain\.rpcTimeoutMs/);
   fails({ chain: { deploymentPath: 'd', chainId: 1 } }, /chain\.chainId: expected absent/);
   fails({ ...MIN, extra: 1 }, /^extra: expected no such field/);
   fails({ ...MIN, broker: { kind: 'nats' } }, /broker\.kind/);

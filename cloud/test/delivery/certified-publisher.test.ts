@@ -1,6 +1,8 @@
 // Certified delivery end to end on anvil + aedes + SQLite: readings acked by a real ingest
 // arrive on certified/v1/{pod}/readings with their storage id and digest; once the anchorer's
 // transaction is confirmed, the PoD's anchor notice follows with the ids, root, tx and block.
+// The same stream in CIM (…/readings/cim-xml, …/cim-json): MeterReadings `created` with each
+// reading's digest, then `changed` with the anchor transaction, decoded by the strict codecs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -11,7 +13,11 @@ import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
 import { startAedes, type TestBroker } from '@lightnode/test-kit/aedes-broker';
 import { parseCertifiedMessage, type CertifiedAnchorMessage, type CertifiedMessage, type CertifiedReadingMessage } from '@lightnode/shared/certified-message';
-import { certifiedTopic } from '@lightnode/shared/topics';
+import { certifiedFormatTopic, certifiedTopic } from '@lightnode/shared/topics';
+import { decodeCimXml } from '@lightnode/shared/cim/xml-codec';
+import { decodeCimJson } from '@lightnode/shared/cim/json-codec';
+import { cimReadingToMeasurement } from '@lightnode/shared/cim/readings-map';
+import type { CimMessage } from '@lightnode/shared/cim/model';
 import { recoverReadingSigner, readingDigest } from '@lightnode/shared/eip712';
 import { bytesToHex } from '@lightnode/shared/hex';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
@@ -31,6 +37,7 @@ let bal: MqttClient; let consumer: MqttClient; let ingest: Ingest; let anchorer:
 let publisher: CertifiedPublisher;
 const metrics = new MetricsRegistry();
 const got: { topic: string; msg: CertifiedMessage }[] = [];
+const cim: { topic: string; format: 'cim-xml' | 'cim-json'; msg: CimMessage; bytes: number }[] = [];
 let regMs = 0;
 
 test.before(async () => {
@@ -44,15 +51,19 @@ test.before(async () => {
   pool = await createVerifyPool({ domain: chain.domain, threads: 1 });
   mirror = await startRegistryMirror({ provider, podRegistry: chain.deployment.podRegistry, fromBlock: chain.deployment.deployBlock, log: silentLogger, metrics });
   bal = await connect(broker.url, 'bal');
-  publisher = createCertifiedPublisher({ mqtt: bal, store, metrics, log: silentLogger, anchorPageSize: 2 });
+  publisher = createCertifiedPublisher({ mqtt: bal, store, metrics, log: silentLogger, anchorPageSize: 2, cimFormats: ['cim-xml', 'cim-json'] });
   ingest = await startIngest({ mqtt: bal, store, mirror, pool, metrics, log: silentLogger, onStored: publisher.publishStored });
   anchorer = startAnchorer({
     store, signer: new Wallet(ANVIL_PRIVATE_KEYS[0], provider), readingAnchor: chain.deployment.readingAnchor, metrics, log: silentLogger,
     config: { windowMs: 3_600_000, pollIntervalMs: 50 }, onConfirmed: publisher.publishAnchor,
   });
   consumer = await connect(broker.url, 'consumer');
-  consumer.on('message', (topic, payload) => got.push({ topic, msg: parseCertifiedMessage(payload) }));
-  await consumer.subscribeAsync(certifiedTopic(dev.pod), { qos: 1 });
+  consumer.on('message', (topic, payload) => {
+    if (topic.endsWith('/cim-xml')) cim.push({ topic, format: 'cim-xml', msg: decodeCimXml(payload), bytes: payload.length });
+    else if (topic.endsWith('/cim-json')) cim.push({ topic, format: 'cim-json', msg: decodeCimJson(payload), bytes: payload.length });
+    else got.push({ topic, msg: parseCertifiedMessage(payload) });
+  });
+  await consumer.subscribeAsync([certifiedTopic(dev.pod), certifiedFormatTopic(dev.pod, 'cim-xml'), certifiedFormatTopic(dev.pod, 'cim-json')], { qos: 1 });
 });
 
 test.after(async () => {
@@ -106,6 +117,68 @@ test('after the anchor is confirmed, the anchor notice of the PoD follows', asyn
   assert.is(notice.transaction, anchor!.transaction);
   assert.is(notice.block, anchor!.blockNumber);
   assert.is(metrics.counter('bal_certified_published_total', '', ['kind']).get({ kind: 'anchor' }), 2, 'one notice per PoD');
+});
+
+/** digest → (verb, values, anchor transaction) of the CIM messages of one format. */
+function cimByDigest(format: 'cim-xml' | 'cim-json', verb: 'created' | 'changed') {
+  const out = new Map<string, { values: unknown[]; tx: string | null; timestampMs: number; meter: string; pod: string }>();
+  for (const c of cim.filter((x) => x.format === format && x.msg.Header.Verb === verb)) {
+    for (const mr of c.msg.Payload!.MeterReadings.MeterReading) {
+      for (const r of mr.Readings) {
+        const x = cimReadingToMeasurement(r);
+        const e = out.get(x.digest!) ?? { values: [], tx: x.anchorTransaction, timestampMs: x.timestampMs, meter: mr.Meter!.mRID!, pod: mr.UsagePoint!.mRID! };
+        e.values.push(x.measurement);
+        out.set(x.digest!, e);
+      }
+    }
+  }
+  return out;
+}
+
+test('CIM: the stored readings also arrive as MeterReadings Verb=created in XML and JSON, values bit for bit, digest in ReadingQualities', async () => {
+  await until(() => cimByDigest('cim-xml', 'created').size === 3 && cimByDigest('cim-json', 'created').size === 3, 5000, 'CIM created messages');
+  const stored = await Promise.all(readingsOf().map((m) => store.readingByDeviceSeq(dev.address, m.reading.seq)));
+  for (const format of ['cim-xml', 'cim-json'] as const) {
+    const map = cimByDigest(format, 'created');
+    for (const row of stored) {
+      const e = map.get(row!.digest)!;
+      assert.ok(e, `${format}: digest of seq ${row!.seq}`);
+      assert.equal(e.values, row!.reading.values, `${format}: values`);
+      assert.equal([e.pod, e.meter, e.timestampMs, e.tx], [dev.pod, row!.reading.meter, row!.timestampMs, null]);
+    }
+  }
+  assert.ok(cim.every((c) => c.topic.startsWith(`${certifiedTopic(dev.pod)}/`) && c.msg.Header.Noun === 'MeterReadings' && c.msg.Reply === undefined));
+  assert.equal([...new Set(cim.map((c) => c.msg.Header.Source))], ['LightNode-BAL']);
+  const published = metrics.counter('bal_certified_cim_published_total', '', ['format', 'verb']);
+  assert.is(published.get({ format: 'cim-xml', verb: 'created' }), 2, 'one message per stored batch of each PoD: dev and other');
+  assert.is(published.get({ format: 'cim-json', verb: 'created' }), 2);
+});
+
+test('CIM: once anchored, Verb=changed carries the same readings with the anchor transaction', async () => {
+  await until(() => cimByDigest('cim-xml', 'changed').size === 3 && cimByDigest('cim-json', 'changed').size === 3, 10_000, 'CIM changed messages');
+  const notice = got.map((g) => g.msg).find((m): m is CertifiedAnchorMessage => m.kind === 'anchor')!;
+  for (const format of ['cim-xml', 'cim-json'] as const) {
+    const created = cimByDigest(format, 'created');
+    for (const [digest, e] of cimByDigest(format, 'changed')) {
+      assert.is(e.tx, notice.transaction, `${format} ${digest}`);
+      assert.equal(e.values, created.get(digest)!.values);
+    }
+  }
+  assert.ok(cim.filter((c) => c.msg.Header.Verb === 'changed').every((c) => c.msg.Header.CorrelationID === `anchor:${notice.anchorIndex}`));
+});
+
+test('CIM: values without a ReadingType are left out and counted; the JSON stream still carries them', async () => {
+  const omitted = metrics.counter('bal_certified_cim_values_omitted_total', '');
+  const before = omitted.get();
+  const ts = Date.now();
+  const r = dev.reading(10, ts, { values: [{ quantity: '1-0:1.8.0', value: 2_000_000, scale: 0, unit: 'Wh' }, { quantity: '1-0:3.8.0', value: 12, scale: 0, unit: 'varh' }] });
+  assert.equal((await dev.send({ v: 1, readings: [r] })).stored, [10]);
+  const digest = bytesToHex(readingDigest(chain.domain, r));
+  await until(() => cimByDigest('cim-xml', 'created').has(digest), 5000, 'the CIM message');
+  assert.equal(cimByDigest('cim-xml', 'created').get(digest)!.values, [r.values[0]]);
+  await until(() => readingsOf().some((m) => m.digest === digest), 5000, 'the JSON message');
+  assert.equal(readingsOf().find((m) => m.digest === digest)!.reading.values, r.values);
+  assert.is(omitted.get(), before + 1, 'once per value left out, whatever the number of formats');
 });
 
 test('a failing publish is counted, never thrown', async () => {

@@ -7,7 +7,9 @@
  * is refused and it receives nothing; the producer accepts; GET /api/certification/{topic}
  * shows the decision with its transaction; the consumer receives the next verified readings
  * within 2 s of acceptance; the producer revokes; 2 s later nothing arrives any more and the
- * subscribe is refused again.
+ * subscribe is refused again. The same consumer choosing CIM (…/readings/cim-xml) gets
+ * MeterReadings `created` with the stored values and digests, then `changed` with the anchor
+ * transaction; without an accepted subscription that topic is refused too.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,7 +23,10 @@ import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { startChain, registerPod, grantDsoAdmin, type ChainFixture } from '@lightnode/test-kit/chain';
 import { signReading, readingDigest } from '@lightnode/shared/eip712';
 import { bytesToHex, hexToBytes } from '@lightnode/shared/hex';
-import { certifiedTopic } from '@lightnode/shared/topics';
+import { certifiedFormatTopic, certifiedTopic } from '@lightnode/shared/topics';
+import { decodeCimXml } from '@lightnode/shared/cim/xml-codec';
+import { cimReadingToMeasurement } from '@lightnode/shared/cim/readings-map';
+import type { CimMessage } from '@lightnode/shared/cim/model';
 import { parseCertifiedMessage, type CertifiedReadingMessage } from '@lightnode/shared/certified-message';
 import { parseConfig } from '../../src/config.js';
 import { startBal, type RunningBal } from '../../src/bal.js';
@@ -33,6 +38,7 @@ import { Wallet } from 'ethers';
 const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 const PG_URL = process.env.BAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOPIC = certifiedTopic(POD_A);
+const CIM_TOPIC = certifiedFormatTopic(POD_A, 'cim-xml');
 const ADMIN = { username: 'dso-admin', password: 'admin-password-1' };
 const PRODUCER = { username: 'home-owner', password: 'producer-password-1' };
 const CONSUMER = { username: 'dso-tp', password: 'consumer-password-1' };
@@ -48,7 +54,9 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
   let mosq: { url: string; stop(): Promise<void>; log(): string } | null = null;
   let device: { client: MqttClient; stop(): Promise<void>; sent: () => number };
   let consumer: MqttClient;
+  let cimClient: MqttClient | null = null;
   const received: Received[] = [];
+  const cimReceived: { at: number; msg: CimMessage }[] = [];
   const tokens: Record<string, string> = {};
 
   const api = async (method: string, path: string, who: string | null, body?: unknown): Promise<{ status: number; json: any }> => {
@@ -119,6 +127,7 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
 
   test.after(async () => {
     await consumer?.endAsync(true).catch(() => undefined);
+    await cimClient?.endAsync(true).catch(() => undefined);
     await device?.stop().catch(() => undefined);
     await bal?.stop();
     await mosq?.stop();
@@ -155,10 +164,12 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
       if (msg.kind === 'reading') received.push({ at: Date.now(), msg });
     });
     assert.is(await trySubscribe(consumer, TOPIC), 128, 'refused before any request');
+    assert.is(await trySubscribe(consumer, CIM_TOPIC), 128, 'the CIM format too');
     const req = await api('POST', '/api/subscriptions', CONSUMER.username, { topic: TOPIC });
     assert.is(req.status, 201, JSON.stringify(req.json));
     assert.is(req.json.status, 'requested');
     assert.is(await trySubscribe(consumer, TOPIC), 128, 'refused while requested');
+    assert.is(await trySubscribe(consumer, CIM_TOPIC), 128, 'the CIM format too while requested');
     const before = await storedCount();
     await waitUntil(async () => (await storedCount()) >= before + 3, 10_000, 'three more readings stored');
     assert.is(received.length, 0, 'nothing delivered before acceptance');
@@ -199,6 +210,37 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
     assert.ok(readings.json.items.length > 0 && readings.json.items.every((r: any) => r.pod === POD_A));
   });
 
+  test('the consumer chooses CIM: MeterReadings created with the stored values and digests, then changed with the anchor transaction', async () => {
+    cimClient = await mqtt.connectAsync(bal.endpoints.mqtt!, { username: CONSUMER.username, password: CONSUMER.password, clientId: 'consumer-dso-tp-cim', reconnectPeriod: 200 });
+    cimClient.on('message', (topic, payload) => { if (topic === CIM_TOPIC) cimReceived.push({ at: Date.now(), msg: decodeCimXml(payload) }); });
+    assert.is(await trySubscribe(cimClient, CIM_TOPIC), 1);
+    const created = () => cimReceived.filter((c) => c.msg.Header.Verb === 'created');
+    await waitUntil(() => created().length >= 2, 5000, 'two CIM created messages');
+    for (const c of created().slice(0, 2)) {
+      assert.is(c.msg.Header.Noun, 'MeterReadings');
+      const [mr] = c.msg.Payload!.MeterReadings.MeterReading;
+      assert.is(mr!.UsagePoint!.mRID, POD_A);
+      for (const r of mr!.Readings) {
+        const x = cimReadingToMeasurement(r);
+        const stored = (await bal.store.listReadings({ pod: POD_A, fromMs: x.timestampMs, toMs: x.timestampMs + 1, limit: 10 })).items.find((s) => s.digest === x.digest);
+        assert.ok(stored, `the digest ${x.digest} names a stored reading`);
+        assert.equal([x.measurement], stored!.reading.values, 'values bit for bit');
+        assert.is(x.digest, bytesToHex(readingDigest(chain.domain, stored!.reading)));
+      }
+    }
+    // The anchor (window 1 s, 1 confirmation) follows as Verb=changed with its transaction.
+    await waitUntil(() => cimReceived.some((c) => c.msg.Header.Verb === 'changed'), 20_000, 'a CIM changed message after the anchor');
+    const changed = cimReceived.find((c) => c.msg.Header.Verb === 'changed')!;
+    const index = Number(changed.msg.Header.CorrelationID!.split(':')[1]);
+    const anchor = await bal.store.anchorByIndex(index);
+    for (const r of changed.msg.Payload!.MeterReadings.MeterReading[0]!.Readings) {
+      const x = cimReadingToMeasurement(r);
+      assert.is(x.anchorTransaction, anchor!.transaction);
+      const row = (await bal.store.listReadings({ pod: POD_A, fromMs: x.timestampMs, toMs: x.timestampMs + 1, limit: 10 })).items.find((s) => s.digest === x.digest)!;
+      assert.is(row.anchorIndex, index, 'the reading is in that anchor');
+    }
+  });
+
   test('the producer revokes: 2 s later nothing arrives any more and the subscribe is refused', async () => {
     const [sub] = (await api('GET', `/api/subscriptions?topic=${encodeURIComponent(TOPIC)}`, PRODUCER.username)).json.items;
     const rev = await api('POST', `/api/subscriptions/${sub.id}/revoke`, PRODUCER.username, {});
@@ -211,8 +253,10 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
     await waitUntil(async () => (await storedCount()) >= before + 4, 10_000, 'four more readings stored after revocation');
     const late = received.filter((x) => x.at >= quietFrom);
     assert.is(late.length, 0, `${late.length} readings delivered more than 2 s after revocation`);
+    assert.is(cimReceived.filter((x) => x.at >= quietFrom).length, 0, 'nor CIM messages');
     await waitUntil(() => consumer.connected, 5000, 'consumer reconnected');
     assert.is(await trySubscribe(consumer, TOPIC), 128, 'refused after revocation');
+    assert.is(await trySubscribe(consumer, CIM_TOPIC), 128, 'the CIM format too');
     // REST reads: nothing any more.
     const readings = await api('GET', '/api/readings?limit=5', CONSUMER.username);
     assert.is(readings.json.items.length, 0);

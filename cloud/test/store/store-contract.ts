@@ -315,5 +315,91 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.ping();
   });
 
+  t('retention: a day of archived, confirmed readings is removed; nothing else; dedup, leaves and restore survive it', async () => {
+    const DAY = 86_400_000;
+    const D1 = Date.UTC(2024, 0, 10), D2 = D1 + DAY, D3 = D2 + DAY;
+    const DEV_R = '0x00000000000000000000000000000000000000dd' as Hex;
+    const pod = 'IT001E00000077';
+    // seqs 1..6 arrive on D1, 7..10 on D2, 11..12 on D3
+    const inputs = Array.from({ length: 12 }, (_, i) => {
+      const seq = i + 1;
+      const day = seq <= 6 ? D1 : seq <= 10 ? D2 : D3;
+      return mkInput(pod, DEV_R, seq, { receivedAtMs: day + 3_600_000 + seq });
+    });
+    const res = await store.storeBatch(inputs);
+    assert.equal(res.outcomes, inputs.map(() => 'stored'));
+    const ids = res.ids;
+    // anchor 100: seqs 1..4 (D1 only); anchor 101: seqs 5..8 (split D1/D2), both confirmed; anchor 102: 9..10 sent, not confirmed
+    await store.recordAnchor({ index: 100, root: root(100), leafCount: 4, fromMs: 1, toMs: 2, prevHash: ZERO }, ids.slice(0, 4), { transaction: tx(1100), blockNumber: 5 });
+    await store.recordAnchor({ index: 101, root: root(101), leafCount: 4, fromMs: 1, toMs: 2, prevHash: ZERO }, ids.slice(4, 8), { transaction: tx(1101), blockNumber: 6 });
+    await store.recordAnchor({ index: 102, root: root(102), leafCount: 2, fromMs: 1, toMs: 2, prevHash: ZERO }, ids.slice(8, 10), { transaction: tx(1102), blockNumber: 7 });
+    await store.confirmAnchor(tx(1100), { blockNumber: 5 });
+    await store.confirmAnchor(tx(1101), { blockNumber: 6 });
+    const leaves101 = await store.anchorLeaves(101);
+
+    const days = (await store.retentionDays(D3 + DAY)).filter((d) => d.dayMs >= D1);
+    assert.equal(days, [
+      { dayMs: D1, readings: 6, unconfirmed: 0 },
+      { dayMs: D2, readings: 4, unconfirmed: 2 },
+      { dayMs: D3, readings: 2, unconfirmed: 2 },
+    ]);
+    assert.equal((await store.retentionDays(D2)).filter((d) => d.dayMs >= D1).map((d) => d.dayMs), [D1], 'beforeMs bounds the days');
+    const ofD1 = await store.readingsOfDay(D1, 0, 4);
+    assert.equal(ofD1.map((r) => r.seq), [1, 2, 3, 4]);
+    assert.equal((await store.readingsOfDay(D1, ofD1[3]!.id, 100)).map((r) => r.seq), [5, 6]);
+
+    const rows = await Promise.all(ids.map((id) => store.readingById(id)));
+    const rec = (i: number) => ({ id: ids[i]!, digest: inputs[i]!.digest, anchorIndex: rows[i]!.anchorIndex! });
+    // The plan of D1, but one line with a digest that is not the stored one: that row must stay.
+    const plan = {
+      dayMs: D1, sha256: 'ab'.repeat(32),
+      records: [0, 1, 2, 3, 4].map(rec).concat([{ ...rec(5), digest: `0x${'99'.repeat(32)}` as Hex }]),
+      ranges: [{ device: DEV_R, minSeq: 1, maxSeq: 6 }],
+    };
+    const first = await store.pruneDay(plan, { batchSize: 2 });
+    assert.equal(first, { deleted: 5, remaining: 1 });
+    assert.is((await store.archivedDays()).find((a) => a.dayMs === D1)!.state, 'pruning', 'not marked pruned while a row is left');
+    assert.ok(await store.readingById(ids[5]!), 'a row the archive does not hold (other digest) stays');
+    const fixed = await store.pruneDay({ ...plan, records: [0, 1, 2, 3, 4, 5].map(rec) }, { batchSize: 2 });
+    assert.equal(fixed, { deleted: 1, remaining: 0 });
+    const a1 = (await store.archivedDays()).find((a) => a.dayMs === D1)!;
+    assert.equal({ state: a1.state, readings: a1.readings, minId: a1.minId, maxId: a1.maxId }, { state: 'pruned', readings: 6, minId: ids[0], maxId: ids[5] });
+    assert.is(await store.readingById(ids[0]!), null);
+    assert.is((await store.archivedDayOfReading(ids[2]!))!.dayMs, D1);
+    assert.is(await store.archivedDayOfReading(ids[8]!), null, 'a reading still stored is in no archived day');
+
+    // Anchor 101 is split (5, 6 archived; 7, 8 stored): its receipts still get the full leaves.
+    assert.equal(await store.anchorLeaves(101), leaves101);
+    const pm = await store.proofMaterial(ids[6]!);
+    assert.equal(pm!.leaves, leaves101);
+
+    // An unconfirmed reading is never removed, even if a plan lists it.
+    const bad = await store.pruneDay({ dayMs: D2, sha256: 'cd'.repeat(32), records: [6, 7, 8, 9].map(rec), ranges: [] });
+    assert.equal(bad, { deleted: 2, remaining: 2 });
+    assert.ok(await store.readingById(ids[8]!));
+    assert.is((await store.readingById(ids[9]!))!.status, 'anchored');
+    await store.restoreReadings([rows[6]!, rows[7]!]); // put D2's confirmed ones back for the next checks
+
+    // Archived (device, seq): a resend is a duplicate and is not stored again; a new seq is stored.
+    const again = await store.storeBatch([inputs[1]!, mkInput(pod, DEV_R, 13, { receivedAtMs: D3 + 5 })]);
+    assert.equal(again.outcomes, ['duplicate', 'stored']);
+    assert.is(again.ids[0], 0);
+    assert.is(await store.readingByDeviceSeq(DEV_R, 2), null);
+
+    // Restore: the same ids, statuses and leaf positions; a second restore changes nothing.
+    const back = await store.restoreReadings(rows.slice(0, 6) as NonNullable<typeof rows[number]>[]);
+    assert.equal(back, { restored: 6, present: 0 });
+    for (let i = 0; i < 6; i++) assert.equal(await store.readingById(ids[i]!), rows[i]);
+    assert.equal(await store.restoreReadings([rows[0]!]), { restored: 0, present: 1 });
+    assert.equal(await store.anchorLeaves(100), (await store.readingsOfAnchor(100)).map((r) => r.digest));
+    const dupAfterRestore = await store.storeBatch([inputs[2]!, { ...mkInput(pod, DEV_R, 4, { value: 1 }), signer: DEV_R }]);
+    assert.equal(dupAfterRestore.outcomes, ['duplicate', 'equivocation'], 'restored readings are compared by digest again');
+    assert.is(dupAfterRestore.ids[0], ids[2]);
+
+    await rejects(store.pruneDay({ ...plan, dayMs: D1 + 1 }), 'BAL_RETENTION_INVALID');
+    await rejects(store.pruneDay({ ...plan, records: [] }), 'BAL_RETENTION_INVALID');
+    await rejects(store.readingsOfDay(D1 + 5, 0, 10), 'BAL_RETENTION_INVALID');
+  });
+
   t.run();
 }

@@ -1,8 +1,11 @@
 /**
  * A Modbus meter as an AcquisitionSource: one template (data) + one RegisterReader (a device on
  * a ModbusLine) → reading drafts. Plans coalesced reads once, splits blocks the device rejects
- * (exception 2) for good, discovers the SunSpec model on first use, and drops individual bad
- * points (NaN, out of range) with EDGE_VALUE_INVALID while keeping the others.
+ * (exception 2) for good, discovers the SunSpec model on first use, and drops individual
+ * undecodable points (NaN, bad scale factor, unrepresentable) with EDGE_VALUE_INVALID while
+ * keeping the others. Plausibility (a value outside its window: template point `min`/`max`, the
+ * template's `rating`) is not judged here but by the agent's one gate for every source
+ * (plausibility.ts); the meter declares its windows in `plausibility`.
  */
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Measurement } from '@lightnode/shared/reading';
@@ -12,7 +15,8 @@ import { RequestPlan, type Block, type RegisterSpan } from '../modbus/planner.js
 import { discoverSunSpec, findModel, SUNSPEC_BASES } from '../modbus/sunspec.js';
 import type { RegisterReader } from '../modbus/line.js';
 import type { MeterTemplate, TemplatePoint } from './template.js';
-import { noMetrics, type AcquisitionMetrics, type AcquisitionSource, type ReadingDraft } from './source.js';
+import { noMetrics, type AcquisitionMetrics, type AcquisitionSource, type ReadingDraft, type SourcePlausibility } from './source.js';
+import type { Limit } from './plausibility.js';
 import { systemClock, type Clock } from '../scheduler/clock.js';
 
 export interface ModbusMeterOptions {
@@ -49,8 +53,15 @@ export class ModbusMeter implements AcquisitionSource {
   private readonly clock: Pick<Clock, 'now' | 'sleep'>;
   private readonly metrics: AcquisitionMetrics;
 
+  readonly plausibility: SourcePlausibility;
+
   constructor(private readonly opts: ModbusMeterOptions) {
     this.id = opts.id;
+    const explicit = new Map<string, Limit>();
+    for (const p of opts.template.points) {
+      if (p.min !== undefined || p.max !== undefined) explicit.set(p.quantity, { ...(p.min !== undefined ? { min: p.min } : {}), ...(p.max !== undefined ? { max: p.max } : {}) });
+    }
+    this.plausibility = { explicit, ...(opts.template.rating ? { rating: opts.template.rating } : {}) };
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? noMetrics;
     if (!opts.template.sunspec) this.resolve(0);
@@ -90,7 +101,10 @@ export class ModbusMeter implements AcquisitionSource {
   private async discover(): Promise<void> {
     const ss = this.opts.template.sunspec!;
     try {
-      const chain = await discoverSunSpec((a, n) => this.opts.device.readRegisters(3, a, n), ss.bases ?? SUNSPEC_BASES);
+      const chain = await discoverSunSpec((a, n) => this.opts.device.readRegisters(3, a, n), ss.bases ?? SUNSPEC_BASES, {
+        sleep: (ms) => this.clock.sleep(ms),
+        onRetry: () => this.metrics.onEvent('EDGE_SUNSPEC_RETRY', this.id),
+      });
       const model = findModel(chain, ss.models, ss.minLength);
       this.modelAddress = model.address;
       this.resolve(model.address);
@@ -184,10 +198,6 @@ export class ModbusMeter implements AcquisitionSource {
       const physical = sf >= 0 ? d.value * 10 ** sf * point.multiplier : (d.value / 10 ** -sf) * point.multiplier;
       if (!Number.isFinite(physical)) {
         this.invalid(point, 'not a finite number', physical);
-        continue;
-      }
-      if ((point.min !== undefined && physical < point.min) || (point.max !== undefined && physical > point.max)) {
-        this.invalid(point, `outside ${point.min ?? '-inf'}..${point.max ?? 'inf'}`, physical);
         continue;
       }
       try {

@@ -5,6 +5,15 @@
  */
 import type { Measurement } from '@lightnode/shared/reading';
 import type { ErrorCode } from '@lightnode/shared/errors';
+import type { Limits, Rating } from './plausibility.js';
+
+/** What a source knows about the plausible range of its values (the agent's gate uses it; plausibility.ts). */
+export interface SourcePlausibility {
+  /** The device's rating (a template's `rating`). */
+  rating?: Rating;
+  /** Explicit windows by quantity (a template point's `min`/`max`), winning over the rating. */
+  explicit?: Limits;
+}
 
 /** One snapshot of one meter, before the agent adds pod + seq and signs it. */
 export interface ReadingDraft {
@@ -24,6 +33,7 @@ export interface AcquisitionSource {
   /** Reads one snapshot. Rejects with a LightNodeError when no value could be read. */
   poll(): Promise<ReadingDraft>;
   close(): Promise<void>;
+  readonly plausibility?: SourcePlausibility;
 }
 
 /** A source that pushes drafts (Chain 2 gateway). `start` returns once the first connect is attempted. */
@@ -32,6 +42,7 @@ export interface StreamSource {
   /** Starts streaming; errors are reported and the source keeps running (reconnects itself). */
   start(onDraft: (draft: ReadingDraft) => void, onError: (err: Error) => void): void;
   close(): Promise<void>;
+  readonly plausibility?: SourcePlausibility;
 }
 
 /**

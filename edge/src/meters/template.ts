@@ -9,6 +9,7 @@ import { ValidationError } from '@lightnode/shared/errors';
 import { quantityInfo } from '@lightnode/shared/quantities';
 import { REGISTER_TYPES, WORD_ORDERS, registerCount, type RegisterType, type WordOrder } from '../modbus/decode.js';
 import { MODBUS_MAX_READ_REGISTERS } from '../modbus/planner.js';
+import { ratingProblem, type Rating } from './plausibility.js';
 
 export interface TemplatePoint {
   /** Point name, unique in the template (register-map name, e.g. `TotWhImp`). */
@@ -29,7 +30,7 @@ export interface TemplatePoint {
   multiplier: number;
   /** Address (same addressing as `address`) of the SunSpec scale-factor register, if any. */
   scaleFactorAddress?: number;
-  /** Plausibility window of the physical value (SI unit); outside → EDGE_VALUE_INVALID. */
+  /** Plausibility window of the physical value (SI unit), winning over the template's `rating`; outside → dropped by the agent's gate (plausibility.ts). */
   min?: number;
   max?: number;
 }
@@ -46,6 +47,8 @@ export interface MeterTemplate {
   maxRegisters: number;
   /** Present for SunSpec devices: addresses are offsets inside the first matching model. */
   sunspec?: { models: number[]; minLength: number; bases?: number[] };
+  /** What the meter is built for (nominal V and Hz, Imax, phases): the plausibility windows of its quantities (plausibility.ts). */
+  rating?: Rating;
   points: TemplatePoint[];
 }
 
@@ -92,6 +95,10 @@ export function validateTemplate(x: unknown): MeterTemplate {
       sunspec.bases = s.bases.map((b, i) => int(b, `sunspec.bases[${i}]`, 0, 0xfffd));
     }
   }
+  if (t.rating !== undefined) {
+    const problem = ratingProblem(t.rating);
+    if (problem) fail(`rating${problem.field}`, problem.expected, t.rating);
+  }
   if (!Array.isArray(t.points) || t.points.length === 0 || t.points.length > 64) fail('points', 'array of 1..64 points', t.points);
   const names = new Set<string>();
   const points = t.points.map((p, i) => validatePoint(p, `points[${i}]`, sunspec !== undefined));
@@ -100,7 +107,7 @@ export function validateTemplate(x: unknown): MeterTemplate {
     names.add(p.name);
     if (sunspec && p.address + registerCount(p.type) > sunspec.minLength + 2) fail(`points[${i}].address`, `an offset inside the model (L >= ${sunspec.minLength})`, p.address);
   }
-  return { id, description, sentinels: t.sentinels, maxHoleFill, maxRegisters, ...(sunspec ? { sunspec } : {}), points };
+  return { id, description, sentinels: t.sentinels, maxHoleFill, maxRegisters, ...(sunspec ? { sunspec } : {}), ...(t.rating !== undefined ? { rating: { ...(t.rating as Rating) } } : {}), points };
 }
 
 function validatePoint(x: unknown, f: string, _sunspec: boolean): TemplatePoint {

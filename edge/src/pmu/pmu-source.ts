@@ -23,7 +23,7 @@ import { dataFrameBytes, decodeDataFrame, type DataFrame } from '@lightnode/shar
 import { frameLengthAt, peekFrameType } from '@lightnode/shared/c37118/frame';
 import { pmuMeasurements } from '@lightnode/shared/c37118/pmu-measurements';
 import { STAT_CFG_CHANGE } from '@lightnode/shared/c37118/stat';
-import { noMetrics, type AcquisitionMetrics, type ReadingDraft, type StreamSource } from '../meters/source.js';
+import { noMetrics, type AcquisitionMetrics, type ReadingDraft, type SourcePlausibility, type StreamSource } from '../meters/source.js';
 import { Backoff } from '../scheduler/backoff.js';
 import { systemClock, type Clock } from '../scheduler/clock.js';
 import type { PmuSourceConfig } from './pmu-config.js';
@@ -52,6 +52,8 @@ export class PmuSource implements StreamSource {
   readonly id: string;
   /** What happened, for status and tests. */
   readonly counters = { connects: 0, configs: 0, frames: 0, drafts: 0, rejected: 0, duplicates: 0, timeJumps: 0, stalls: 0, held: 0 };
+  /** The nominal frequency the PMU declares (CFG FNOM) sets the frequency window of the agent's plausibility gate. */
+  readonly plausibility: SourcePlausibility = { rating: {} };
   private readonly c: PmuSourceConfig;
   private readonly clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   private readonly metrics: AcquisitionMetrics;
@@ -182,6 +184,8 @@ export class PmuSource implements StreamSource {
       this.sink.write(frame);
       this.counters.configs++;
       this.cfg = cfg;
+      const fnom = cfg.pmus[0]?.fnomHz;
+      if (fnom !== undefined) this.plausibility.rating = { nominalFrequencyHz: fnom };
       if (this.awaitingCfg) {
         this.awaitingCfg = false;
         if (this.cfgTimer !== undefined) this.clock.clearTimeout(this.cfgTimer);

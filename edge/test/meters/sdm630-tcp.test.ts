@@ -6,6 +6,7 @@ import { isLightNodeError } from '@lightnode/shared/errors';
 import { physicalValue, toMeasurement } from '@lightnode/shared/quantities';
 import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from '../../src/meters/modbus-factory.js';
 import { loadTemplate } from '../../src/meters/template.js';
+import { limitsOf, screenValues } from '../../src/meters/plausibility.js';
 import { countingMetrics } from '../../src/meters/source.js';
 import { encodeRegisters } from '../../src/modbus/decode.js';
 import { startTcpSlave, type RunningSlave } from '../modbus/slave.js';
@@ -64,19 +65,23 @@ test('a device that rejects hole reads (exception 2) gets its block split, and t
   assert.ok(slave.units.log.slice(before).every((r) => r.count <= 125));
 });
 
-test('NaN in one register drops that point with EDGE_VALUE_INVALID and keeps the others', async () => {
+test('NaN in one register drops that point with EDGE_VALUE_INVALID and keeps the others; an implausible value is left to the gate', async () => {
   const bank = slave.units.unit(3);
   renderTemplate(bank, sdm630, sampleValues(sdm630));
   bank.set(4, 0x46, encodeRegisters(NaN, 'float32', 'ABCD')); // frequency
-  bank.set(4, 0x00, encodeRegisters(5000, 'float32', 'ABCD')); // V_L1 out of range (max 1000 V)
+  bank.set(4, 0x00, encodeRegisters(5000, 'float32', 'ABCD')); // V_L1 implausible (rating 230 V: max 460 V)
   const metrics = countingMetrics();
   const issues: string[] = [];
   const meter = createModbusMeter(cfg(3), pool, { metrics, onIssue: (e) => issues.push(`${e.code}:${String(e.details.point)}`) });
   const draft = await meter.poll();
-  assert.is(draft.values.length, sdm630.points.length - 2);
+  assert.is(draft.values.length, sdm630.points.length - 1, 'only the undecodable point is dropped by the meter');
   assert.not.ok(draft.values.some((v) => v.quantity === '1-0:14.7.0'));
-  assert.is(metrics.counts.get('EDGE_VALUE_INVALID'), 2);
-  assert.equal(issues.sort(), ['EDGE_VALUE_INVALID:Hz', 'EDGE_VALUE_INVALID:V_L1']);
+  assert.is(metrics.counts.get('EDGE_VALUE_INVALID'), 1);
+  assert.equal(issues, ['EDGE_VALUE_INVALID:Hz']);
+  // The meter declares its windows; the agent's gate (plausibility.ts) drops 5000 V with them.
+  const { kept, dropped } = screenValues(draft.values, limitsOf(meter.plausibility!.rating!, meter.plausibility!.explicit));
+  assert.equal(dropped.map((d) => [d.quantity, d.reason]), [['1-0:32.7.0', 'above_max']]);
+  assert.is(kept.length, sdm630.points.length - 2);
   const v2 = draft.values.find((v) => v.quantity === '1-0:52.7.0')!;
   assert.ok(Math.abs(physicalValue(v2) - 230.1) < 0.01);
 });

@@ -12,6 +12,7 @@ import { ModbusRtuServer } from '@lightnode/hardware-sim/modbus/rtu-server';
 import { SimClock } from '@lightnode/hardware-sim/physics/clock';
 import { ModbusLinePool, createModbusMeter, type ModbusMeterConfig } from '../../src/meters/modbus-factory.js';
 import { loadTemplate } from '../../src/meters/template.js';
+import { limitsOf, screenValues } from '../../src/meters/plausibility.js';
 import { countingMetrics } from '../../src/meters/source.js';
 import type { ReadingDraft } from '../../src/meters/source.js';
 import { startPtyPair } from '@lightnode/test-kit/pty-pair';
@@ -109,6 +110,33 @@ test('SunSpec 203 and 213 over TCP (simulator): model chain discovered, export p
   }
 });
 
+test('SunSpec discovery on the simulator: busy (exception 6) is retried and recovers; persistent busy and device failure (4) get their own codes, not NOT_FOUND', async () => {
+  const metrics = countingMetrics();
+  // Busy for the first two requests, then answering: discovery waits it out.
+  meters.sunspec.faults = { exception: 6, exceptionRequests: 2 };
+  const meter = createModbusMeter(tcp('ss-busy', 3, 'sunspec-203'), pool, { metrics });
+  const d = await meter.poll();
+  assert.ok(meter.modelAddress !== undefined && meter.modelAddress > 40000, `model found at ${meter.modelAddress}`);
+  assert.ok(d.values.length >= 10);
+  assert.is(metrics.counts.get('EDGE_SUNSPEC_RETRY'), 2, 'two busy answers, two retries');
+  assert.is(metrics.counts.get('EDGE_SUNSPEC_NOT_FOUND'), undefined);
+
+  for (const [code, expected] of [[6, 'EDGE_SUNSPEC_DEVICE_BUSY'], [4, 'EDGE_SUNSPEC_DEVICE_FAILURE']] as const) {
+    const m = countingMetrics();
+    meters.sunspec.faults = { exception: code };
+    const fresh = createModbusMeter(tcp(`ss-${code}`, 3, 'sunspec-203'), pool, { metrics: m });
+    const err = await fresh.poll().catch((e: unknown) => e);
+    assert.ok(isLightNodeError(err, expected), String(err));
+    assert.is(err.details.exceptionCode, code);
+    assert.is(m.counts.get(expected), 1, `${expected} counted`);
+    assert.is(m.counts.get('EDGE_SUNSPEC_NOT_FOUND'), undefined, 'not counted as absent');
+    assert.ok((m.counts.get('EDGE_SUNSPEC_RETRY') ?? 0) >= 2, 'retried before giving up');
+    // The device recovers: the next poll discovers afresh.
+    meters.sunspec.faults = {};
+    assert.ok((await fresh.poll()).values.length >= 10);
+  }
+});
+
 test('simulator faults over TCP: exception, timeout, NaN and out-of-range each give their code', async () => {
   const metrics = countingMetrics();
   const meter = createModbusMeter(tcp('sdm630', 1, 'sdm630'), pool, { metrics });
@@ -123,10 +151,12 @@ test('simulator faults over TCP: exception, timeout, NaN and out-of-range each g
   const e3 = await meter.poll().catch((e: unknown) => e);
   assert.ok(isLightNodeError(e3, 'EDGE_VALUE_INVALID'), `all points NaN → no value: ${String(e3)}`);
   meters.sdm630.faults = { values: 'outOfRange' };
-  const d = await meter.poll();
-  assert.not.ok(d.values.some((v) => v.quantity === '1-0:32.7.0'), '9999 V dropped');
-  assert.ok(d.values.length > 0, 'the other points are kept');
-  assert.ok((metrics.counts.get('EDGE_VALUE_INVALID') ?? 0) >= 36 + 3);
+  const raw = await meter.poll();
+  // Plausibility is the agent's gate's job (test/agent/plausibility.test.ts): with the meter's windows it drops 9999 V, 99 Hz, 10 MW.
+  const { kept, dropped } = screenValues(raw.values, limitsOf(meter.plausibility!.rating!, meter.plausibility!.explicit));
+  for (const q of ['1-0:32.7.0', '1-0:14.7.0', '1-0:16.7.0', '1-0:31.7.0']) assert.ok(dropped.some((x) => x.quantity === q && x.reason === 'above_max'), `${q} dropped`);
+  assert.ok(kept.some((v) => v.quantity === '1-0:1.8.0'), 'energy counters are kept');
+  assert.ok((metrics.counts.get('EDGE_VALUE_INVALID') ?? 0) >= 36, 'the NaN snapshot');
   assert.ok((metrics.counts.get('EDGE_MODBUS_TIMEOUT') ?? 0) >= 1);
 });
 

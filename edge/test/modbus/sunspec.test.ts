@@ -83,4 +83,39 @@ test('hostile chains: overrun of the address space, endless chains, unreadable l
   assert.ok(isLightNodeError(e4, 'EDGE_MODBUS_TIMEOUT'));
 });
 
+test('busy (5, 6) and device failure (4) are retried with a doubling backoff, then reported as what they are', async () => {
+  const chain = space(chainAt(40000, [[1, 66], [203, 105]]));
+  const fail = (code: number) => new LightNodeError('EDGE_MODBUS_EXCEPTION', `exception ${code}`, { exceptionCode: code });
+  // Busy twice, then the device answers: found, after two waits of 10 and 20 ms.
+  let busy = 2;
+  const waits: number[] = [];
+  const retries: number[] = [];
+  const flaky: HoldingReader = async (a, n) => { if (busy-- > 0) throw fail(6); return chain.read(a, n); };
+  const found = await discoverSunSpec(flaky, undefined, { backoffMs: 10, sleep: async (ms) => { waits.push(ms); }, onRetry: (_e, attempt) => retries.push(attempt) });
+  assert.is(found.base, 40000);
+  assert.equal(waits, [10, 20]);
+  assert.equal(retries, [1, 2]);
+  // Persistent answers: every base tried `attempts` times, then the code says why (not NOT_FOUND).
+  for (const [code, expected] of [[6, 'EDGE_SUNSPEC_DEVICE_BUSY'], [5, 'EDGE_SUNSPEC_DEVICE_BUSY'], [4, 'EDGE_SUNSPEC_DEVICE_FAILURE']] as const) {
+    let reads = 0;
+    const err = await discoverSunSpec(async () => { reads++; throw fail(code); }, [40000, 0], { attempts: 4, sleep: async () => {} }).catch((e: unknown) => e);
+    assert.ok(isLightNodeError(err, expected), String(err));
+    assert.is(reads, 8, 'two bases × 4 attempts');
+    assert.equal({ ...(err as LightNodeError).details }, { address: 40000, count: 2, exceptionCode: code, attempts: 4 });
+  }
+  // A refusing base does not hide the marker at another base.
+  const at0 = space(chainAt(0, [[1, 66], [203, 105]]));
+  const mixed: HoldingReader = async (a, n) => { if (a >= 40000) throw fail(4); return at0.read(a, n); };
+  assert.is((await discoverSunSpec(mixed, undefined, { sleep: async () => {} })).base, 0);
+  // Busy in the middle of the walk: retried as well.
+  let midBusy = 1;
+  const walk: HoldingReader = async (a, n) => { if (a === 40002 && midBusy-- > 0) throw fail(6); return chain.read(a, n); };
+  assert.is((await discoverSunSpec(walk, undefined, { sleep: async () => {} })).models.length, 2);
+  // Exceptions 1 and 3 are "not here", like 2.
+  for (const code of [1, 3]) {
+    const err = await discoverSunSpec(async () => { throw fail(code); }, undefined, { sleep: async () => {} }).catch((e: unknown) => e);
+    assert.ok(isLightNodeError(err, 'EDGE_SUNSPEC_NOT_FOUND'), String(err));
+  }
+});
+
 test.run();

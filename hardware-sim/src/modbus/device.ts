@@ -26,7 +26,14 @@ export function serveModbus(device: ModbusDevice | undefined, reqPdu: Uint8Array
   const fc = reqPdu[0] ?? 0;
   let pdu: Uint8Array;
   try {
-    if (f.exception) throw new ModbusException(f.exception, `injected exception ${f.exception}`);
+    if (f.exception) {
+      const code = f.exception;
+      if (f.exceptionRequests !== undefined) {
+        // A bounded exception fault counts itself down and clears (the device recovers).
+        if (f.exceptionRequests <= 1) { f.exception = 0; delete f.exceptionRequests; } else f.exceptionRequests--;
+      }
+      throw new ModbusException(code, `injected exception ${code}`);
+    }
     pdu = encodeResponsePdu(device.handle(decodeRequestPdu(reqPdu)));
   } catch (e) {
     // An unexpected error inside a device is a slave device failure, never a crashed server.

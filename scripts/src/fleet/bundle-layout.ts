@@ -32,25 +32,42 @@ export const CONFIG_PATHS = {
   ca: '../../../etc/lightnode/ca.pem',
 } as const;
 
-/** systemd unit: runs the agent as `lightnode`, first boot (key, password) as root via `+`. */
-export function systemdUnit(pod: string): string {
+/** Where Debian's (and Raspberry Pi OS's) nodejs package puts node. */
+export const NODE_PATH = '/usr/bin/node';
+
+/**
+ * systemd unit: runs the agent as `lightnode` under the watchdog (Type=notify: the agent sends
+ * READY=1 once started and WATCHDOG=1 while its health check passes, through `systemd-notify`,
+ * hence NotifyAccess=all — edge/src/ops/watchdog.ts); first boot (natives, key, password) as
+ * root via `+`. `pod` null: the generic unit of an image (the PoD lives on the boot partition).
+ */
+export function systemdUnit(pod: string | null, node: string = NODE_PATH): string {
   return `[Unit]
-Description=Light Node agent (PoD ${pod})
+Description=Light Node agent${pod ? ` (PoD ${pod})` : ''}
 Documentation=file:///opt/lightnode/README
 After=network-online.target time-sync.target
 Wants=network-online.target
 
 [Service]
-Type=simple
+Type=notify
+NotifyAccess=all
+WatchdogSec=30s
+TimeoutStartSec=15min
 User=lightnode
 Group=lightnode
 SupplementaryGroups=dialout
 StateDirectory=lightnode
+StateDirectoryMode=0700
 WorkingDirectory=/var/lib/lightnode
+Environment=NODE_ENV=production
 ExecStartPre=+/opt/lightnode/first-boot.sh
-ExecStart=/usr/bin/node ${AGENT_NODE_FLAGS.join(' ')} /opt/lightnode/lightnode.cjs run --config /etc/lightnode/config.json
+ExecStart=${node} ${AGENT_NODE_FLAGS.join(' ')} /opt/lightnode/lightnode.cjs run --config /etc/lightnode/config.json
 Restart=always
 RestartSec=5
+KillSignal=SIGTERM
+TimeoutStopSec=15s
+MemoryMax=128M
+UMask=0077
 NoNewPrivileges=true
 ProtectSystem=strict
 ProtectHome=true
@@ -78,7 +95,8 @@ export const FIRST_BOOT = `#!/bin/sh
 set -eu
 ROOT="\${LIGHTNODE_ROOT:-}"
 OPT="$ROOT/opt/lightnode"; ETC="$ROOT/etc/lightnode"
-NODE="\${NODE:-node}"
+NODE="\${NODE:-}"
+if [ -z "$NODE" ]; then if [ -x "$OPT/bin/node" ]; then NODE="$OPT/bin/node"; else NODE=node; fi; fi
 if [ ! -d "$OPT/node_modules" ] && command -v npm >/dev/null 2>&1; then
   (cd "$OPT" && npm install --omit=dev --no-audit --no-fund)
 fi
@@ -101,22 +119,4 @@ fi
 chmod 0600 "$ETC/keystore.json" "$ETC/keystore.password" "$ETC/config.json" 2>/dev/null || true
 `;
 
-/** install.sh at the bundle's top: installs the bundle on a running Pi (as root), same layout as `fleet flash`. */
-export const INSTALL_SH = `#!/bin/sh
-# Install this Light Node bundle on the machine it runs on (as root), then start the agent.
-# Offline alternative: \`fleet flash --bundle <this dir> --target <mounted rootfs>\`.
-set -eu
-HERE=$(cd "$(dirname "$0")" && pwd)
-command -v node >/dev/null 2>&1 || { echo "install.sh: Node.js >= 20 is required" >&2; exit 1; }
-cp -R "$HERE/rootfs/." /
-[ -f "$HERE/secrets/keystore.password" ] && install -m 0600 "$HERE/secrets/keystore.password" /etc/lightnode/keystore.password
-chmod 0700 /etc/lightnode
-for f in config.json keystore.json keystore.password; do [ -f "/etc/lightnode/$f" ] && chmod 0600 "/etc/lightnode/$f"; done
-systemd-sysusers /usr/lib/sysusers.d/lightnode.conf 2>/dev/null || id lightnode >/dev/null 2>&1 || useradd --system --home /var/lib/lightnode --groups dialout lightnode
-mkdir -p /var/lib/lightnode
-(cd /opt/lightnode && npm install --omit=dev --no-audit --no-fund)
-systemctl daemon-reload
-systemctl enable --now lightnode.service
-sleep 2
-cat /etc/lightnode/address 2>/dev/null || true
-`;
+export { INSTALL_SH } from './device-scripts.js';

@@ -2,7 +2,8 @@
  * Builds one Light Node image bundle for one PoD:
  *
  *   <dir>/manifest.json            PoD, key mode, device address, file hashes (bundle-manifest.ts)
- *   <dir>/install.sh               install on a running Pi (as root)
+ *   <dir>/install.sh               install or upgrade on a running Pi (as root; device-scripts.ts)
+ *   <dir>/SHA256SUMS               the rootfs files' hashes, checked by install.sh
  *   <dir>/rootfs/...               the files, laid out as on the Pi (bundle-layout.ts)
  *   <dir>/secrets/keystore.password  key mode "cli" only: kept out of rootfs/ so it can travel separately
  *
@@ -118,6 +119,8 @@ export async function buildBundle(b: BundleInput): Promise<BundleResult> {
   put(TARGET.sysusers, SYSUSERS, 0o644);
 
   writeFileSync(join(b.dir, 'install.sh'), INSTALL_SH, { mode: 0o755 });
+  // the same hashes for install.sh on the device (`sha256sum -c`)
+  writeFileSync(join(b.dir, 'SHA256SUMS'), files.map((f) => `${f.sha256}  ${f.path}\n`).join(''));
   const manifest: BundleManifest = {
     v: 1, pod: b.pod, keyMode: b.keyMode, address, agentVersion: b.agent.version,
     chainId: b.deployment.chainId, podRegistry: b.deployment.podRegistry,

@@ -29,10 +29,10 @@ function readInput(path: string, flag: string): string {
 }
 
 /** fleet bundle (--pod POD | --from pods.csv) --out DIR … */
-export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: CliIo): Promise<number> {
+export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: CliIo, opts: { bundleRoot?: string } = {}): Promise<number> {
   const keyMode = (values['key-mode'] ?? 'device') as KeyMode;
   if (keyMode !== 'device' && keyMode !== 'cli') throw new FleetError(FleetCode.USAGE, `--key-mode: expected device or cli, found ${keyMode}`);
-  const out = need(values.out, '--out');
+  const out = opts.bundleRoot ?? need(values.out, '--out');
   const brokerUrl = need(values.broker ?? io.env.FLEET_BROKER_URL, '--broker (the MQTT URL devices connect to)');
   if (!/^(mqtts?|wss?|tcp|ssl):\/\/.+/.test(brokerUrl)) throw new FleetError(FleetCode.USAGE, `--broker: expected mqtt(s)://host:port, found ${brokerUrl}`);
   const deployment = readDeploymentFile(g.deployment ?? io.env.FLEET_DEPLOYMENT ?? 'deployment.json');
@@ -48,7 +48,7 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
     bundleDirOf = (pod) => join(out, pod);
   } else {
     rows = [{ pod: validatePod(need(values.pod, '--pod or --from'), '--pod'), address: null, site: null, line: 0 }];
-    bundleDirOf = () => out;
+    bundleDirOf = opts.bundleRoot ? (pod) => join(out, pod) : () => out;
   }
   const brokerDir = join(out, 'broker');
 

@@ -38,6 +38,9 @@ commands:
                                              build Light Node image bundles
   flash --bundle DIR --target ROOTFS [--password-file F] [--node-modules-from DIR]
                                              install a bundle into a root filesystem tree
+  image --image STOCK.img[.xz] (--pod POD | --from FILE.csv) --out DIR --runtime-dir DIR|npm [--node FILE]
+        [bundle options | --bundles DIR] [--password-file F]
+                                             one flashable Raspberry Pi OS image per PoD
   keystore-new --out FILE [--scrypt-n N]     create an encrypted DSO keystore (password: FLEET_KEYSTORE_PASSWORD)`;
 
 const OPTIONS = {
@@ -49,6 +52,7 @@ const OPTIONS = {
   'key-mode': { type: 'string' }, template: { type: 'string' }, broker: { type: 'string' }, ca: { type: 'string' },
   'mqtt-user-prefix': { type: 'string' }, agent: { type: 'string' }, target: { type: 'string' },
   'password-file': { type: 'string' }, 'scrypt-n': { type: 'string' }, 'node-modules-from': { type: 'string' }, 'include-revoked': { type: 'boolean' }, 'agent-rpc': { type: 'string' },
+  image: { type: 'string' }, bundles: { type: 'string' }, 'runtime-dir': { type: 'string' }, node: { type: 'string' },
 } as const;
 
 export type CliValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -160,6 +164,8 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
       return runBundleCommand(values, g, io);
     case 'flash':
       return runFlashCommand(values, g, io);
+    case 'image':
+      return (await import('./cli-image.js')).runImageCommand(values, g, io);
     case 'keystore-new': {
       const out = need(values.out, '--out');
       const password = need(io.env.FLEET_KEYSTORE_PASSWORD, 'FLEET_KEYSTORE_PASSWORD (the new keystore\'s password)');

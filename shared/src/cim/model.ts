@@ -49,7 +49,11 @@ export interface CimName { name: string; NameType?: { name: string } }
 export interface CimIdentified { mRID?: string; Names: CimName[] }
 export interface CimReadingQuality { comment?: string; source?: string; timeStamp?: string; ReadingQualityType: CimRef }
 export interface CimReading { source?: string; timeStamp: string; value: string; ReadingQualities: CimReadingQuality[]; ReadingType: CimRef }
-export interface CimIntervalReading { source?: string; timeStamp: string; value: string; ReadingQualities: CimReadingQuality[] }
+/**
+ * One interval value. `value` may be absent (it is optional in the XSD): an interval the sender
+ * could not measure carries only its ReadingQualities (e.g. missing, partial) — never a made-up number.
+ */
+export interface CimIntervalReading { source?: string; timeStamp: string; value?: string; ReadingQualities: CimReadingQuality[] }
 export interface CimIntervalBlock { IntervalReadings: CimIntervalReading[]; ReadingType: CimRef }
 export interface CimMeterReading { IntervalBlocks: CimIntervalBlock[]; Meter?: CimIdentified; Readings: CimReading[]; UsagePoint?: CimIdentified }
 export interface CimMeterReadings { MeterReading: CimMeterReading[] }
@@ -148,7 +152,7 @@ function reading(x: unknown, f: string): CimReading {
 function intervalReading(x: unknown, f: string): CimIntervalReading {
   const o = obj(x, f, ['source', 'timeStamp', 'value', 'ReadingQualities']);
   return defined({
-    source: optText(o.source, `${f}.source`), timeStamp: dateTime(o.timeStamp, `${f}.timeStamp`), value: decimal(o.value, `${f}.value`),
+    source: optText(o.source, `${f}.source`), timeStamp: dateTime(o.timeStamp, `${f}.timeStamp`), value: o.value === undefined ? undefined : decimal(o.value, `${f}.value`),
     ReadingQualities: list(o.ReadingQualities, `${f}.ReadingQualities`, quality),
   });
 }

@@ -14,6 +14,8 @@
  *   64 B, 32 C; voltage L-N is 129 AN, 65 BN, 33 CN. Totals are 0.
  * - Tariff registers 1-0:1.8.E carry tou = E (TimeOfUseMapping).
  * - Power is kW (multiplier 3), voltage V, current A, frequency Hz (multiplier 0).
+ * - Quarter-hour data uses each register's 15-minute deltaData twin (measuringPeriod 2,
+ *   accumulation 4), derived from the register rows below (`quarterHourDeltaOfObis`).
  * Rows marked `derived` apply Connexo's rules without a literal test vector. Quantities not in
  * the table (reactive, apparent, power factor, project codes C = 128) have no ReadingType here:
  * they are refused, never guessed (`CIM_QUANTITY_UNMAPPED`, `CIM_READING_TYPE_UNKNOWN`).
@@ -71,6 +73,34 @@ export const READING_TYPES_BY_CODE: ReadonlyMap<string, ReadingTypeRow> = new Ma
 /** The ReadingType of an OBIS quantity, or undefined when the table has none. */
 export function readingTypeOfObis(obis: string): ReadingTypeRow | undefined {
   return READING_TYPES_BY_OBIS.get(obis);
+}
+
+/**
+ * Quarter-hour interval data (issue 13 §3): the 15-minute delta twin of each energy register row
+ * (accumulation 1 bulkQuantity) — measuringPeriod 2 (15-min) and accumulation 4 (deltaData),
+ * every other field kept, as the reference's "[15-minute] Secondary Delta A+ (kWh)"
+ * `0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0` (reference §3, §4). Derived from the table above, so a
+ * register and its delta cannot disagree on flow, phase, tariff or unit.
+ */
+export const QUARTER_HOUR_MEASURING_PERIOD = 2;
+export const DELTA_DATA_ACCUMULATION = 4;
+
+const quarterHourTwin = (r: ReadingTypeRow): ReadingTypeRow => {
+  const f = r.code.split('.');
+  f[2] = String(QUARTER_HOUR_MEASURING_PERIOD);
+  f[3] = String(DELTA_DATA_ACCUMULATION);
+  return Object.freeze({ ...r, code: f.join('.') });
+};
+/** The 15-minute deltaData ReadingTypes, by the OBIS code of their register. */
+export const QUARTER_HOUR_DELTAS_BY_OBIS: ReadonlyMap<string, ReadingTypeRow> = new Map(
+  [...READING_TYPES_BY_OBIS.values()].filter((r) => r.code.split('.')[3] === '1').map((r) => [r.obis, quarterHourTwin(r)]),
+);
+/** The 15-minute deltaData ReadingTypes, by code. */
+export const QUARTER_HOUR_DELTAS_BY_CODE: ReadonlyMap<string, ReadingTypeRow> = new Map([...QUARTER_HOUR_DELTAS_BY_OBIS.values()].map((r) => [r.code, r]));
+
+/** The 15-minute delta ReadingType of an energy register's OBIS code; undefined for anything that is not a mapped register. */
+export function quarterHourDeltaOfObis(obis: string): ReadingTypeRow | undefined {
+  return QUARTER_HOUR_DELTAS_BY_OBIS.get(obis);
 }
 
 /** The code with the documented aliases folded: accumulation 12 → 6, measurementKind 54 → 158. */
