@@ -54,7 +54,8 @@ function buildRequest(rnd: Rng, all: Route[], o: RestFuzzOptions): FuzzRequest {
   const r = rnd.pick(all);
   const method = rnd.chance(0.1) ? rnd.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) : r.method;
   let path = r.path.replace(/\{[^}]+\}/g, () => rnd.pick(PARAM_VALUES));
-  if (rnd.chance(0.05)) path = mutateText(rnd, path).replace(/[^\x21-\x7e]/g, '%20');
+  // A mangled path stays a path of this server (the fuzz is of the BAL, not of URL parsing).
+  if (rnd.chance(0.05)) path = `/${mutateText(rnd, path).replace(/[^\x21-\x7e]/g, '%20').replace(/^\/+/, '')}`;
   const q: string[] = [];
   for (let i = rnd.int(4); i > 0; i--) q.push(`${encodeURIComponent(rnd.pick(QUERY_KEYS))}=${rnd.chance(0.8) ? encodeURIComponent(rnd.pick(QUERY_VALUES)) : rnd.pick(QUERY_VALUES)}`);
   const headers: Record<string, string> = {};

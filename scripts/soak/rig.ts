@@ -187,7 +187,7 @@ export class Rig {
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
     writeFileSync(join(dir, 'bal.json'), `${JSON.stringify({
       chain: { deploymentPath },
-      broker: { kind: 'external', url: mqttUrl, username: balLogin.username, clientId: 'bal-soak', dynsecUsername: dynsec.username },
+      broker: { kind: 'external', url: mqttUrl, username: balLogin.username, clientId: 'bal@soak', dynsecUsername: dynsec.username },
       store: { kind: 'sqlite', path: 'bal/bal.db' },
       anchoring: { enabled: true, windowMs: this.o.anchorWindowMs, maxLeaves: 10_000, pollIntervalMs: 250, confirmations: 1 },
       ingest: { verifyThreads: 1 },
