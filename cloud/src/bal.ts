@@ -21,6 +21,7 @@ import type { BalStore } from './store/types.js';
 import { CredentialStore, loadCredentialsFile } from './broker/credentials.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import { attachStatusRecorder } from './broker/status-recorder.js';
+import { watchConnection } from './broker/connection-watch.js';
 import { createApiApp } from './api/app.js';
 import { listenApi } from './api/server.js';
 import { createVerifyPool } from './verify/pool.js';
@@ -174,7 +175,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       const eb = broker;
       closers.push({ name: 'broker', close: () => eb.close() });
       client = await mqtt.connectAsync((broker.url ?? broker.tlsUrl)!, {
-        username: broker.internal.username, password: broker.internal.password, clientId: `bal-internal-${process.pid}`,
+        username: broker.internal.username, password: broker.internal.password, clientId: broker.internal.clientId,
         reconnectPeriod: 1000, connectTimeout: 10_000, rejectUnauthorized: false, // own loopback listener
       });
     } else {
@@ -187,6 +188,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const mq = client;
     closers.push({ name: 'mqtt', close: () => mq.endAsync() });
     mq.on('error', (err) => log.warn('mqtt client error', { err }));
+    watchConnection(mq, { clientId: mq.options.clientId ?? '', metrics, log: log.child({ component: 'mqtt' }) });
 
     const provider = jsonRpcProvider(chain.rpcUrl, chain.chainId, { timeoutMs: config.chain.rpcTimeoutMs });
     closers.push({ name: 'provider', close: async () => provider.destroy() });

@@ -5,8 +5,9 @@
  *                                             SIGHUP re-reads the broker credentials file and brings the
  *                                             broker's data users and grants in line with the store
  *   bal check-config --config bal.json        validate the config and the files it names
- *   bal mosquitto-config --config bal.json --out dir [--port 1883] [--host h] [--tls-port 8883 --cert f --key f [--ca f]] [--run-as-user u] [--dynsec plugin.so [--dynsec-admin u]]
- *                                             write mosquitto.conf + passwd + acl for a production broker
+ *   bal mosquitto-config --config bal.json --out dir [--cert f --key f [--ca f] [--tls-port 8883]] [--port 1883] [--host h] [--no-plain] [--run-as-user u] [--dynsec plugin.so [--dynsec-admin u]]
+ *                                             write mosquitto.conf + passwd + acl for a production broker:
+ *                                             MQTTS with --cert/--key, else plain on 127.0.0.1 only (warned)
  *   bal passwd --credentials creds.json --user U --role device|bal|operator [--password P]
  *                                             add/replace a broker account (prints a generated password)
  *   bal api-key --name N [--role dso] [--token]
@@ -36,6 +37,7 @@ import { loadCredentialsFile, parseCredentials, type CredentialsFile } from './b
 import { ROLES, type Role } from './broker/acl.js';
 import { hashPassword } from './broker/password-hash.js';
 import { writeMosquittoConfig } from './broker/mosquitto-config.js';
+import { isLoopback } from './plaintext.js';
 import { BAL_BROKER_DYNSEC_HASH } from './broker/mosquitto-dynsec.js';
 import { newSecret } from './api/auth.js';
 import { MetricsRegistry } from './metrics.js';
@@ -46,7 +48,7 @@ import { SUBSCRIPTION_STATUSES, type AccessEnforcer, type DecisionCertifier, typ
 const USAGE = `usage:
   bal run --config <file>
   bal check-config --config <file>
-  bal mosquitto-config --config <file> --out <dir> [--port 1883] [--host <addr>] [--tls-port 8883 --cert <f> --key <f> [--ca <f>]] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
+  bal mosquitto-config --config <file> --out <dir> [--cert <f> --key <f> [--ca <f>] [--tls-port 8883]] [--port 1883] [--host <addr>] [--no-plain] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
   bal passwd --credentials <file> --user <name> --role device|bal|operator [--password <p>]
   bal api-key --name <name> [--role dso] [--token]
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
@@ -109,6 +111,7 @@ async function cmdCheckConfig(file: string): Promise<number> {
 }
 
 async function cmdRun(file: string): Promise<number> {
+  process.umask(0o077); // every file the BAL makes is its user's only (cloud/systemd/bal.service says UMask=0077 too)
   const config = loadConfig(file);
   const { startBal } = await import('./bal.js');
   const log = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL ?? config.log.level) });
@@ -149,6 +152,28 @@ function int(v: string | undefined, name: string, def?: number): number | undefi
   return Number(v);
 }
 
+/**
+ * The listeners of `bal mosquitto-config` (S-BAP-01, TLS by default where it matters): with
+ * --cert/--key an MQTTS listener (--tls-port, default 8883) and a plain one only if --port is
+ * given; without them a plain listener on loopback only, with a warning that devices on the
+ * network cannot reach it. A plain listener on a named non-loopback --host is written as asked,
+ * with a warning.
+ */
+function mosquittoListeners(v: Record<string, string | boolean | undefined>, tlsPort: number | undefined): { listener: { port: number; host: string } | null; tls: { port: number; certPath: string; keyPath: string; caPath?: string } | null; warnings: string[] } {
+  const warnings: string[] = [];
+  const tls = typeof v.cert === 'string' && typeof v.key === 'string'
+    ? { port: tlsPort ?? 8883, certPath: v.cert, keyPath: v.key, ...(typeof v.ca === 'string' ? { caPath: v.ca } : {}) }
+    : null;
+  const port = int(v.port as string | undefined, 'port');
+  const host = typeof v.host === 'string' ? v.host : '127.0.0.1';
+  let listener: { port: number; host: string } | null = null;
+  if (!v['no-plain'] && (!tls || port !== undefined)) listener = { port: port ?? 1883, host };
+  if (!listener && !tls) throw new UsageError('--no-plain needs --cert and --key (a TLS listener)');
+  if (listener && !isLoopback(listener.host)) warnings.push(`plain MQTT on ${listener.host}:${listener.port}: device passwords and readings cross the network unencrypted (S-BAP-01); use --cert/--key and --no-plain`);
+  if (listener && !tls) warnings.push(`no --cert/--key: only plain MQTT${isLoopback(listener.host) ? ` on ${listener.host}:${listener.port}, which devices on the network cannot reach` : ''}; give --cert and --key for an MQTTS listener (S-BAP-01)`);
+  return { listener, tls, warnings };
+}
+
 async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined>): Promise<number> {
   const outDir = v.out as string | undefined;
   if (!outDir) throw new UsageError('--out <dir> is required');
@@ -162,6 +187,8 @@ async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined
   }
   const tlsPort = int(v['tls-port'] as string | undefined, 'tls-port');
   if (tlsPort !== undefined && (typeof v.cert !== 'string' || typeof v.key !== 'string')) throw new UsageError('--tls-port needs --cert and --key');
+  if ((typeof v.cert === 'string') !== (typeof v.key === 'string')) throw new UsageError('--cert and --key go together');
+  const { listener, tls, warnings } = mosquittoListeners(v, tlsPort);
   // The account the BAL follows subscription decisions with (broker.dynsecUsername); its password
   // from env BAL_BROKER_DYNSEC_PASSWORD, else generated and printed once.
   let dynsecAdmin: { username: string; password: string; generated: boolean } | null = null;
@@ -172,14 +199,15 @@ async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined
   }
   const files = writeMosquittoConfig({
     outDir, accounts: creds.accounts,
-    listener: v['no-plain'] ? null : { port: int(v.port as string | undefined, 'port', 1883)!, ...(typeof v.host === 'string' ? { host: v.host } : {}) },
-    tls: tlsPort !== undefined ? { port: tlsPort, certPath: v.cert as string, keyPath: v.key as string, ...(typeof v.ca === 'string' ? { caPath: v.ca } : {}) } : null,
+    listener, tls,
     ...(typeof v['run-as-user'] === 'string' ? { runAsUser: v['run-as-user'] } : {}),
     ...(typeof v.dynsec === 'string' ? { dynsecPluginPath: v.dynsec } : {}),
     ...(dynsecAdmin ? { dynsecAdmin: { username: dynsecAdmin.username, passwordHash: await hashPassword(dynsecAdmin.password) } } : {}),
   });
+  for (const w of warnings) io.err(`WARNING ${w}\n`);
   out(JSON.stringify({
     ...files, accounts: creds.accounts.length,
+    listeners: [...(listener ? [{ port: listener.port, host: listener.host, tls: false }] : []), ...(tls ? [{ port: tls.port, host: null, tls: true }] : [])],
     ...(dynsecAdmin ? { dynsecAdmin: { username: dynsecAdmin.username, ...(dynsecAdmin.generated ? { password: dynsecAdmin.password } : {}) } } : {}),
   }));
   return 0;

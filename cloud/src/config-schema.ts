@@ -35,6 +35,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       relayKeyPath: envPath('file with the relay account\'s hex private key: it pays gas for subscription decisions and holds `TOPIC_ADMIN_ROLE`; `relayKey` wins. Required while `dataAccess.enabled`; use another account than the anchoring one (their nonces would race)'),
     },
   },
+  allowPlaintext: { type: 'boolean', default: false, env: true, doc: 'allow plain MQTT or HTTP on a non-loopback address (the embedded broker\'s plain port, the API without TLS, an external broker by `mqtt://`/`ws://` on another host); off, such a config is refused (S-BAP-01: passwords and tokens would cross the network in clear)' },
   anchorKey: { type: 'string', optional: true, secret: true, env: 'only', doc: 'the anchoring account\'s hex private key (instead of `chain.anchorKeyPath`); never in the file' },
   relayKey: { type: 'string', optional: true, secret: true, env: 'only', doc: 'the relay account\'s hex private key (instead of `chain.relayKeyPath`); never in the file' },
   dataAccess: {
@@ -58,7 +59,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
     type: 'object', doc: 'the MQTT broker the nodes publish to: `embedded` (aedes in-process) or `external`',
     fields: {
       kind: { type: 'string', enum: ['embedded', 'external'], default: 'embedded', env: true, doc: '`embedded` (aedes in-process) or `external` (Mosquitto or any MQTT 3.1.1/5 broker)' },
-      host: { type: 'string', default: '127.0.0.1', unit: 'address', env: true, doc: 'embedded: interface to bind (`0.0.0.0` for devices on the network)' },
+      host: { type: 'string', default: '127.0.0.1', unit: 'address', env: true, doc: 'embedded: interface to bind (`0.0.0.0` for devices on the network: with `broker.tls` and `port: null`, or `allowPlaintext`)' },
       port: { type: 'integer', min: 0, max: 65535, default: 1883, nullable: true, unit: 'TCP port', env: true, doc: 'embedded: plain MQTT port (0 = free port, `null` = TLS only)' },
       tls: {
         type: 'object', optional: true, nullable: true, doc: 'embedded: MQTTS listener',
@@ -72,7 +73,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       caPath: path('external: CA bundle to verify the broker\'s certificate'),
       dynsecUsername: { type: 'string', optional: true, env: true, doc: 'external: Mosquitto dynamic-security admin account the BAL uses to follow subscription decisions (`$CONTROL/dynamic-security/v1`); required with `dataAccess.enabled`' },
       dynsecPassword: { type: 'string', optional: true, secret: true, env: true, doc: 'external: password of `dynsecUsername`' },
-      clientId: { type: 'string', optional: true, defaultDoc: 'bal-<pid>', env: true, doc: 'external: MQTT client id; the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
+      clientId: { type: 'string', optional: true, defaultDoc: '<username>@<pid>', env: true, doc: 'external: MQTT client id, `<username>` or `<username>@<suffix>` (README "Client ids"); the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
     },
   },
   store: {
@@ -125,7 +126,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
   api: {
     type: 'object', doc: 'the REST API',
     fields: {
-      host: { type: 'string', default: '127.0.0.1', unit: 'address', env: true, doc: 'REST API interface' },
+      host: { type: 'string', default: '127.0.0.1', unit: 'address', env: true, doc: 'REST API interface (not loopback: needs `api.tls`, or `allowPlaintext`)' },
       port: { type: 'integer', min: 0, max: 65535, default: 8080, unit: 'TCP port', env: true, doc: 'REST API port (0 = free port)' },
       tls: { type: 'object', optional: true, nullable: true, doc: 'serve HTTPS', fields: tlsFields },
       clients: {

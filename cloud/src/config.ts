@@ -9,12 +9,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ValidationError } from '@lightnode/shared/errors';
+import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import { parseConfigOf, type ConfigOf } from '@lightnode/shared/config';
 import { applyEnvOverrides as applyEnv } from '@lightnode/shared/config-env';
 import type { Hex } from '@lightnode/shared/hex';
 import type { StoreConfig } from './store/types.js';
 import { BAL_CONFIG } from './config-schema.js';
+import { clientIdAllowed, suffixedClientId } from './broker/client-id.js';
+import { plaintextExposures } from './plaintext.js';
 
 export const CONFIG_INVALID = 'CONFIG_INVALID';
 
@@ -75,9 +77,12 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     };
     if (broker.port === null && !broker.tls) fail('broker.port', 'a port, or broker.tls', null);
   } else {
+    const clientId = b.clientId ?? suffixedClientId(b.username, process.pid);
+    // The BAL's ids are reserved to its account (client-id.ts): another id could be a device's or a data user's.
+    if (!clientIdAllowed('bal', b.username, clientId)) fail('broker.clientId', `broker.username (${b.username}) or ${b.username}@<suffix of [A-Za-z0-9._:-]>`, clientId);
     broker = {
       kind: 'external', url: b.url ?? fail('broker.url', 'mqtt(s):// or ws(s):// URL', undefined),
-      username: b.username, password: b.password ?? null, clientId: b.clientId ?? `bal-${process.pid}`,
+      username: b.username, password: b.password ?? null, clientId,
       dynsec: b.dynsecUsername ? { username: b.dynsecUsername, password: b.dynsecPassword ?? fail('broker.dynsecPassword', 'the password of broker.dynsecUsername', undefined) } : null,
       ...(b.caPath ? { caPath: path(b.caPath) } : {}),
     };
@@ -103,11 +108,20 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
   const dataAccess = { ...d, walletKeyPath: path(d.walletKeyPath) };
   if (d.enabled && broker.kind === 'external' && !broker.dynsec) fail('broker.dynsecUsername', 'a Mosquitto dynamic-security admin account while dataAccess.enabled (the ACL must follow the decisions)', undefined);
 
+  // S-BAP-01: nothing in clear off this machine unless the operator says so.
+  if (!c.allowPlaintext) {
+    const exposed = plaintextExposures({ broker, api });
+    if (exposed.length) {
+      const [first] = exposed;
+      throw new LightNodeError(CONFIG_INVALID, `${first!.field}: expected TLS off loopback, or allowPlaintext: true; found ${exposed.map((e) => e.detail).join('; ')}`, { field: first!.field, exposed });
+    }
+  }
+
   const dashboard = { enabled: c.dashboard.enabled, offlineAfterMs: c.dashboard.offlineAfterMs, explorerBaseUrl: c.dashboard.explorerBaseUrl ?? null, eventHeartbeatMs: c.dashboard.eventHeartbeatMs };
 
   const retention = { ...c.retention, archiveDir: path(c.retention.archiveDir) };
 
-  return { baseDir, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+  return { baseDir, allowPlaintext: c.allowPlaintext, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
 }
 
 /** Validate a parsed config object. `baseDir` anchors relative paths; `env` supplies the `BAL_*` overrides (secrets). */

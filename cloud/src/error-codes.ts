@@ -44,6 +44,7 @@ export const BAL_ERRORS = {
   BAL_API_QUERY_INVALID: 'a query parameter is invalid (the field is named)',
   BAL_API_UNAUTHORIZED: 'no API key or bearer token',
   BAL_BROKER_AUTH_FAILED: 'MQTT connect with a bad username or password',
+  BAL_BROKER_CLIENT_ID_REFUSED: "MQTT connect with a client id that is not the account's (CONNACK 5; cloud/README.md \"Client ids\")",
   BAL_BROKER_DYNSEC_FAILED: 'a Mosquitto dynamic-security command failed or went unanswered (the command and the plugin error named)',
   BAL_BROKER_DYNSEC_HASH: 'a password hash Mosquitto dynamic security cannot use',
   BAL_BROKER_GRANT_INVALID: 'a broker grant names an invalid username or no certified stream topic',

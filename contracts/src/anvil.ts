@@ -37,6 +37,13 @@ export interface AnvilOptions {
   args?: string[];
   /** Forward anvil's stdout/stderr to this process's stderr; default false. */
   verbose?: boolean;
+  /**
+   * Run anvil in a process group of its own, so a terminal's Ctrl-C (SIGINT to the whole
+   * foreground group) reaches only this process, which stops anvil last, after the parts that
+   * still talk to it (the demo). It is still killed when this process exits. Default false: a
+   * test runner that kills a test's group takes its anvil with it.
+   */
+  detached?: boolean;
 }
 
 /** A running anvil. */
@@ -63,15 +70,16 @@ function installExitHook(): void {
   exitHookInstalled = true;
   // Synchronous kill on exit: no orphan anvil survives the test or CLI that started it.
   process.on('exit', killAll);
-  // A signal skips 'exit' handlers. Kill anvil, then keep Node's default (terminate) unless the
-  // application handles the signal itself (e.g. `pnpm chain` stops gracefully on SIGINT).
+  // A signal skips 'exit' handlers. Without a handler of the application's own: kill anvil and
+  // keep Node's default (terminate). With one (`pnpm chain`, the demo stopping gracefully on
+  // SIGINT): the application stops anvil in its own order — killing it here would cut off the
+  // parts still talking to it — and the 'exit' hook above still takes whatever is left.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
+      if (process.listenerCount(signal) > 1) return;
       killAll();
-      if (process.listenerCount(signal) === 1) {
-        process.off(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }
@@ -152,7 +160,7 @@ async function startOnce(port: number, opts: AnvilOptions): Promise<AnvilHandle>
   if (opts.blockTimeSec !== undefined) args.push('--block-time', String(opts.blockTimeSec));
   args.push(...(opts.args ?? []));
   installExitHook();
-  const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   running.add(child);
   let output = '';
   const onData = (d: Buffer): void => {

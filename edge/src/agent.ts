@@ -23,6 +23,7 @@ import { Metrics } from './ops/metrics.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { startOpsServer, type OpsServer } from './ops/http.js';
 import { startWatchdog, type Watchdog } from './ops/watchdog.js';
+import { acquireDataDirLock, type DataDirLock } from './ops/data-dir-lock.js';
 import { defaultSourceFactory, type AnySource, type SourceFactory } from './sources.js';
 import type { AcquisitionMetrics, ReadingDraft } from './meters/source.js';
 import { createValueGate, type DraftGate } from './meters/value-gate.js';
@@ -73,10 +74,29 @@ function keystorePassword(cfg: AgentConfig, deps: AgentDeps): string {
   throw new LightNodeError('EDGE_KEYSTORE_PASSWORD', 'no keystore password: set LIGHTNODE_KEYSTORE_PASSWORD or keystore.passwordFile');
 }
 
-/** Start the agent; resolves once the spool is open and every component is started. */
+/** Most drafts kept in memory while the spool is locked (EDGE_SPOOL_BUSY); beyond, the oldest are dropped and counted. */
+const MAX_HELD_DRAFTS = 10_000;
+/** Retry period of drafts the locked spool did not take, ms. */
+const SPOOL_RETRY_MS = 1000;
+
+/**
+ * Start the agent; resolves once the spool is open and every component is started. Throws
+ * EDGE_DATA_DIR_LOCKED when another agent runs on `cfg.dataDir` (ops/data-dir-lock.ts).
+ */
 export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promise<Agent> {
-  const metrics = deps.metrics ?? new Metrics();
   const log = deps.logger ?? createLogger({ level: cfg.log.level });
+  const lock = acquireDataDirLock(cfg.dataDir);
+  if (lock.replaced) log.warn('stale data-directory lock taken over (its agent is gone)', { path: lock.path, stalePid: lock.replaced.pid });
+  try {
+    return await runAgent(cfg, deps, log, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function runAgent(cfg: AgentConfig, deps: AgentDeps, log: Logger, lock: DataDirLock): Promise<Agent> {
+  const metrics = deps.metrics ?? new Metrics();
   const clock = deps.clock ?? systemClock;
   const startedMs = clock.now();
   const key = deps.key ?? (await readKeystoreFile(cfg.keystore.path, keystorePassword(cfg, deps)));
@@ -118,8 +138,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   // boundary answer a few ms apart) are spooled in ONE transaction and go out in one publish:
   // one fsync and one ack per tick instead of one per meter. A batch that fails (one bad draft) is retried one by one so the
   // good drafts are kept and only the bad one is counted.
+  // A spool locked by another connection (EDGE_SPOOL_BUSY) keeps the drafts here and retries:
+  // a reading waits, it is not dropped (up to MAX_HELD_DRAFTS).
   let pending: SpoolDraft[] = [];
   let cancelFlush: (() => void) | undefined;
+  let stopping = false;
+  const spoolBusy = metrics.counter('spool_busy_total', 'Spool writes that found the database locked by another connection (the drafts are kept and retried)');
   const flush = (): void => {
     cancelFlush = undefined;
     const drafts = pending;
@@ -130,12 +154,27 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       for (const d of drafts) ingested.inc({ meter: d.meter });
       if (firstReadingMs === undefined && out.length) { firstReadingMs = clock.now(); log.info('first signed reading', { seq: out[0]!.seq, latencyMs: firstReadingMs - startedMs }); }
       uplink.notify();
-    } catch {
+    } catch (err) {
+      if (isLightNodeError(err, 'EDGE_SPOOL_BUSY')) { holdForRetry(drafts, err); return; }
       for (const d of drafts) ingest(d);
     }
   };
+  const holdForRetry = (drafts: SpoolDraft[], err: unknown): void => {
+    spoolBusy.inc();
+    pending = [...drafts, ...pending];
+    const over = pending.length - MAX_HELD_DRAFTS;
+    if (over > 0) {
+      for (const d of pending.splice(0, over)) ingestErrors.inc({ meter: d.meter, code: 'EDGE_SPOOL_BUSY' });
+      log.error('spool locked too long: oldest held drafts dropped', { dropped: over });
+    }
+    log.warn('spool locked by another connection; drafts held and retried', { held: pending.length, err });
+    if (stopping) return;
+    cancelFlush?.();
+    const h = clock.setTimeout(flush, SPOOL_RETRY_MS);
+    cancelFlush = () => clock.clearTimeout(h);
+  };
   const enqueue = (draft: SpoolDraft): void => {
-    if (pending.push(draft) !== 1) return;
+    if (pending.push(draft) !== 1 || cancelFlush) return;
     if (cfg.spool.coalesceMs > 0) {
       const h = clock.setTimeout(flush, cfg.spool.coalesceMs);
       cancelFlush = () => clock.clearTimeout(h);
@@ -238,11 +277,12 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
   const loopTimer = setInterval(() => { lastLoopMs = Date.now(); }, 1000);
   loopTimer.unref();
   const health = (): { ok: boolean; [k: string]: unknown } => {
-    const st = spool.status();
+    let st: ReturnType<Spool['status']> | { error: string };
+    try { st = spool.status(); } catch (err) { st = { error: isLightNodeError(err) ? err.code : 'EDGE_SPOOL_READ' }; }
     const loopOk = Date.now() - lastLoopMs < 10_000;
     return {
       ok: loopOk, pod: cfg.pod, device: key.address, version: AGENT_VERSION, mqttConnected: uplink.connected,
-      spool: st, lastAckMs: uplink.lastAckMs, implausibleValues: gate.status(), setpointSigners: signers ? { source: signers.source, count: signers.size } : null,
+      mqtt: uplink.sessionState, spool: st, lastAckMs: uplink.lastAckMs, implausibleValues: gate.status(), setpointSigners: signers ? { source: signers.source, count: signers.size } : null,
     };
   };
 
@@ -260,6 +300,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopping = true;
       watchdog.stop();
       clearInterval(loopTimer);
       scheduler.stop();
@@ -272,6 +313,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps = {}): Promis
       await uplink.stop();
       await ops?.close();
       spool.close();
+      lock.release();
       log.info('agent stopped');
     },
   };

@@ -83,14 +83,14 @@ async function main(argv: string[]): Promise<number> {
       if (typeof pod !== 'string' || !POD_RE.test(pod)) throw new LightNodeError('CONFIG_INVALID', '--pod: expected a PoD code like IT001E12345678');
       const file = configPath(a);
       if (existsSync(file) && !a.flags.has('force')) throw new LightNodeError('CONFIG_EXISTS', `${file} exists (use --force to overwrite)`);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify(configSkeleton(pod), null, 2) + '\n');
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, JSON.stringify(configSkeleton(pod), null, 2) + '\n', { mode: 0o600 });
       out(`wrote ${file}`);
       return 0;
     }
     case 'keygen': {
       const cfg = loadConfig(configPath(a));
-      mkdirSync(dirname(cfg.keystore.path), { recursive: true });
+      mkdirSync(dirname(cfg.keystore.path), { recursive: true, mode: 0o700 });
       let key: DeviceKey;
       const imp = a.flags.get('import');
       if (typeof imp === 'string') key = DeviceKey.fromHex(readFileSync(imp, 'utf8'));
@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
+      process.umask(0o077); // every file the agent makes is its user's only (the unit says UMask=0077 too)
       const cfg = loadConfig(configPath(a));
       const log = createLogger({ level: cfg.log.level, fields: { pod: cfg.pod } });
       const agent = await startAgent(cfg, { logger: log });

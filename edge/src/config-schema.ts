@@ -52,7 +52,7 @@ export const EDGE_CONFIG = defineConfig('edge', 'LIGHTNODE', {
     fields: {
       url: { type: 'string', pattern: /^(mqtts?|wss?|tcp|ssl):\/\/.+/, expected: 'an mqtt(s)://, ws(s)://, tcp:// or ssl:// URL', unit: 'URL', default: 'mqtt://127.0.0.1:1883', env: true, doc: 'broker' },
       protocolVersion: { type: 'integer', enum: [4, 5], default: 5, doc: '5 (MQTT 5) or 4 (3.1.1); 5 falls back to 3.1.1 when the broker refuses it (see Uplink)' },
-      clientId: { type: 'string', pattern: /^[A-Za-z0-9._:-]{1,64}$/, optional: true, defaultDoc: 'ln-<pod>', doc: 'MQTT client id' },
+      clientId: { type: 'string', pattern: /^[A-Za-z0-9._:-]{1,64}$/, optional: true, defaultDoc: 'mqtt.username, else ln-<pod>', doc: "MQTT client id; the BAL's brokers accept only the username (cloud README \"Client ids\"): leave it unset" },
       username: { type: 'string', optional: true, env: true, doc: 'broker user name' },
       password: { type: 'string', optional: true, env: true, secret: true, doc: 'broker password' },
       tls: {
@@ -70,6 +70,8 @@ export const EDGE_CONFIG = defineConfig('edge', 'LIGHTNODE', {
       ackTimeoutSec: sec(1, 3600, 30, 'no ack for this long → resend from the oldest unacked reading'),
       reconnectMinMs: ms(50, 600_000, 1000, 'reconnect backoff floor (exponential, full jitter)'),
       reconnectMaxMs: ms(50, 3_600_000, 60_000, 'reconnect backoff ceiling'),
+      takeoverBackoffMinMs: ms(100, 3_600_000, 30_000, 'first wait after another client took the session over (same client id: MQTT 5 reason 0x8E, or 3 drops right after connecting); doubles per takeover'),
+      takeoverBackoffMaxMs: ms(100, 86_400_000, 600_000, 'longest wait after a takeover; a connection held this long ends the doubling'),
       statusIntervalSec: sec(1, 86_400, 60, 'period of the retained `online` status refresh'),
     },
   },

@@ -51,8 +51,9 @@ function deriveConfig(c: AgentConfigFile, baseDir: string) {
   if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) fail('mqtt.tls', 'certFile and keyFile together', tls);
   const mq = c.mqtt;
   if (mq.reconnectMaxMs < mq.reconnectMinMs) fail('mqtt.reconnectMaxMs', `at least mqtt.reconnectMinMs (${mq.reconnectMinMs} ms)`, mq.reconnectMaxMs);
+  if (mq.takeoverBackoffMaxMs < mq.takeoverBackoffMinMs) fail('mqtt.takeoverBackoffMaxMs', `at least mqtt.takeoverBackoffMinMs (${mq.takeoverBackoffMinMs} ms)`, mq.takeoverBackoffMaxMs);
   const mqtt = {
-    url: mq.url, protocolVersion: mq.protocolVersion, clientId: mq.clientId ?? `ln-${c.pod}`,
+    url: mq.url, protocolVersion: mq.protocolVersion, clientId: mq.clientId ?? mq.username ?? `ln-${c.pod}`,
     ...(mq.username ? { username: mq.username } : {}),
     ...(mq.password ? { password: mq.password } : {}),
     tls: {
@@ -62,7 +63,8 @@ function deriveConfig(c: AgentConfigFile, baseDir: string) {
       rejectUnauthorized: tls.rejectUnauthorized,
     },
     keepaliveSec: mq.keepaliveSec, batchSize: mq.batchSize, inFlightBatches: mq.inFlightBatches, ackTimeoutMs: mq.ackTimeoutSec * 1000,
-    reconnectMinMs: mq.reconnectMinMs, reconnectMaxMs: mq.reconnectMaxMs, statusIntervalMs: mq.statusIntervalSec * 1000,
+    reconnectMinMs: mq.reconnectMinMs, reconnectMaxMs: mq.reconnectMaxMs,
+    takeoverBackoffMinMs: mq.takeoverBackoffMinMs, takeoverBackoffMaxMs: mq.takeoverBackoffMaxMs, statusIntervalMs: mq.statusIntervalSec * 1000,
   };
 
   const ids = new Set<string>();

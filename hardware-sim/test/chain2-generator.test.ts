@@ -7,7 +7,7 @@ import { advanceChain2, initialChain2State, type Chain2Inputs } from '../src/cha
 import { MALFORMED_KINDS, malformFrame } from '../src/chain2/malformed.js';
 
 const cfg = { pod: 'IT001E12345678', contractPowerW: 3000 };
-const START = Date.UTC(2026, 5, 26, 0, 0, 0); // Friday 26 June 2026, 00:00 UTC
+const START = Date.UTC(2026, 5, 25, 22, 0, 0); // Friday 26 June 2026, 00:00 in Rome (CEST): the meter's days are local
 
 function run(days: number, inputs: (ms: number) => Chain2Inputs) {
   const r = advanceChain2(cfg, initialChain2State(START, 1_000_000), START + days * 86_400_000, inputs);

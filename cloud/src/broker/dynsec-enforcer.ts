@@ -2,7 +2,8 @@
  * AccessEnforcer (access/types.ts) for Mosquitto 2.0 with the dynamic-security plugin, at run
  * time over its control topic (dynsec-control.ts; reference mosquitto-dynsec.md):
  * - one plugin client per data user, marked by its textname (`lightnode data user <role>`), so
- *   a device, BAL or operator account of the static config is never taken over;
+ *   a device, BAL or operator account of the static config is never taken over; its `clientid`
+ *   is its username (client-id.ts), so it can take over no other connection;
  * - one role per grant, `lightnode-grant-<username>-<pod>`, allowing `subscribePattern` and
  *   `publishClientReceive` on the stream's delivery topics — JSON, `/cim-xml`, `/cim-json`
  *   (2.0 has no `%u`/`%c`, §4.1); roles of an older BAL get the CIM ACLs added — attached with
@@ -47,7 +48,7 @@ export interface DynsecEnforcerOptions {
   log?: Logger;
 }
 
-interface PluginClient { textname: string | null; roles: Set<string>; disabled: boolean }
+interface PluginClient { textname: string | null; clientid: string | null; roles: Set<string>; disabled: boolean }
 
 /** An AccessEnforcer over a connected control client; `close()` closes the control client. */
 export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforcer {
@@ -65,7 +66,7 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
     const c = answer.data?.['client'] as Record<string, unknown> | undefined;
     const roles = Array.isArray(c?.['roles']) ? (c!['roles'] as unknown[]).map((r) => (r as { rolename?: unknown })?.rolename).filter((r): r is string => typeof r === 'string') : null;
     if (!c || roles === null) throw dynsecFailure({ command: 'getClient', username }, 'answer without data.client.roles');
-    return { textname: typeof c['textname'] === 'string' ? c['textname'] : null, roles: new Set(roles), disabled: c['disabled'] === true };
+    return { textname: typeof c['textname'] === 'string' ? c['textname'] : null, clientid: typeof c['clientid'] === 'string' ? c['clientid'] : null, roles: new Set(roles), disabled: c['disabled'] === true };
   }
 
   const isDataUser = (c: PluginClient): boolean => c.textname?.startsWith(TEXTNAME_PREFIX) ?? false;
@@ -110,7 +111,7 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
       const textname = `${TEXTNAME_PREFIX} ${u.role}`;
       if (u.role === 'admin') await ensureAdminRole();
       const roles = u.role === 'admin' ? [{ rolename: DATA_ADMIN_ROLE, priority: 2 }] : [];
-      const created = await control.run([{ command: 'createClient', username: u.username, textname, roles, ...(u.password !== undefined ? { password: u.password } : {}) }], { tolerate: ['Client already exists'] });
+      const created = await control.run([{ command: 'createClient', username: u.username, clientid: u.username, textname, roles, ...(u.password !== undefined ? { password: u.password } : {}) }], { tolerate: ['Client already exists'] });
       const cmds: DynsecCommand[] = [];
       if (created[0]!.error === null) {
         if (!u.enabled) cmds.push({ command: 'disableClient', username: u.username });
@@ -118,6 +119,8 @@ export function createDynsecEnforcer(opts: DynsecEnforcerOptions): AccessEnforce
         const c = requireDataUser(u.username, (await getClients([u.username])).get(u.username));
         if (u.password !== undefined) cmds.push({ command: 'setClientPassword', username: u.username, password: u.password });
         if (c.textname !== textname) cmds.push({ command: 'modifyClient', username: u.username, textname });
+        // A data user created before ids were bound gets its binding now (one kick, as any change).
+        if (c.clientid !== u.username) cmds.push({ command: 'setClientId', username: u.username, clientid: u.username });
         const isAdmin = c.roles.has(DATA_ADMIN_ROLE);
         if (u.role === 'admin' && !isAdmin) cmds.push({ command: 'addClientRole', username: u.username, rolename: DATA_ADMIN_ROLE, priority: 2 });
         if (u.role !== 'admin' && isAdmin) cmds.push({ command: 'removeClientRole', username: u.username, rolename: DATA_ADMIN_ROLE });

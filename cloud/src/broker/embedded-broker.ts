@@ -6,6 +6,9 @@
  * Data users (docs/data-access.md) log in through the `dataUsers` hook when the credentials
  * file has no such account; they publish nothing, and subscribe and receive by the grant table
  * (grants.ts), checked again on every delivery so a revoked grant stops the next message.
+ * Every login's client id must be its account's (client-id.ts): another id is refused with
+ * CONNACK 5, so no login can close another account's connection or resume its session; a
+ * connection replaced by a new one with its own id (a session takeover) is logged and counted.
  */
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -14,6 +17,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mayPublish, maySubscribe } from './acl.js';
+import { clientIdAllowed, type ClientIdAccount } from './client-id.js';
 import { GrantTable, dataMayReceive, dataMaySubscribe } from './grants.js';
 import type { UserRole } from '../access/types.js';
 import { CredentialStore, type BrokerAccount } from './credentials.js';
@@ -60,8 +64,8 @@ export interface EmbeddedBroker {
   url: string | null;
   /** `mqtts://host:port`, null without TLS. */
   tlsUrl: string | null;
-  /** The BAL's own account (random per process; role `bal`). */
-  internal: { username: string; password: string };
+  /** The BAL's own account (random per process; role `bal`) and the client id its connection uses. */
+  internal: { username: string; password: string; clientId: string };
   /**
    * Swap in a reloaded accounts list (e.g. the credentials file after `bal passwd`); clients of
    * removed or changed accounts are disconnected. Returns how many were disconnected.
@@ -77,6 +81,8 @@ export interface EmbeddedBroker {
 }
 
 export const INTERNAL_USERNAME = 'bal.internal';
+/** The client id of the BAL's own connection to its embedded broker (reserved: only the internal account may present it). */
+export const INTERNAL_CLIENT_ID = INTERNAL_USERNAME;
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,6 +97,13 @@ function authError(): AuthenticateError {
   return err;
 }
 
+/** CONNACK 5 "not authorized": the password is right but the client id is another account's. */
+function clientIdError(clientId: string): AuthenticateError {
+  const err = new LightNodeError('BAL_BROKER_CLIENT_ID_REFUSED', `client id ${clientId} is not this account's`, { clientId }) as LightNodeError & AuthenticateError;
+  err.returnCode = 5;
+  return err;
+}
+
 /** Start aedes with authentication and the ACL on the configured listeners. */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.log ?? silentLogger;
@@ -100,14 +113,37 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const dataAccounts = new WeakMap<Client, DataUserAccount>();
   const grants = new GrantTable();
   const disabled = new Set<string>();
-  const internal = { username: INTERNAL_USERNAME, password: randomBytes(24).toString('hex') };
+  const internal = { username: INTERNAL_USERNAME, password: randomBytes(24).toString('hex'), clientId: INTERNAL_CLIENT_ID };
   opts.credentials.add({ username: internal.username, role: 'bal', passwordHash: await hashPassword(internal.password, { iterations: 1 }) }, { pinned: true });
 
   const authFailures = opts.metrics?.counter('bal_broker_auth_failures_total', 'MQTT connections refused for bad credentials');
   const denied = opts.metrics?.counter('bal_broker_denied_total', 'MQTT publish/subscribe refused by the ACL (action deliver: a message withheld from a data user without the grant)', ['action']);
   const oversized = opts.metrics?.counter('bal_broker_oversized_total', 'MQTT PUBLISH payloads over broker.maxPayloadBytes refused (the client is disconnected)');
+  const idRefused = opts.metrics?.counter('bal_broker_client_id_refused_total', "MQTT connections refused (CONNACK 5) for a client id that is not the account's (role: device, bal, operator, data)", ['role']);
+  const takeovers = opts.metrics?.counter('bal_broker_session_takeovers_total', 'connected MQTT clients closed by a new connection of the same account with the same client id (role of the account)', ['role']);
+  let aedes: Aedes;
 
-  const aedes = await Aedes.createBroker({
+  /** The last step of a login whose password is right: the client id rule, then note a takeover. */
+  const admit = (client: Client, kind: ClientIdAccount, username: string, done: (err: AuthenticateError | null, ok: boolean) => void): boolean => {
+    if (!clientIdAllowed(kind, username, client.id)) {
+      idRefused?.inc({ role: kind });
+      const fields = { clientId: client.id, username, role: kind };
+      if (clientIdAllowed('bal', INTERNAL_USERNAME, client.id)) log.error("mqtt client id refused: a login presented the BAL's own client id", fields);
+      else log.warn('mqtt client id refused', fields);
+      done(clientIdError(client.id), false);
+      return false;
+    }
+    const old = (aedes as unknown as { clients: Record<string, Client> }).clients?.[client.id];
+    if (old && old !== client) {
+      takeovers?.inc({ role: kind });
+      const fields = { clientId: client.id, username, role: kind };
+      if (username === INTERNAL_USERNAME) log.error("mqtt session taken over: the BAL's own connection is closed by a new one with its client id", fields);
+      else log.warn('mqtt session taken over: a new connection with this client id closes the connected one (a second agent on the same config?)', fields);
+    }
+    return true;
+  };
+
+  aedes = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
       const refuse = (): void => {
         authFailures?.inc();
@@ -118,6 +154,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (username === undefined || password === undefined || opts.credentials.get(username) || !opts.dataUsers) {
         opts.credentials.authenticate(username, password).then((acct) => {
           if (!acct) { refuse(); return; }
+          if (!admit(client, acct.role, acct.username, done)) return;
           accounts.set(client, acct);
           done(null, true);
         }, (err: unknown) => { log.error('mqtt auth error', { err }); done(authError(), false); });
@@ -128,6 +165,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       opts.dataUsers.authenticate(username, Buffer.from(password).toString('utf8'), remote).then((user) => {
         // Disabled while the password was checked: refused all the same.
         if (!user || user.username !== username || disabled.has(username)) { refuse(); return; }
+        if (!admit(client, 'data', user.username, done)) return;
         dataAccounts.set(client, { username: user.username, role: user.role });
         done(null, true);
       }, (err: unknown) => { log.error('mqtt data-user auth error', { username, err }); done(authError(), false); });

@@ -6,7 +6,8 @@
  * name the username (`device`: `ln/v1/%u/…`) becomes one role per account with the username
  * written in (`lightnode-device-IT001E12345678`); roles without `%u` (`bal`, `operator`) are one
  * shared role each. Default access is deny for publish, delivery and subscribe, so only the
- * table's rules grant. With `admin`, the file also holds the account the BAL changes the policy
+ * table's rules grant. Each device is bound to its client id (`clientid` = its username,
+ * client-id.ts). With `admin`, the file also holds the account the BAL changes the policy
  * with at run time (dynsec-control.ts): the plugin's admin role on `$CONTROL/dynamic-security/#`
  * only — it reads and writes no application topic.
  */
@@ -18,7 +19,8 @@ import type { BrokerAccount } from './credentials.js';
 export const BAL_BROKER_DYNSEC_HASH = 'BAL_BROKER_DYNSEC_HASH';
 
 export interface DynsecAcl { acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribePattern'; topic: string; priority: number; allow: boolean }
-export interface DynsecClient { username: string; textname: string; roles: { rolename: string }[]; password: string; salt: string; iterations: number }
+/** `clientid`: the only client id the plugin lets this account connect with (client-id.ts: a device's is its username). */
+export interface DynsecClient { username: string; clientid?: string; textname: string; roles: { rolename: string }[]; password: string; salt: string; iterations: number }
 export interface DynsecConfig {
   defaultACLAccess: { publishClientSend: boolean; publishClientReceive: boolean; subscribe: boolean; unsubscribe: boolean };
   clients: DynsecClient[];
@@ -54,13 +56,13 @@ const CONTROL_FILTER = '$CONTROL/dynamic-security/#';
 /** The run-time admin account: username and its `$7$` hash (`hashPassword`). */
 export interface DynsecAdminAccount { username: string; passwordHash: string }
 
-function client(a: Pick<BrokerAccount, 'username' | 'passwordHash'>, field: string, rolename: string, textname: string): DynsecClient {
+function client(a: Pick<BrokerAccount, 'username' | 'passwordHash'>, field: string, rolename: string, textname: string, bindClientId = false): DynsecClient {
   const m = HASH7_RE.exec(a.passwordHash);
   if (!m) {
     throw new ValidationError(BAL_BROKER_DYNSEC_HASH, `${field}.passwordHash`,
       'a $7$ (PBKDF2-SHA512) hash — reset this account with `bal passwd`', `${a.passwordHash.slice(0, 3)}… hash of ${a.username}`);
   }
-  return { username: a.username, textname, roles: [{ rolename }], password: m[3]!, salt: m[2]!, iterations: Number(m[1]) };
+  return { username: a.username, ...(bindClientId ? { clientid: a.username } : {}), textname, roles: [{ rolename }], password: m[3]!, salt: m[2]!, iterations: Number(m[1]) };
 }
 
 /** The dynamic-security.json content for these accounts (and the run-time admin, if given). */
@@ -72,7 +74,9 @@ export function mosquittoDynsecConfig(accounts: readonly BrokerAccount[], admin:
   return {
     defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
     clients: [
-      ...accounts.map((a, i) => client(a, `accounts[${i}]`, dynsecRoleName(a), a.role)),
+      // A device may connect with its username as client id only; the BAL and operator accounts
+      // keep `<username>@<suffix>` (several connections), reserved to them as no username has `@`.
+      ...accounts.map((a, i) => client(a, `accounts[${i}]`, dynsecRoleName(a), a.role, a.role === 'device')),
       ...(admin ? [client(admin, 'dynsecAdmin', DYNSEC_ADMIN_ROLE, 'Light Node dynamic-security admin')] : []),
     ],
     groups: [],

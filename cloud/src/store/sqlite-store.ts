@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
+import { ensurePrivateSqlite } from '../private-files.js';
 import {
   BatchBook, NODE_SELECT, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
   planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToNode, rowToReading, splitAnchors, textToLeaves, withRejections,
@@ -33,7 +34,7 @@ export interface SqliteStoreOptions {
 
 /** Open (creating if needed) the SQLite store. */
 export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
-  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+  ensurePrivateSqlite(opts.path); // 0600 in a 0700 folder, the -wal/-shm files alike
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -88,7 +88,7 @@ export async function startAccessParts(c: ChainFixture): Promise<AccessParts> {
   const enforcer = createEmbeddedEnforcer({ broker });
   const clients: MqttClient[] = [];
   const open = async (username: string, password: string): Promise<MqttClient> => {
-    const m = await mqtt.connectAsync(broker.url!, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: `${username}-${Math.random().toString(16).slice(2)}` });
+    const m = await mqtt.connectAsync(broker.url!, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: username });
     clients.push(m);
     return m;
   };

@@ -5,4 +5,4 @@ import { CredentialStore } from '../../src/broker/credentials.js';
 brokerSecurityContract('embedded aedes', async (accounts) => {
   const b = await startEmbeddedBroker({ port: 0, credentials: new CredentialStore(accounts) });
   return { url: b.url!, stop: () => b.close() };
-}, { refusesSubscribe: true });
+}, { refusesSubscribe: true, clientIds: 'refused' });

@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MqttClient } from 'mqtt';
 import type { BrokerAccount } from '../../src/broker/credentials.js';
-import { POD_A, POD_B, collector, connect, endAll, granted, testAccounts, trySubscribe } from './helpers.js';
+import mqtt from 'mqtt';
+import { PASSWORDS, POD_A, POD_B, collector, connect, endAll, granted, testAccounts, trySubscribe } from './helpers.js';
 
 export interface BrokerUnderTest { url: string; stop(): Promise<void> }
 export type StartBroker = (accounts: BrokerAccount[]) => Promise<BrokerUnderTest>;
@@ -18,7 +19,12 @@ async function publishSettled(c: MqttClient, topic: string, payload: string): Pr
   await Promise.race([c.publishAsync(topic, payload, { qos: 1 }).catch(() => {}), new Promise<void>((r) => c.once('close', () => r())), sleep(3000)]);
 }
 
-export function brokerSecurityContract(name: string, start: StartBroker, opts: { refusesSubscribe: boolean; sharedSubscriptions?: boolean }): void {
+/**
+ * `clientIds`: how the broker binds client ids to accounts (src/broker/client-id.ts) — `refused`:
+ * a foreign id gets CONNACK 5 (aedes, Mosquitto's dynamic-security `clientid`); `renamed`: the
+ * broker replaces it by the username (Mosquitto `use_username_as_clientid`).
+ */
+export function brokerSecurityContract(name: string, start: StartBroker, opts: { refusesSubscribe: boolean; sharedSubscriptions?: boolean; clientIds: 'refused' | 'renamed' }): void {
   const t = suite(`broker security: ${name}`);
   let broker: BrokerUnderTest;
   const clients: MqttClient[] = [];
@@ -61,24 +67,23 @@ export function brokerSecurityContract(name: string, start: StartBroker, opts: {
     await publishSettled(a2, `ln/v1/${POD_B}/setpoints`, 'forged-setpoint');
     // Filters outside the device's own ack/setpoints: aedes refuses the SUBSCRIBE (0x80);
     // Mosquitto 2.0 grants it and filters every delivery by the read ACL. Either way nothing
-    // of another PoD may arrive.
+    // of another PoD may arrive. (One connection per device: its client id is its username.)
     const snoop = await open(POD_A);
     const snooped = collector(snoop);
     const res: number[] = [];
     for (const f of [`ln/v1/${POD_B}/ack`, 'ln/v1/+/ack', 'ln/v1/#', `ln/v1/${POD_B}/setpoints`]) res.push(await trySubscribe(snoop, f));
     if (opts.refusesSubscribe) assert.ok(res.every((q) => q >= 128), `denied: ${res}`);
-    const a3 = await open(POD_A);
-    assert.equal([await trySubscribe(a3, `ln/v1/${POD_A}/ack`), await trySubscribe(a3, `ln/v1/${POD_A}/setpoints`)], [1, 1]);
-    const mine = collector(a3);
+    assert.equal([await trySubscribe(snoop, `ln/v1/${POD_A}/ack`), await trySubscribe(snoop, `ln/v1/${POD_A}/setpoints`)], [1, 1]);
     const bal = await open('bal');
     await bal.publishAsync(`ln/v1/${POD_B}/ack`, 'ack-for-B', { qos: 1 });
     await ops.publishAsync(`ln/v1/${POD_B}/setpoints`, 'sp-for-B', { qos: 1 });
     await bal.publishAsync(`ln/v1/${POD_A}/ack`, 'ack-for-A', { qos: 1 });
-    assert.is(await mine.waitFor(`ln/v1/${POD_A}/ack`), 'ack-for-A');
+    assert.is(await snooped.waitFor(`ln/v1/${POD_A}/ack`), 'ack-for-A');
     await ops.publishAsync(`ln/v1/${POD_A}/setpoints`, 'sp-for-A', { qos: 1 });
-    assert.is(await mine.waitFor(`ln/v1/${POD_A}/setpoints`), 'sp-for-A');
-    assert.equal(mine.got.map((g) => g.payload).sort(), ['ack-for-A', 'sp-for-A']);
+    assert.is(await snooped.waitFor(`ln/v1/${POD_A}/setpoints`), 'sp-for-A');
     await sleep(100);
+    // Mosquitto delivers once per matching subscription (`ln/v1/#` and the own filter): compare as a set.
+    assert.equal([...new Set(snooped.got.map((g) => g.payload))].sort(), ['ack-for-A', 'sp-for-A']);
     const own = new Set([`ln/v1/${POD_A}/ack`, `ln/v1/${POD_A}/setpoints`]);
     assert.equal(snooped.got.filter((g) => !own.has(g.topic)), [], 'nothing of another PoD reaches device A');
     await seen.waitFor(`ln/v1/${POD_A}/setpoints`);
@@ -97,6 +102,38 @@ export function brokerSecurityContract(name: string, start: StartBroker, opts: {
     await a.publishAsync(`ln/v1/${POD_A}/status`, 'marker', { qos: 1 });
     await seen.waitFor(`ln/v1/${POD_A}/status`);
     assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
+  });
+
+  t("a device presenting the BAL's or another device's client id knocks neither off (issue 17)", async () => {
+    const balId = 'bal@ingest-1';
+    const bal = await connect(broker.url, 'bal', undefined, { clientId: balId });
+    const b = await open(POD_B);
+    clients.push(bal);
+    const closed: string[] = [];
+    bal.on('close', () => closed.push('bal'));
+    b.on('close', () => closed.push(POD_B));
+    const seen = collector(bal);
+    await bal.subscribeAsync('ln/v1/+/readings', { qos: 1 });
+    const attackers: mqtt.MqttClient[] = [];
+    for (const id of [balId, POD_B, 'bal', `${POD_A}@x`]) {
+      let refusal: number | null = null;
+      try {
+        attackers.push(await mqtt.connectAsync(broker.url, { username: POD_A, password: PASSWORDS[POD_A], clientId: id, reconnectPeriod: 0, connectTimeout: 5000 }));
+      } catch (err) { refusal = (err as { code?: number }).code ?? -1; }
+      if (opts.clientIds === 'refused') assert.is(refusal, 5, `${POD_A} with client id ${id}: CONNACK 5 (not authorized)`);
+      else assert.is(refusal, null, `${POD_A} with client id ${id}: connected under its own id`);
+    }
+    clients.push(...attackers);
+    await sleep(200);
+    assert.equal(closed, [], 'the BAL and device B stay connected');
+    await b.publishAsync(`ln/v1/${POD_B}/readings`, 'still-B', { qos: 1 });
+    assert.is(await seen.waitFor(`ln/v1/${POD_B}/readings`), 'still-B');
+    assert.ok(bal.connected && b.connected);
+    // The device itself, under its own id, still works.
+    const a = await open(POD_A);
+    await a.publishAsync(`ln/v1/${POD_A}/readings`, 'legit-A', { qos: 1 });
+    assert.is(await seen.waitFor(`ln/v1/${POD_A}/readings`), 'legit-A');
+    assert.equal(closed, []);
   });
 
   if (opts.sharedSubscriptions) {

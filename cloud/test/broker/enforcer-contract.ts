@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import type { MqttClient } from 'mqtt';
 import { certifiedTopic } from '@lightnode/shared/topics';
 import type { AccessEnforcer } from '../../src/access/types.js';
-import { collector, connect, endAll, trySubscribe } from './helpers.js';
+import { collector, connackRefusal, connect, endAll, trySubscribe } from './helpers.js';
 
 export interface EnforcerUnderTest {
   enforcer: AccessEnforcer;
@@ -97,17 +97,34 @@ export function enforcerContract(name: string, start: () => Promise<EnforcerUnde
   });
 
   t('a data user cannot publish on certified streams', async () => {
-    const ada = await open('ada', 'pw-ada');
-    const seen = collector(ada);
-    await ada.subscribeAsync('certified/#', { qos: 1 });
-    for (const [u, pw] of [['carol', 'pw-carol'], ['ada', 'pw-ada']] as const) {
-      const c = await open(u, pw);
-      await Promise.race([c.publishAsync(A, `forged-by-${u}`, { qos: 1 }).catch(() => {}), sleep(1500)]);
+    // One connection per data user (its client id is its username): the watcher is never a forger.
+    const forgeFrom = async (watcher: [string, string], forgers: (readonly [string, string])[]): Promise<void> => {
+      const w = await open(...watcher);
+      const seen = collector(w);
+      assert.is(await trySubscribe(w, A), 1);
+      for (const [u, pw] of forgers) {
+        const c = await open(u, pw);
+        await Promise.race([c.publishAsync(A, `forged-by-${u}`, { qos: 1 }).catch(() => {}), sleep(1500)]);
+      }
+      await publish(A, `marker-${watcher[0]}`);
+      assert.is(await seen.waitFor(A), `marker-${watcher[0]}`);
+      await sleep(100);
+      assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
+    };
+    await forgeFrom(['ada', 'pw-ada'], [['carol', 'pw-carol'], ['paul', 'pw-paul']]);
+    await forgeFrom(['carol', 'pw-carol'], [['ada', 'pw-ada']]);
+  });
+
+  t("a data user presenting another account's client id is refused (CONNACK 5), and knocks nobody off (issue 17)", async () => {
+    const paul = await open('paul', 'pw-paul');
+    let closed = false;
+    paul.on('close', () => { closed = true; });
+    for (const id of ['paul', `carol@x`, 'bal', h.bal.username]) {
+      assert.is(await connackRefusal(h.url, 'carol', id, 'pw-carol'), 5, `carol as ${id}`);
     }
-    await publish(A, 'marker');
-    await seen.waitFor(A);
-    await sleep(100);
-    assert.equal(seen.got.filter((g) => g.payload.startsWith('forged')), []);
+    await sleep(200);
+    assert.not.ok(closed, 'paul stays connected');
+    assert.is(await connackRefusal(h.url, 'carol', 'carol', 'pw-carol'), null, 'carol under her own id');
   });
 
   t('revoke: the subscribed consumer receives nothing within 2 s and is refused at subscribe again', async () => {
@@ -149,6 +166,7 @@ export function enforcerContract(name: string, start: () => Promise<EnforcerUnde
     await sleep(500);
     for (let i = 0; i < 40 && !seen.got.some((g) => g.payload === 'A-after-grant'); i++) { await publish(A, 'A-after-grant'); await sleep(100); }
     assert.ok(seen.got.some((g) => g.payload === 'A-after-grant'), 'stream A still delivered');
+    await c.endAsync(true); // a reconnecting client would take the id back from the next test's carol
   });
 
   t('reconcile: grants not in the set are removed, missing ones created', async () => {

@@ -2,6 +2,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../../src/broker/password-hash.js';
 import type { BrokerAccount } from '../../src/broker/credentials.js';
+import { INTERNAL_USERNAME } from '../../src/broker/embedded-broker.js';
 
 export const POD_A = 'IT001E00000001';
 export const POD_B = 'IT001E00000002';
@@ -17,8 +18,31 @@ export async function testAccounts(): Promise<BrokerAccount[]> {
   ];
 }
 
+/** The BAL and operator accounts of these tests: they may connect several times (`<username>@<suffix>`). */
+const MULTI_CONNECTION = new Set(['bal', 'dso-ops', INTERNAL_USERNAME]);
+
+/**
+ * A client id the rule (src/broker/client-id.ts) gives `username`: a device's or data user's is
+ * its username (one connection at a time), the BAL's and operator's a unique `@` suffix.
+ */
+export function clientIdOf(username: string): string {
+  return MULTI_CONNECTION.has(username) ? `${username}@${Math.random().toString(16).slice(2)}` : username;
+}
+
+/** Connect as `username`; a device has one connection at a time (a new one closes the old). */
 export function connect(url: string, username: string, password = PASSWORDS[username], extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: `${username}-${Math.random().toString(16).slice(2)}`, ...extra });
+  return mqtt.connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: clientIdOf(username), ...extra });
+}
+
+/** The CONNACK return code a refused connect got (mqtt.js error `code`), or null when it connected (then closed). */
+export async function connackRefusal(url: string, username: string, clientId: string, password = PASSWORDS[username]): Promise<number | null> {
+  try {
+    const c = await mqtt.connectAsync(url, { username, password, clientId, reconnectPeriod: 0, connectTimeout: 5000 });
+    await c.endAsync(true);
+    return null;
+  } catch (err) {
+    return (err as { code?: number }).code ?? -1;
+  }
 }
 
 /** Collect messages per topic. */

@@ -13,4 +13,4 @@ brokerSecurityContract('mosquitto (generated dynamic-security.json)', (accounts)
     const conf = readFileSync(files.configPath, 'utf8');
     if (!conf.includes(`plugin ${PLUGIN}`) || /password_file|acl_file/.test(conf)) throw new Error(`config does not load only the plugin:\n${conf}`);
   },
-}), { refusesSubscribe: true, sharedSubscriptions: true });
+}), { refusesSubscribe: true, sharedSubscriptions: true, clientIds: 'refused' });

@@ -82,7 +82,7 @@ test('external Mosquitto (TLS, dynamic security) + PostgreSQL: readings acked, s
 
   const config = parseConfig({
     chain: { rpcUrl: anvil.rpcUrl, chainId: dep.chainId, podRegistry: dep.podRegistry, readingAnchor: dep.readingAnchor, deployBlock: dep.deployBlock },
-    broker: { kind: 'external', url, username: 'bal', caPath: certPath, clientId: `bal-test-${schema}` },
+    broker: { kind: 'external', url, username: 'bal', caPath: certPath, clientId: `bal@test-${schema}` },
     store: { kind: 'postgres', url: PG_URL, schema },
     anchoring: { windowMs: 60_000, pollIntervalMs: 100, confirmations: 1 },
     ingest: { verifyThreads: 1 },
@@ -92,7 +92,7 @@ test('external Mosquitto (TLS, dynamic security) + PostgreSQL: readings acked, s
   assert.equal(bal.endpoints.broker, 'external');
   assert.is(bal.store.kind, 'postgres');
 
-  client = await mqtt.connectAsync(url, { username: POD, password: 'dev-pw', reconnectPeriod: 0, clientId: 'dev-77', ca });
+  client = await mqtt.connectAsync(url, { username: POD, password: 'dev-pw', reconnectPeriod: 0, clientId: POD, ca });
   const acks: any[] = [];
   client.on('message', (topic, payload) => { if (topic === `ln/v1/${POD}/ack`) acks.push(JSON.parse(payload.toString())); });
   await client.subscribeAsync(`ln/v1/${POD}/ack`, { qos: 1 });

@@ -81,7 +81,7 @@ test('bal run: ack, API, anchor, on-chain receipt, clean SIGTERM, data kept acro
   try { await mqtt.connectAsync(ep.mqtt, { username: POD, password: 'wrong', reconnectPeriod: 0 }); } catch { refused = true; }
   assert.ok(refused, 'wrong device password refused');
 
-  client = await mqtt.connectAsync(ep.mqtt, { username: POD, password: 'device-pw', reconnectPeriod: 0, clientId: 'dev-42' });
+  client = await mqtt.connectAsync(ep.mqtt, { username: POD, password: 'device-pw', reconnectPeriod: 0, clientId: POD });
   const acks: any[] = [];
   client.on('message', (topic, payload) => { if (topic === `ln/v1/${POD}/ack`) acks.push(JSON.parse(payload.toString())); });
   await client.subscribeAsync(`ln/v1/${POD}/ack`, { qos: 1 });
@@ -125,7 +125,7 @@ test('bal run: ack, API, anchor, on-chain receipt, clean SIGTERM, data kept acro
   // SIGHUP: a device added to the credentials file can connect without a restart
   const NEW = 'IT001E00000044';
   let early = false;
-  try { await (await mqtt.connectAsync(ep.mqtt, { username: NEW, password: 'new-pw', reconnectPeriod: 0 })).endAsync(true); early = true; } catch { /* not yet */ }
+  try { await (await mqtt.connectAsync(ep.mqtt, { username: NEW, password: 'new-pw', reconnectPeriod: 0, clientId: NEW })).endAsync(true); early = true; } catch { /* not yet */ }
   assert.not.ok(early);
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts: [
     { username: POD, role: 'device', passwordHash: await hashPassword('device-pw') },
@@ -134,7 +134,7 @@ test('bal run: ack, API, anchor, on-chain receipt, clean SIGTERM, data kept acro
   bal.child.kill('SIGHUP');
   const reloaded = await bal.waitEvent('credentials-reloaded', 10_000);
   assert.is(reloaded.accounts, 2);
-  const fresh = await mqtt.connectAsync(ep.mqtt, { username: NEW, password: 'new-pw', reconnectPeriod: 0 });
+  const fresh = await mqtt.connectAsync(ep.mqtt, { username: NEW, password: 'new-pw', reconnectPeriod: 0, clientId: NEW });
   await fresh.endAsync(true);
 
   await client.endAsync(true);

@@ -74,7 +74,7 @@ test('MQTTS-only broker and HTTPS API', async () => {
   assert.match(bal.endpoints.mqtts!, /^mqtts:\/\/127\.0\.0\.1:\d+$/);
   assert.match(bal.endpoints.api, /^https:\/\//);
   assert.is(bal.anchorer, null);
-  client = await mqtt.connectAsync(bal.endpoints.mqtts!, { username: POD, password: 'pw', ca: readFileSync(certPath), reconnectPeriod: 0 });
+  client = await mqtt.connectAsync(bal.endpoints.mqtts!, { username: POD, password: 'pw', clientId: POD, ca: readFileSync(certPath), reconnectPeriod: 0 });
   const acks: any[] = [];
   client.on('message', (_t, p) => acks.push(JSON.parse(p.toString())));
   await client.subscribeAsync(`ln/v1/${POD}/ack`, { qos: 1 });

@@ -61,8 +61,11 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   assert.is(m.code, 0, m.stderr);
   const paths = JSON.parse(m.stdout);
   const conf = readFileSync(paths.configPath, 'utf8');
-  assert.match(conf, /^listener 1884$/m);
+  assert.match(conf, /^listener 1884 127\.0\.0\.1$/m, "an explicit plain port stays on loopback unless --host says otherwise");
   assert.match(conf, /^listener 8884$/m);
+  // Client ids bound to accounts (issue 17): every listener names each connection by its username.
+  assert.match(conf, /^listener 1884\nuse_username_as_clientid true$/m);
+  assert.match(conf, /^listener 8884\nuse_username_as_clientid true$/m);
   assert.match(conf, /^certfile \/etc\/c\.pem$/m);
   assert.match(readFileSync(paths.aclPath, 'utf8'), /^user bal\ntopic write ln\/v1\/\+\/ack$/m);
   assert.match(readFileSync(paths.passwordPath, 'utf8'), /^IT001E00000001:\$7\$/m);
@@ -75,10 +78,10 @@ test('passwd writes mosquitto-compatible hashes into the credentials file', asyn
   const dconf = readFileSync(dp.configPath, 'utf8');
   assert.match(dconf, new RegExp(`^plugin ${plugin}$`, 'm'));
   assert.match(dconf, new RegExp(`^plugin_opt_config_file ${dp.dynsecPath}$`, 'm'));
-  assert.not.match(dconf, /password_file|acl_file/);
+  assert.not.match(dconf, /password_file|acl_file|use_username_as_clientid/);
   const dyn = JSON.parse(readFileSync(dp.dynsecPath, 'utf8'));
   const [salt, hash] = creds.accounts[0].passwordHash.split('$').slice(3);
-  assert.equal(dyn.clients[0], { username: 'IT001E00000001', textname: 'device', roles: [{ rolename: 'lightnode-device-IT001E00000001' }], password: hash, salt, iterations: Number(creds.accounts[0].passwordHash.split('$')[2]) });
+  assert.equal(dyn.clients[0], { username: 'IT001E00000001', clientid: 'IT001E00000001', textname: 'device', roles: [{ rolename: 'lightnode-device-IT001E00000001' }], password: hash, salt, iterations: Number(creds.accounts[0].passwordHash.split('$')[2]) });
 
   // The BAL's run-time dynsec admin: a generated password printed once, its hash in the plugin's file with only the $CONTROL role.
   const da = await runCli(['mosquitto-config', '--credentials', file, '--out', join(dir, 'dynsec-admin'), '--dynsec', plugin, '--dynsec-admin', 'bal-dynsec']);

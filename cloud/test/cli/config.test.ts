@@ -54,7 +54,7 @@ test('dataAccess: off by default; relay key, SubscriptionRegistry and wallet key
     '/etc/bal', { BAL_RELAY_KEY: '0x' + '22'.repeat(32) });
   assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', relayKeyPath: '/etc/bal/keys/relay.hex', relayKey: '0x' + '22'.repeat(32), subscriptionRegistry: `0x${'ef'.repeat(20)}`, rpcTimeoutMs: 10_000 });
   assert.is(c.dataAccess.walletKeyPath, '/var/lib/bal/w.key');
-  const ext = { chain: MIN.chain, broker: { kind: 'external', url: 'mqtt://m:1883' }, dataAccess: { enabled: true } };
+  const ext = { chain: MIN.chain, broker: { kind: 'external', url: 'mqtts://m:8883' }, dataAccess: { enabled: true } };
   fails(ext, /broker\.dynsecUsername/);
   fails({ ...ext, broker: { ...ext.broker, dynsecUsername: 'bal-dynsec' } }, /broker\.dynsecPassword/);
   const ok = parseConfig({ ...ext, broker: { ...ext.broker, dynsecUsername: 'bal-dynsec' } }, '/etc/bal', { BAL_BROKER_DYNSEC_PASSWORD: 'pw' });
@@ -82,8 +82,9 @@ test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => 
   assert.is(c.log.level, 'info', 'an empty variable is unset');
   assert.equal(MIN, { chain: { deploymentPath: 'dep.json' } }, 'input not mutated');
   try { applyEnvOverrides(MIN, { BAL_API_PORT: 'soon' }); assert.unreachable(); } catch (err) { assert.ok(isLightNodeError(err, 'CONFIG_INVALID')); assert.match((err as Error).message, /BAL_API_PORT \(api\.port\)/); }
-  const e = parseConfig({ ...MIN, broker: { kind: 'external', url: 'mqtt://b' } }, '/etc/bal', { BAL_BROKER_PASSWORD: 'pw', BAL_STORE_KIND: 'postgres', BAL_STORE_URL: 'postgres://db/bal' });
+  const e = parseConfig({ ...MIN, broker: { kind: 'external', url: 'mqtts://b' } }, '/etc/bal', { BAL_BROKER_PASSWORD: 'pw', BAL_STORE_KIND: 'postgres', BAL_STORE_URL: 'postgres://db/bal' });
   assert.is(e.broker.kind === 'external' && e.broker.password, 'pw');
+  assert.is(e.broker.kind === 'external' && e.broker.clientId, `bal@${process.pid}`, 'default client id: <username>@<pid>');
   assert.equal(e.store, { kind: 'postgres', url: 'postgres://db/bal', schema: 'public', poolSize: 4 });
   fails({ ...MIN, anchorKey: '0x11' }, /anchorKey: expected absent from the file \(set BAL_ANCHOR_KEY in the environment\), found "a value \(not shown\)"/);
 });
@@ -100,6 +101,9 @@ test('bad configs fail closed naming the field', () => {
   fails({ ...MIN, broker: { port: -1 } }, /broker\.port/);
   fails({ ...MIN, broker: { port: null } }, /broker\.port: expected a port, or broker\.tls/);
   fails({ ...MIN, broker: { kind: 'external', url: 'http://x' } }, /broker\.url/);
+  // The BAL's client ids are its account's (src/broker/client-id.ts): `bal-1` could be a data user's.
+  fails({ ...MIN, broker: { kind: 'external', url: 'mqtt://b', clientId: 'bal-1' } }, /broker\.clientId: expected broker\.username \(bal\) or bal@/);
+  fails({ ...MIN, broker: { kind: 'external', url: 'mqtt://b', username: 'ingest', clientId: 'bal@1' } }, /broker\.clientId/);
   fails({ ...MIN, store: { kind: 'postgres' } }, /store\.url/);
   fails({ ...MIN, store: { kind: 'postgres', url: 'postgres://x', schema: 'Drop Table' } }, /store\.schema/);
   fails({ ...MIN, anchoring: { windowMs: 1.5 } }, /anchoring\.windowMs/);

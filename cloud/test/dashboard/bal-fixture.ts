@@ -41,7 +41,7 @@ async function startDevice(bal: RunningBal, chain: ChainFixture, pod: string, ke
     v: 1, pod, device: key.address.toLowerCase() as Hex, state, ts: Date.now(), lastSeq, spoolDepth: 3, quarantined: 0, agentVersion: 'lightnode-test/1.2.3',
   } satisfies Status);
   const client: MqttClient = await mqtt.connectAsync(bal.endpoints.mqtt!, {
-    username: pod, password: PASSWORDS[pod], clientId: `dev-${pod}`, reconnectPeriod: 0, keepalive: 5,
+    username: pod, password: PASSWORDS[pod], clientId: pod, reconnectPeriod: 0, keepalive: 5,
     will: { topic: topicFor(pod, 'status'), payload: Buffer.from(status('offline', null)), qos: 1, retain: true },
   });
   await client.publishAsync(topicFor(pod, 'status'), status('online', 0), { qos: 1, retain: true });

@@ -94,7 +94,7 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
     const env: Record<string, string> = { BAL_ANCHOR_KEY: ANVIL_PRIVATE_KEYS[0]!, BAL_RELAY_KEY: ANVIL_PRIVATE_KEYS[2]! };
     if (brokerKind === 'mosquitto') {
       mosq = await startMosquitto(accounts, { dynsecPluginPath: DYNSEC_PLUGIN, dynsecAdmin: { username: 'bal-dynsec', password: 'pw-dynsec' } });
-      broker = { kind: 'external', url: mosq.url, username: 'bal', clientId: `bal-e2e-${process.pid}`, dynsecUsername: 'bal-dynsec' };
+      broker = { kind: 'external', url: mosq.url, username: 'bal', clientId: `bal@e2e-${process.pid}`, dynsecUsername: 'bal-dynsec' };
       Object.assign(env, { BAL_BROKER_PASSWORD: PASSWORDS.bal!, BAL_BROKER_DYNSEC_PASSWORD: 'pw-dynsec' });
     } else {
       writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ v: 1, accounts }));
@@ -114,7 +114,7 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
     await grantDsoAdmin(chain, admin.wallet);
 
     // The Light Node stand-in: one signed reading every 250 ms on its own account.
-    const client = await mqtt.connectAsync(bal.endpoints.mqtt!, { username: POD_A, password: PASSWORDS[POD_A], clientId: `dev-${POD_A}`, reconnectPeriod: 200 });
+    const client = await mqtt.connectAsync(bal.endpoints.mqtt!, { username: POD_A, password: PASSWORDS[POD_A], clientId: POD_A, reconnectPeriod: 200 });
     let seq = 0;
     const timer = setInterval(() => {
       seq++;
@@ -157,7 +157,7 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
   });
 
   test('before acceptance the consumer is refused at subscribe and receives nothing, also once it has requested', async () => {
-    consumer = await mqtt.connectAsync(bal.endpoints.mqtt!, { username: CONSUMER.username, password: CONSUMER.password, clientId: 'consumer-dso-tp', reconnectPeriod: 200 });
+    consumer = await mqtt.connectAsync(bal.endpoints.mqtt!, { username: CONSUMER.username, password: CONSUMER.password, clientId: CONSUMER.username, reconnectPeriod: 200 });
     consumer.on('message', (topic, payload) => {
       if (topic !== TOPIC) return;
       const msg = parseCertifiedMessage(payload);
@@ -264,7 +264,7 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
 
   if (brokerKind === 'embedded') {
     test('MQTT password guessing is limited like API logins: after 5 failures even the right password is refused, and counted', async () => {
-      const attempt = (password: string): Promise<boolean> => mqtt.connectAsync(bal.endpoints.mqtt!, { username: PRODUCER.username, password, reconnectPeriod: 0, connectTimeout: 3000 })
+      const attempt = (password: string): Promise<boolean> => mqtt.connectAsync(bal.endpoints.mqtt!, { username: PRODUCER.username, password, clientId: PRODUCER.username, reconnectPeriod: 0, connectTimeout: 3000 })
         .then(async (c) => { await c.endAsync(true); return true; }, () => false);
       assert.ok(await attempt(PRODUCER.password), 'the right password works first');
       for (let i = 0; i < 5; i++) assert.not.ok(await attempt(`guess-${i}-wrong-password`));

@@ -6,7 +6,9 @@
  * (`@lightnode/contracts/registry/calls`): the agent never loads ethers (DESIGN §2). The fetch
  * and the cache file stay here.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ensurePrivateDir } from '../ops/private-files.js';
 import { SETPOINT_SIGNERS_CALL, decodeSetpointSigners } from '@lightnode/contracts/registry/calls';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';
@@ -76,7 +78,9 @@ export class SetpointSignerList {
     this.#fetchedMs = (this.o.now ?? Date.now)();
     const doc: SignerCache = { v: 1, chainId: this.o.chainId, podRegistry: this.o.podRegistry.toLowerCase() as Hex, fetchedMs: this.#fetchedMs, signers: list };
     const tmp = `${this.o.cacheFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
+    ensurePrivateDir(dirname(tmp));
+    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(tmp, 0o600); // a leftover temp file keeps its old mode through writeFileSync
     renameSync(tmp, this.o.cacheFile);
     return list;
   }

@@ -5,7 +5,8 @@
  * and data frames, as received — to one file per source: a C37.118 byte stream that any
  * C37.118 parser reads back, frames being self-delimiting (SYNC, FRAMESIZE).
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { ensurePrivateDir } from '../ops/private-files.js';
 import { dirname } from 'node:path';
 
 export interface FrameSink {
@@ -25,8 +26,8 @@ export function memoryFrameSink(): FrameSink & { frames: Uint8Array[] } {
 
 /** Appends frames to `path` (created with its folder). */
 export function fileFrameSink(path: string): FrameSink {
-  mkdirSync(dirname(path), { recursive: true });
-  const out: WriteStream = createWriteStream(path, { flags: 'a' });
+  ensurePrivateDir(dirname(path));
+  const out: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
   out.on('error', () => {}); // a full disk must not stop acquisition; the spool has its own bounds
   return {
     write: (f) => { out.write(f); },

@@ -9,7 +9,12 @@
  * - `synchronous=FULL` by default: with NORMAL a power cut may roll back a committed (and maybe
  *   already sent) reading together with the high-water mark, and the next reading would reuse
  *   its seq — an equivocation at the BAL.
+ * - Another connection holding the file locked (issue 17: a second agent on the same config
+ *   crashed the first with an uncaught "database is locked"): write transactions are BEGIN
+ *   IMMEDIATE, so they wait `busyTimeoutMs` for the lock instead of failing at once on a
+ *   read-to-write upgrade, and a lock held longer becomes EDGE_SPOOL_BUSY — the caller retries.
  */
+import { ensurePrivateSqlite } from '../ops/private-files.js';
 import Database from 'better-sqlite3';
 import { validateReading, type Reading, type SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -49,6 +54,24 @@ export interface SpoolOptions {
   now?: () => number;
   /** Metrics registry (counters `spool_*`). */
   metrics?: Metrics;
+  /** How long a statement waits for another connection's lock before EDGE_SPOOL_BUSY, ms. Default 5,000. */
+  busyTimeoutMs?: number;
+}
+
+/** SQLite's "file locked by another connection" result codes (better-sqlite3 `SqliteError.code`). */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+}
+
+/** Run `fn`; a busy/locked SQLite error becomes EDGE_SPOOL_BUSY naming the operation (the one place it is typed). */
+function guard<T>(op: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isSqliteBusy(err)) throw new LightNodeError('EDGE_SPOOL_BUSY', `spool ${op}: the database is locked by another connection (${(err as Error).message})`, { op }, { cause: err });
+    throw err;
+  }
 }
 
 export const DEFAULT_SPOOL_MAX_BYTES = 512 * 1024 * 1024;
@@ -68,7 +91,7 @@ export class Spool implements SpoolPort {
   #depth: number;
   readonly #stmts;
   readonly #appendTx: (drafts: SpoolDraft[]) => SignedReading[];
-  readonly #ackTx: (ack: AckInput) => AckResult;
+  #ackTx: (ack: AckInput) => AckResult;
   readonly #m;
 
   private constructor(opts: SpoolOptions) {
@@ -78,10 +101,11 @@ export class Spool implements SpoolPort {
     this.#maxBytes = opts.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     this.#maxAgeMs = opts.maxAgeMs ?? DEFAULT_SPOOL_MAX_AGE_MS;
     try {
+      ensurePrivateSqlite(opts.path);
       this.#db = new Database(opts.path);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      this.#db.pragma('busy_timeout = 5000');
+      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
       this.#db.exec(SPOOL_DDL);
       const ok = this.#db.pragma('quick_check', { simple: true });
       if (ok !== 'ok') throw new LightNodeError('EDGE_SPOOL_OPEN', `quick_check: ${String(ok)}`, { path: opts.path });
@@ -144,13 +168,16 @@ export class Spool implements SpoolPort {
     this.#appendTx = (drafts: SpoolDraft[]): SignedReading[] => {
       // The counters move only once the transaction committed: a draft that throws half way
       // rolls back the rows before it, and must not leave them counted.
-      const { out, added } = appendTx(drafts);
+      const { out, added } = appendTx.immediate(drafts);
       this.#depth += out.length;
       this.#bytes += added;
       return out;
     };
 
+    // The counters move only after the commit (as for appends): a rolled-back ack changes nothing.
+    let taken = { depth: 0, bytes: 0 };
     this.#ackTx = (ack: AckInput): AckResult => {
+      taken = { depth: 0, bytes: 0 };
       const res: AckResult = { deleted: 0, quarantined: 0, unknown: 0 };
       const now = this.#now();
       let maxSeq = -1;
@@ -158,8 +185,8 @@ export class Spool implements SpoolPort {
         const row = this.#stmts.get.get(seq);
         if (!row) { res.unknown += 1; return undefined; }
         this.#stmts.del.run(seq);
-        this.#depth -= 1;
-        this.#bytes -= row.bytes;
+        taken.depth += 1;
+        taken.bytes += row.bytes;
         if (seq > maxSeq) maxSeq = seq;
         return row;
       };
@@ -180,7 +207,13 @@ export class Spool implements SpoolPort {
       if (res.unknown) this.#m.unknownAck.inc({}, res.unknown);
       return res;
     };
-    this.#ackTx = db.transaction(this.#ackTx);
+    const ackTx = db.transaction(this.#ackTx);
+    this.#ackTx = (ack) => {
+      const res = ackTx.immediate(ack);
+      this.#depth -= taken.depth;
+      this.#bytes -= taken.bytes;
+      return res;
+    };
   }
 
   /** Open (or create) a spool file. Throws EDGE_SPOOL_OPEN when the file is unusable. */
@@ -196,19 +229,19 @@ export class Spool implements SpoolPort {
   /** Sign and commit several readings in one transaction (consecutive seqs). */
   appendMany(drafts: SpoolDraft[]): SignedReading[] {
     if (drafts.length === 0) return [];
-    const out = this.#appendTx(drafts);
+    const out = guard('append', () => this.#appendTx(drafts));
     this.#m.appended.inc({}, out.length);
     return out;
   }
 
   /** Up to `limit` spooled rows with seq > `afterSeq`, oldest first (what to send next). */
   pending(afterSeq: number, limit: number): SpooledRow[] {
-    return this.#stmts.pending.all(afterSeq, limit);
+    return guard('pending', () => this.#stmts.pending.all(afterSeq, limit));
   }
 
-  /** Apply an ack in one transaction: delete stored/duplicate, quarantine rejected. */
+  /** Apply an ack in one transaction: delete stored/duplicate, quarantine rejected. Throws EDGE_SPOOL_BUSY when locked (nothing applied). */
   applyAck(ack: AckInput): AckResult {
-    return this.#ackTx(ack);
+    return guard('applyAck', () => this.#ackTx(ack));
   }
 
   /**
@@ -241,7 +274,7 @@ export class Spool implements SpoolPort {
         }
       }
     });
-    tx();
+    guard('enforceBounds', () => tx.immediate());
     return records;
   }
 
@@ -261,6 +294,10 @@ export class Spool implements SpoolPort {
 
   /** Summary numbers (cheap: a few indexed queries). */
   status(): SpoolStatus {
+    return guard('status', () => this.#status());
+  }
+
+  #status(): SpoolStatus {
     const oldest = this.#stmts.oldest.get();
     const hwm = this.#stmts.getMeta.get('seq_hwm')!.value;
     return {

@@ -3,6 +3,11 @@
  * backoff on the injected clock, and fall back once from MQTT 5 to 3.1.1 when a broker refuses
  * 5. It knows nothing of readings: the uplink gets `onConnect` / `onMessage` and publishes
  * through it.
+ * A session taken over by another client with the same client id (MQTT 5 DISCONNECT 0x8E, or
+ * QUICK_DROPS_FOR_TAKEOVER drops each within QUICK_DROP_MS of its CONNACK) is not fought back
+ * (issue 17: two agents on one config swapped the session 2.3 times a second): the next connect
+ * waits a delay that doubles from `takeoverBackoffMinMs` to `takeoverBackoffMaxMs`, and the
+ * takeover is logged, counted and shown in `state`.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -34,6 +39,26 @@ export interface MqttSessionOptions {
 /** How long `stop()` waits for the broker to take the final message, ms. */
 const FINAL_PUBLISH_TIMEOUT_MS = 1000;
 
+/** MQTT 5 reason code "Session taken over". */
+export const REASON_SESSION_TAKEN_OVER = 0x8e;
+/** A close this soon after CONNACK is a quick drop. */
+export const QUICK_DROP_MS = 3000;
+/** Quick drops in a row that count as a takeover when the broker gives no reason (MQTT 3.1.1). */
+export const QUICK_DROPS_FOR_TAKEOVER = 3;
+
+/** The session as status and /healthz report it. */
+export interface SessionState {
+  connected: boolean;
+  protocolVersion: 4 | 5;
+  clientId: string;
+  /** Takeovers seen since start. */
+  takeovers: number;
+  /** The last takeover: how it showed, when, and until when the session waits (null: none yet). */
+  lastTakeover: { signal: TakeoverSignal; atMs: number; retryAtMs: number } | null;
+}
+
+export type TakeoverSignal = 'reason_0x8e' | 'quick_disconnects';
+
 /**
  * CONNACK codes meaning "this broker does not speak the protocol level you asked for": 3.1.1
  * return code 1 (a 3.1.1 broker answering a v5 CONNECT, as parsed by the v5 client) and the v5
@@ -51,6 +76,12 @@ export class MqttSession {
   #connected = false;
   #stopped = false;
   #reconnectTimer: unknown;
+  readonly #takeoverBackoff: Backoff;
+  #connectedAt: number | null = null;
+  #brokerReason: number | null = null;
+  #quickDrops = 0;
+  #takeovers = 0;
+  #lastTakeover: SessionState['lastTakeover'] = null;
   /** The protocol in use: the configured one until a broker refuses MQTT 5 (then 4 for good). */
   #protocolVersion: 4 | 5;
   readonly #m;
@@ -59,19 +90,26 @@ export class MqttSession {
     this.#o = opts;
     this.#backoff = new Backoff({ minMs: opts.config.reconnectMinMs, maxMs: opts.config.reconnectMaxMs, ...(opts.random ? { random: opts.random } : {}) });
     this.#protocolVersion = opts.config.protocolVersion;
+    this.#takeoverBackoff = new Backoff({ minMs: opts.config.takeoverBackoffMinMs, maxMs: opts.config.takeoverBackoffMaxMs, jitter: 'tenth', ...(opts.random ? { random: opts.random } : {}) });
     const m = opts.metrics;
     this.#m = {
       connects: m.counter('uplink_connects_total', 'Successful MQTT connections'),
       errors: m.counter('uplink_errors_total', 'MQTT client errors, by code'),
       fallbacks: m.counter('uplink_protocol_fallbacks_total', 'Times a broker refused MQTT 5 and the uplink fell back to 3.1.1'),
+      takeovers: m.counter('uplink_session_takeovers_total', 'Times another client took this session over (same client id), by signal (reason_0x8e|quick_disconnects); each one backs off'),
     };
     m.gaugeFn('uplink_connected', '1 when connected to the broker', () => (this.#connected ? 1 : 0));
+    m.gaugeFn('uplink_takeover_backoff_ms', 'ms until the next connect after a takeover (0: not backing off)', () => Math.max(0, (this.#lastTakeover?.retryAtMs ?? 0) - this.#o.clock.now()));
   }
 
   /** Whether the broker has accepted our CONNECT and the link is up. */
   get connected(): boolean { return this.#connected; }
   /** The MQTT protocol level in use: 5, or 4 (3.1.1) as configured or after a fallback. */
   get protocolVersion(): 4 | 5 { return this.#protocolVersion; }
+  /** Connection and takeover state (for /healthz and status). */
+  get state(): SessionState {
+    return { connected: this.#connected, protocolVersion: this.#protocolVersion, clientId: this.#o.config.clientId, takeovers: this.#takeovers, lastTakeover: this.#lastTakeover };
+  }
 
   #options(): IClientOptions {
     const c = this.#o.config;
@@ -124,12 +162,15 @@ export class MqttSession {
     this.#client = client;
     client.on('connect', () => {
       this.#connected = true;
+      this.#connectedAt = this.#o.clock.now();
+      this.#brokerReason = null;
       this.#backoff.reset();
       this.#m.connects.inc();
       log.info('mqtt connected', { url: this.#o.config.url, protocolVersion: this.#protocolVersion });
       this.#o.onConnect();
     });
     client.on('message', (topic, payload) => this.#o.onMessage(topic, payload));
+    client.on('disconnect', (packet) => { if (this.#client === client) this.#brokerReason = packet.reasonCode ?? 0; });
     client.on('error', (err: Error & { code?: unknown }) => {
       if (this.#client === client && this.#protocolVersion === 5 && isProtocolRefusal(err.code)) {
         // A 3.1.1-only broker (e.g. aedes) answers an MQTT 5 CONNECT with "unacceptable protocol
@@ -146,20 +187,45 @@ export class MqttSession {
       if (this.#client !== client) return;
       const was = this.#connected;
       this.#connected = false;
-      if (was) log.warn('mqtt disconnected');
+      if (was) log.warn('mqtt disconnected', this.#brokerReason !== null ? { reasonCode: this.#brokerReason } : {});
       client.removeAllListeners('connect');
       client.end(true);
       this.#client = undefined;
-      this.#scheduleReconnect();
+      this.#scheduleReconnect(was ? this.#takeoverDelay() : null);
     });
   }
 
-  #scheduleReconnect(): void {
+  /** After a close of a live connection: the takeover delay when it looks taken over, else null (ordinary backoff). */
+  #takeoverDelay(): number | null {
+    const now = this.#o.clock.now();
+    const upMs = now - (this.#connectedAt ?? now);
+    const reason = this.#brokerReason;
+    this.#connectedAt = null;
+    this.#brokerReason = null;
+    // A connection that held a while ends a takeover streak: the other client is gone.
+    if (upMs >= this.#o.config.takeoverBackoffMaxMs) this.#takeoverBackoff.reset();
+    let signal: TakeoverSignal | null = null;
+    if (reason === REASON_SESSION_TAKEN_OVER) signal = 'reason_0x8e';
+    else if (upMs < QUICK_DROP_MS) { if (++this.#quickDrops >= QUICK_DROPS_FOR_TAKEOVER) signal = 'quick_disconnects'; }
+    else this.#quickDrops = 0;
+    if (signal === null) return null;
+    this.#quickDrops = 0;
+    const delay = this.#takeoverBackoff.next();
+    this.#takeovers++;
+    this.#lastTakeover = { signal, atMs: now, retryAtMs: now + delay };
+    this.#m.takeovers.inc({ signal });
+    this.#o.logger.error('mqtt session taken over: another client uses this client id (a second agent with this config?); backing off instead of taking it back', {
+      code: 'EDGE_MQTT_SESSION_TAKEN_OVER', clientId: this.#o.config.clientId, signal, retryInMs: delay, takeovers: this.#takeovers,
+    });
+    return delay;
+  }
+
+  #scheduleReconnect(delayMs: number | null = null): void {
     if (this.#stopped || this.#reconnectTimer !== undefined) return;
     this.#reconnectTimer = this.#o.clock.setTimeout(() => {
       this.#reconnectTimer = undefined;
       this.#connect();
-    }, this.#backoff.next(), { keepAlive: true });
+    }, delayMs ?? this.#backoff.next(), { keepAlive: true });
   }
 
   #live(): MqttClient {

@@ -10,15 +10,16 @@
  * with the shared codecs, over any SpoolPort.
  */
 import { topicFor, type TopicKind } from '@lightnode/shared/topics';
+import { isLightNodeError } from '@lightnode/shared/errors';
 import { parseAck, serializeReadingsBatchJson, serializeStatus } from '@lightnode/shared/messages';
 import type { Hex } from '@lightnode/shared/hex';
 import type { MqttConfig } from '../config.js';
-import type { SpoolPort } from '../spool/port.js';
+import type { AckInput, SpoolPort } from '../spool/port.js';
 import { Metrics } from '../ops/metrics.js';
 import { nullLogger, type Logger } from '../ops/logger.js';
 import { every, systemClock, type Clock } from '../scheduler/clock.js';
 import { BatchWindow } from './batch-window.js';
-import { MqttSession } from './mqtt-session.js';
+import { MqttSession, type SessionState } from './mqtt-session.js';
 
 export interface UplinkOptions {
   config: MqttConfig;
@@ -31,6 +32,9 @@ export interface UplinkOptions {
   /** Time and timers (status interval, ack timeout, reconnect backoff). Default: the system clock. */
   clock?: Clock;
 }
+
+/** Retry period of an ack the spool could not apply (locked), ms. */
+const ACK_RETRY_MS = 1000;
 
 /** Handler for messages on a subscribed kind (setpoints). */
 export type MessageHandler = (payload: Buffer) => void;
@@ -47,6 +51,9 @@ export class Uplink {
   #stopTimers: (() => void)[] = [];
   #pumping = false;
   #lastAckMs: number | null = null;
+  /** Acks the spool could not apply yet (EDGE_SPOOL_BUSY), oldest first: retried, never dropped. */
+  readonly #unapplied: AckInput[] = [];
+  #ackRetry: unknown;
   readonly #m;
 
   constructor(opts: UplinkOptions) {
@@ -61,7 +68,9 @@ export class Uplink {
       batches: m.counter('uplink_batches_published_total', 'Reading batches published'),
       resends: m.counter('uplink_resends_total', 'Times the uplink rewound to the oldest unacked reading, by reason'),
       acks: m.counter('uplink_acks_total', 'Ack messages received, by result (ok|invalid)'),
+      spoolErrors: m.counter('uplink_spool_errors_total', 'Spool calls of the uplink that failed and are retried (op: applyAck|pending), by code'),
     };
+    m.gaugeFn('uplink_acks_unapplied', 'Received acks waiting for the spool (locked) to take them', () => this.#unapplied.length);
     this.#session = new MqttSession({
       config: opts.config, clock: this.#clock, logger: this.#log, metrics: m,
       will: () => this.#statusMessage('offline'),
@@ -75,6 +84,8 @@ export class Uplink {
   /** The MQTT protocol level in use: 5, or 4 (3.1.1) as configured or after a fallback. */
   get protocolVersion(): 4 | 5 { return this.#session.protocolVersion; }
   get lastAckMs(): number | null { return this.#lastAckMs; }
+  /** The MQTT session's connection and takeover state (/healthz). */
+  get sessionState(): SessionState { return this.#session.state; }
 
   #statusMessage(state: 'online' | 'offline'): { topic: string; payload: string; retain: true } {
     const st = this.#o.spool.status();
@@ -145,6 +156,18 @@ export class Uplink {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
+      this.#send();
+    } catch (err) {
+      // A locked spool (EDGE_SPOOL_BUSY) or any other failure: the next notify, ack or ack-timeout check pumps again.
+      this.#m.spoolErrors.inc({ op: 'pending', code: isLightNodeError(err) ? err.code : 'EDGE_SPOOL_READ' });
+      this.#log.warn('spool read failed; sending later', { err });
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #send(): void {
+    {
       const w = this.#window;
       while (this.connected && w.hasRoom) {
         const batch = w.take(this.#o.spool.pending(w.cursor, this.#o.config.batchSize), this.#clock.now());
@@ -155,8 +178,6 @@ export class Uplink {
         this.#m.batches.inc();
         this.#m.published.inc({}, batch.rows.length);
       }
-    } finally {
-      this.#pumping = false;
     }
   }
 
@@ -184,12 +205,35 @@ export class Uplink {
       return;
     }
     this.#m.acks.inc({ result: 'ok' });
-    const res = this.#o.spool.applyAck(ack);
     this.#lastAckMs = this.#clock.now();
-    if (res.quarantined) this.#log.warn('readings rejected by the BAL, quarantined', { rejected: ack.rejected.slice(0, 10) });
-    this.#window.acked(ack.stored);
-    this.#window.acked(ack.duplicate);
-    this.#window.acked(ack.rejected.map((r) => r.seq));
+    this.#unapplied.push(ack);
+    this.#applyAcks();
+  }
+
+  /**
+   * Apply the received acks in order. A locked spool (issue 17: a second process on spool.db) keeps
+   * them queued and retries in a second: the readings stay spooled — nothing is deleted before
+   * its ack is applied — and stay in flight, so the window does not resend them meanwhile.
+   */
+  #applyAcks(): void {
+    while (this.#unapplied.length > 0) {
+      const ack = this.#unapplied[0]!;
+      let res;
+      try {
+        res = this.#o.spool.applyAck(ack);
+      } catch (err) {
+        const code = isLightNodeError(err) ? err.code : 'EDGE_SPOOL_WRITE';
+        this.#m.spoolErrors.inc({ op: 'applyAck', code });
+        this.#log.warn('ack not applied yet: spool unavailable, retrying', { code, queued: this.#unapplied.length, err });
+        this.#ackRetry ??= this.#clock.setTimeout(() => { this.#ackRetry = undefined; this.#applyAcks(); }, ACK_RETRY_MS, { keepAlive: true });
+        return;
+      }
+      this.#unapplied.shift();
+      if (res.quarantined) this.#log.warn('readings rejected by the BAL, quarantined', { rejected: ack.rejected.slice(0, 10) });
+      this.#window.acked(ack.stored);
+      this.#window.acked(ack.duplicate);
+      this.#window.acked(ack.rejected.map((r) => r.seq));
+    }
     this.#pump();
   }
 
@@ -206,6 +250,8 @@ export class Uplink {
   /** Publish an `offline` status (retained) and disconnect. */
   async stop(): Promise<void> {
     for (const cancel of this.#stopTimers.splice(0)) cancel();
+    if (this.#ackRetry !== undefined) this.#clock.clearTimeout(this.#ackRetry);
+    this.#ackRetry = undefined;
     await this.#session.stop(() => this.#statusMessage('offline'));
   }
 }

@@ -28,6 +28,9 @@ test('defaults, resolved paths, lower-cased registry', () => {
   assert.is(c.keystore.path, join(dir, 'keystore.json'));
   assert.is(c.chain.podRegistry, '0x5fbdb2315678afecb367f032d93f642f64180aa3');
   assert.equal([c.mqtt.protocolVersion, c.mqtt.batchSize, c.mqtt.inFlightBatches, c.mqtt.clientId], [5, 200, 8, 'ln-IT001E12345678']);
+  // The BAL's brokers bind a device's client id to its username (cloud README "Client ids").
+  assert.is(validateConfig({ ...base, mqtt: { username: 'IT001E12345678' } }, dir).mqtt.clientId, 'IT001E12345678');
+  assert.is(validateConfig({ ...base, mqtt: { username: 'IT001E12345678', clientId: 'site-7' } }, dir).mqtt.clientId, 'site-7');
   assert.equal([c.spool.synchronous, c.spool.maxBytes, c.ems.enabled, c.ems.fallback, c.http.host, c.http.port], ['full', 512 * 1024 * 1024, false, 'release', '127.0.0.1', 9464]);
 });
 

@@ -15,6 +15,7 @@ export function mqttConfig(url: string, over: Partial<MqttConfig> = {}): MqttCon
   return {
     url, protocolVersion: 4, clientId: `ln-test-${Math.random().toString(16).slice(2)}`, tls: { rejectUnauthorized: true },
     keepaliveSec: 10, batchSize: 50, inFlightBatches: 4, ackTimeoutMs: 5000, reconnectMinMs: 100, reconnectMaxMs: 400,
+    takeoverBackoffMinMs: 30_000, takeoverBackoffMaxMs: 600_000,
     statusIntervalMs: 60_000, ...over,
   };
 }

@@ -2,8 +2,10 @@
  * Chain 2 message generator, pure: advances a 2G meter's counters over simulated time and
  * returns the messages a gateway would push (reference/chain2.md): CF1 every quarter hour,
  * CF21 when instant power moves by a step, CF22 over the available power, CF23 after a supply
- * interruption, CF5/CF9/CF10 at day/week/month ends (UTC), CF20 contract data.
+ * interruption, CF5/CF9/CF10 at day/week/month ends in Italian local time (Europe/Rome, so a
+ * summer-time switch day is 23 or 25 hours long), CF20 contract data.
  */
+import { isRomeMidnight, romeTime } from './rome-time.js';
 import { dayType, tariffBand } from './tariff.js';
 
 export interface Chain2MeterConfig {
@@ -43,7 +45,6 @@ export interface Chain2GenState {
 export type Chain2Frame = Record<string, unknown>;
 
 const Q_MS = 900_000;
-const DAY_MS = 86_400_000;
 const STEP_MS = 10_000;
 const sec = (ms: number) => Math.floor(ms / 1000);
 
@@ -142,7 +143,7 @@ function periodEnd(cfg: Chain2MeterConfig, s: Chain2GenState, instantW: number):
   if (quarterAvgW > s.month.maxQuarterW) { s.month.maxQuarterW = quarterAvgW; s.month.maxAtMs = t - Q_MS; }
   s.prevQuarterWh = s.quarterWh;
   s.quarterWh = 0;
-  if (t % DAY_MS !== 0) return out;
+  if (!isRomeMidnight(t)) return out;
   const ended = t - 1;
   const six = (b: Bands) => [...b.map(Math.round), 0, 0, 0];
   const daily = six(s.day.bandsWh);
@@ -151,7 +152,8 @@ function periodEnd(cfg: Chain2MeterConfig, s: Chain2GenState, instantW: number):
     DailyMaxInstantPower: s.day.maxW, DailyMaxInstantPowerDateTime: sec(s.day.maxAtMs), DayType: dayType(ended),
   }));
   s.day = { bandsWh: [0, 0, 0], maxW: 0, maxAtMs: t };
-  if (new Date(t).getUTCDay() === 1) {
+  const local = romeTime(t);
+  if (local.weekday === 1) {
     const w = s.week;
     const seen = Number.isFinite(w.vMin);
     out.push(data(cfg, 'CF9', {
@@ -162,7 +164,7 @@ function periodEnd(cfg: Chain2MeterConfig, s: Chain2GenState, instantW: number):
     }));
     s.week = freshWeek();
   }
-  if (new Date(t).getUTCDate() === 1) {
+  if (local.day === 1) {
     const monthly = six(s.month.bandsWh);
     out.push(data(cfg, 'CF10', {
       ...Object.fromEntries(monthly.map((v, i) => [`MonthlyTotalActEnergyF${i + 1}`, v])),

@@ -27,7 +27,7 @@ export function demoBalConfig(o: DemoBalConfigOptions, keys: { anchorKey: string
   const raw = {
     chain: { deploymentPath: o.deploymentPath },
     broker: o.external
-      ? { kind: 'external', url: o.external.url, username: o.external.login.username, clientId: `bal-demo-${process.pid}`, dynsecUsername: o.external.dynsecAdmin.username }
+      ? { kind: 'external', url: o.external.url, username: o.external.login.username, clientId: `${o.external.login.username}@demo-${process.pid}`, dynsecUsername: o.external.dynsecAdmin.username }
       : { kind: 'embedded', host: '127.0.0.1', port: 0, credentialsPath: o.credentialsPath },
     store: { kind: 'sqlite', path: 'bal/bal.db' },
     anchoring: { enabled: true, windowMs: o.anchorWindowMs, maxLeaves: 10_000, pollIntervalMs: 250, confirmations: 1 },

@@ -67,7 +67,8 @@ export async function startMosquitto(dir: string, accounts: readonly BrokerAccou
     outDir: dir, accounts, listener: { port, host: '127.0.0.1' }, runAsUser: userInfo().username, persistenceDir: null,
     dynsecPluginPath: plugin, dynsecAdmin: { username: dynsecAdmin.username, passwordHash: await hashPassword(dynsecAdmin.password) },
   });
-  const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches the demo, which stops the broker after the BAL and nodes.
+  const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let log = '';
   child.stdout!.on('data', (d) => { if (log.length < 8192) log += d; });
   child.stderr!.on('data', (d) => { if (log.length < 8192) log += d; });
@@ -87,7 +88,7 @@ export async function startMosquitto(dir: string, accounts: readonly BrokerAccou
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const c = await mqtt.connectAsync(url, { username: probe.username, password: probe.password, reconnectPeriod: 0, connectTimeout: 1000 });
+      const c = await mqtt.connectAsync(url, { username: probe.username, password: probe.password, clientId: `${probe.username}@probe-${process.pid}`, reconnectPeriod: 0, connectTimeout: 1000 });
       await c.endAsync(true);
       break;
     } catch (err) {

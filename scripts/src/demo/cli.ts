@@ -4,10 +4,12 @@
  *
  *   pnpm demo [--data DIR] [--accelerate N] [--mosquitto] [--no-serial] [--window-ms MS] [--no-setpoint]
  *
- * Prints the endpoints, then live progress; Ctrl-C stops everything and keeps the data folder.
+ * Prints the endpoints, then live progress; Ctrl-C (read as a key on a terminal, see ctrl-c.ts),
+ * SIGINT or SIGTERM stops every part in order (the chain last) and exits 0, keeping the data folder.
  */
 import { parseArgs } from 'node:util';
 import { LightNodeError } from '@lightnode/shared/errors';
+import { readCtrlCAsKey } from './ctrl-c.js';
 import { decimal } from './decimal.js';
 import { startDemo, type Demo } from './flow.js';
 import { MILESTONES, type DemoEvent, type DemoProgress, type ReceiptSummary } from './progress.js';
@@ -111,6 +113,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  readCtrlCAsKey(() => { out('^C'); void stop('Ctrl-C'); });
 
   const startMs = Date.now();
   const started = startDemo({

@@ -93,7 +93,7 @@ export async function startDataSharing(o: DataSharingOptions): Promise<DataShari
   // The consumer's own MQTT client: only what the broker lets it read.
   let received = 0;
   const client: MqttClient = await mqtt.connectAsync(o.mqttUrl, {
-    username: consumer.username, password: consumer.password, clientId: `demo-${consumer.username}`, reconnectPeriod: 500, connectTimeout: 10_000,
+    username: consumer.username, password: consumer.password, clientId: consumer.username, reconnectPeriod: 500, connectTimeout: 10_000,
   });
   client.on('message', (t, payload) => {
     if (t !== topic) return;

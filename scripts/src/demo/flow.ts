@@ -110,7 +110,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const startedMs = Date.now();
   const dataDir = resolve(o.dataDir ?? join(tmpdir(), `lightnode-demo-${stamp()}`));
   const logDir = join(dataDir, 'logs');
-  mkdirSync(logDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true, mode: 0o700 }); // the data folder too: keys, logins, stores, logs are the user's only
   const emit = (e: DemoEvent): void => { try { o.onEvent?.(e); } catch { /* a printer bug must not stop the demo */ } };
   const step = (message: string): void => emit({ kind: 'step', message, elapsedMs: Date.now() - startedMs });
   const notes: string[] = [];
@@ -118,7 +118,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const acceleration = o.acceleration ?? 1;
   const logs: WriteStream[] = [];
   const logFile = (name: string): ((line: string) => void) => {
-    const s = createWriteStream(join(logDir, name), { flags: 'a' });
+    const s = createWriteStream(join(logDir, name), { flags: 'a', mode: 0o600 });
     logs.push(s);
     return (line) => { s.write(line.endsWith('\n') ? line : `${line}\n`); };
   };
@@ -137,7 +137,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   try {
     // Chain: anvil, contracts; account 0 is the DSO (registry writes), account 1 the BAL (anchors),
     // so their nonces never race.
-    const anvil: AnvilHandle = await startAnvil();
+    // Own process group: a terminal's Ctrl-C reaches the demo, which stops the chain last.
+    const anvil: AnvilHandle = await startAnvil({ detached: true });
     closers.push({ name: 'anvil', close: () => anvil.stop() });
     const provider = jsonRpcProvider(anvil.rpcUrl, anvil.chainId);
     closers.push({ name: 'provider', close: async () => provider.destroy() });

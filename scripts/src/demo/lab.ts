@@ -62,7 +62,7 @@ async function ptyPair(dir: string): Promise<PtyPair> {
   const nodeSide = join(dir, 'tty-node');
   rmSync(simSide, { force: true });
   rmSync(nodeSide, { force: true });
-  const child = spawn('socat', [`pty,raw,echo=0,link=${simSide}`, `pty,raw,echo=0,link=${nodeSide}`], { stdio: 'ignore' });
+  const child = spawn('socat', [`pty,raw,echo=0,link=${simSide}`, `pty,raw,echo=0,link=${nodeSide}`], { stdio: 'ignore', detached: true }); // own group: Ctrl-C reaches the demo, which stops it in order
   for (let i = 0; i < 150 && !(existsSync(simSide) && existsSync(nodeSide)); i++) {
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 20));

@@ -67,7 +67,7 @@ export async function provisionNodes(o: NodeOptions): Promise<DemoNode[]> {
   const out: DemoNode[] = [];
   for (const [label, pod] of Object.entries(DEMO_PODS)) {
     const dir = join(o.dataDir, 'nodes', pod);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const key = DeviceKey.generate();
     const password = randomBytes(16).toString('hex');
     writeFileSync(join(dir, 'keystore.password'), `${password}\n`, { mode: 0o600 });
@@ -81,7 +81,7 @@ export async function provisionNodes(o: NodeOptions): Promise<DemoNode[]> {
       chain: { deploymentFile: o.deploymentPath, rpcUrl: o.rpcUrl, rpcTimeoutMs: 10_000 },
       spool: { path: 'spool.db', synchronous: 'normal' },
       mqtt: {
-        url: o.mqttUrl ?? 'mqtt://127.0.0.1:1883', protocolVersion: o.protocolVersion ?? 4, clientId: `ln-${pod}`,
+        url: o.mqttUrl ?? 'mqtt://127.0.0.1:1883', protocolVersion: o.protocolVersion ?? 4,
         username: mqtt.username, password: mqtt.password, batchSize: 100, ackTimeoutSec: 10,
         reconnectMinMs: 200, reconnectMaxMs: 2000, statusIntervalSec: 5,
       },

@@ -92,6 +92,7 @@ export function startTracker(d: TrackerDeps): Tracker {
   let podTurn = 0;
   let lastReceipt: ReceiptSummary | null = null;
   let lastJson = '';
+  let stopped = false;
   const p: DemoProgress = {
     signed: 0, acked: 0, spoolDepth: 0, quarantined: 0, stored: 0, anchored: 0, anchors: 0, receiptsVerified: 0, receiptsFailed: 0,
     setpoint: { id: null, activation: null, activationCode: null, emsMode: 'off', emsSetpointW: 0, emsAppliedW: 0, activationStored: false },
@@ -120,6 +121,7 @@ export function startTracker(d: TrackerDeps): Tracker {
     if (res.status !== 200) return; // anchored but not yet confirmed for the API: next tick
     const receipt = (await res.json()) as ReceiptLike;
     const result = await verifyReceipt(receipt, { rpcUrl: d.rpcUrl, timeoutMs: 15_000 });
+    if (stopped) return; // stopping: a check cut short is not a failed receipt
     lastVerifiedAnchor = latest.index;
     if (!result.ok) {
       p.receiptsFailed++;
@@ -181,10 +183,9 @@ export function startTracker(d: TrackerDeps): Tracker {
     if (json !== lastJson) { lastJson = json; d.emit({ kind: 'progress', progress: structuredClone(p), elapsedMs: elapsed() }); }
   };
 
-  let stopped = false;
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    running = running.then(() => (stopped ? undefined : tick().catch((err: Error) => d.emit({ kind: 'warning', message: `progress: ${err.message}`, elapsedMs: elapsed() }))));
+    running = running.then(() => (stopped ? undefined : tick().catch((err: Error) => { if (!stopped) d.emit({ kind: 'warning', message: `progress: ${err.message}`, elapsedMs: elapsed() }); })));
   }, d.intervalMs ?? 500);
 
   return {

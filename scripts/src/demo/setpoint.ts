@@ -32,7 +32,7 @@ export interface OperatorChannel {
 export async function openOperatorChannel(o: {
   url: string; login: Login; pods: string[]; chainId: number; podRegistry: `0x${string}`; signerKey: `0x${string}`; now?: () => number;
 }): Promise<OperatorChannel> {
-  const client: MqttClient = await mqtt.connectAsync(o.url, { username: o.login.username, password: o.login.password, clientId: `dso-operator-${process.pid}`, reconnectPeriod: 1000, connectTimeout: 5000 });
+  const client: MqttClient = await mqtt.connectAsync(o.url, { username: o.login.username, password: o.login.password, clientId: `${o.login.username}@operator-${process.pid}`, reconnectPeriod: 1000, connectTimeout: 5000 });
   const activations: Activation[] = [];
   client.on('message', (_topic, payload) => {
     try { activations.push(parseActivation(payload)); } catch { /* not an activation: ignored */ }

@@ -58,6 +58,7 @@ Group=lightnode
 SupplementaryGroups=dialout
 StateDirectory=lightnode
 StateDirectoryMode=0700
+UMask=0077
 WorkingDirectory=/var/lib/lightnode
 Environment=NODE_ENV=production
 ExecStartPre=+/opt/lightnode/first-boot.sh
@@ -67,7 +68,6 @@ RestartSec=5
 KillSignal=SIGTERM
 TimeoutStopSec=15s
 MemoryMax=128M
-UMask=0077
 NoNewPrivileges=true
 ProtectSystem=strict
 ProtectHome=true

@@ -127,6 +127,6 @@ export async function buildBundle(b: BundleInput): Promise<BundleResult> {
     mqtt: { url: b.brokerUrl, username: b.credentials.username }, template: b.template.name,
     createdAt: new Date().toISOString(), files,
   };
-  writeFileSync(join(b.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(b.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   return { dir: b.dir, manifest, address };
 }

@@ -9,8 +9,9 @@ import type { CliIo, CliValues } from './cli.js';
 import { openContext, readDeploymentFile, type GlobalOptions } from './context.js';
 import { readPodsCsv, type PodRow } from './csv.js';
 import { FleetCode, FleetError } from './errors.js';
+import { jsonLine } from './json-out.js';
 import { flashBundle } from './flash.js';
-import { formatImportSummary, importPods } from './import-pods.js';
+import { formatImportSummary, importPods, type ImportSummary } from './import-pods.js';
 import { addBalAccount, makeCredentials, mosquittoAcl, mosquittoPasswdLine, passwdHash } from './mqtt-credentials.js';
 import { makeProgress } from './progress.js';
 import { validatePod } from './validate.js';
@@ -75,36 +76,45 @@ export async function runBundleCommand(values: CliValues, g: GlobalOptions, io: 
       throw new FleetError(FleetCode.BUNDLE_INVALID, `${dir} already holds a ${m.keyMode}-key bundle for ${m.pod}; choose another --out`);
     }
     if (g.dryRun) { progress.update(results.length + 1, `${row.pod} (dry run)`); continue; }
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 }); // a bundle holds MQTT credentials (and, key mode cli, a keystore)
     const credentials = makeCredentials(`${prefix}${row.pod}`);
     const res = await buildBundle({ pod: row.pod, dir, keyMode, template: templateFor(row), deployment, brokerUrl, caPem, credentials, agent, scryptN, agentRpcUrl: values['agent-rpc'] ?? null });
     mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
     const passwdLine = mosquittoPasswdLine(credentials);
     appendFileSync(join(brokerDir, 'mosquitto.passwd'), `${passwdLine}\n`, { mode: 0o600 });
-    appendFileSync(join(brokerDir, 'mosquitto.acl'), `${mosquittoAcl(credentials.username, row.pod)}\n`);
+    appendFileSync(join(brokerDir, 'mosquitto.acl'), `${mosquittoAcl(credentials.username, row.pod)}\n`, { mode: 0o600 });
     addBalAccount(join(brokerDir, 'bal-credentials.json'), credentials.username, passwdHash(passwdLine));
     results.push(res);
     progress.update(results.length, row.pod);
   }
   progress.finish();
-  io.out(`${g.dryRun ? '[dry run] would build' : 'built'} ${rows.length - reused} bundle(s), kept ${reused} existing, key mode ${keyMode}, agent ${agent.version} (${(agent.code.length / 1024).toFixed(0)} KiB) → ${out}\n`);
+  // With --json, stdout holds only the one JSON document; the human lines go to stderr.
+  const say = values.json ? io.err : io.out;
+  say(`${g.dryRun ? '[dry run] would build' : 'built'} ${rows.length - reused} bundle(s), kept ${reused} existing, key mode ${keyMode}, agent ${agent.version} (${(agent.code.length / 1024).toFixed(0)} KiB) → ${out}\n`);
 
+  let registration: ImportSummary | null = null;
   if (keyMode === 'cli') {
     // Register the CLI-made keys (resumable: what the chain already binds to the same address is skipped).
     const toRegister: PodRow[] = results.map((r, i) => ({ pod: r.manifest.pod, address: r.address as `0x${string}`, site: null, line: i + 1 }));
     if (toRegister.length) {
       const ctx = await openContext(g, true);
       try {
-        const summary = await importPods(ctx, toRegister, { progress: (n) => makeProgress(n, 'register', { write: io.err, isTTY: io.errIsTTY ?? false }) });
-        io.out(`${formatImportSummary(summary)}\n`);
-        if (summary.conflicts.length) return 1;
+        registration = await importPods(ctx, toRegister, { progress: (n) => makeProgress(n, 'register', { write: io.err, isTTY: io.errIsTTY ?? false }) });
+        say(`${formatImportSummary(registration)}\n`);
       } finally { ctx.close(); }
     }
   } else {
-    io.out('key mode device: each Light Node makes its key at first boot and shows its address; register it with `fleet enroll --pod <pod> --address <addr>`\n');
+    say('key mode device: each Light Node makes its key at first boot and shows its address; register it with `fleet enroll --pod <pod> --address <addr>`\n');
   }
-  if (values.json) io.out(`${JSON.stringify(results.map((r) => ({ pod: r.manifest.pod, dir: r.dir, keyMode: r.manifest.keyMode, address: r.address })))}\n`);
-  return 0;
+  const ok = !registration || registration.conflicts.length === 0;
+  if (values.json) {
+    io.out(jsonLine({
+      ok, keyMode, dryRun: g.dryRun, built: rows.length - reused, kept: reused, agentVersion: agent.version,
+      bundles: results.map((r) => ({ pod: r.manifest.pod, dir: r.dir, keyMode: r.manifest.keyMode, address: r.address })),
+      registration,
+    }));
+  }
+  return ok ? 0 : 1;
 }
 
 /**
@@ -136,7 +146,7 @@ export async function runFlashCommand(values: CliValues, g: GlobalOptions, io: C
     ...(values['node-modules-from'] ? { nodeModulesFrom: values['node-modules-from'] } : {}),
     dryRun: g.dryRun ?? false,
   });
-  if (values.json) io.out(`${JSON.stringify({ ok: true, pod: res.manifest.pod, installed: res.installed, unitEnabled: res.unitEnabled, dryRun: res.dryRun })}\n`);
+  if (values.json) io.out(jsonLine({ ok: true, pod: res.manifest.pod, installed: res.installed, unitEnabled: res.unitEnabled, dryRun: res.dryRun }));
   else io.out(`${res.dryRun ? '[dry run] would install' : 'installed'} ${res.installed.length} file(s) for ${res.manifest.pod} into ${values.target}; lightnode.service enabled (${res.unitEnabled})${res.manifest.keyMode === 'device' ? '; the device shows its address at first boot: fleet enroll --pod ' + res.manifest.pod + ' --address <addr>' : ''}\n`);
   return 0;
 }

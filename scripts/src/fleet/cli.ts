@@ -10,6 +10,7 @@ import { Wallet } from 'ethers';
 import { openContext, type GlobalOptions } from './context.js';
 import { readPodsCsv } from './csv.js';
 import { FleetCode, FleetError } from './errors.js';
+import { jsonLine } from './json-out.js';
 import { fetchBalNodes, formatStatus, joinStatus } from './fleet-status.js';
 import { formatImportSummary, importPods } from './import-pods.js';
 import { makeProgress } from './progress.js';
@@ -78,7 +79,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   } catch (err) {
     if (err instanceof FleetError || (err as { code?: string }).code?.startsWith?.('FLEET_')) {
       const e = err as FleetError;
-      if (values.json) io.out(`${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } })}\n`);
+      if (values.json) io.out(jsonLine({ ok: false, error: { code: e.code, message: e.message } }));
       io.err(`${e.code}: ${e.message}\n`);
       return e.code === FleetCode.USAGE ? 2 : 1;
     }
@@ -98,7 +99,7 @@ const podArg = (values: CliValues): string => validatePod(need(values.pod, '--po
 const addressArg = (values: CliValues): string => validateAddress(need(values.address, '--address'), '--address');
 
 function printWrite(io: CliIo, values: CliValues, r: WriteResult): void {
-  if (values.json) { io.out(`${JSON.stringify({ ok: true, ...r })}\n`); return; }
+  if (values.json) { io.out(jsonLine({ ok: true, ...r })); return; }
   const pre = r.dryRun ? '[dry run] would ' : '';
   if (r.action === 'none') io.out(`${r.pod}: nothing to do (${r.note})\n`);
   else if (r.action === 'register') io.out(`${pre}register ${r.pod} → ${r.device}${r.tx ? ` (tx ${r.tx}, block ${r.blockNumber})` : ''}\n`);
@@ -140,12 +141,12 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
       const batchSize = values['batch-size'] ? Number(values['batch-size']) : 100;
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new FleetError(FleetCode.USAGE, `--batch-size: expected an integer 1..1000, found ${values['batch-size']}`);
       const summary = await withContext(g, true, (ctx) => importPods(ctx, rows, { batchSize, includeRevoked: values['include-revoked'] ?? false, progress: (n) => makeProgress(n, 'import', { write: io.err, isTTY: io.errIsTTY ?? false }) }));
-      io.out(values.json ? `${JSON.stringify({ ok: summary.conflicts.length === 0, ...summary })}\n` : `${formatImportSummary(summary)}\n`);
+      io.out(values.json ? jsonLine({ ok: summary.conflicts.length === 0, ...summary }) : `${formatImportSummary(summary)}\n`);
       return summary.conflicts.length === 0 ? 0 : 1;
     }
     case 'list': {
       const entries = await withContext(g, false, (ctx) => listPods(ctx));
-      io.out(values.json ? `${JSON.stringify(entries)}\n` : `${formatPodTable(entries)}\n`);
+      io.out(values.json ? jsonLine(entries) : `${formatPodTable(entries)}\n`);
       return 0;
     }
     case 'status': {
@@ -157,7 +158,7 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
       const nodes = await fetchBalNodes(bal, values['api-key'] ?? io.env.FLEET_BAL_API_KEY);
       const now = Date.now();
       const rows = joinStatus(entries, nodes, now, silentMin * 60_000);
-      io.out(values.json ? `${JSON.stringify(rows)}\n` : `${formatStatus(rows, now)}\n`);
+      io.out(values.json ? jsonLine(rows) : `${formatStatus(rows, now)}\n`);
       return 0;
     }
     case 'bundle':
@@ -179,7 +180,8 @@ async function dispatch(command: string, rest: string[], values: CliValues, g: G
           throw new FleetError(FleetCode.USAGE, `--out ${out}: cannot create the keystore (${(err as Error).message})`);
         }
       }
-      io.out(`${g.dryRun ? '[dry run] would write' : 'wrote'} keystore ${out} for ${w.address.toLowerCase()}\n`);
+      const address = w.address.toLowerCase();
+      io.out(values.json ? jsonLine({ ok: true, keystore: out, address, dryRun: g.dryRun }) : `${g.dryRun ? '[dry run] would write' : 'wrote'} keystore ${out} for ${address}\n`);
       return 0;
     }
     default:

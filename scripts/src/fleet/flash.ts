@@ -49,7 +49,8 @@ export function flashBundle(o: FlashOptions): FlashResult {
   if (o.dryRun) {
     return { manifest, installed: manifest.files.map((f) => ({ path: f.path, mode: f.mode })), unitEnabled: TARGET.unitWants, dryRun: true };
   }
-  for (const dir of [TARGET.optDir, TARGET.dataDir, 'etc/systemd/system/multi-user.target.wants']) mkdirSync(join(target, dir), { recursive: true });
+  for (const dir of [TARGET.optDir, 'etc/systemd/system/multi-user.target.wants']) mkdirSync(join(target, dir), { recursive: true });
+  mkdirSync(join(target, TARGET.dataDir), { recursive: true, mode: 0o700 }); // the spool and signer cache: the agent's only
   mkdirSync(join(target, TARGET.etcDir), { recursive: true, mode: 0o700 });
   chmodSync(join(target, TARGET.etcDir), 0o700);
   for (const f of manifest.files) {

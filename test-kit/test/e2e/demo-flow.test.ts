@@ -156,7 +156,7 @@ run.stage('data sharing: one producer per PoD, the consumer\'s accepted stream c
   assert.is(Number(state[3]), 2, 'accepted on chain');
   // Another PoD's stream stays closed to the consumer: refused at subscribe.
   const other = d.nodes.find((n) => certifiedTopic(n.pod) !== sh.topic)!;
-  const c = await mqtt.connectAsync(d.endpoints.mqtt, { username: consumer.username, password: consumer.password, clientId: 'e2e-other-stream', reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(d.endpoints.mqtt, { username: consumer.username, password: consumer.password, clientId: consumer.username, reconnectPeriod: 0 });
   try {
     // MQTT.js rejects a SUBACK of 0x80 ("Unspecified error"); a granted QoS would resolve.
     const granted = await c.subscribeAsync(certifiedTopic(other.pod), { qos: 1 }).then((g) => g[0]!.qos, () => 128);

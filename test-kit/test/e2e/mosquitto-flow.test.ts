@@ -65,11 +65,13 @@ run.stage('a device cannot publish on another PoD\'s topic, nor read its acks', 
   const a = d.nodes.find((n) => n.pod === DEMO_PODS.home)!;
   const b = d.nodes.find((n) => n.pod === DEMO_PODS.sme)!;
   const seen: { topic: string; payload: string }[] = [];
-  const observer = await connect(d.logins.operator.username, d.logins.operator.password, 'acl-observer');
+  const observer = await connect(d.logins.operator.username, d.logins.operator.password, `${d.logins.operator.username}@acl-observer`);
   observer.on('message', (topic, payload) => seen.push({ topic, payload: payload.toString() }));
   await observer.subscribeAsync('ln/v1/#', { qos: 1 });
 
-  const intruder = await connect(a.mqtt.username, a.mqtt.password, 'acl-intruder');
+  // A device has one connection (its client id is its username): the intruder replaces A's agent.
+  await d.agents.find((x) => x.pod === a.pod)!.agent.stop();
+  const intruder = await connect(a.mqtt.username, a.mqtt.password, a.mqtt.username);
   const intruderGot: string[] = [];
   intruder.on('message', (topic) => intruderGot.push(topic));
   await intruder.subscribeAsync(topicFor(b.pod, 'ack'), { qos: 1 }).catch(() => undefined);
@@ -91,7 +93,7 @@ run.stage('a device cannot publish on another PoD\'s topic, nor read its acks', 
   assert.equal(intruderGot, [], 'the device reads none of the other PoD\'s acks');
 
   let refused = false;
-  try { await connect(a.mqtt.username, 'wrong-password', 'acl-wrong-pw'); } catch { refused = true; }
+  try { await connect(a.mqtt.username, 'wrong-password', a.mqtt.username); } catch { refused = true; }
   assert.ok(refused, 'wrong password refused');
 });
 
