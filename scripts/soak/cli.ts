@@ -6,6 +6,7 @@
  *   pnpm soak                      # the full run (more than an hour on 2 cores)
  *   pnpm soak --quick              # CI's size: 20,000 inputs per parser, short faults
  *   pnpm soak --only fuzz,bal-kills --fuzz-count 100000 --json out.json --seed 7
+ *   pnpm soak --only edge-kills --edge-kills 200   # sizes: --outage-sec --bal-kills --edge-kills --chain-down-sec
  *
  * Exit 0 when nothing crashed, nothing was lost or stored twice and order was kept; 1 otherwise.
  */
@@ -23,10 +24,22 @@ export async function runSoak(argv: string[], print: (s: string) => void = (s) =
     args: argv, options: {
       quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'fuzz-count': { type: 'string' }, 'rest-count': { type: 'string' },
       seed: { type: 'string', default: '17' }, json: { type: 'string' }, dir: { type: 'string' },
+      'outage-sec': { type: 'string' }, 'bal-kills': { type: 'string' }, 'edge-kills': { type: 'string' }, 'chain-down-sec': { type: 'string' },
     },
   });
   const quick = values.quick === true;
-  const sizes = quick ? QUICK : FULL;
+  const num = (v: string | undefined, name: string, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < 0) throw new Error(`soak: --${name}: expected a whole number >= 0, got ${v}`);
+    return x;
+  };
+  const base = quick ? QUICK : FULL;
+  const sizes = {
+    ...base,
+    brokerOutageSec: num(values['outage-sec'], 'outage-sec', base.brokerOutageSec), balKills: num(values['bal-kills'], 'bal-kills', base.balKills),
+    edgeKills: num(values['edge-kills'], 'edge-kills', base.edgeKills), chainDownSec: num(values['chain-down-sec'], 'chain-down-sec', base.chainDownSec),
+  };
   const all = ['fuzz', ...Object.keys(SCENARIOS)];
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : all;
   for (const o of only) if (!all.includes(o)) throw new Error(`soak: --only ${o}: expected one of ${all.join(', ')}`);
@@ -39,8 +52,8 @@ export async function runSoak(argv: string[], print: (s: string) => void = (s) =
   };
   say(`data in ${dir}`);
   if (only.includes('fuzz')) {
-    const count = Number(values['fuzz-count'] ?? (quick ? 20_000 : 1_000_000));
-    const restCount = Number(values['rest-count'] ?? (quick ? 2_000 : 100_000));
+    const count = num(values['fuzz-count'], 'fuzz-count', quick ? 20_000 : 1_000_000);
+    const restCount = num(values['rest-count'], 'rest-count', quick ? 2_000 : 100_000);
     report.fuzz = await runFuzz({ count, restCount, seed: Number(values.seed), dir, say });
   }
   for (const name of Object.keys(SCENARIOS).filter((s) => only.includes(s))) {
