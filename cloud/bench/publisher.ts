@@ -11,12 +11,16 @@ const jobs = readFileSync(jobsPath, 'utf8').split('\n').filter(Boolean).map((l) 
 const clients = await Promise.all(Array.from({ length: connections }, (_, i) => mqtt.connectAsync(url, { clientId: `bench-pub-${i}`, reconnectPeriod: 0 })));
 let acked = 0;
 let rejected = 0;
+let ackMessages = 0;
 let t0 = 0;
 let cpu0 = process.cpuUsage();
 const done = new Promise<number>((resolve) => {
   clients[0]!.on('message', (_topic, payload) => {
-    const a = JSON.parse(payload.toString()) as { stored: number[]; duplicate: number[]; rejected: unknown[] };
-    acked += a.stored.length + a.duplicate.length + a.rejected.length;
+    const a = JSON.parse(payload.toString()) as { v: 1 | 2; stored: number[]; duplicate: number[]; settled: [number, number][]; rejected: unknown[] };
+    if (a.v === 2) for (const [from, to] of a.settled) acked += to - from + 1;
+    else acked += a.stored.length + a.duplicate.length;
+    acked += a.rejected.length;
+    ackMessages++;
     rejected += a.rejected.length;
     if (acked >= total) resolve(performance.now() - t0);
   });
@@ -31,6 +35,6 @@ const timer = setTimeout(() => { process.send!({ kind: 'timeout', acked, rejecte
 const ms = await done;
 clearTimeout(timer);
 const cpu = process.cpuUsage(cpu0);
-process.send!({ kind: 'done', ms, acked, rejected, cpuUs: cpu.user + cpu.system });
+process.send!({ kind: 'done', ms, acked, rejected, ackMessages, cpuUs: cpu.user + cpu.system });
 await Promise.all(clients.map((c) => c.endAsync(true)));
 process.disconnect();

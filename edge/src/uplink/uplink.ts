@@ -10,7 +10,7 @@
  * with the shared codecs, over any SpoolPort.
  */
 import { topicFor, type TopicKind } from '@lightnode/shared/topics';
-import { parseAck, serializeReadingsBatchJson, serializeStatus } from '@lightnode/shared/messages';
+import { ackLists, parseAnyAck, serializeReadingsBatchJson, serializeStatus } from '@lightnode/shared/messages';
 import type { Hex } from '@lightnode/shared/hex';
 import type { MqttConfig } from '../config.js';
 import type { SpoolPort } from '../spool/port.js';
@@ -177,7 +177,8 @@ export class Uplink {
   #onAck(payload: Buffer): void {
     let ack;
     try {
-      ack = parseAck(payload);
+      // v 1 (one per batch) or v 2 (cumulative ranges, one per BAL ack window): the same lists.
+      ack = ackLists(parseAnyAck(payload));
     } catch (err) {
       this.#m.acks.inc({ result: 'invalid' });
       this.#log.warn('invalid ack ignored', { err });
