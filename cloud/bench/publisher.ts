@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 
-const [url, jobsPath, connectionsArg, totalArg] = process.argv.slice(2) as [string, string, string, string];
+const [url, jobsPath, connectionsArg, totalArg, rateArg] = process.argv.slice(2) as [string, string, string, string, string | undefined];
+/** Messages per second (0 or absent: as fast as possible). */
+const rate = Number(rateArg ?? 0);
 const connections = Number(connectionsArg);
 const total = Number(totalArg);
 const jobs = readFileSync(jobsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { topic: string; payload: string });
@@ -30,7 +32,18 @@ process.send!({ kind: 'ready' });
 await new Promise<void>((r) => process.once('message', () => r()));
 t0 = performance.now();
 cpu0 = process.cpuUsage();
-jobs.forEach((j, i) => clients[i % connections]!.publish(j.topic, j.payload, { qos: 1 }));
+if (rate > 0) {
+  // Paced: message i goes at t0 + i / rate (steady device-cadence load beside another bench).
+  let i = 0;
+  await new Promise<void>((done) => {
+    const tick = (): void => {
+      const due = Math.min(jobs.length, Math.floor(((performance.now() - t0) * rate) / 1000));
+      for (; i < due; i++) clients[i % connections]!.publish(jobs[i]!.topic, jobs[i]!.payload, { qos: 1 });
+      if (i >= jobs.length) done(); else setTimeout(tick, 1);
+    };
+    tick();
+  });
+} else jobs.forEach((j, i) => clients[i % connections]!.publish(j.topic, j.payload, { qos: 1 }));
 const timer = setTimeout(() => { process.send!({ kind: 'timeout', acked, rejected }); }, 600_000);
 const ms = await done;
 clearTimeout(timer);
