@@ -61,7 +61,7 @@ function deriveConfig(c: AgentConfigFile, baseDir: string) {
       rejectUnauthorized: tls.rejectUnauthorized,
     },
     keepaliveSec: mq.keepaliveSec, batchSize: mq.batchSize, inFlightBatches: mq.inFlightBatches, ackTimeoutMs: mq.ackTimeoutSec * 1000,
-    reconnectMinMs: mq.reconnectMinMs, reconnectMaxMs: mq.reconnectMaxMs, statusIntervalMs: mq.statusIntervalSec * 1000,
+    lingerMs: mq.lingerMs, reconnectMinMs: mq.reconnectMinMs, reconnectMaxMs: mq.reconnectMaxMs, statusIntervalMs: mq.statusIntervalSec * 1000,
   };
 
   const ids = new Set<string>();

@@ -46,6 +46,7 @@ export class Uplink {
   readonly #handlers = new Map<string, MessageHandler>();
   #stopTimers: (() => void)[] = [];
   #pumping = false;
+  #lingerTimer: unknown = null;
   #lastAckMs: number | null = null;
   readonly #m;
 
@@ -136,9 +137,19 @@ export class Uplink {
     this.#pump();
   }
 
-  /** Tell the uplink new readings are spooled. */
+  /**
+   * Tell the uplink new readings are spooled. With `lingerMs` > 0 and no full batch waiting, the
+   * publish waits up to lingerMs so the readings of that window go in one message (fewer
+   * messages for the broker and the BAL; each reading is up to lingerMs later). A full batch, a
+   * reconnect or an ack still publish at once.
+   */
   notify(): void {
-    this.#pump();
+    const linger = this.#o.config.lingerMs ?? 0;
+    if (linger <= 0) { this.#pump(); return; }
+    if (this.#lingerTimer !== null) return;
+    const w = this.#window;
+    if (this.#o.spool.pending(w.cursor, this.#o.config.batchSize).length >= this.#o.config.batchSize) { this.#pump(); return; }
+    this.#lingerTimer = this.#clock.setTimeout(() => { this.#lingerTimer = null; this.#pump(); }, linger);
   }
 
   #pump(): void {
@@ -207,6 +218,7 @@ export class Uplink {
   /** Publish an `offline` status (retained) and disconnect. */
   async stop(): Promise<void> {
     for (const cancel of this.#stopTimers.splice(0)) cancel();
+    if (this.#lingerTimer !== null) { this.#clock.clearTimeout(this.#lingerTimer); this.#lingerTimer = null; }
     await this.#session.stop(() => this.#statusMessage('offline'));
   }
 }
