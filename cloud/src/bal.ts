@@ -280,7 +280,10 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     closers.push({ name: 'status', close: () => status.detach() });
     const ingest = await startIngest({
       mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
-      config: { futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches },
+      config: {
+        futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches,
+        ackMode: config.ingest.ackMode, ackMaxDelayMs: config.ingest.ackMaxDelayMs, ackMaxReadings: config.ingest.ackMaxReadings,
+      },
       onStored,
       // Rejections, duplicates and equivocations change the node's row: the fleet view shows it live.
       onCounters: (pod) => events.publish({ type: 'node', pod }),

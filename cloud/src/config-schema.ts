@@ -114,6 +114,9 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       futureSkewMs: ms(0, 86_400_000, 60_000, 'readings stamped further ahead of the BAL clock are rejected `BAL_TIMESTAMP_FUTURE`'),
       maxInFlightBatches: { type: 'integer', min: 1, max: 10_000, default: 64, unit: 'batches', doc: 'batches verifying/storing before MQTT reading pauses (backpressure)' },
       verifyThreads: { type: 'integer', min: 0, max: 64, default: 2, unit: 'threads', doc: 'verification worker threads (0 = inline)' },
+      ackMode: { type: 'string', enum: ['per-reading', 'cumulative'], default: 'per-reading', doc: '`per-reading`: one v 1 ack per readings message; `cumulative`: one v 2 ack per PoD per window (fewer messages; needs agents that accept v 2 acks, see DESIGN §4 "Acks")' },
+      ackMaxDelayMs: ms(1, 60_000, 1000, 'cumulative acks: longest a stored reading waits for its ack (keep well under the agents\' `mqtt.ackTimeoutSec`)'),
+      ackMaxReadings: { type: 'integer', min: 1, max: 10_000, default: 500, unit: 'readings', doc: 'cumulative acks: a PoD\'s ack is sent at once when this many readings wait' },
     },
   },
   registry: {

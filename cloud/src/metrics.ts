@@ -24,8 +24,22 @@ function formatNumber(n: number): string {
   return String(n);
 }
 
+/** Series keys of one-label metrics by label value (the hot path: `{outcome}`, `{code}`). */
+const oneLabelKeys = new WeakMap<readonly string[], Map<string, string>>();
+
 function labelKey(labelNames: readonly string[], labels: Labels | undefined): string {
   if (labelNames.length === 0) return '';
+  if (labelNames.length === 1) {
+    const v = labels?.[labelNames[0]!];
+    if (v !== undefined) {
+      let cache = oneLabelKeys.get(labelNames);
+      if (!cache) { cache = new Map(); oneLabelKeys.set(labelNames, cache); }
+      const sv = String(v);
+      let k = cache.get(sv);
+      if (k === undefined) { k = `${labelNames[0]}="${escapeLabel(sv)}"`; if (cache.size < 1000) cache.set(sv, k); }
+      return k;
+    }
+  }
   return labelNames.map((l) => {
     const v = labels?.[l];
     if (v === undefined) throw new LightNodeError('BAL_METRIC_INVALID', `metric label ${l} missing`);

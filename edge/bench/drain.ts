@@ -45,7 +45,7 @@ async function run(label: string, n: number, over: Partial<MqttConfig>): Promise
     });
     const config: MqttConfig = {
       url: BENCH_MQTT_URL, protocolVersion: 5, clientId: `bench-${pod}`, tls: { rejectUnauthorized: true }, keepaliveSec: 30,
-      batchSize: 200, inFlightBatches: 8, ackTimeoutMs: 60_000, reconnectMinMs: 100, reconnectMaxMs: 1000, takeoverBackoffMinMs: 30_000, takeoverBackoffMaxMs: 600_000, statusIntervalMs: 600_000, ...over,
+      batchSize: 200, inFlightBatches: 8, ackTimeoutMs: 60_000, lingerMs: 0, reconnectMinMs: 100, reconnectMaxMs: 1000, takeoverBackoffMinMs: 30_000, takeoverBackoffMaxMs: 600_000, statusIntervalMs: 600_000, ...over,
     };
     const uplink = new Uplink({ config, pod, device: key.address, agentVersion: 'bench', spool });
     const t0 = performance.now();

@@ -68,6 +68,7 @@ export const EDGE_CONFIG = defineConfig('edge', 'LIGHTNODE', {
       batchSize: { type: 'integer', min: 1, max: 1000, default: 200, unit: 'readings', doc: 'readings per published batch (batches are also cut at the shared 1 MiB message limit)' },
       inFlightBatches: { type: 'integer', min: 1, max: 64, default: 8, unit: 'batches', doc: 'published batches awaiting their ack before the uplink pauses' },
       ackTimeoutSec: sec(1, 3600, 30, 'no ack for this long → resend from the oldest unacked reading'),
+      lingerMs: ms(0, 60_000, 0, 'sparse readings: wait up to this long after a new reading so the readings of the window share one message (0 = publish each at once; see Uplink)'),
       reconnectMinMs: ms(50, 600_000, 1000, 'reconnect backoff floor (exponential, full jitter)'),
       reconnectMaxMs: ms(50, 3_600_000, 60_000, 'reconnect backoff ceiling'),
       takeoverBackoffMinMs: ms(100, 3_600_000, 30_000, 'first wait after another client took the session over (same client id: MQTT 5 reason 0x8E, or 3 drops right after connecting); doubles per takeover'),

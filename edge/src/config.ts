@@ -63,7 +63,7 @@ function deriveConfig(c: AgentConfigFile, baseDir: string) {
       rejectUnauthorized: tls.rejectUnauthorized,
     },
     keepaliveSec: mq.keepaliveSec, batchSize: mq.batchSize, inFlightBatches: mq.inFlightBatches, ackTimeoutMs: mq.ackTimeoutSec * 1000,
-    reconnectMinMs: mq.reconnectMinMs, reconnectMaxMs: mq.reconnectMaxMs,
+    lingerMs: mq.lingerMs, reconnectMinMs: mq.reconnectMinMs, reconnectMaxMs: mq.reconnectMaxMs,
     takeoverBackoffMinMs: mq.takeoverBackoffMinMs, takeoverBackoffMaxMs: mq.takeoverBackoffMaxMs, statusIntervalMs: mq.statusIntervalSec * 1000,
   };
 

@@ -40,10 +40,10 @@ export function invalid(field: string, expected: string, found: unknown): never 
 }
 
 /**
- * Bytes or text → a plain object with `v: 1` whose keys are all in `allowed`.
+ * Bytes or text → a plain object with `v: version` (default 1; or one of several) whose keys are all in `allowed`.
  * Throws `PROTO_MESSAGE_TOO_LARGE` or `PROTO_MESSAGE_INVALID`.
  */
-export function decodeMessage(payload: Uint8Array | string, allowed: readonly string[]): Record<string, unknown> {
+export function decodeMessage(payload: Uint8Array | string, allowed: readonly string[], version: number | readonly number[] = MESSAGE_VERSION): Record<string, unknown> {
   let text: string;
   if (typeof payload === 'string') {
     if (payload.length > MAX_MESSAGE_BYTES) throw tooLarge(payload.length); // at least this many bytes
@@ -68,7 +68,7 @@ export function decodeMessage(payload: Uint8Array | string, allowed: readonly st
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) invalid('payload', 'a JSON object', obj);
   const rec = obj as Record<string, unknown>;
-  if (rec['v'] !== MESSAGE_VERSION) invalid('v', String(MESSAGE_VERSION), rec['v']);
+  if (typeof version === 'number' ? rec['v'] !== version : !version.includes(rec['v'] as number)) invalid('v', typeof version === 'number' ? String(version) : version.join(' | '), rec['v']);
   for (const k of Object.keys(rec)) if (k !== 'v' && !allowed.includes(k)) invalid(k, 'no such field', rec[k]);
   return rec;
 }

@@ -22,6 +22,17 @@ export type AckRejectCode = (typeof ACK_REJECT_CODES)[number];
 export interface ReadingsBatch { v: 1; readings: SignedReading[] }
 export interface AckRejection { seq: number; code: string; reason: string }
 export interface Ack { v: 1; stored: number[]; duplicate: number[]; rejected: AckRejection[] }
+/**
+ * Cumulative ack (`v: 2`, DESIGN §4 "Acks"): one message per PoD per ack window. `settled` lists
+ * ranges `[from, to]` (inclusive, sorted, disjoint, not adjacent) of seqs the BAL has durably
+ * committed (stored now or stored before); `rejected` as in v1. A range never spans a seq the BAL
+ * has not settled (a gap, a reading still in flight), so "stored up to N" covers only stored seqs.
+ */
+export interface CumulativeAck { v: 2; settled: [number, number][]; rejected: AckRejection[] }
+/** Either ack version, as a device receives it. */
+export type AnyAck = Ack | CumulativeAck;
+/** Most seqs one cumulative ack may cover (summed range lengths): bounds what a device expands. */
+export const MAX_ACK_SETTLED_SEQS = 100_000;
 export interface Status {
   v: 1; pod: string; device: Hex; state: 'online' | 'offline'; ts: number; lastSeq: number | null;
   spoolDepth: number; quarantined: number; agentVersion: string;
@@ -194,6 +205,87 @@ export function parseAck(payload: Payload): Ack {
 }
 export function serializeAck(ack: Ack): string {
   return encodeMessage(checkAck(ack as unknown as Record<string, unknown>));
+}
+
+// ---------------------------------------------------------------- cumulative ack (v 2)
+
+function checkCumulativeAck(o: Record<string, unknown>): CumulativeAck {
+  const list = o['settled'];
+  if (!Array.isArray(list)) invalid('settled', 'an array of [from, to] seq ranges', list);
+  let prev = -2;
+  let span = 0;
+  const settled = list.map((x, i): [number, number] => {
+    if (!Array.isArray(x) || x.length !== 2) invalid(`settled[${i}]`, 'a range [from, to]', x);
+    const [from, to] = x as unknown[];
+    if (!isCount(from)) invalid(`settled[${i}][0]`, 'a safe integer >= 0', from);
+    if (!isCount(to) || to < from) invalid(`settled[${i}][1]`, `a safe integer >= ${from}`, to);
+    if (from <= prev + 1) invalid(`settled[${i}][0]`, `a seq above ${prev + 1} (ranges sorted, disjoint, not adjacent)`, from);
+    span += to - from + 1;
+    if (span > MAX_ACK_SETTLED_SEQS) invalid(`settled[${i}]`, `at most ${MAX_ACK_SETTLED_SEQS} seqs in all ranges`, x);
+    prev = to;
+    return [from, to];
+  });
+  const rej = o['rejected'];
+  if (!Array.isArray(rej)) invalid('rejected', 'an array of {seq, code, reason}', rej);
+  const seen = new Set<number>();
+  const inSettled = (seq: number): boolean => settled.some(([a, b]) => seq >= a && seq <= b);
+  const rejected = rej.map((x, i): AckRejection => {
+    const f = `rejected[${i}]`;
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) invalid(f, 'an object {seq, code, reason}', x);
+    const { seq, code, reason, ...extra } = x as Record<string, unknown>;
+    for (const k of Object.keys(extra)) invalid(`${f}.${k}`, 'no such field', extra[k]);
+    if (!isCount(seq)) invalid(`${f}.seq`, 'a safe integer >= 0', seq);
+    if (seen.has(seq) || inSettled(seq)) invalid(`${f}.seq`, 'a seq not listed twice in one ack', seq);
+    seen.add(seq);
+    if (typeof code !== 'string' || !CODE_RE.test(code)) invalid(`${f}.code`, 'an error code like BAL_SIGNATURE_INVALID', code);
+    if (typeof reason !== 'string' || reason.length > MAX_REASON) invalid(`${f}.reason`, `a string of at most ${MAX_REASON} characters`, reason);
+    return { seq, code, reason };
+  });
+  if (settled.length === 0 && rejected.length === 0) invalid('settled', 'at least one range or one rejection', settled);
+  return { v: 2, settled, rejected };
+}
+
+/** Parse a cumulative (v 2) ack. */
+export function parseCumulativeAck(payload: Payload): CumulativeAck {
+  return checkCumulativeAck(decodeMessage(payload, ['settled', 'rejected'], 2));
+}
+export function serializeCumulativeAck(ack: CumulativeAck): string {
+  return encodeMessage(checkCumulativeAck(ack as unknown as Record<string, unknown>));
+}
+
+/**
+ * Parse an ack of either version (what a device subscribes to: the BAL sends v 1 per batch or
+ * v 2 per window, by its `ingest.ackMode`). Throws like parseAck for anything else.
+ */
+export function parseAnyAck(payload: Payload): AnyAck {
+  const o = decodeMessage(payload, ['stored', 'duplicate', 'rejected', 'settled'], [1, 2]);
+  const foreign = o['v'] === 2 ? ['stored', 'duplicate'] : ['settled'];
+  for (const k of foreign) if (k in o) invalid(k, 'no such field', o[k]);
+  return o['v'] === 2 ? checkCumulativeAck(o) : checkAck(o);
+}
+
+/**
+ * The seqs an ack settles and rejects, in the v 1 shape the spool applies: a v 2 ack's ranges
+ * are expanded into `stored` (a device deletes stored and duplicate seqs alike; at most
+ * MAX_ACK_SETTLED_SEQS, checked by the parser).
+ */
+export function ackLists(ack: AnyAck): Omit<Ack, 'v'> {
+  if (ack.v === 1) return { stored: ack.stored, duplicate: ack.duplicate, rejected: ack.rejected };
+  const stored: number[] = [];
+  for (const [from, to] of ack.settled) for (let s = from; s <= to; s++) stored.push(s);
+  return { stored, duplicate: [], rejected: ack.rejected };
+}
+
+/** Sorted, disjoint, non-adjacent ranges of a set of seqs (the `settled` of a cumulative ack). */
+export function seqRanges(seqs: Iterable<number>): [number, number][] {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s === last[1] + 1) last[1] = s;
+    else out.push([s, s]);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- status

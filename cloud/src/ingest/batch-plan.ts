@@ -59,7 +59,7 @@ export function planBatch(
 }
 
 function toInput(item: VerifiedItem, nowMs: number): StoredReadingInput {
-  return { reading: item.reading, digest: item.digest, signer: item.signer, receivedAtMs: nowMs };
+  return { reading: item.reading, digest: item.digest, signer: item.signer, receivedAtMs: nowMs, body: item.body };
 }
 
 /** Fold store outcomes into the ack (equivocation → rejected BAL_EQUIVOCATION). */

@@ -3,13 +3,14 @@
  * client (embedded aedes or an external broker), and per batch: verify in the worker pool,
  * check timestamps against the clock and signers against the registry mirror, store the good
  * readings in ONE store transaction (batches ready together share it: ./group-commit.ts), and
- * only then publish the Ack on `ln/v1/{pod}/ack`.
+ * only then publish the Ack on `ln/v1/{pod}/ack` (v 1 per message, or v 2 cumulative per PoD
+ * per window: ./ack-window.ts).
  * A batch whose store transaction fails is not acked at all: the device resends it.
  * Bad input is counted per reason code and logged; nothing here throws out of a handler.
  */
 import type { MqttClient } from 'mqtt';
 import { parseTopic, topicFilter, topicFor } from '@lightnode/shared/topics';
-import { serializeAck } from '@lightnode/shared/messages';
+import { serializeAck, serializeCumulativeAck, type CumulativeAck } from '@lightnode/shared/messages';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
 import type { BalStore, StoreBatchResult, StoredReadingInput } from '../store/types.js';
@@ -23,6 +24,7 @@ import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { createGroupCommitter } from './group-commit.js';
 import { installMessageGate } from './message-gate.js';
+import { createAckWindow } from './ack-window.js';
 
 /** The part of the registry mirror the ingest uses (./registry/mirror.ts implements it). */
 export interface SignerChecker {
@@ -37,6 +39,16 @@ export interface IngestConfig {
   maxInFlightBatches?: number;
   /** QoS of the published acks; default 1. */
   ackQos?: 0 | 1;
+  /**
+   * `per-reading` (default): one v 1 ack per readings message, right after its commit.
+   * `cumulative`: one v 2 ack per PoD per window (./ack-window.ts) — fewer ack messages; every
+   * device must run an agent that accepts v 2 acks (DESIGN §4 "Acks").
+   */
+  ackMode?: 'per-reading' | 'cumulative';
+  /** Cumulative acks: longest wait of a settled seq for its ack, ms; default 1000. */
+  ackMaxDelayMs?: number;
+  /** Cumulative acks: a PoD's ack goes at once when this many seqs wait; default 500. */
+  ackMaxReadings?: number;
 }
 
 /** A reading the store has just committed (for `onStored`). */
@@ -97,6 +109,9 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   deps.metrics.gauge('bal_verify_worker_restarts', 'Verify workers replaced after dying', [], () => pool.restarts());
   const lastSeq = new Map<Hex, number>();
   const committer = createGroupCommitter(store);
+  const ackWindow = deps.config?.ackMode === 'cumulative'
+    ? createAckWindow({ maxDelayMs: deps.config.ackMaxDelayMs ?? 1000, maxReadings: deps.config.ackMaxReadings ?? 500, publish: (pod, ack) => publishAck(pod, ack) })
+    : null;
 
   let inFlight = 0;
   let stopped = false;
@@ -183,7 +198,8 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
         }, (err) => log.warn('node counters update failed', { pod, err }));
     }
     if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return;
-    publishAck(pod, ack);
+    if (ackWindow) ackWindow.add(pod, ack.duplicate.length === 0 ? ack.stored : [...ack.stored, ...ack.duplicate], ack.rejected);
+    else publishAck(pod, ack);
   }
 
   function notifyStored(pod: string, inputs: readonly StoredReadingInput[], res: StoreBatchResult): void {
@@ -228,8 +244,17 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     if (lastSeq.size > 1_000_000) lastSeq.clear();
   }
 
-  function publishAck(pod: string, ack: AckMessage): void {
-    mqtt.publish(topicFor(pod, 'ack'), serializeAck(ack), { qos: ackQos }, (err) => {
+  function publishAck(pod: string, ack: AckMessage | CumulativeAck): void {
+    let payload: string;
+    try {
+      payload = ack.v === 2 ? serializeCumulativeAck(ack) : serializeAck(ack);
+    } catch (err) {
+      // A bug, never bad input (the codec refuses an ack it would not parse): counted, the device resends.
+      m.internalErrors.inc();
+      log.error('ack not serializable; not sent', { pod, err });
+      return;
+    }
+    mqtt.publish(topicFor(pod, 'ack'), payload, { qos: ackQos }, (err) => {
       if (err) { m.ackErrors.inc(); log.warn('ack publish failed', { pod, err }); } else m.acks.inc();
     });
   }
@@ -247,6 +272,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       gate.remove();
       await mqtt.unsubscribeAsync(READINGS_FILTER).catch(() => {});
       await idle();
+      ackWindow?.flushAll();
     },
   };
 }

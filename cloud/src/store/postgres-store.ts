@@ -166,7 +166,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
          ORDER BY ord
          RETURNING id, device, seq`,
         [col((x) => x.reading.pod), col((x) => x.signer), col((x) => x.reading.seq), col((x) => x.reading.timestamp),
-          col((x) => x.receivedAtMs), col((x) => x.digest), col((x) => readingBody(x.reading))]);
+          col((x) => x.receivedAtMs), col((x) => x.digest), col((x) => x.body ?? readingBody(x.reading))]);
       for (const r of ins.rows as Row[]) inserted.set(keyOf(String(r.device), Number(r.seq)), Number(r.id));
     }
     const book = new BatchBook();
@@ -196,7 +196,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[])
          ON CONFLICT (device, seq, digest) DO NOTHING`,
         [equiv.map((e) => e.ex), equiv.map((e) => e.inp.reading.pod), equiv.map((e) => e.inp.signer), equiv.map((e) => e.inp.reading.seq),
-          equiv.map((e) => e.inp.digest), equiv.map((e) => readingBody(e.inp.reading)), equiv.map((e) => e.inp.receivedAtMs)]);
+          equiv.map((e) => e.inp.digest), equiv.map((e) => e.inp.body ?? readingBody(e.inp.reading)), equiv.map((e) => e.inp.receivedAtMs)]);
     }
     // One statement each for all devices and all PoDs of the batch (keys are unique per batch).
     const devs = [...book.devices.values()];

@@ -130,7 +130,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
         res.duplicate.push(r.seq); res.outcomes.push('duplicate'); res.ids.push(0); book.duplicate(inp);
         continue;
       }
-      const info = st.insert.run(r.pod, inp.signer, r.seq, r.timestamp, inp.receivedAtMs, inp.digest, readingBody(r));
+      const info = st.insert.run(r.pod, inp.signer, r.seq, r.timestamp, inp.receivedAtMs, inp.digest, inp.body ?? readingBody(r));
       if (info.changes === 1) {
         res.stored.push(r.seq); res.outcomes.push('stored'); res.ids.push(Number(info.lastInsertRowid));
         book.stored(inp);
@@ -141,7 +141,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       if (ex.digest === inp.digest) { res.duplicate.push(r.seq); res.outcomes.push('duplicate'); book.duplicate(inp); }
       else {
         res.equivocation.push(r.seq); res.outcomes.push('equivocation'); book.equivocation(inp);
-        st.equivocation.run(ex.id, r.pod, inp.signer, r.seq, inp.digest, readingBody(r), inp.receivedAtMs);
+        st.equivocation.run(ex.id, r.pod, inp.signer, r.seq, inp.digest, inp.body ?? readingBody(r), inp.receivedAtMs);
       }
     }
     for (const d of book.devices.values()) st.deviceAgg.run(d);

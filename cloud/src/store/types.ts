@@ -26,6 +26,8 @@ export interface StoredReadingInput {
   signer: Hex;
   /** When the BAL received it, ms since epoch. */
   receivedAtMs: number;
+  /** `readingBody(reading)` when the caller already has it (the verify workers make it); else the store makes it. */
+  body?: string;
 }
 
 /**

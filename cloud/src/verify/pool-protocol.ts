@@ -6,10 +6,15 @@ import type { CoreBatchResult } from './verify-core.js';
 /** workerData of each worker. */
 export interface WorkerInit { separatorHex: `0x${string}`; secp: 'auto' | SecpImpl }
 
-export interface PoolJob { pod: string; payload: Uint8Array | string }
+/**
+ * Jobs of one postMessage: every payload copied once into one ArrayBuffer that is transferred
+ * (not cloned): job i is `bytes[ends[i-1] ?? 0 .. ends[i]]` of the topic PoD `pods[i]`. (Cloning
+ * an MQTT payload Buffer would copy its whole backing socket chunk, 64 KiB, per job.)
+ */
+export interface PoolJobs { pods: string[]; ends: number[]; bytes: ArrayBuffer }
 
 export type PoolRequest =
-  | { kind: 'jobs'; seq: number; jobs: PoolJob[] }
+  | { kind: 'jobs'; seq: number; jobs: PoolJobs }
   | { kind: 'ceiling'; seq: number; readings: SignedReading[]; rounds: number };
 
 export type PoolResponse =

@@ -3,7 +3,8 @@
  * (topic pod + raw payload bytes); parsing, validation, digest and signer recovery all run in
  * the workers, so the main thread only moves bytes, checks the registry mirror and stores.
  * Jobs waiting while all workers are busy are coalesced into one postMessage (up to
- * `maxJobsPerMessage` jobs / `maxBytesPerMessage` bytes) to amortise the message cost.
+ * `maxJobsPerMessage` jobs / `maxBytesPerMessage` bytes) to amortise the message cost; their
+ * payloads travel in one transferred ArrayBuffer (./pool-protocol.ts `PoolJobs`).
  * `threads: 0` verifies inline on the calling thread (tests, tiny deployments).
  */
 import { LightNodeError } from '@lightnode/shared/errors';
@@ -14,7 +15,7 @@ import type { Eip712Domain } from '@lightnode/shared/eip712-engine';
 import { ingestEip712 } from './digest.js';
 import { createBatchVerifier, type CoreBatchResult } from './verify-core.js';
 import type { SecpImpl } from './recover.js';
-import type { PoolJob, PoolRequest, PoolResponse, WorkerInit } from './pool-protocol.js';
+import type { PoolJobs, PoolRequest, PoolResponse, WorkerInit } from './pool-protocol.js';
 
 export interface VerifyPoolOptions {
   /** EIP-712 domain of the deployment (verifyingContract = PodRegistry). */
@@ -28,6 +29,12 @@ export interface VerifyPoolOptions {
   /** Coalescing limits per postMessage; defaults 64 jobs, 512 KiB. */
   maxJobsPerMessage?: number;
   maxBytesPerMessage?: number;
+  /**
+   * Micro-batching: a job that finds fewer than `maxJobsPerMessage` queued waits up to this many
+   * ms for others to share its postMessage (one message per worker job, not per MQTT message);
+   * default 2. 0 = only jobs of the same event-loop turn are sent together.
+   */
+  gatherMs?: number;
 }
 
 export interface VerifyPool {
@@ -50,7 +57,21 @@ export interface VerifyPool {
   close(): Promise<void>;
 }
 
-interface Pending { job: PoolJob; bytes: number; resolve(r: CoreBatchResult): void; reject(e: unknown): void }
+interface Pending { pod: string; payload: Uint8Array | string; bytes: number; resolve(r: CoreBatchResult): void; reject(e: unknown): void }
+
+/** Pack the payloads of `take` into one transferable buffer (one copy per payload). */
+function packJobs(take: readonly Pending[]): PoolJobs {
+  let total = 0;
+  for (const p of take) total += p.bytes;
+  const buf = Buffer.allocUnsafeSlow(total);
+  const ends: number[] = new Array(take.length);
+  let off = 0;
+  take.forEach((p, i) => {
+    off += typeof p.payload === 'string' ? buf.write(p.payload, off, 'utf8') : (buf.set(p.payload, off), p.payload.byteLength);
+    ends[i] = off;
+  });
+  return { pods: take.map((p) => p.pod), ends, bytes: buf.buffer as ArrayBuffer };
+}
 
 interface Slot {
   worker: Worker;
@@ -97,6 +118,7 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
   const maxInFlight = opts.maxInFlightPerWorker ?? 2;
   const maxJobs = opts.maxJobsPerMessage ?? 64;
   const maxBytes = opts.maxBytesPerMessage ?? 512 * 1024;
+  const gatherMs = opts.gatherMs ?? 2;
   const init: WorkerInit = { separatorHex: `0x${Buffer.from(separator).toString('hex')}`, secp: secpPref };
   const queue: Pending[] = [];
   const slots: Slot[] = [];
@@ -124,17 +146,26 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
       }
       const seq = ++msgSeq;
       best.inFlight.set(seq, take);
-      best.worker.postMessage({ kind: 'jobs', seq, jobs: take.map((p) => p.job) } satisfies PoolRequest);
+      const jobs = packJobs(take);
+      best.worker.postMessage({ kind: 'jobs', seq, jobs } satisfies PoolRequest, [jobs.bytes]);
     }
   };
 
   // Jobs arriving in one event-loop turn (an MQTT read often carries many publishes) are sent
   // together: pump after the turn instead of once per job.
+  // With gatherMs, jobs of the next few ms join them (micro-batching); a full message goes at once.
   let pumpScheduled = false;
+  let gatherTimer: NodeJS.Timeout | null = null;
+  const runPump = (): void => {
+    pumpScheduled = false;
+    if (gatherTimer) { clearTimeout(gatherTimer); gatherTimer = null; }
+    pump();
+  };
   const schedulePump = (): void => {
-    if (pumpScheduled) return;
-    pumpScheduled = true;
-    setImmediate(() => { pumpScheduled = false; pump(); });
+    if (queue.length >= maxJobs && !pumpScheduled) { pumpScheduled = true; setImmediate(runPump); return; }
+    if (pumpScheduled || gatherTimer) return;
+    if (gatherMs > 0) gatherTimer = setTimeout(runPump, gatherMs);
+    else { pumpScheduled = true; setImmediate(runPump); }
   };
 
   /** Start one worker; a worker that dies is replaced (its in-flight jobs are rejected: not acked, resent). */
@@ -174,8 +205,8 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
     verifyBatch(pod, payload) {
       if (closed) return Promise.reject(new LightNodeError('BAL_VERIFY_POOL_CLOSED', 'verify pool closed'));
       return new Promise((resolve, reject) => {
-        const bytes = typeof payload === 'string' ? payload.length : payload.byteLength;
-        queue.push({ job: { pod, payload }, bytes, resolve, reject });
+        const bytes = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
+        queue.push({ pod, payload, bytes, resolve, reject });
         schedulePump();
       });
     },

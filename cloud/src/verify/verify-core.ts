@@ -13,6 +13,7 @@ import { isLightNodeError } from '@lightnode/shared/errors';
 import { splitReadingsBatch, MAX_BATCH_READINGS } from '@lightnode/shared/messages';
 import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
 import { ingestEip712 } from './digest.js';
+import { readingBody } from '../store/common.js';
 import { createRecoverer, type Recoverer, type SecpImpl } from './recover.js';
 
 /** Max MQTT payload of a readings batch (docs/interfaces.md). */
@@ -26,6 +27,8 @@ export interface VerifiedItem {
   digest: `0x${string}`;
   /** Recovered signer, lower-case address. */
   signer: `0x${string}`;
+  /** The stored body (`readingBody(reading)`), made here so the ingest's main thread does not. */
+  body: string;
 }
 
 /** One reading refused by the core. `seq` is null when the input had no usable seq. */
@@ -92,7 +95,7 @@ export function createBatchVerifier(separator: Uint8Array, secp: 'auto' | SecpIm
     if (signer === null) {
       return { ok: false, seq: reading.seq, code: 'BAL_SIGNATURE_INVALID', reason: 'signature does not recover (bad r/s/v, high s, or not on the curve)' };
     }
-    return { ok: true, reading, digest: `0x${Buffer.from(digest).toString('hex')}`, signer: signer as `0x${string}` };
+    return { ok: true, reading, digest: `0x${Buffer.from(digest).toString('hex')}`, signer: signer as `0x${string}`, body: readingBody(reading) };
   }
 
   return {

@@ -12,7 +12,9 @@ parentPort!.postMessage({ kind: 'ready', secp: verifier.secp } satisfies PoolRes
 
 parentPort!.on('message', (req: PoolRequest) => {
   if (req.kind === 'jobs') {
-    const results = req.jobs.map((j) => verifier.verifyPayload(j.pod, j.payload));
+    const { pods, ends, bytes } = req.jobs;
+    const all = new Uint8Array(bytes);
+    const results = pods.map((pod, i) => verifier.verifyPayload(pod, all.subarray(i === 0 ? 0 : ends[i - 1], ends[i])));
     parentPort!.postMessage({ kind: 'results', seq: req.seq, results } satisfies PoolResponse);
   } else if (req.kind === 'ceiling') {
     let ok = 0;

@@ -5,10 +5,12 @@ import * as assert from 'uvu/assert';
 import { addStoreOutcomes, finalizeAck, planBatch } from '../../src/ingest/batch-plan.js';
 import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import type { CoreItem } from '../../src/verify/verify-core.js';
+import { readingBody } from '../../src/store/common.js';
 
 const A = '0x00000000000000000000000000000000000000aa' as const;
 function ok(seq: number, ts: number, digest = `0x${String(seq).padStart(64, '0')}`): CoreItem {
-  return { ok: true, signer: A, digest: digest as `0x${string}`, reading: { pod: 'IT001E00000001', meter: 'm', seq, timestamp: ts, source: 'modbus', values: [{ quantity: '1-0:1.8.0', value: 1, scale: 0, unit: 'Wh' }], signature: '0x00' } };
+  const reading = { pod: 'IT001E00000001', meter: 'm', seq, timestamp: ts, source: 'modbus', values: [{ quantity: '1-0:1.8.0', value: 1, scale: 0, unit: 'Wh' }], signature: '0x00' as const };
+  return { ok: true, signer: A, digest: digest as `0x${string}`, reading, body: readingBody(reading) };
 }
 
 test('planBatch: skew, final and deferred registry verdicts, repeats, unattributable', () => {

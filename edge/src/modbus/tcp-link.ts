@@ -8,8 +8,9 @@
  */
 import net from 'node:net';
 import { LightNodeError } from '@lightnode/shared/errors';
-import { FrameError, decodeResponsePdu, decodeTcp, encodeReadPdu, encodeTcp } from './frame.js';
-import { connectionError, exceptionError, timeoutError, toModbusError, type RequestContext } from './errors.js';
+import { encodeReadPdu, encodeTcp } from './frame.js';
+import { readTcpAnswer } from './tcp-answer.js';
+import { connectionError, timeoutError, toModbusError, type RequestContext } from './errors.js';
 import { linkName, type LinkConfig, type LinkRequest, type ModbusLink } from './link.js';
 
 type TcpConfig = Extract<LinkConfig, { kind: 'tcp' }>;
@@ -30,10 +31,8 @@ function linkFailure(message: string, ctx: RequestContext): LightNodeError {
   return connectionError(message, ctx);
 }
 
-function frameFailure(reason: string, ctx: RequestContext): LightNodeError {
-  const where = `${ctx.line} unit ${ctx.unitId} FC${ctx.functionCode} ${ctx.address}+${ctx.count}`;
-  return new LightNodeError('EDGE_MODBUS_FRAME', `${where}: malformed answer (${reason})`, { ...ctx, reason });
-}
+/** Context of an answer that arrives with no request pending (only ever skipped). */
+const LATE_CTX: RequestContext = { line: '', unitId: -1, functionCode: 0, address: 0, count: 0 };
 
 /** Modbus TCP client link (`{ kind: 'tcp', host, port, connectTimeoutMs? }`). */
 export class ModbusTcpLink implements ModbusLink {
@@ -89,34 +88,19 @@ export class ModbusTcpLink implements ModbusLink {
     if (this.socket !== sock) return;
     this.buf = this.buf.length === 0 ? new Uint8Array(chunk) : Buffer.concat([this.buf, chunk]);
     for (;;) {
-      let adu: ReturnType<typeof decodeTcp>;
-      try {
-        adu = decodeTcp(this.buf);
-      } catch (err) {
+      const p = this.pending;
+      // With nothing pending every complete ADU is a late answer: skip it (transaction id -1 matches none).
+      const answer = readTcpAnswer(this.buf, p ? p.transactionId : -1, p ? p.ctx : LATE_CTX);
+      if (answer.kind === 'need-more') return;
+      if (answer.kind === 'fatal') {
         // Not Modbus TCP (or an absurd length): the stream cannot be resynchronised; drop it.
-        const p = this.pending;
         this.drop();
-        if (p) this.settle(p, frameFailure((err as Error).message, p.ctx));
+        if (p) this.settle(p, answer.error);
         return;
       }
-      if (!adu) return;
-      this.buf = this.buf.subarray(adu.consumed);
-      const p = this.pending;
-      if (!p || adu.transactionId !== p.transactionId) continue; // late answer of a timed-out request
-      if (adu.unitId !== p.req.unitId) { this.settle(p, frameFailure(`answer from unit ${adu.unitId}`, p.ctx)); continue; }
-      try {
-        const res = decodeResponsePdu(adu.pdu, adu.unitId);
-        if (res.kind === 'exception') {
-          if (res.functionCode !== p.req.functionCode) this.settle(p, frameFailure(`exception for FC${res.functionCode}`, p.ctx));
-          else this.settle(p, exceptionError(res.exceptionCode, p.ctx));
-        } else if (res.functionCode !== p.req.functionCode) {
-          this.settle(p, frameFailure(`answer for FC${res.functionCode}`, p.ctx));
-        } else {
-          this.settle(p, res.registers as number[]);
-        }
-      } catch (err) {
-        this.settle(p, frameFailure(err instanceof FrameError ? err.reason : String(err), p.ctx));
-      }
+      this.buf = this.buf.subarray(answer.consumed);
+      if (!p || answer.kind === 'skip') continue;
+      this.settle(p, answer.kind === 'registers' ? answer.registers : answer.error);
     }
   }
 

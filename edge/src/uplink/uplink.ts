@@ -11,7 +11,7 @@
  */
 import { topicFor, type TopicKind } from '@lightnode/shared/topics';
 import { isLightNodeError } from '@lightnode/shared/errors';
-import { parseAck, serializeReadingsBatchJson, serializeStatus } from '@lightnode/shared/messages';
+import { ackLists, parseAnyAck, serializeReadingsBatchJson, serializeStatus } from '@lightnode/shared/messages';
 import type { Hex } from '@lightnode/shared/hex';
 import type { MqttConfig } from '../config.js';
 import type { AckInput, SpoolPort } from '../spool/port.js';
@@ -50,6 +50,7 @@ export class Uplink {
   readonly #handlers = new Map<string, MessageHandler>();
   #stopTimers: (() => void)[] = [];
   #pumping = false;
+  #lingerTimer: unknown = null;
   #lastAckMs: number | null = null;
   /** Acks the spool could not apply yet (EDGE_SPOOL_BUSY), oldest first: retried, never dropped. */
   readonly #unapplied: AckInput[] = [];
@@ -147,9 +148,19 @@ export class Uplink {
     this.#pump();
   }
 
-  /** Tell the uplink new readings are spooled. */
+  /**
+   * Tell the uplink new readings are spooled. With `lingerMs` > 0 and no full batch waiting, the
+   * publish waits up to lingerMs so the readings of that window go in one message (fewer
+   * messages for the broker and the BAL; each reading is up to lingerMs later). A full batch, a
+   * reconnect or an ack still publish at once.
+   */
   notify(): void {
-    this.#pump();
+    const linger = this.#o.config.lingerMs ?? 0;
+    if (linger <= 0) { this.#pump(); return; }
+    if (this.#lingerTimer !== null) return;
+    const w = this.#window;
+    if (this.#o.spool.pending(w.cursor, this.#o.config.batchSize).length >= this.#o.config.batchSize) { this.#pump(); return; }
+    this.#lingerTimer = this.#clock.setTimeout(() => { this.#lingerTimer = null; this.#pump(); }, linger);
   }
 
   #pump(): void {
@@ -198,7 +209,8 @@ export class Uplink {
   #onAck(payload: Buffer): void {
     let ack;
     try {
-      ack = parseAck(payload);
+      // v 1 (one per batch) or v 2 (cumulative ranges, one per BAL ack window): the same lists.
+      ack = ackLists(parseAnyAck(payload));
     } catch (err) {
       this.#m.acks.inc({ result: 'invalid' });
       this.#log.warn('invalid ack ignored', { err });
@@ -252,6 +264,7 @@ export class Uplink {
     for (const cancel of this.#stopTimers.splice(0)) cancel();
     if (this.#ackRetry !== undefined) this.#clock.clearTimeout(this.#ackRetry);
     this.#ackRetry = undefined;
+    if (this.#lingerTimer !== null) { this.#clock.clearTimeout(this.#lingerTimer); this.#lingerTimer = null; }
     await this.#session.stop(() => this.#statusMessage('offline'));
   }
 }

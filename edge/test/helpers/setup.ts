@@ -14,7 +14,7 @@ export const TEST_REGISTRY = '0x5fbdb2315678afecb367f032d93f642f64180aa3' as con
 export function mqttConfig(url: string, over: Partial<MqttConfig> = {}): MqttConfig {
   return {
     url, protocolVersion: 4, clientId: `ln-test-${Math.random().toString(16).slice(2)}`, tls: { rejectUnauthorized: true },
-    keepaliveSec: 10, batchSize: 50, inFlightBatches: 4, ackTimeoutMs: 5000, reconnectMinMs: 100, reconnectMaxMs: 400,
+    keepaliveSec: 10, batchSize: 50, inFlightBatches: 4, ackTimeoutMs: 5000, lingerMs: 0, reconnectMinMs: 100, reconnectMaxMs: 400,
     takeoverBackoffMinMs: 30_000, takeoverBackoffMaxMs: 600_000,
     statusIntervalMs: 60_000, ...over,
   };

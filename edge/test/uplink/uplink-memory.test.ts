@@ -55,6 +55,31 @@ test('drains the in-memory spool in order; a withheld ack is resent after ackTim
   assert.equal(bal.firstArrival.length, 37, 'the BAL saw the resend as duplicates');
 });
 
+test('mqtt.lingerMs: sparse readings wait on the fake clock and share one message; a full batch goes at once', async () => {
+  const pod = randomPod();
+  const { key, domain, spool } = memorySpool(pod);
+  const { broker, bal } = await startBrokerWithBal(pod, domain, key.address, cleanups);
+  const clock = new FakeClock(Date.now());
+  const metrics = new Metrics();
+  const uplink = new Uplink({ config: mqttConfig(broker.url, { batchSize: 5, lingerMs: 2000 }), pod, device: key.address, agentVersion: 't', spool, metrics, clock });
+  cleanups.push(() => uplink.stop());
+  uplink.start();
+  await waitFor(() => uplink.connected, 5000, 'connect');
+  const batches0 = metrics.value('uplink_batches_published_total');
+  for (let i = 0; i < 3; i++) { spool.appendMany([draft('m1', 1_700_000_000_000 + i)]); uplink.notify(); await clock.advance(500); }
+  assert.is(bal.received.length, 0, 'nothing published inside the linger window');
+  assert.is(spool.status().depth, 3);
+  await clock.advance(600); // 2,100 ms after the first reading
+  await waitFor(() => bal.received.length === 3, 5000, 'the window published');
+  assert.is(metrics.value('uplink_batches_published_total') - batches0, 1, 'three sparse readings, one message');
+  await waitFor(() => spool.status().depth === 0, 5000, 'acked');
+  // Five readings at once fill a batch: published without waiting for the clock.
+  spool.appendMany(Array.from({ length: 5 }, (_, i) => draft('m1', 1_700_000_001_000 + i)));
+  uplink.notify();
+  await waitFor(() => bal.received.length === 8, 5000, 'full batch at once');
+  assert.is(metrics.value('uplink_batches_published_total') - batches0, 2);
+});
+
 test('status: the retained online message is the shared serializer\'s bytes; republished on the fake clock', async () => {
   const pod = randomPod();
   const { key, spool } = memorySpool(pod);

@@ -71,6 +71,43 @@ test('rejected readings go to quarantine with their code; duplicates are deleted
   assert.is(s.metrics.value('spool_acked_total', { outcome: 'duplicate' }), 1);
 });
 
+test('cumulative (v 2) acks: only covered seqs leave the spool; a reconnect inside the window resends; one ack then settles all', async () => {
+  const pod = randomPod();
+  const s = signedSpool(pod);
+  cleanups.push(s.cleanup);
+  const broker = await startAedes();
+  cleanups.push(() => broker.close());
+  const bal = await startFakeBal(broker.url, pod, s.domain, s.key.address, { ackVersion: 2 });
+  cleanups.push(() => bal.close());
+  bal.acking = false; // the BAL's ack window is open: verdicts wait
+  bal.rejectSeqs.set(7, 'BAL_TIMESTAMP_FUTURE');
+  const uplink = new Uplink({ config: mqttConfig(broker.url, { batchSize: 1, inFlightBatches: 64 }), pod, device: s.key.address, agentVersion: 't', spool: s.spool, metrics: s.metrics });
+  cleanups.push(() => uplink.stop());
+  s.spool.appendMany(Array.from({ length: 10 }, (_, i) => draft('m1', 1_700_000_000_000 + i)));
+  uplink.start();
+  await waitFor(() => bal.received.length === 10, 5000, 'ten one-reading messages');
+  assert.is(s.spool.status().depth, 10, 'nothing deleted before an ack');
+
+  // A partial cumulative ack (the BAL settled 0..2 and 4 so far; 3 is still in flight there): only those go.
+  const other = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  cleanups.push(() => other.endAsync(true));
+  await other.publishAsync(topicFor(pod, 'ack'), JSON.stringify({ v: 2, settled: [[0, 2], [4, 4]], rejected: [] }), { qos: 1 });
+  await waitFor(() => s.spool.status().depth === 6, 5000, 'the covered seqs deleted');
+  assert.equal(s.spool.pending(-1, 100).map((r) => r.seq), [3, 5, 6, 7, 8, 9], 'the gap (3) and the rest stay spooled');
+
+  // The link drops before the window's ack: the uplink resends what is still spooled.
+  const received = bal.received.length;
+  uplink.dropConnection();
+  await waitFor(() => bal.received.length >= received + 6, 10_000, 'resend after reconnect');
+  assert.is(s.spool.status().depth, 6);
+  bal.acking = true;
+  await bal.flushAcks(); // one v 2 ack: settled [[0,6],[8,9]], rejected 7
+  await waitFor(() => s.spool.status().depth === 0, 5000, 'all settled');
+  assert.equal([...s.spool.quarantined()].map((r) => [r.seq, r.code]), [[7, 'BAL_TIMESTAMP_FUTURE']]);
+  assert.equal(bal.firstArrival, [0, 1, 2, 3, 4, 5, 6, 8, 9], 'every good seq stored once');
+  assert.is(s.metrics.value('uplink_acks_total', { result: 'invalid' }), 0);
+});
+
 test('retained status: online on connect, offline by last will when the link dies, offline on stop', async () => {
   const pod = randomPod();
   const s = signedSpool(pod);
