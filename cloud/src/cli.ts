@@ -98,7 +98,7 @@ async function cmdCheckConfig(file: string): Promise<number> {
     if (config.broker.kind === 'embedded' && config.broker.credentialsPath) {
       try { loadCredentialsFile(config.broker.credentialsPath); } catch (err) { problems.push((err as Error).message); }
     }
-    if (config.anchoring.enabled) {
+    if (config.anchoring.enabled && config.roles.includes('anchor')) {
       try { if (!resolveAnchorKey(config)) problems.push('chain.anchorKeyPath: anchoring is enabled but no key is configured (file or env BAL_ANCHOR_KEY)'); }
       catch (err) { problems.push((err as Error).message); }
     }
