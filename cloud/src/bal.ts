@@ -30,6 +30,7 @@ import { startIngest, type Ingest } from './ingest/ingest.js';
 import { startCimIngest, type CimIngest } from './cim-import/cim-ingest.js';
 import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
+import { startLease, type Lease } from './anchor/lease.js';
 import { createChainGuard } from './chain/chain-guard.js';
 import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
@@ -72,11 +73,16 @@ export interface RunningBal {
   chain: ResolvedChain;
   store: BalStore;
   metrics: MetricsRegistry;
-  ingest: Ingest;
-  /** The data-server feed (CIM import); null without a DataServerRegistry. */
+  /** null without the `ingest` role. */
+  ingest: Ingest | null;
+  /** The data-server feed (CIM import); null without a DataServerRegistry or the `ingest` role. */
   cimIngest: CimIngest | null;
-  /** null when anchoring is disabled. */
+  /** null when anchoring is disabled or the instance has no `anchor` role. */
   anchorer: Anchorer | null;
+  /** The anchor lease this instance competes for; null without anchoring. */
+  lease: Lease | null;
+  /** This instance's id and roles (config `instanceId`, `roles`). */
+  instance: { id: string; roles: readonly string[] };
   /** Data access management (users, subscriptions); null unless `dataAccess.enabled`. */
   access: DataAccessService | null;
   /** What happens (node status, stored readings, confirmed anchors, decisions), for the dashboard's live view. */
@@ -146,11 +152,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Start the whole BAL from a validated config. */
 export async function startBal(config: BalConfig, opts: StartBalOptions = {}): Promise<RunningBal> {
-  const log = opts.log ?? createLogger({ level: config.log.level });
-  const metrics = new MetricsRegistry();
+  const roles = new Set(config.roles);
+  const log = (opts.log ?? createLogger({ level: config.log.level })).child({ instance: config.instanceId });
+  const metrics = new MetricsRegistry({ constLabels: { instance_id: config.instanceId, roles: config.roles.join(',') } });
   const chain = resolveChain(config);
-  const anchorKey = config.anchoring.enabled ? resolveAnchorKey(config) : null;
-  if (config.anchoring.enabled && !anchorKey) {
+  const anchoring = config.anchoring.enabled && roles.has('anchor');
+  const anchorKey = anchoring ? resolveAnchorKey(config) : null;
+  if (anchoring && !anchorKey) {
     throw new ValidationError(CONFIG_INVALID, 'chain.anchorKeyPath', 'an anchoring key (file, or env BAL_ANCHOR_KEY) while anchoring.enabled', 'none');
   }
   const da = config.dataAccess;
@@ -262,23 +270,34 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     }
 
     let anchorer: Anchorer | null = null;
+    let lease: Lease | null = null;
     if (anchorKey) {
+      const an = config.anchoring;
+      const l = startLease({
+        store, holder: config.instanceId, clock: opts.now ? { ...systemClock, now: opts.now } : systemClock, log: log.child({ component: 'lease' }), metrics,
+        timing: { ttlMs: an.leaseTtlMs, renewMs: an.leaseRenewMs, renewDeadlineMs: an.leaseRenewDeadlineMs },
+      });
+      lease = l;
+      closers.push({ name: 'lease', close: () => l.stop() }); // after the anchorer stopped: release, so another takes over at once
       const a = startAnchorer({
         store, signer: new Wallet(anchorKey, provider), readingAnchor: chain.readingAnchor, metrics, log: log.child({ component: 'anchor' }),
         config: { windowMs: config.anchoring.windowMs, maxLeaves: config.anchoring.maxLeaves, pollIntervalMs: config.anchoring.pollIntervalMs,
           confirmations: config.anchoring.confirmations, rebroadcastMs: config.anchoring.rebroadcastMs },
         ...(opts.now ? { clock: { ...systemClock, now: opts.now } } : {}),
-        onConfirmed, chainGuard,
+        onConfirmed, chainGuard, lease: l,
       });
       anchorer = a;
       closers.push({ name: 'anchorer', close: () => a.stop() });
     }
 
-    const status = await attachStatusRecorder(mq, {
-      store, metrics, log: log.child({ component: 'status' }), onRecorded: (s) => events.publish({ type: 'node', pod: s.pod }), ...(opts.now ? { now: opts.now } : {}),
-    });
-    closers.push({ name: 'status', close: () => status.detach() });
-    const ingest = await startIngest({
+    // Statuses and readings are consumed by `ingest` instances only.
+    if (roles.has('ingest')) {
+      const status = await attachStatusRecorder(mq, {
+        store, metrics, log: log.child({ component: 'status' }), onRecorded: (s) => events.publish({ type: 'node', pod: s.pod }), ...(opts.now ? { now: opts.now } : {}),
+      });
+      closers.push({ name: 'status', close: () => status.detach() });
+    }
+    const ingest = !roles.has('ingest') ? null : await startIngest({
       mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
       config: {
         futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches,
@@ -289,10 +308,10 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       onCounters: (pod) => events.publish({ type: 'node', pod }),
       ...(opts.now ? { now: opts.now } : {}),
     });
-    closers.push({ name: 'ingest', close: () => ingest.stop() });
+    if (ingest) closers.push({ name: 'ingest', close: () => ingest.stop() });
 
     let cimIngest: CimIngest | null = null;
-    if (chain.dataServerRegistry) {
+    if (chain.dataServerRegistry && roles.has('ingest')) {
       const dsMirror = await startDataServerMirror({
         provider, address: chain.dataServerRegistry, fromBlock: chain.deployBlock, pollIntervalMs: config.registry.pollIntervalMs,
         maxBlockRange: config.registry.maxBlockRange, log: log.child({ component: 'data-servers' }), metrics,
@@ -325,7 +344,10 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     timer.unref();
     closers.push({ name: 'gauges', close: async () => clearInterval(timer) });
 
+    const instance = { id: config.instanceId, roles: [...config.roles] };
     const app = createApiApp({
+      healthOnly: !roles.has('api'),
+      instance: () => ({ ...instance, ...(lease ? { anchor: { role: lease.status().role, epoch: lease.status().epoch } } : {}) }),
       store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry },
       clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
       ...(config.dashboard.enabled ? {
@@ -351,11 +373,11 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const endpoints: BalEndpoints = config.broker.kind === 'embedded'
       ? { api: api.url, mqtt: broker!.url, mqtts: broker!.tlsUrl, broker: 'embedded', dashboard }
       : { api: api.url, mqtt: config.broker.url, mqtts: null, broker: 'external', dashboard };
-    log.info('bal started', { ...endpoints, store: config.store.kind, chainId: chain.chainId, anchoring: anchorer !== null });
+    log.info('bal started', { ...endpoints, store: config.store.kind, chainId: chain.chainId, roles: config.roles, anchoring: anchorer !== null });
 
     let stopping: Promise<void> | null = null;
     return {
-      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, access, events,
+      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, lease, instance, access, events,
       reloadCredentials() {
         if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
         const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];

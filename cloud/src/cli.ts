@@ -1,7 +1,7 @@
 /**
  * `bal` — the Blockchain Access Layer command line.
  *
- *   bal run --config bal.json                 start the BAL; prints one JSON line with the endpoints;
+ *   bal run --config bal.json [--roles r,…]   start the BAL (roles ingest, api, anchor; default the config's); prints one JSON line with the endpoints;
  *                                             SIGHUP re-reads the broker credentials file and brings the
  *                                             broker's data users and grants in line with the store
  *   bal check-config --config bal.json        validate the config and the files it names
@@ -31,7 +31,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LightNodeError, isLightNodeError } from '@lightnode/shared/errors';
 import { POD_RE } from '@lightnode/shared/reading';
-import { loadConfig, type BalConfig } from './config.js';
+import { loadConfig, withRoles, type BalConfig } from './config.js';
 import { createLogger, parseLogLevel } from './log.js';
 import { loadCredentialsFile, parseCredentials, type CredentialsFile } from './broker/credentials.js';
 import { ROLES, type Role } from './broker/acl.js';
@@ -46,7 +46,7 @@ import type { AccessUser, DataAccessService } from './access/service.js';
 import { SUBSCRIPTION_STATUSES, type AccessEnforcer, type DecisionCertifier, type SubscriptionStatus } from './access/types.js';
 
 const USAGE = `usage:
-  bal run --config <file>
+  bal run --config <file> [--roles ingest,api,anchor]
   bal check-config --config <file>
   bal mosquitto-config --config <file> --out <dir> [--cert <f> --key <f> [--ca <f>] [--tls-port 8883]] [--port 1883] [--host <addr>] [--no-plain] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
   bal passwd --credentials <file> --user <name> --role device|bal|operator|data-server [--password <p>]
@@ -100,7 +100,7 @@ async function cmdCheckConfig(file: string): Promise<number> {
     if (config.broker.kind === 'embedded' && config.broker.credentialsPath) {
       try { loadCredentialsFile(config.broker.credentialsPath); } catch (err) { problems.push((err as Error).message); }
     }
-    if (config.anchoring.enabled) {
+    if (config.anchoring.enabled && config.roles.includes('anchor')) {
       try { if (!resolveAnchorKey(config)) problems.push('chain.anchorKeyPath: anchoring is enabled but no key is configured (file or env BAL_ANCHOR_KEY)'); }
       catch (err) { problems.push((err as Error).message); }
     }
@@ -110,9 +110,10 @@ async function cmdCheckConfig(file: string): Promise<number> {
   return 0;
 }
 
-async function cmdRun(file: string): Promise<number> {
+async function cmdRun(file: string, roles: string | undefined): Promise<number> {
   process.umask(0o077); // every file the BAL makes is its user's only (cloud/systemd/bal.service says UMask=0077 too)
-  const config = loadConfig(file);
+  const loaded = loadConfig(file);
+  const config = roles === undefined ? loaded : withRoles(loaded, roles);
   const { startBal } = await import('./bal.js');
   const log = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL ?? config.log.level) });
   const bal = await startBal(config, { log });
@@ -405,13 +406,13 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
         config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
         cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' }, 'dynsec-admin': { type: 'string' },
         credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
-        name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' }, days: { type: 'string' },
+        name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' }, days: { type: 'string' }, roles: { type: 'string' },
       },
     });
     if (values.help || cmd === 'help' || cmd === '--help' || cmd === undefined) { out(USAGE); return cmd === undefined ? 2 : 0; }
     const needConfig = (): string => { if (typeof values.config !== 'string') throw new UsageError('--config <file> is required'); return values.config; };
     switch (cmd) {
-      case 'run': return await cmdRun(needConfig());
+      case 'run': return await cmdRun(needConfig(), values.roles);
       case 'check-config': return await cmdCheckConfig(needConfig());
       case 'mosquitto-config': return await cmdMosquittoConfig(values);
       case 'passwd': return await cmdPasswd(values);

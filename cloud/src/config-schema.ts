@@ -19,6 +19,12 @@ const tlsFields = {
 
 /** The BAL config (env prefix `BAL`). */
 export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
+  roles: {
+    type: 'array', default: ['ingest', 'api', 'anchor'], maxItems: 3,
+    doc: 'what this instance does (see Roles and the anchor lease): `ingest` consumes readings and statuses from the broker, `api` serves the REST API and dashboard (without it only `/healthz` and `/metrics` are served, on `api.host`:`api.port`), `anchor` competes for the anchor lease and anchors while it holds it; `bal run --roles ingest,api` overrides',
+    items: { type: 'string', enum: ['ingest', 'api', 'anchor'], doc: 'a role' },
+  },
+  instanceId: { type: 'string', pattern: /^[A-Za-z0-9._:-]{1,64}$/, expected: '1..64 of [A-Za-z0-9._:-]', optional: true, defaultDoc: '`<hostname>-<pid>`', env: true, doc: 'this instance\'s name: anchor lease holder, `instance_id` label of every metric, `/healthz` `instance.id`' },
   chain: {
     type: 'object', required: true, doc: 'the chain: `deploymentPath`, or `rpcUrl` + `chainId` + `podRegistry` + `readingAnchor`',
     fields: {
@@ -106,6 +112,9 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       confirmations: { type: 'integer', min: 0, max: 1000, default: 1, unit: 'blocks', doc: 'blocks (incl. the tx\'s) before an anchor is `confirmed`' },
       pollIntervalMs: ms(10, 600_000, 1000, 'anchoring loop period'),
       rebroadcastMs: ms(100, 3_600_000, 30_000, 're-broadcast a recorded tx without a receipt after this'),
+      leaseTtlMs: ms(500, 600_000, 5000, 'the anchor lease lasts this long on the store\'s clock (PostgreSQL: the database\'s) after its last renewal; a dead leader is replaced within it plus `leaseRenewMs`'),
+      leaseRenewMs: ms(100, 300_000, 1500, 'every anchor candidate tries to take or renew the lease this often'),
+      leaseRenewDeadlineMs: ms(200, 599_000, 4000, 'a leader stops anchoring this long after its last successful renewal was sent (must be between `leaseRenewMs` and `leaseTtlMs`): it stops before another can take over'),
     },
   },
   ingest: {

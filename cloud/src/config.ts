@@ -8,6 +8,7 @@
  * "Configuration" (generated from the schema).
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import { parseConfigOf, type ConfigOf } from '@lightnode/shared/config';
@@ -122,7 +123,31 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
 
   const retention = { ...c.retention, archiveDir: path(c.retention.archiveDir) };
 
-  return { baseDir, allowPlaintext: c.allowPlaintext, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+  const roles = checkRoles(c.roles, 'roles');
+  const an = c.anchoring;
+  if (!(an.leaseRenewMs < an.leaseRenewDeadlineMs && an.leaseRenewDeadlineMs < an.leaseTtlMs)) {
+    fail('anchoring.leaseRenewDeadlineMs', `between anchoring.leaseRenewMs (${an.leaseRenewMs}) and anchoring.leaseTtlMs (${an.leaseTtlMs}), exclusive`, an.leaseRenewDeadlineMs);
+  }
+  const instanceId = c.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 50)}-${process.pid}`;
+
+  return { baseDir, allowPlaintext: c.allowPlaintext, roles, instanceId, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+}
+
+/** The roles of `bal run` (cloud/README "Roles and the anchor lease"). */
+export const BAL_ROLES = ['ingest', 'api', 'anchor'] as const;
+export type BalRole = (typeof BAL_ROLES)[number];
+
+/** At least one role, none twice. */
+function checkRoles(list: readonly string[], field: string): readonly BalRole[] {
+  if (list.length === 0) fail(field, `one or more of ${BAL_ROLES.join(', ')}`, '[]');
+  for (const r of list) if (!(BAL_ROLES as readonly string[]).includes(r)) fail(field, `roles among ${BAL_ROLES.join(', ')}`, r);
+  if (new Set(list).size !== list.length) fail(field, 'each role once', list.join(','));
+  return list as readonly BalRole[];
+}
+
+/** `bal run --roles ingest,api`: the config with its roles replaced. */
+export function withRoles(config: BalConfig, text: string): BalConfig {
+  return { ...config, roles: checkRoles(text.split(',').map((r) => r.trim()).filter((r) => r !== ''), '--roles') };
 }
 
 /** Validate a parsed config object. `baseDir` anchors relative paths; `env` supplies the `BAL_*` overrides (secrets). */

@@ -129,6 +129,17 @@ export class Histogram implements MetricBase {
 /** A set of metrics rendered together. Registering a name twice returns the existing metric. */
 export class MetricsRegistry {
   private readonly metrics = new Map<string, MetricBase>();
+  private readonly constLabels: string;
+
+  /**
+   * `constLabels` go on every series (a BAL instance's `instance_id` and `roles`), so the series
+   * of several instances behind one scrape config stay apart.
+   */
+  constructor(opts: { constLabels?: Labels } = {}) {
+    const c = Object.entries(opts.constLabels ?? {});
+    for (const [l] of c) if (!LABEL_RE.test(l) || l === 'le') throw new LightNodeError('BAL_METRIC_INVALID', `invalid label name ${l}`);
+    this.constLabels = c.map(([l, v]) => `${l}="${escapeLabel(String(v))}"`).join(',');
+  }
 
   private add<T extends MetricBase>(m: T, labelNames: readonly string[]): T {
     if (!NAME_RE.test(m.name)) throw new LightNodeError('BAL_METRIC_INVALID', `invalid metric name ${m.name}`);
@@ -152,13 +163,20 @@ export class MetricsRegistry {
     return this.add(new Histogram(name, help, labelNames, buckets), labelNames);
   }
 
+  /** A series line with the constant labels first. */
+  private labelled(line: string): string {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{)?/.exec(line);
+    if (!m) return line;
+    return m[2] ? `${m[1]}{${this.constLabels},${line.slice(m[0].length)}` : `${m[1]}{${this.constLabels}}${line.slice(m[0].length)}`;
+  }
+
   /** Text exposition format (Content-Type `text/plain; version=0.0.4`). */
   render(): string {
     const lines: string[] = [];
     for (const m of this.metrics.values()) {
       lines.push(`# HELP ${m.name} ${m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
       lines.push(`# TYPE ${m.name} ${m.type}`);
-      lines.push(...m.render());
+      lines.push(...(this.constLabels ? m.render().map((line) => this.labelled(line)) : m.render()));
     }
     return lines.join('\n') + '\n';
   }

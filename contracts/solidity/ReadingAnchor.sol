@@ -75,6 +75,9 @@ contract ReadingAnchor is AccessControl {
     error InvalidWindow(uint64 fromMs, uint64 toMs);
     /// @notice `getAnchor` index out of range.
     error AnchorNotFound(uint256 index);
+    /// @notice `anchorNext` was built on another chain head (a stale or concurrent anchorer): the
+    ///         chain now holds `count` anchors ending in `lastHash`.
+    error ChainHeadMoved(uint256 count, bytes32 lastHash);
 
     event Anchored(
         uint256 indexed index,
@@ -96,6 +99,24 @@ contract ReadingAnchor is AccessControl {
 
     /// @notice Record the Merkle root of one window of stored readings. Returns the anchor's index.
     function anchor(bytes32 root, uint32 leafCount, uint64 fromMs, uint64 toMs) external returns (uint256 index) {
+        return _anchor(root, leafCount, fromMs, toMs);
+    }
+
+    /// @notice `anchor`, only on top of the chain head the caller saw: reverts `ChainHeadMoved` unless
+    ///         the new anchor gets index `expectedIndex` and chains onto `expectedPrevHash`. A stale
+    ///         anchoring leader's transaction (built before another leader anchored) therefore fails,
+    ///         so no window is anchored twice (cloud/README "Roles and the anchor lease").
+    function anchorNext(uint256 expectedIndex, bytes32 expectedPrevHash, bytes32 root, uint32 leafCount, uint64 fromMs, uint64 toMs)
+        external
+        returns (uint256 index)
+    {
+        uint256 n = _anchors.length;
+        bytes32 last = n == 0 ? bytes32(0) : _anchors[n - 1].anchorHash;
+        if (n != expectedIndex || last != expectedPrevHash) revert ChainHeadMoved(n, last);
+        return _anchor(root, leafCount, fromMs, toMs);
+    }
+
+    function _anchor(bytes32 root, uint32 leafCount, uint64 fromMs, uint64 toMs) private returns (uint256 index) {
         if (!hasRole(BAL_ROLE, msg.sender)) revert NotBal(msg.sender);
         if (leafCount == 0 || root == bytes32(0)) revert EmptyAnchor();
         if (fromMs > toMs) revert InvalidWindow(fromMs, toMs);

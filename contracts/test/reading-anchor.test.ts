@@ -70,6 +70,24 @@ test('anchors are chained: prevHash = previous anchorHash; fields and events rec
   assert.is.not(a2.prevHash, a0.anchorHash);
 });
 
+test('anchorNext lands only on the chain head it names: a stale head reverts ChainHeadMoved, nothing anchored', async () => {
+  const n = Number(await call<bigint>('anchorCount'));
+  const head = await call<string>('lastAnchorHash');
+  const root = hexlify(randomBytes(32));
+  // A stale anchorer: the index or the prevHash it read is no longer the head.
+  const [count1, last1] = await expectRevert(fx.anchor, fx.anchor.getFunction('anchorNext')(n - 1, head, root, 2, 1, 2), 'ChainHeadMoved');
+  assert.equal([Number(count1), last1], [n, head]);
+  await expectRevert(fx.anchor, fx.anchor.getFunction('anchorNext')(n, hexlify(randomBytes(32)), root, 2, 1, 2), 'ChainHeadMoved');
+  await expectRevert(fx.anchor, as(3).getFunction('anchorNext')(n, head, root, 2, 1, 2), 'NotBal');
+  assert.is(Number(await call<bigint>('anchorCount')), n, 'nothing anchored by the refused calls');
+  // On the head: anchored like `anchor`, chained onto it.
+  const rc = await send(fx.anchor, 'anchorNext', n, head, root, 2, 1, 2);
+  const [ev] = eventsOf(fx.anchor, rc, 'Anchored');
+  assert.equal([Number(ev!.index), ev!.prevHash, ev!.anchorHash], [n, head, chainHash(head, root, 2, 1, 2)]);
+  // The same call again (a second leader with the same window state) now reverts.
+  await expectRevert(fx.anchor, fx.anchor.getFunction('anchorNext')(n, head, root, 2, 1, 2), 'ChainHeadMoved');
+});
+
 test('verifyInclusion accepts @openzeppelin/merkle-tree proofs and refuses wrong ones', async () => {
   const sizes = [1, 2, 3, 7, 64, 257];
   const base = Number(await call<bigint>('anchorCount'));

@@ -26,7 +26,9 @@ import { buildMerkleTree } from '@lightnode/shared/merkle';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
-import type { AnchorRecord, BalStore } from '../store/types.js';
+import type { AnchorRecord, BalStore, LeaseFence } from '../store/types.js';
+import { BAL_LEASE_FENCED } from '../store/common.js';
+import type { Lease } from './lease.js';
 import type { Hex } from '@lightnode/shared/hex';
 import { computeAnchorHash, createSizeProbe, sizeProbeIntervalMs, windowBounds, windowClosed } from './window.js';
 import { repeatUntilDone, startPollLoop } from './poll-loop.js';
@@ -62,6 +64,11 @@ export interface AnchorerDeps {
    * notices). Not awaited by the anchoring pass; a throw or rejection is logged only.
    */
   onConfirmed?: (anchor: AnchorRecord) => void | Promise<void>;
+  /**
+   * The anchor lease (lease.ts): when given, passes run only while `fence()` answers (this
+   * instance leads), and every anchoring store write carries the fence. Absent: always anchors.
+   */
+  lease?: Pick<Lease, 'fence'>;
   /** Asked before each pass; anchoring pauses while it answers `mismatch` (the guard logs the change). */
   chainGuard?: { check(): Promise<ChainVerdict> };
 }
@@ -98,8 +105,10 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   const leavesAnchored = r.counter('bal_anchor_leaves_total', 'Readings included in sent anchors');
   const chainErrors = r.counter('bal_anchor_chain_errors_total', 'Failed chain calls while anchoring (chain down, RPC error)');
   const pendingGauge = r.gauge('bal_anchor_pending_readings', 'Readings waiting for an anchor (last seen)');
-  const skipped = r.counter('bal_anchor_skipped_passes_total', 'Anchoring passes that did nothing on purpose, by reason (chain_mismatch: the RPC serves another chain)', ['reason']);
+  const skipped = r.counter('bal_anchor_skipped_passes_total', 'Anchoring passes that did nothing on purpose, by reason (chain_mismatch: the RPC serves another chain; follower: another instance holds the anchor lease)', ['reason']);
   const timeouts = chainTimeoutCounter(r);
+  const fencedWrites = r.counter('bal_anchor_fenced_total', 'Anchoring steps refused because this instance no longer holds the anchor lease (store epoch check, or lease lost before broadcast)');
+  let fence: LeaseFence | undefined; // of the running pass
   const raw = new Map<Hex, { tx: string; sentAtMs: number }>();
   const sizeProbe = createSizeProbe(sizeProbeIntervalMs(pollMs, windowMs));
 
@@ -118,7 +127,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
         continue;
       }
       if (head - receipt.blockNumber + 1 >= confirmations) {
-        const confirmed = await store.confirmAnchor(a.transaction, { blockNumber: receipt.blockNumber, anchorHash: ev.anchorHash });
+        const confirmed = await store.confirmAnchor(a.transaction, { blockNumber: receipt.blockNumber, anchorHash: ev.anchorHash }, fence);
         raw.delete(a.transaction);
         anchorsConfirmed.inc();
         log.info('anchor confirmed', { index: a.index, tx: a.transaction, block: receipt.blockNumber, leaves: a.leafCount });
@@ -150,7 +159,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   }
 
   async function abandon(a: AnchorRecord, why: string): Promise<void> {
-    await store.abandonAnchor(a.transaction);
+    await store.abandonAnchor(a.transaction, fence);
     raw.delete(a.transaction);
     anchorsAbandoned.inc();
     log.warn('anchor abandoned; readings back to pending', { index: a.index, tx: a.transaction, why });
@@ -200,7 +209,9 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
     const anchorHash = computeAnchorHash(prevHash, root, pending.length, fromMs, toMs);
 
     const from = await signer.getAddress();
-    const txReq = await contract.getFunction('anchor').populateTransaction(root, pending.length, fromMs, toMs);
+    // anchorNext reverts (ChainHeadMoved) unless the chain head is still the one read above: a
+    // stale leader's transaction cannot land a second anchor of the same readings.
+    const txReq = await contract.getFunction('anchorNext').populateTransaction(index, prevHash, root, pending.length, fromMs, toMs);
     const populated = await signer.populateTransaction({ ...txReq, from, nonce: await provider.getTransactionCount(from, 'pending') });
     const signed = await signer.signTransaction(populated);
     const hash = Transaction.from(signed).hash!.toLowerCase() as Hex;
@@ -209,8 +220,16 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
       { index, root, leafCount: pending.length, fromMs, toMs, prevHash, anchorHash },
       pending.map((p) => p.id),
       { transaction: hash, blockNumber: null },
+      fence,
     );
     raw.set(hash, { tx: signed, sentAtMs: now() });
+    if (deps.lease && !deps.lease.fence()) {
+      // Lost the lease (renew deadline passed) between the store write and here: do not broadcast;
+      // the next leader finds the transaction unknown and puts the readings back.
+      fencedWrites.inc();
+      log.warn('anchor lease lost before broadcast; not sending', { index, tx: hash });
+      return 0;
+    }
     try {
       await broadcast(hash, signed);
     } catch (err) {
@@ -227,6 +246,11 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   }
 
   async function pass(force: boolean): Promise<void> {
+    if (deps.lease) {
+      const f = deps.lease.fence();
+      if (!f) { skipped.inc({ reason: 'follower' }); return; }
+      fence = f;
+    }
     try {
       const verdict = await deps.chainGuard?.check();
       if (verdict?.state === 'unreachable') throw verdict.error;
@@ -234,10 +258,15 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
       const open = await trackConfirmations();
       if (open === 0) await anchorOne(force);
     } catch (err) {
+      if (err instanceof LightNodeError && err.code === BAL_LEASE_FENCED) {
+        fencedWrites.inc();
+        log.warn('anchoring write refused: another instance holds the anchor lease now', { err: err.message });
+        return;
+      }
       chainErrors.inc();
       if (isChainTimeout(err)) timeouts.inc({ component: 'anchor' });
       log.warn('anchoring pass failed (chain unreachable?)', { err: chainError(err, 'anchoring pass') });
-    }
+    } finally { fence = undefined; }
   }
 
   const loop = startPollLoop(clock, pollMs, pass);

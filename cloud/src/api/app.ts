@@ -34,6 +34,13 @@ export interface ApiDeps {
   log?: Logger;
   /** Dependency checks for /healthz: name → resolves 'ok' or a short failure reason. */
   health?: Record<string, () => Promise<string>>;
+  /**
+   * This instance and, with the `anchor` role, its anchor leadership: reported in /healthz as
+   * `instance` (cloud/README "Roles and the anchor lease").
+   */
+  instance?: () => InstanceHealth;
+  /** Serve only /healthz and /metrics (an instance without the `api` role). Default false. */
+  healthOnly?: boolean;
   /** Serve /metrics without credentials (default true). */
   metricsPublic?: boolean;
   /** Largest page (`limit`), default 1000. */
@@ -59,6 +66,14 @@ export interface ApiDeps {
     /** Event-stream heartbeat and session re-check period, ms (default 15 s). */
     eventHeartbeatMs?: number;
   };
+}
+
+/** The `instance` part of /healthz. */
+export interface InstanceHealth {
+  id: string;
+  roles: readonly string[];
+  /** Present with the `anchor` role: this instance's standing in the anchor lease. */
+  anchor?: { role: 'leader' | 'follower'; epoch: number | null };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -101,13 +116,22 @@ export function createApiApp(deps: ApiDeps): express.Express {
       try { checks[name] = await check(); } catch (err) { checks[name] = (err as Error).message.slice(0, 200) || 'failed'; }
     }));
     const ok = Object.values(checks).every((v) => v === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks, ...(deps.instance ? { instance: deps.instance() } : {}) });
   }));
 
   app.get('/metrics', wrap(async (req, res) => {
     if (!(deps.metricsPublic ?? true) && !['dso', 'admin'].includes((await principal(req)).role)) throw forbidden('metrics need the dso role');
     res.type(METRICS_CONTENT_TYPE).send(deps.metrics.render());
   }));
+
+  if (deps.healthOnly) {
+    app.use((req, _res, next) => { next(new ApiError(404, 'BAL_API_NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 100)} (this instance has no api role)`)); });
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const e = err instanceof ApiError ? err : new ApiError(500, 'BAL_API_INTERNAL', 'internal error');
+      res.status(e.status).json({ code: e.code, message: e.message });
+    });
+    return app;
+  }
 
   app.get('/api/certification/getByTransaction', wrap(async (req, res) => {
     const p = await principal(req);

@@ -201,7 +201,16 @@ export const OPENAPI_DOCUMENT = {
       ...CIM_SCHEMAS,
       Health: {
         type: 'object', required: ['status', 'checks'], additionalProperties: false,
-        properties: { status: { enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+        properties: {
+          status: { enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } },
+          instance: {
+            type: 'object', required: ['id', 'roles'], additionalProperties: false, description: 'This BAL instance (`bal run`): its id, roles and, with the anchor role, its standing in the anchor lease.',
+            properties: {
+              id: { type: 'string' }, roles: { type: 'array', items: { enum: ['ingest', 'api', 'anchor'] } },
+              anchor: { type: 'object', required: ['role', 'epoch'], additionalProperties: false, properties: { role: { enum: ['leader', 'follower'] }, epoch: { type: ['integer', 'null'] } } },
+            },
+          },
+        },
       },
     },
   },

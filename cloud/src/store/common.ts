@@ -16,7 +16,21 @@ export const BAL_STORE_CONFLICT = 'BAL_STORE_CONFLICT';
 /** An argument to a store method is out of range. */
 export const BAL_STORE_INVALID = 'BAL_STORE_INVALID';
 
+/** An anchoring write claimed a lease epoch that another holder has since replaced. */
+export const BAL_LEASE_FENCED = 'BAL_LEASE_FENCED';
+
 export const MAX_PAGE = 1000;
+
+export function fenced(fence: { name: string; epoch: number }, current: number | null): LightNodeError {
+  return new LightNodeError(BAL_LEASE_FENCED, `lease ${fence.name}: epoch ${fence.epoch} was replaced (now ${current ?? 'none'}); write refused`, { lease: fence.name, epoch: fence.epoch, current });
+}
+
+/** Check a lease request (same rules in every implementation). */
+export function checkLeaseArgs(name: string, holder: string, ttlMs: number): void {
+  if (!/^[\w.:-]{1,64}$/.test(name)) throw new ValidationError(BAL_STORE_INVALID, 'lease.name', '[\\w.:-]{1,64}', name);
+  if (holder.length < 1 || holder.length > 200) throw new ValidationError(BAL_STORE_INVALID, 'lease.holder', '1..200 characters', holder);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > 3_600_000) throw new ValidationError(BAL_STORE_INVALID, 'lease.ttlMs', 'integer 1..3600000', ttlMs);
+}
 
 export function conflict(message: string, details: Record<string, unknown> = {}): LightNodeError {
   return new LightNodeError(BAL_STORE_CONFLICT, message, details);

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
 import {
   BAL_STORE_INVALID, BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict,
-  isCimInput, keyOf, leavesToText, planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors,
+  checkLeaseArgs, fenced, isCimInput, keyOf, leavesToText, planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors,
   textToLeaves, withRejections,
 } from './common.js';
 import { dayOf, ensurePartition, partitionExists, partitionName, preparePartitionedReadings } from './postgres-partitions.js';
@@ -19,7 +19,7 @@ import {
   retentionDaysSql, storeSchema,
 } from './sql.js';
 import type {
-  AnchorRecord, BalStore, CimMessageRecord, NodeRecord, ProofMaterial, PrunePlan, PruneResult, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
+  AnchorRecord, BalStore, CimMessageRecord, LeaseFence, LeaseState, NodeRecord, ProofMaterial, PrunePlan, PruneResult, ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts,
   StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
@@ -82,6 +82,14 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       }
     });
   }
+  /** The fencing check of an anchoring write, inside its transaction (the lease row locked until commit). */
+  async function checkFence(c: pg.PoolClient, f: LeaseFence | undefined): Promise<void> {
+    if (!f) return;
+    const row = (await c.query('SELECT epoch FROM leases WHERE name = $1 FOR SHARE', [f.name])).rows[0] as Row | undefined;
+    if (!row || Number(row.epoch) !== f.epoch) throw fenced(f, row ? Number(row.epoch) : null);
+  }
+  // The database clock decides expiry: candidates on several hosts then agree on it.
+  const DB_NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
   const one = async (sql: string, args: unknown[]): Promise<Row | undefined> => (await pool.query(sql, args)).rows[0] as Row | undefined;
   const all = async (sql: string, args: unknown[] = []): Promise<Row[]> => (await pool.query(sql, args)).rows as Row[];
 
@@ -337,9 +345,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
     async pendingForAnchoring(limit) {
       return (await all(`SELECT * FROM readings WHERE status = 'pending' ORDER BY id LIMIT $1`, [checkLimit(limit, 'limit', 1_000_000)])).map(rowToReading);
     },
-    async recordAnchor(w, readingIds, t) {
+    async recordAnchor(w, readingIds, t, fence) {
       checkAnchorArgs(w.leafCount, readingIds);
       return tx(async (c) => {
+        await checkFence(c, fence);
         const dup = await c.query('SELECT idx, tx FROM anchors WHERE idx = $1 OR tx = $2', [w.index, t.transaction]);
         if (dup.rowCount) throw conflict(`anchor index ${w.index} or transaction ${t.transaction} already recorded`, { index: w.index, transaction: t.transaction });
         const ins = await c.query(
@@ -354,8 +363,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
         return rowToAnchor(ins.rows[0] as Row);
       });
     },
-    async confirmAnchor(transaction, info) {
+    async confirmAnchor(transaction, info, fence) {
       return tx(async (c) => {
+        await checkFence(c, fence);
         const row = (await c.query('SELECT * FROM anchors WHERE tx = $1 FOR UPDATE', [transaction])).rows[0] as Row | undefined;
         if (!row) return null;
         if (row.status === 'confirmed') return rowToAnchor(row);
@@ -366,14 +376,37 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
         return rowToAnchor(upd.rows[0] as Row);
       });
     },
-    async abandonAnchor(transaction) {
+    async abandonAnchor(transaction, fence) {
       return tx(async (c) => {
+        await checkFence(c, fence);
         const row = (await c.query('SELECT * FROM anchors WHERE tx = $1 FOR UPDATE', [transaction])).rows[0] as Row | undefined;
         if (!row || row.status !== 'sent') return false;
         await c.query(`UPDATE readings SET status = 'pending', anchor_index = NULL, leaf_index = NULL WHERE anchor_index = $1`, [row.idx]);
         await c.query('DELETE FROM anchors WHERE idx = $1', [row.idx]);
         return true;
       });
+    },
+    async acquireLease(name, holder, ttlMs) {
+      checkLeaseArgs(name, holder, ttlMs);
+      // One statement: insert, or take over an expired lease (epoch + 1), or renew our own running one.
+      const row = await one(
+        `WITH old AS (SELECT epoch FROM leases WHERE name = $1)
+         INSERT INTO leases AS l (name, holder, epoch, expires_ms) VALUES ($1, $2, 1, ${DB_NOW_MS} + $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms,
+           epoch = CASE WHEN l.expires_ms > ${DB_NOW_MS} THEN l.epoch ELSE l.epoch + 1 END
+         WHERE l.expires_ms <= ${DB_NOW_MS} OR l.holder = excluded.holder
+         RETURNING l.epoch, l.expires_ms, (SELECT epoch FROM old) AS old_epoch`,
+        [name, holder, ttlMs]);
+      if (!row) return null;
+      const epoch = Number(row.epoch);
+      return { epoch, expiresAtMs: Number(row.expires_ms), takenOver: row.old_epoch === null || Number(row.old_epoch) !== epoch };
+    },
+    async releaseLease(name, holder) {
+      return ((await pool.query('UPDATE leases SET expires_ms = 0 WHERE name = $1 AND holder = $2', [name, holder])).rowCount ?? 0) === 1;
+    },
+    async readLease(name): Promise<LeaseState | null> {
+      const row = await one('SELECT name, holder, epoch, expires_ms FROM leases WHERE name = $1', [name]);
+      return row ? { name: String(row.name), holder: String(row.holder), epoch: Number(row.epoch), expiresAtMs: Number(row.expires_ms) } : null;
     },
     anchorByTransaction: (t) => anchorBy('tx', t.toLowerCase()),
     anchorByIndex: (i) => anchorBy('idx', checkId(i, 'index')),

@@ -82,6 +82,9 @@ CREATE TABLE IF NOT EXISTS anchors (
   prev_hash TEXT NOT NULL, anchor_hash TEXT, tx TEXT NOT NULL UNIQUE, block_number ${big},
   status TEXT NOT NULL, created_ms ${big} NOT NULL, confirmed_ms ${big}
 );
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch ${big} NOT NULL, expires_ms ${big} NOT NULL
+);
 CREATE TABLE IF NOT EXISTS nodes (
   pod TEXT PRIMARY KEY, device TEXT, state TEXT NOT NULL DEFAULT 'unknown', last_seen_ms ${big}, last_status_ms ${big},
   reported_last_seq ${big}, spool_depth ${big}, quarantined ${big}, agent_version TEXT,

@@ -11,6 +11,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { ensurePrivateSqlite } from '../private-files.js';
 import {
   BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
+  checkLeaseArgs, fenced,
   planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors, textToLeaves, withRejections,
 } from './common.js';
 import { sqliteAccessStore } from './sqlite-access.js';
@@ -19,7 +20,7 @@ import {
   retentionDaysSql, storeSchema,
 } from './sql.js';
 import type {
-  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, CimMessageRecord, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial, PrunePlan,
+  AnchorRecord, AnchorTxInfo, AnchorWindow, BalStore, CimMessageRecord, LeaseFence, LeaseGrant, LeaseState, NodeCounterDelta, NodeRecord, NodeStatusInput, ProofMaterial, PrunePlan,
   ReadingPage, ReadingQuery, StoreBatchResult, StoreCounts, StoredReading, StoredReadingInput,
 } from './types.js';
 import type { Hex } from '@lightnode/shared/hex';
@@ -158,7 +159,32 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     return res;
   });
 
-  const recordAnchorTx = db.transaction((w: AnchorWindow, ids: number[], tx: AnchorTxInfo): void => {
+  const lease = {
+    get: db.prepare('SELECT name, holder, epoch, expires_ms FROM leases WHERE name = ?'),
+    put: db.prepare(`INSERT INTO leases (name, holder, epoch, expires_ms) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_ms = excluded.expires_ms`),
+    release: db.prepare('UPDATE leases SET expires_ms = 0 WHERE name = ? AND holder = ?'),
+  };
+  type LeaseRow = { name: string; holder: string; epoch: number; expires_ms: number };
+  /** The fencing check of an anchoring write, inside its transaction. */
+  const checkFence = (f: LeaseFence | undefined): void => {
+    if (!f) return;
+    const row = lease.get.get(f.name) as LeaseRow | undefined;
+    if (!row || Number(row.epoch) !== f.epoch) throw fenced(f, row ? Number(row.epoch) : null);
+  };
+  const acquireTx = db.transaction((name: string, holder: string, ttlMs: number): LeaseGrant | null => {
+    const t = now();
+    const row = lease.get.get(name) as LeaseRow | undefined;
+    const running = row !== undefined && Number(row.expires_ms) > t;
+    if (running && row.holder !== holder) return null;
+    const takenOver = !running || row === undefined;
+    const epoch = row === undefined ? 1 : takenOver ? Number(row.epoch) + 1 : Number(row.epoch);
+    lease.put.run(name, holder, epoch, t + ttlMs);
+    return { epoch, expiresAtMs: t + ttlMs, takenOver };
+  });
+
+  const recordAnchorTx = db.transaction((w: AnchorWindow, ids: number[], tx: AnchorTxInfo, fence?: LeaseFence): void => {
+    checkFence(fence);
     if (st.anchorByIdx.get(w.index)) throw conflict(`anchor index ${w.index} already recorded`, { index: w.index });
     if (st.anchorByTx.get(tx.transaction)) throw conflict(`anchor transaction ${tx.transaction} already recorded`, { transaction: tx.transaction });
     st.insertAnchor.run(w.index, w.root, w.leafCount, w.fromMs, w.toMs, w.prevHash, w.anchorHash ?? null, tx.transaction, tx.blockNumber, now());
@@ -167,7 +193,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     });
   });
 
-  const confirmTx = db.transaction((transaction: Hex, blockNumber: number, anchorHash: Hex | null): AnchorRecord | null => {
+  const confirmTx = db.transaction((transaction: Hex, blockNumber: number, anchorHash: Hex | null, fence?: LeaseFence): AnchorRecord | null => {
+    checkFence(fence);
     const row = st.anchorByTx.get(transaction) as Record<string, unknown> | undefined;
     if (!row) return null;
     if (row.status !== 'confirmed') {
@@ -177,7 +204,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     return rowToAnchor(st.anchorByTx.get(transaction) as Record<string, unknown>);
   });
 
-  const abandonTx = db.transaction((transaction: Hex): boolean => {
+  const abandonTx = db.transaction((transaction: Hex, fence?: LeaseFence): boolean => {
+    checkFence(fence);
     const row = st.anchorByTx.get(transaction) as Record<string, unknown> | undefined;
     if (!row || row.status !== 'sent') return false;
     st.release.run(row.idx);
@@ -255,13 +283,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     async pendingForAnchoring(limit) {
       return (st.pending.all(checkLimit(limit, 'limit', 1_000_000)) as Record<string, unknown>[]).map(rowToReading);
     },
-    async recordAnchor(window, readingIds, tx) {
+    async recordAnchor(window, readingIds, tx, fence) {
       checkAnchorArgs(window.leafCount, readingIds);
-      recordAnchorTx(window, readingIds, tx);
+      recordAnchorTx(window, readingIds, tx, fence);
       return rowToAnchor(st.anchorByIdx.get(window.index) as Record<string, unknown>);
     },
-    async confirmAnchor(transaction, info) { return confirmTx(transaction, info.blockNumber, info.anchorHash ?? null); },
-    async abandonAnchor(transaction) { return abandonTx(transaction); },
+    async confirmAnchor(transaction, info, fence) { return confirmTx(transaction, info.blockNumber, info.anchorHash ?? null, fence); },
+    async abandonAnchor(transaction, fence) { return abandonTx(transaction, fence); },
+    async acquireLease(name, holder, ttlMs) { checkLeaseArgs(name, holder, ttlMs); return acquireTx(name, holder, ttlMs); },
+    async releaseLease(name, holder) { return lease.release.run(name, holder).changes === 1; },
+    async readLease(name): Promise<LeaseState | null> {
+      const row = lease.get.get(name) as LeaseRow | undefined;
+      return row ? { name: row.name, holder: row.holder, epoch: Number(row.epoch), expiresAtMs: Number(row.expires_ms) } : null;
+    },
     async anchorByTransaction(transaction) {
       const row = st.anchorByTx.get(transaction.toLowerCase()) as Record<string, unknown> | undefined;
       return row ? rowToAnchor(row) : null;

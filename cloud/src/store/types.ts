@@ -264,11 +264,22 @@ export interface BalStore extends AccessStore {
    * = position in `readingIds`. Throws `BAL_STORE_CONFLICT` if a reading is not pending or
    * the index/transaction already exists (nothing written then).
    */
-  recordAnchor(window: AnchorWindow, readingIds: number[], tx: AnchorTxInfo): Promise<AnchorRecord>;
+  recordAnchor(window: AnchorWindow, readingIds: number[], tx: AnchorTxInfo, fence?: LeaseFence): Promise<AnchorRecord>;
   /** Mark the anchor of `transaction` confirmed (its readings → `confirmed`). Idempotent. */
-  confirmAnchor(transaction: Hex, info: { blockNumber: number; anchorHash?: Hex | null }): Promise<AnchorRecord | null>;
+  confirmAnchor(transaction: Hex, info: { blockNumber: number; anchorHash?: Hex | null }, fence?: LeaseFence): Promise<AnchorRecord | null>;
   /** Drop an anchor whose transaction failed/was dropped; its readings return to `pending`. */
-  abandonAnchor(transaction: Hex): Promise<boolean>;
+  abandonAnchor(transaction: Hex, fence?: LeaseFence): Promise<boolean>;
+  /**
+   * Take or renew the lease `name` for `holder` for `ttlMs` (store clock: the database's for
+   * PostgreSQL). Granted when the lease is free, expired or already the holder's; a takeover (any
+   * grant but an unexpired renewal) increments the epoch, the fencing token. Null when another
+   * holder's lease is still running.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null>;
+  /** Give the lease up now (when `holder` holds it) so another candidate takes over at once. */
+  releaseLease(name: string, holder: string): Promise<boolean>;
+  /** The lease row, null if never taken. */
+  readLease(name: string): Promise<LeaseState | null>;
   anchorByTransaction(transaction: Hex): Promise<AnchorRecord | null>;
   anchorByIndex(index: number): Promise<AnchorRecord | null>;
   /** Highest-index anchor (chain tip for prevHash), null if none. */
@@ -369,3 +380,13 @@ export interface PruneOptions {
 export type StoreConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
+
+/**
+ * The epoch a write claims: anchoring writes (recordAnchor, confirmAnchor, abandonAnchor) given a
+ * fence check, in their transaction, that the lease still has this epoch, and fail
+ * `BAL_LEASE_FENCED` (nothing written) when another holder took it over since.
+ */
+export interface LeaseFence { name: string; epoch: number }
+/** A granted lease: the epoch (fencing token) and when it ends on the store clock. */
+export interface LeaseGrant { epoch: number; expiresAtMs: number; takenOver: boolean }
+export interface LeaseState { name: string; holder: string; epoch: number; expiresAtMs: number }

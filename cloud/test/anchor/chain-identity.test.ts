@@ -61,9 +61,10 @@ async function healthz(): Promise<{ status: number; body: { status: string; chec
   return { status: r.status, body: await r.json() as { status: string; checks: Record<string, string> } };
 }
 
+// A BAL's series carry its instance_id and roles labels (cloud/README "Roles and the anchor lease").
 const metric = (name: string): number => {
-  const line = bal!.metrics.render().split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
+  const line = bal!.metrics.render().split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 };
 const coded = (code: string): number => lines.filter((l) => l.err?.code === code).length;
 const confirmed = async (): Promise<number> => (await bal!.store.listReadings({ status: 'confirmed', limit: 1000 })).items.length;

@@ -118,9 +118,12 @@ test('bal run: ack, API, anchor, on-chain receipt, clean SIGTERM, data kept acro
   assert.is(node.body.state, 'online');
   assert.is(node.body.readings, 3);
   const health = await fetch(`${ep.api}/healthz`);
-  assert.equal(await health.json(), { status: 'ok', checks: { store: 'ok', mqtt: 'ok', chain: 'ok' } });
+  const hb = await health.json() as { instance: { id: string } };
+  // `instance`: this instance (default id <hostname>-<pid>), its roles and its anchor leadership (the only candidate leads).
+  assert.equal(hb, { status: 'ok', checks: { store: 'ok', mqtt: 'ok', chain: 'ok' }, instance: { id: hb.instance.id, roles: ['ingest', 'api', 'anchor'], anchor: { role: 'leader', epoch: 1 } } });
+  assert.match(hb.instance.id, /-\d+$/);
   const metrics = await (await fetch(`${ep.api}/metrics`)).text();
-  assert.match(metrics, /bal_store_readings \d+/);
+  assert.match(metrics, /bal_store_readings\{instance_id="[^"]+",roles="ingest,api,anchor"\} \d+/);
 
   // SIGHUP: a device added to the credentials file can connect without a restart
   const NEW = 'IT001E00000044';

@@ -87,7 +87,8 @@ test('MQTTS-only broker and HTTPS API', async () => {
   assert.is(list.status, 200);
   assert.equal(list.body.items.map((x: { seq: number; status: string }) => `${x.seq}:${x.status}`), ['7:pending']);
   const h = await httpsJson(`${bal.endpoints.api}/healthz`);
-  assert.equal(h.body, { status: 'ok', checks: { store: 'ok', mqtt: 'ok', chain: 'ok' } });
+  // `instance` names this instance; no `anchor` part: anchoring is off here, so no lease.
+  assert.equal(h.body, { status: 'ok', checks: { store: 'ok', mqtt: 'ok', chain: 'ok' }, instance: { id: h.body.instance.id, roles: ['ingest', 'api', 'anchor'] } });
 });
 
 test.run();

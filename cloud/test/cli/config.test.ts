@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isLightNodeError } from '@lightnode/shared/errors';
-import { applyEnvOverrides, parseConfig } from '../../src/config.js';
+import { applyEnvOverrides, parseConfig, withRoles } from '../../src/config.js';
 
 const MIN = { chain: { deploymentPath: 'dep.json' } };
 const H = `sha256:${'ab'.repeat(32)}`;
@@ -20,7 +20,9 @@ test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring ev
   assert.equal(c.chain, { kind: 'deployment', deploymentPath: '/etc/bal/dep.json', rpcTimeoutMs: 10_000 });
   assert.equal(c.broker, { kind: 'embedded', host: '127.0.0.1', port: 1883, tls: null, credentialsPath: null, maxPayloadBytes: 2 * 1024 * 1024 });
   assert.equal(c.store, { kind: 'sqlite', path: '/etc/bal/data/bal.db' });
-  assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000 });
+  assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000, leaseTtlMs: 5000, leaseRenewMs: 1500, leaseRenewDeadlineMs: 4000 });
+  assert.equal(c.roles, ['ingest', 'api', 'anchor'], 'every role by default, as one BAL');
+  assert.match(c.instanceId, /-\d+$/);
   assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2 });
   assert.equal(c.api, { host: '127.0.0.1', port: 8080, tls: null, clients: [], metricsPublic: true, maxPageSize: 1000 });
   assert.is(c.log.level, 'info');
@@ -117,6 +119,23 @@ test('bad configs fail closed naming the field', () => {
   fails({ ...MIN, api: { clients: [{ name: 'c', role: 'dso', apiKeyHash: H }, { name: 'c', role: 'dso', tokenHash: H }] } }, /unique name/);
   fails({ ...MIN, api: { tls: { certPath: 'c' } } }, /api\.tls\.keyPath/);
   fails({ ...MIN, log: { level: 'trace' } }, /log\.level/);
+});
+
+test('roles and instance: from the file, the env or --roles; bad lists and lease timings refused', () => {
+  const c = parseConfig({ ...MIN, roles: ['anchor'], instanceId: 'bal-a1' }, '/etc/bal');
+  assert.equal(c.roles, ['anchor']);
+  assert.is(c.instanceId, 'bal-a1');
+  assert.equal(withRoles(c, 'ingest, api').roles, ['ingest', 'api']);
+  assert.is(parseConfig(MIN, '/etc/bal', { BAL_INSTANCE_ID: 'bal-env' }).instanceId, 'bal-env');
+  fails({ ...MIN, roles: [] }, /roles/);
+  fails({ ...MIN, roles: ['ingest', 'ingest'] }, /roles.*each role once/);
+  fails({ ...MIN, roles: ['archive'] }, /roles/);
+  fails({ ...MIN, instanceId: 'has space' }, /instanceId/);
+  for (const bad of ['', 'ingest,foo', 'api,api']) {
+    try { withRoles(c, bad); assert.unreachable(`--roles ${bad}`); } catch (err) { assert.ok(isLightNodeError(err, 'CONFIG_INVALID'), String(err)); assert.match((err as Error).message, /--roles/); }
+  }
+  fails({ ...MIN, anchoring: { leaseTtlMs: 3000, leaseRenewDeadlineMs: 4000 } }, /anchoring\.leaseRenewDeadlineMs/);
+  fails({ ...MIN, anchoring: { leaseRenewMs: 4000 } }, /anchoring\.leaseRenewDeadlineMs/);
 });
 
 test.run();

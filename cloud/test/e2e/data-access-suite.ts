@@ -270,8 +270,8 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
       for (let i = 0; i < 5; i++) assert.not.ok(await attempt(`guess-${i}-wrong-password`));
       assert.not.ok(await attempt(PRODUCER.password), 'limited: refused without a check');
       const metrics = bal.metrics.render();
-      assert.match(metrics, /bal_access_refusals_total\{code="BAL_ACCESS_LOGIN_RATE_LIMITED"\} [1-9]/);
-      assert.match(metrics, /bal_access_refusals_total\{code="BAL_ACCESS_LOGIN_FAILED"\} [5-9]/);
+      assert.match(metrics, /bal_access_refusals_total\{instance_id="[^"]+",roles="ingest,api,anchor",code="BAL_ACCESS_LOGIN_RATE_LIMITED"\} [1-9]/);
+      assert.match(metrics, /bal_access_refusals_total\{instance_id="[^"]+",roles="ingest,api,anchor",code="BAL_ACCESS_LOGIN_FAILED"\} [5-9]/);
     });
   }
 

@@ -432,5 +432,47 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await rejects(store.readingsOfDay(D1 + 5, 0, 10), 'BAL_RETENTION_INVALID');
   });
 
+  t('anchor lease: one holder at a time, epoch up on takeover only; a stale epoch\'s anchoring writes are refused and write nothing', async () => {
+    const L = 'lease-test';
+    assert.is(await store.readLease(L), null);
+    const a1 = await store.acquireLease(L, 'a', 60_000);
+    assert.equal({ epoch: a1?.epoch, takenOver: a1?.takenOver }, { epoch: 1, takenOver: true });
+    assert.is(await store.acquireLease(L, 'b', 60_000), null, 'b is refused while a holds it');
+    const a2 = await store.acquireLease(L, 'a', 60_000);
+    assert.equal({ epoch: a2?.epoch, takenOver: a2?.takenOver }, { epoch: 1, takenOver: false }, 'a renewal keeps the epoch');
+    assert.ok(a2!.expiresAtMs >= a1!.expiresAtMs);
+    // a lets it run out (short lease): b takes over with a new epoch
+    await store.acquireLease(L, 'a', 50);
+    let b: Awaited<ReturnType<BalStore['acquireLease']>> = null;
+    for (let i = 0; i < 400 && !b; i++) { b = await store.acquireLease(L, 'b', 60_000); if (!b) await new Promise((r) => setTimeout(r, 25)); }
+    assert.ok(b, 'b takes the expired lease');
+    assert.equal({ epoch: b!.epoch, takenOver: b!.takenOver }, { epoch: 2, takenOver: true });
+    assert.equal(await store.readLease(L), { name: L, holder: 'b', epoch: 2, expiresAtMs: b!.expiresAtMs });
+    assert.is(await store.acquireLease(L, 'a', 60_000), null, 'the old holder cannot renew');
+
+    // Fencing: a (epoch 1) is stale; b (epoch 2) writes.
+    const DEV_L = '0x00000000000000000000000000000000000000ee' as Hex;
+    const ids = (await store.storeBatch([0, 1, 2].map((i) => mkInput('IT001E00000077', DEV_L, i)))).ids;
+    const before = await store.counts();
+    const w = { index: 900, root: root(90), leafCount: 3, fromMs: 1, toMs: 2, prevHash: ZERO };
+    await rejects(store.recordAnchor(w, ids, { transaction: tx(9000), blockNumber: null }, { name: L, epoch: 1 }), 'BAL_LEASE_FENCED');
+    assert.is(await store.anchorByIndex(900), null, 'nothing written');
+    assert.equal(await store.counts(), before);
+    await rejects(store.recordAnchor(w, ids, { transaction: tx(9000), blockNumber: null }, { name: 'no-such-lease', epoch: 1 }), 'BAL_LEASE_FENCED');
+    await store.recordAnchor(w, ids, { transaction: tx(9000), blockNumber: null }, { name: L, epoch: 2 });
+    await rejects(store.abandonAnchor(tx(9000), { name: L, epoch: 1 }), 'BAL_LEASE_FENCED');
+    await rejects(store.confirmAnchor(tx(9000), { blockNumber: 5 }, { name: L, epoch: 1 }), 'BAL_LEASE_FENCED');
+    assert.is((await store.anchorByIndex(900))!.status, 'sent', 'the stale confirm wrote nothing');
+    assert.is((await store.confirmAnchor(tx(9000), { blockNumber: 5 }, { name: L, epoch: 2 }))!.status, 'confirmed');
+
+    // release: free at once, the next holder gets a new epoch; releasing another's lease does nothing
+    assert.is(await store.releaseLease(L, 'a'), false);
+    assert.is(await store.releaseLease(L, 'b'), true);
+    const c = await store.acquireLease(L, 'c', 60_000);
+    assert.is(c?.epoch, 3);
+    await rejects(store.acquireLease(L, 'c', 0), 'BAL_STORE_INVALID');
+    await rejects(store.acquireLease('bad name!', 'c', 1000), 'BAL_STORE_INVALID');
+  });
+
   t.run();
 }
