@@ -323,8 +323,9 @@ export class Rig {
   /** An agent's spool: high-water seq, quarantined count, and the seqs still waiting (agent stopped). */
   agentSpool(n: RigNode): { lastSeq: number; quarantined: number; evicted: number; waiting: number[]; quarantinedSeqs: number[] } {
     const run = (args: string[]): string => {
-      const r = spawnSync(process.execPath, [AGENT_BUNDLE, ...args, '--config', n.configPath], { cwd: n.dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`lightnode ${args.join(' ')} failed: ${r.stderr}`);
+      // A spool after a long outage holds megabytes: room for it (spawnSync's default is 1 MiB).
+      const r = spawnSync(process.execPath, [AGENT_BUNDLE, ...args, '--config', n.configPath], { cwd: n.dir, encoding: 'utf8', maxBuffer: 1 << 30 });
+      if (r.status !== 0) throw new Error(`lightnode ${args.join(' ')} failed: ${r.error?.message ?? ''} ${r.stderr}`);
       return r.stdout;
     };
     const st = JSON.parse(run(['status'])) as { spool: { lastSeq: number | null; quarantined: number; evictedReadings: number } };

@@ -23,7 +23,7 @@ test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring ev
   assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000, leaseTtlMs: 5000, leaseRenewMs: 1500, leaseRenewDeadlineMs: 4000 });
   assert.equal(c.roles, ['ingest', 'api', 'anchor'], 'every role by default, as one BAL');
   assert.match(c.instanceId, /-\d+$/);
-  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2 });
+  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2, ackMode: 'per-reading', ackMaxDelayMs: 1000, ackMaxReadings: 500 });
   assert.equal(c.api, { host: '127.0.0.1', port: 8080, tls: null, clients: [], metricsPublic: true, maxPageSize: 1000 });
   assert.is(c.log.level, 'info');
 });

@@ -27,8 +27,12 @@ import { startMosquitto } from '../broker/mosquitto-process.js';
 const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The series of `name` whose labels include `labels` (a running BAL adds instance_id and roles). */
 function metric(bal: RunningBal, name: string, labels: string): number {
-  const line = bal.metrics.render().split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  const line = bal.metrics.render().split('\n').find((l) => {
+    const m = /^([a-z_]+)\{(.*)\} /.exec(l);
+    return m !== null && m[1] === name && labels.split(',').every((kv) => m[2]!.split(',').includes(kv));
+  });
   return line ? Number(line.split(' ').pop()) : 0;
 }
 

@@ -127,7 +127,6 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
 
   test.after(async () => {
     await consumer?.endAsync(true).catch(() => undefined);
-    await cimClient?.endAsync(true).catch(() => undefined);
     await device?.stop().catch(() => undefined);
     await bal?.stop();
     await mosq?.stop();
@@ -211,7 +210,9 @@ export function dataAccessSuite(brokerKind: 'embedded' | 'mosquitto', storeKind:
   });
 
   test('the consumer chooses CIM: MeterReadings created with the stored values and digests, then changed with the anchor transaction', async () => {
-    cimClient = await mqtt.connectAsync(bal.endpoints.mqtt!, { username: CONSUMER.username, password: CONSUMER.password, clientId: 'consumer-dso-tp-cim', reconnectPeriod: 200 });
+    // One connection per account (client id = username): the consumer subscribes to the CIM
+    // format topic on the same connection as its JSON stream.
+    cimClient = consumer;
     cimClient.on('message', (topic, payload) => { if (topic === CIM_TOPIC) cimReceived.push({ at: Date.now(), msg: decodeCimXml(payload) }); });
     assert.is(await trySubscribe(cimClient, CIM_TOPIC), 1);
     const created = () => cimReceived.filter((c) => c.msg.Header.Verb === 'created');
