@@ -1,6 +1,7 @@
 /**
- * MQTT ingest (DESIGN §4, issue 5 item 1): subscribes `ln/v1/+/readings` (QoS 1) on any mqtt.js
- * client (embedded aedes or an external broker), and per batch: verify in the worker pool,
+ * Readings ingest (DESIGN §4, issue 5 item 1): takes readings messages from a source
+ * (./source.ts: by default `ln/v1/+/readings` at QoS 1 on the BAL's mqtt.js client; or a shared
+ * subscription, or a JetStream consumer), and per batch: verify in the worker pool,
  * check timestamps against the clock and signers against the registry mirror, store the good
  * readings in ONE store transaction (batches ready together share it: ./group-commit.ts), and
  * only then publish the Ack on `ln/v1/{pod}/ack` (v 1 per message, or v 2 cumulative per PoD
@@ -9,7 +10,7 @@
  * Bad input is counted per reason code and logged; nothing here throws out of a handler.
  */
 import type { MqttClient } from 'mqtt';
-import { parseTopic, topicFilter, topicFor } from '@lightnode/shared/topics';
+import { topicFor } from '@lightnode/shared/topics';
 import { serializeAck, serializeCumulativeAck, type CumulativeAck } from '@lightnode/shared/messages';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics.js';
@@ -23,8 +24,8 @@ import type { RegistryVerdict } from '../registry/verdict.js';
 import type { Ack as AckMessage } from '@lightnode/shared/messages';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { createGroupCommitter } from './group-commit.js';
-import { installMessageGate } from './message-gate.js';
 import { createAckWindow } from './ack-window.js';
+import { mqttReadingsSource, READINGS_FILTER, type ReadingsSource } from './source.js';
 
 /** The part of the registry mirror the ingest uses (./registry/mirror.ts implements it). */
 export interface SignerChecker {
@@ -63,7 +64,10 @@ export interface StoredReadingNotice {
 }
 
 export interface IngestDeps {
+  /** Acks are published here; readings come from here too unless `source` is given. */
   mqtt: MqttClient;
+  /** Where readings come from (./source.ts); default a plain subscription on `mqtt`. */
+  source?: ReadingsSource;
   store: BalStore;
   mirror: SignerChecker;
   pool: VerifyPool;
@@ -95,7 +99,7 @@ export interface Ingest {
 }
 
 /** The ingest's subscription: readings of every PoD (`ln/v1/+/readings`). */
-export const READINGS_FILTER = topicFilter('readings');
+export { READINGS_FILTER };
 
 /** Subscribe and start processing readings batches. Resolves once the subscription is granted. */
 export async function startIngest(deps: IngestDeps): Promise<Ingest> {
@@ -117,27 +121,22 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
-  // Backpressure: with maxInFlight batches in flight, the client stops reading after the next
-  // readings message until one finishes; other topics on the client are never held.
-  const gate = installMessageGate(mqtt, (packet) => parseTopic(packet.topic)?.kind === 'readings', () => inFlight >= maxInFlight);
-
-  const onMessage = (topic: string, payload: Buffer): void => {
-    const t = parseTopic(topic);
-    if (!t || t.kind !== 'readings' || stopped) return;
+  const source = deps.source ?? mqttReadingsSource(mqtt);
+  const handle = (pod: string, payload: Buffer): Promise<boolean> => {
+    if (stopped) return Promise.resolve(false);
     inFlight++;
     const done = m.batchSeconds.startTimer();
-    processBatch(t.pod, payload)
-      .catch((err) => { m.internalErrors.inc(); log.error('batch processing failed', { pod: t.pod, err }); })
+    return processBatch(pod, payload)
+      .catch((err) => { m.internalErrors.inc(); log.error('batch processing failed', { pod, err }); return false; })
       .finally(() => {
         done();
         inFlight--;
-        gate.release();
         if (inFlight === 0) { const w = idleWaiters; idleWaiters = []; w.forEach((f) => f()); }
       });
   };
-  mqtt.on('message', onMessage);
 
-  async function processBatch(pod: string, payload: Buffer): Promise<void> {
+  /** Resolves true once the message is settled (stored or refused, ack on its way); false if its store failed. */
+  async function processBatch(pod: string, payload: Buffer): Promise<boolean> {
     m.batches.inc();
     m.bytes.inc(undefined, payload.byteLength);
     const core = await pool.verifyBatch(pod, payload);
@@ -145,7 +144,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       m.malformed.inc({ code: core.envelopeError.code });
       log.warn('readings batch refused', { pod, code: core.envelopeError.code, reason: core.envelopeError.reason, bytes: payload.byteLength });
     }
-    if (core.items.length === 0) return; // nothing attributable: counted, cannot be acked
+    if (core.items.length === 0) return true; // nothing attributable: counted, cannot be acked
 
     const verdicts = await registryVerdicts(pod, core.items);
     const plan = planBatch(core.items, verdicts, now(), futureSkewMs);
@@ -158,7 +157,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       } catch (err) {
         m.storeErrors.inc();
         log.error('store transaction failed; batch not acked', { pod, readings: plan.toStore.length, err });
-        return;
+        return false;
       }
       addStoreOutcomes(ack, plan.toStore, res);
       notifyStored(pod, plan.toStore, res);
@@ -197,9 +196,10 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
           try { deps.onCounters?.(pod); } catch (err) { m.internalErrors.inc(); log.error('onCounters hook failed', { pod, err }); }
         }, (err) => log.warn('node counters update failed', { pod, err }));
     }
-    if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return;
+    if (ack.stored.length + ack.duplicate.length + ack.rejected.length === 0) return true;
     if (ackWindow) ackWindow.add(pod, ack.duplicate.length === 0 ? ack.stored : [...ack.stored, ...ack.duplicate], ack.rejected);
     else publishAck(pod, ack);
+    return true;
   }
 
   function notifyStored(pod: string, inputs: readonly StoredReadingInput[], res: StoreBatchResult): void {
@@ -259,8 +259,8 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     });
   }
 
-  await mqtt.subscribeAsync(READINGS_FILTER, { qos: 1 });
-  log.info('ingest subscribed', { filter: READINGS_FILTER, secp: pool.secp, threads: pool.threads });
+  await source.start(handle, { maxInFlight });
+  log.info('ingest subscribed', { source: source.kind, from: source.describe, secp: pool.secp, threads: pool.threads });
 
   const idle = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r)));
   return {
@@ -268,9 +268,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     inFlight: () => inFlight,
     async stop() {
       stopped = true;
-      mqtt.removeListener('message', onMessage);
-      gate.remove();
-      await mqtt.unsubscribeAsync(READINGS_FILTER).catch(() => {});
+      await source.stop();
       await idle();
       ackWindow?.flushAll();
     },
