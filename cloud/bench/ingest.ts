@@ -24,7 +24,7 @@
 import { createRequire } from 'node:module';
 import { Session } from 'node:inspector';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork, spawn } from 'node:child_process';
@@ -48,6 +48,7 @@ import { ingestEip712 } from '../src/verify/digest.js';
 import { keccakImpl } from '../src/verify/keccak.js';
 import { startRegistryMirror } from '../src/registry/mirror.js';
 import { startIngest } from '../src/ingest/ingest.js';
+import { mainThreadCpuUs, procCpuUs } from './proc-cpu.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const DEVICES = env('BENCH_DEVICES', 1000);
@@ -104,10 +105,9 @@ async function startMosquitto(workDir: string): Promise<BenchBroker> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const tick = 1e6 / 100; // µs per clock tick (USER_HZ = 100 on Linux)
   return {
     url,
-    cpuUs: () => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * tick; },
+    cpuUs: () => procCpuUs(child.pid!),
     close: async () => { child.kill('SIGTERM'); if (child.exitCode === null) await new Promise((r) => child.once('exit', r)); },
   };
 }
@@ -121,12 +121,6 @@ function mainThreadProfiler(file: string) {
     start: async () => { await post('Profiler.enable'); await post('Profiler.start'); },
     stop: async () => { const r = await post('Profiler.stop'); writeFileSync(file, JSON.stringify(r.profile)); session.disconnect(); },
   };
-}
-
-/** CPU µs of this process's main thread (/proc/self/task/<pid>/stat; the rest is workers, GC, libuv). */
-function mainThreadCpuUs(): number {
-  const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 1e4;
 }
 
 const anvil = await startAnvil();
