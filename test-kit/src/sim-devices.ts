@@ -39,7 +39,7 @@ export interface SimDevicesOptions {
   chainId: number;
   podRegistry: Hex;
   devices: SimDeviceSpec[];
-  /** A reading per device this often, ms; the devices are spread over the period. */
+  /** A reading per device this often, ms; the devices are spread over the period. 0: only `produceNow`. */
   intervalMs: number;
   /** The uplink's ack timeout, s (edge `mqtt.ackTimeoutSec`). */
   ackTimeoutSec: number;
@@ -53,8 +53,12 @@ export interface SimDeviceState { pod: string; address: Hex; lastSeq: number; de
 export interface SimDevicesStats { devices: SimDeviceState[]; resends: number; published: number; acks: number }
 
 export interface SimDevices {
+  /** (Re)start making a reading per device every `intervalMs` (started at once unless `intervalMs` is 0). */
+  startProducing(): Promise<void>;
   /** Stop making readings (the uplinks keep sending and resending what is spooled). */
   stopProducing(): Promise<void>;
+  /** One reading now on each device (or on `pods`). */
+  produceNow(pods?: string[]): Promise<void>;
   stats(): Promise<SimDevicesStats>;
   /** Stop the uplinks (offline status) and close the spools. */
   stop(): Promise<void>;
@@ -83,19 +87,30 @@ export function startSimDevices(o: SimDevicesOptions): SimDevices {
   let n = 0;
   const produce = (i: number): void => {
     const d = devs[i]!;
+    if (!d) return;
     const ts = Date.now();
     d.spool.append({ meter: 'sim', timestamp: ts, source: 'modbus', values: [{ quantity: '1-0:1.8.0', value: ts % 1_000_000, scale: 0, unit: 'Wh' }] });
     d.uplink.notify();
   };
   // One timer for all: every tick, the devices whose turn it is (spread over the period).
   const tickMs = 20;
-  const perTick = Math.max(1, Math.round((devs.length * tickMs) / o.intervalMs));
-  const timer = setInterval(() => {
-    for (let k = 0; k < perTick; k++) { produce(n % devs.length); n++; }
-  }, tickMs);
-  let producing = true;
+  let timer: NodeJS.Timeout | undefined;
+  const startProducing = (): void => {
+    if (timer || o.intervalMs <= 0) return;
+    let due = 0;
+    let last = Date.now();
+    timer = setInterval(() => {
+      const t = Date.now();
+      due += ((t - last) * devs.length) / o.intervalMs;
+      last = t;
+      for (; due >= 1; due--) { produce(n % devs.length); n++; }
+    }, tickMs);
+  };
+  startProducing();
   return {
-    async stopProducing() { if (producing) { producing = false; clearInterval(timer); } },
+    async startProducing() { startProducing(); },
+    async stopProducing() { clearInterval(timer); timer = undefined; },
+    async produceNow(pods) { devs.forEach((d, i) => { if (!pods || pods.includes(d.pod)) produce(i); }); },
     async stats() {
       return {
         devices: devs.map((d) => { const s = d.spool.status(); return { pod: d.pod, address: d.address, lastSeq: s.lastSeq ?? -1, depth: s.depth, connected: d.uplink.connected }; }),
@@ -117,7 +132,7 @@ function sumOf(m: Metrics, name: string): number {
   return sum;
 }
 
-type Request = { id: number; op: 'stopProducing' | 'stats' | 'stop' };
+type Request = { id: number; op: 'startProducing' | 'stopProducing' | 'produceNow' | 'stats' | 'stop'; pods?: string[] };
 
 /** Run the devices in a child process (tsx); the same interface, over IPC. */
 export function forkSimDevices(o: SimDevicesOptions): SimDevices & { child: ChildProcess } {
@@ -131,17 +146,19 @@ export function forkSimDevices(o: SimDevicesOptions): SimDevices & { child: Chil
     if (m.ok) w.resolve(m.value); else w.reject(new Error(m.error));
   });
   child.on('exit', (code) => { for (const w of waiting.values()) w.reject(new Error(`sim devices exited (${code})`)); waiting.clear(); });
-  const call = <T>(op: Request['op']): Promise<T> => new Promise((resolve, reject) => {
+  const call = <T>(op: Request['op'], pods?: string[]): Promise<T> => new Promise((resolve, reject) => {
     if (child.exitCode !== null) return reject(new Error('sim devices exited'));
     const id = next++;
     waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    child.send({ id, op } satisfies Request);
+    child.send({ id, op, ...(pods ? { pods } : {}) } satisfies Request);
   });
   child.send({ init: o });
   process.on('exit', () => child.kill('SIGKILL'));
   return {
     child,
+    startProducing: () => call('startProducing'),
     stopProducing: () => call('stopProducing'),
+    produceNow: (pods) => call('produceNow', pods),
     stats: () => call('stats'),
     async stop() {
       if (child.exitCode !== null) return;
@@ -159,7 +176,9 @@ if (process.argv.includes('--sim-devices-child') && process.send) {
     const reply = (v: { ok: boolean; value?: unknown; error?: string }): void => { process.send!({ id: m.id, ...v }); };
     try {
       if (!devices) throw new Error('not started');
-      if (m.op === 'stopProducing') reply({ ok: true, value: await devices.stopProducing() });
+      if (m.op === 'startProducing') reply({ ok: true, value: await devices.startProducing() });
+      else if (m.op === 'stopProducing') reply({ ok: true, value: await devices.stopProducing() });
+      else if (m.op === 'produceNow') reply({ ok: true, value: await devices.produceNow(m.pods) });
       else if (m.op === 'stats') reply({ ok: true, value: await devices.stats() });
       else if (m.op === 'stop') { await devices.stop(); reply({ ok: true }); process.disconnect(); process.exit(0); }
     } catch (err) { reply({ ok: false, error: (err as Error).message }); }

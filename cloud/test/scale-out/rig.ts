@@ -21,7 +21,7 @@ import { Wallet } from 'ethers';
 import { ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
 import { startChain, type ChainFixture } from '@lightnode/test-kit/chain';
-import { forkSimDevices, type SimDeviceSpec, type SimDevices, type SimDevicesStats } from '@lightnode/test-kit/sim-devices';
+import { forkSimDevices, startSimDevices, type SimDeviceSpec, type SimDevices, type SimDevicesStats } from '@lightnode/test-kit/sim-devices';
 import type { Hex } from '@lightnode/shared/hex';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { BalStore } from '../../src/store/types.js';
@@ -178,8 +178,8 @@ export class ScaleOutRig {
   }
 
   /** Start the devices (in a child process): a reading each `intervalMs`, resent after `ackTimeoutSec` without an ack. */
-  startDevices(o: { intervalMs: number; ackTimeoutSec: number }): SimDevices {
-    this.sim = forkSimDevices({
+  startDevices(o: { intervalMs: number; ackTimeoutSec: number; inProcess?: boolean }): SimDevices {
+    this.sim = (o.inProcess ? startSimDevices : forkSimDevices)({
       url: this.broker.deviceUrl, protocolVersion: this.broker.deviceProtocol, dir: join(this.dir, 'devices'),
       chainId: this.chain.deployment.chainId, podRegistry: this.chain.deployment.podRegistry as Hex,
       devices: this.devices.map(({ pod, secret, password }) => ({ pod, secret, password })), intervalMs: o.intervalMs, ackTimeoutSec: o.ackTimeoutSec,
