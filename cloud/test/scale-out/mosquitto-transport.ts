@@ -5,7 +5,8 @@
  * accounts bound to their PoD, and every BAL instance in shared group `ingest`
  * (`ingest.shareGroup`), with a clean session.
  */
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '@lightnode/test-kit/free-port';
@@ -30,8 +31,8 @@ export function mosquittoShared(o: MosquittoSharedOptions = {}): Transport {
   const group = o.group ?? 'ingest';
   return {
     name: `mosquitto $share/${group}`,
-    async start({ dir, devices }): Promise<RunningTransport> {
-      if (!existsSync(DYNSEC_PLUGIN)) throw new Error(`dynamic-security plugin not found at ${DYNSEC_PLUGIN} (set MOSQUITTO_DYNSEC_PLUGIN)`);
+    async start({ dir, devices, open }): Promise<RunningTransport> {
+      if (!open && !existsSync(DYNSEC_PLUGIN)) throw new Error(`dynamic-security plugin not found at ${DYNSEC_PLUGIN} (set MOSQUITTO_DYNSEC_PLUGIN)`);
       mkdirSync(dir, { recursive: true });
       const balPassword = randomBytes(12).toString('base64url');
       // Few PBKDF2 iterations: 200 devices connect at once in a test.
@@ -40,9 +41,16 @@ export function mosquittoShared(o: MosquittoSharedOptions = {}): Transport {
         { username: 'bal', role: 'bal', passwordHash: await hashPassword(balPassword, { iterations: 101 }) },
       ];
       const port = await freePort();
-      const files = writeMosquittoConfig({ outDir: dir, accounts, listener: { port, host: '127.0.0.1' }, runAsUser: userInfo().username, dynsecPluginPath: DYNSEC_PLUGIN });
-      if (o.extraConf?.length) appendFileSync(files.configPath, `${o.extraConf.join('\n')}\n`);
-      const proc = await startMosquitto(files.configPath, port);
+      let configPath: string;
+      if (open) {
+        // Benches: no accounts, no ACL (as bench/ingest.ts's Mosquitto), so a few publisher connections replay every device.
+        configPath = join(dir, 'mosquitto.conf');
+        writeFileSync(configPath, `per_listener_settings false\nallow_anonymous true\npersistence false\nlistener ${port} 127.0.0.1\n`);
+      } else {
+        configPath = writeMosquittoConfig({ outDir: dir, accounts, listener: { port, host: '127.0.0.1' }, runAsUser: userInfo().username, dynsecPluginPath: DYNSEC_PLUGIN }).configPath;
+      }
+      if (o.extraConf?.length) appendFileSync(configPath, `${o.extraConf.join('\n')}\n`);
+      const proc = await startMosquitto(configPath, port);
       const url = `mqtt://127.0.0.1:${port}`;
       return {
         deviceUrl: url,
@@ -50,7 +58,7 @@ export function mosquittoShared(o: MosquittoSharedOptions = {}): Transport {
         balConfig: () => ({
           broker: { kind: 'external', url, username: 'bal' },
           ingest: { shareGroup: group },
-          env: { BAL_BROKER_PASSWORD: balPassword },
+          env: (open ? {} : { BAL_BROKER_PASSWORD: balPassword }) as Record<string, string>,
         }),
         cpuUs: () => procCpuUs(proc.pid),
         stop: () => proc.stop(),

@@ -36,7 +36,11 @@ export const PG_URL = process.env.BAL_TEST_PG_URL ?? 'postgres://postgres@127.0.
 /** A broker the devices and the BAL instances meet on. */
 export interface Transport {
   readonly name: string;
-  start(o: { dir: string; devices: readonly { pod: string; password: string }[] }): Promise<RunningTransport>;
+  /**
+   * Start the broker for these device accounts. `open`: anyone may connect and publish anywhere
+   * (benches, whose publishers replay many devices' readings over a few connections).
+   */
+  start(o: { dir: string; devices: readonly { pod: string; password: string }[]; open?: boolean }): Promise<RunningTransport>;
 }
 
 export interface RunningTransport {
@@ -57,9 +61,12 @@ export interface RigOptions {
   transport: Transport;
   /** Devices to register (one PoD each); default 200. */
   devices?: number;
-  /** Extra BAL config (merged into each instance's `anchoring` and `ingest` sections). */
+  /** An open broker (Transport.start `open`), for benches. */
+  open?: boolean;
+  /** Extra BAL config (merged into each instance's `anchoring`, `ingest` and `log` sections). */
   anchoring?: Record<string, unknown>;
   ingest?: Record<string, unknown>;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
   log?: (line: string) => void;
 }
 
@@ -114,7 +121,7 @@ export class ScaleOutRig {
       txs.push(await this.chain.registry.getFunction('registerBatch')(chunk.map((d) => d.pod), chunk.map((d) => d.address), { nonce: nonce++ }));
     }
     await Promise.all(txs.map((t) => t.wait()));
-    this.broker = await this.o.transport.start({ dir: join(this.dir, 'broker'), devices: this.devices });
+    this.broker = await this.o.transport.start({ dir: join(this.dir, 'broker'), devices: this.devices, ...(this.o.open ? { open: true } : {}) });
     this.store = await openPostgresStore({ url: PG_URL, schema: this.schema, poolSize: 2 });
     this.log(`rig: chain, ${n} devices registered, ${this.o.transport.name} up in ${Date.now() - t0} ms`);
   }
@@ -130,7 +137,7 @@ export class ScaleOutRig {
         ingest: { verifyThreads: 0, ...b.ingest, ...this.o.ingest },
         anchoring: { windowMs: 1000, pollIntervalMs: 200, maxLeaves: 5000, ...this.o.anchoring },
         registry: { pollIntervalMs: 500 },
-        api: { port: 0 }, dashboard: { enabled: false }, log: { level: 'warn' },
+        api: { port: 0 }, dashboard: { enabled: false }, log: { level: this.o.logLevel ?? 'warn' },
       },
       env: { ...b.env, ...(roles.includes('anchor') ? { BAL_ANCHOR_KEY: ANVIL_PRIVATE_KEYS[0]! } : {}) },
     };
@@ -165,8 +172,8 @@ export class ScaleOutRig {
     await p.proc.exited;
   }
 
-  /** SIGTERM instance `id` and start it again with the same roles. */
-  async restart(id: string): Promise<BalProcess> {
+  /** SIGTERM instance `id` and wait for its exit (a graceful stop). */
+  async terminate(id: string): Promise<void> {
     const p = this.procs.get(id);
     if (!p) throw new Error(`no instance ${id}`);
     this.procs.delete(id);
@@ -174,6 +181,13 @@ export class ScaleOutRig {
     const t = setTimeout(() => p.proc.child.kill('SIGKILL'), 20_000);
     await p.proc.exited;
     clearTimeout(t);
+  }
+
+  /** SIGTERM instance `id` and start it again with the same roles. */
+  async restart(id: string): Promise<BalProcess> {
+    const p = this.procs.get(id);
+    if (!p) throw new Error(`no instance ${id}`);
+    await this.terminate(id);
     return this.spawn(id, p.roles);
   }
 
