@@ -4,7 +4,9 @@
  * Mosquitto `$share/ingest/…`, `ingest.shareGroup`), on this machine. Per row, from the same run:
  *  - readings/s verified + stored + acked (first publish → last ack), pre-signed readings of
  *    BENCH_DEVICES devices replayed at full speed by bench/publisher.ts in a child process;
- *  - BAL CPU µs per reading: all instances, all their threads (/proc/<pid>/stat);
+ *  - BAL CPU µs per reading: all instances, all their threads (/proc/<pid>/stat); and the same
+ *    without the instances' idle CPU (sampled BENCH_IDLE_MS before the row: registry polling,
+ *    timers), which otherwise dominates a short row spread over several instances;
  *  - broker CPU µs per reading (/proc of the broker process);
  *  - the crypto ceiling: digest + signer recovery alone on 2 verify threads of this process, no
  *    I/O (bench-kit.ts `measureCeiling`, before and after the row, mean), as readings/s and CPU µs
@@ -15,7 +17,7 @@
  *
  * Env: BENCH_TRANSPORT (mosquitto), BENCH_INSTANCES (1,2,3), BENCH_DEVICES (500), BENCH_READINGS
  * (40 per device per row), BENCH_BATCH (10 readings per MQTT message), BENCH_CONNECTIONS (10),
- * BENCH_THREADS (verify threads per instance, 1), BENCH_ACKS (cumulative | per-reading).
+ * BENCH_THREADS (verify threads per instance, 1), BENCH_ACKS (cumulative | per-reading), BENCH_IDLE_MS (3000).
  */
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -39,6 +41,8 @@ const CONNECTIONS = env('BENCH_CONNECTIONS', 10);
 const THREADS = env('BENCH_THREADS', 1);
 const ACKS = process.env.BENCH_ACKS === 'per-reading' ? 'per-reading' : 'cumulative';
 const INSTANCES = (process.env.BENCH_INSTANCES ?? '1,2,3').split(',').map(Number);
+/** How long the instances' idle CPU is sampled before each row, ms. */
+const IDLE_MS = env('BENCH_IDLE_MS', 3000);
 /** Transports by name; NATS JetStream plugs in here. */
 const TRANSPORTS: Record<string, () => Transport> = {
   mosquitto: () => mosquittoShared({ extraConf: ['max_queued_messages 100000', 'max_inflight_messages 0'] }),
@@ -49,7 +53,7 @@ if (!makeTransport) throw new Error(`BENCH_TRANSPORT: one of ${Object.keys(TRANS
 const say = (s: string): void => { process.stdout.write(`${s}\n`); };
 
 interface Row {
-  instances: number; readings: number; perSec: number; balCpuUsPerReading: number; brokerCpuUsPerReading: number;
+  instances: number; readings: number; perSec: number; balCpuUsPerReading: number; balNetCpuUsPerReading: number; idleCpuPercent: number; brokerCpuUsPerReading: number;
   ceilingPerSec: number; ceilingCpuUsPerReading: number; wallRatio: number; cpuRatio: number; perInstance: number[]; load1m: number;
 }
 
@@ -79,6 +83,14 @@ try {
     await pool.ceiling(sample, 1); // warm-up
     const ceilingBefore = await measureCeiling(pool, sample, rounds);
 
+    // Idle CPU of the instances (registry polling, timers, GC), so the per-reading figure can be
+    // given without it: a short row on several instances is otherwise dominated by it.
+    const pidsIdle = procs.map((p) => p.proc.child.pid!);
+    const idle0 = pidsIdle.map(procCpuUs);
+    const idleT0 = performance.now();
+    await new Promise((res) => setTimeout(res, IDLE_MS));
+    const idleUsPerSec = pidsIdle.reduce((a, pid, i) => a + procCpuUs(pid) - idle0[i]!, 0) / ((performance.now() - idleT0) / 1000);
+
     const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [rig.broker.deviceUrl, jobsPath, String(CONNECTIONS), String(total)], { execArgv: ['--import', 'tsx'] });
     const pids = procs.map((p) => p.proc.child.pid!);
     let cpu0: number[] = [];
@@ -100,11 +112,13 @@ try {
     for (const id of ids) await rig.terminate(id);
     if (got !== total || result.rejected !== 0) throw new Error(`bench integrity (${k} instances): stored ${got}/${total}, rejected ${result.rejected}`);
     const balUs = perInstanceUs.reduce((a, b) => a + b, 0);
+    const netUs = Math.max(0, balUs - idleUsPerSec * (result.ms / 1000));
     const ceilingPerSec = (ceilingBefore.perSec + ceilingAfter.perSec) / 2;
     const ceilingCpu = (ceilingBefore.cpuUsPerReading + ceilingAfter.cpuUsPerReading) / 2;
     const perSec = result.acked / (result.ms / 1000);
     const row: Row = {
-      instances: k, readings: total, perSec: Math.round(perSec), balCpuUsPerReading: Number((balUs / total).toFixed(1)), brokerCpuUsPerReading: Number((brokerUs / total).toFixed(1)),
+      instances: k, readings: total, perSec: Math.round(perSec), balCpuUsPerReading: Number((balUs / total).toFixed(1)),
+      balNetCpuUsPerReading: Number((netUs / total).toFixed(1)), idleCpuPercent: Number((idleUsPerSec / 1e4).toFixed(1)), brokerCpuUsPerReading: Number((brokerUs / total).toFixed(1)),
       ceilingPerSec: Math.round(ceilingPerSec), ceilingCpuUsPerReading: Number(ceilingCpu.toFixed(1)), wallRatio: Number((perSec / ceilingPerSec).toFixed(2)),
       cpuRatio: Number((ceilingCpu / (balUs / total)).toFixed(2)), perInstance: perInstanceUs.map((u) => Number((u / total).toFixed(1))), load1m: Number(load1m.toFixed(2)),
     };
@@ -119,9 +133,9 @@ try {
 
 say('');
 say(`bench:scale-out — ${transportName} ($share), ${DEVICES} devices, ${PER} readings each per row, batches of ${BATCH}, ${ACKS} acks, ${THREADS} verify thread(s) per instance, PostgreSQL, ${cpus().length} CPUs`);
-say('| ingest instances | readings/s | BAL CPU µs/reading (all instances) | per instance | broker CPU µs/reading | ceiling readings/s (2 threads) | ceiling CPU µs/reading | readings/s ÷ ceiling | ceiling CPU ÷ BAL CPU | load 1 min |');
-say('|---|---|---|---|---|---|---|---|---|---|');
+say('| ingest instances | readings/s | BAL CPU µs/reading (all instances) | per instance | without idle CPU | idle CPU % (all) | broker CPU µs/reading | ceiling readings/s (2 threads) | ceiling CPU µs/reading | readings/s ÷ ceiling | ceiling CPU ÷ BAL CPU | load 1 min |');
+say('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  say(`| ${r.instances} | ${r.perSec} | ${r.balCpuUsPerReading} | ${r.perInstance.join(' / ')} | ${r.brokerCpuUsPerReading} | ${r.ceilingPerSec} | ${r.ceilingCpuUsPerReading} | ${r.wallRatio} | ${r.cpuRatio} | ${r.load1m} |`);
+  say(`| ${r.instances} | ${r.perSec} | ${r.balCpuUsPerReading} | ${r.perInstance.join(' / ')} | ${r.balNetCpuUsPerReading} | ${r.idleCpuPercent} | ${r.brokerCpuUsPerReading} | ${r.ceilingPerSec} | ${r.ceilingCpuUsPerReading} | ${r.wallRatio} | ${r.cpuRatio} | ${r.load1m} |`);
 }
 say(`BENCH ${JSON.stringify({ bench: 'scale-out', transport: transportName, devices: DEVICES, perDevice: PER, batch: BATCH, acks: ACKS, threads: THREADS, rows })}`);
