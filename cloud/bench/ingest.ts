@@ -21,10 +21,9 @@
  * `mosquitto` binary started on a free port; its CPU is reported separately), BENCH_STORE
  * (sqlite | postgres, BENCH_PG_URL default postgres://postgres@127.0.0.1:5432/test, own schema).
  */
-import { createRequire } from 'node:module';
 import { Session } from 'node:inspector';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork, spawn } from 'node:child_process';
@@ -37,17 +36,18 @@ import { startAnvil, ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { deployAll } from '@lightnode/contracts/deploy';
 import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
 import { makeDomain, READING_TYPES, recoverReadingSigner } from '@lightnode/shared/eip712';
-import type { Reading, SignedReading } from '@lightnode/shared/reading';
+import type { SignedReading } from '@lightnode/shared/reading';
 import pg from 'pg';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { createLogger } from '../src/log.js';
 import { MetricsRegistry } from '../src/metrics.js';
 import { createVerifyPool } from '../src/verify/pool.js';
-import { ingestEip712 } from '../src/verify/digest.js';
 import { keccakImpl } from '../src/verify/keccak.js';
 import { startRegistryMirror } from '../src/registry/mirror.js';
 import { startIngest } from '../src/ingest/ingest.js';
+import { mainThreadCpuUs, procCpuUs } from './proc-cpu.js';
+import { jobLines, measureCeiling, presignReadings } from './bench-kit.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const DEVICES = env('BENCH_DEVICES', 1000);
@@ -65,9 +65,6 @@ const TOTAL = DEVICES * PER_DEVICE;
 /** `per-reading` (v 1 ack per message) or `cumulative` (v 2 ack per PoD per window). */
 const ACKS = process.env.BENCH_ACKS === 'cumulative' ? 'cumulative' : 'per-reading';
 
-const secp = createRequire(import.meta.url)('secp256k1/bindings') as {
-  ecdsaSign(msg32: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
-};
 const log = createLogger({ level: 'warn' });
 const dir = mkdtempSync(join(tmpdir(), 'bal-bench-'));
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -104,10 +101,9 @@ async function startMosquitto(workDir: string): Promise<BenchBroker> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const tick = 1e6 / 100; // µs per clock tick (USER_HZ = 100 on Linux)
   return {
     url,
-    cpuUs: () => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * tick; },
+    cpuUs: () => procCpuUs(child.pid!),
     close: async () => { child.kill('SIGTERM'); if (child.exitCode === null) await new Promise((r) => child.once('exit', r)); },
   };
 }
@@ -121,12 +117,6 @@ function mainThreadProfiler(file: string) {
     start: async () => { await post('Profiler.enable'); await post('Profiler.start'); },
     stop: async () => { const r = await post('Profiler.stop'); writeFileSync(file, JSON.stringify(r.profile)); session.disconnect(); },
   };
-}
-
-/** CPU µs of this process's main thread (/proc/self/task/<pid>/stat; the rest is workers, GC, libuv). */
-function mainThreadCpuUs(): number {
-  const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 1e4;
 }
 
 const anvil = await startAnvil();
@@ -152,28 +142,12 @@ try {
   const ts0 = regBlock!.timestamp * 1000 + 1000;
 
   // ---------------------------------------------------------------- pre-signed readings (native signer, bench only)
-  const sep = ingestEip712.domainSeparator(domain);
   const tSign = performance.now();
-  const byDevice: SignedReading[][] = devices.map((d, di) => Array.from({ length: PER_DEVICE }, (_, s) => {
-    const r: Reading = { pod: d.pod, meter: 'sdm630', seq: s, timestamp: ts0 + s * 20, source: 'modbus', values: [
-      { quantity: '1-0:1.8.0', value: 12_345_678 + s * 7, scale: 0, unit: 'Wh' },
-      { quantity: '1-0:1.7.0', value: 1500 + (s % 100), scale: 0, unit: 'W' },
-      { quantity: '1-0:32.7.0', value: 2301, scale: -1, unit: 'V' },
-      { quantity: '1-0:31.7.0', value: 652, scale: -2, unit: 'A' },
-    ] };
-    const { signature, recid } = secp.ecdsaSign(ingestEip712.readingDigestFor(sep, r), d.key);
-    return { ...r, signature: `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}` as `0x${string}` };
-  }));
+  const byDevice: SignedReading[][] = presignReadings(domain, devices, 0, PER_DEVICE, ts0);
   if (recoverReadingSigner(domain, byDevice[0]![0]!) !== devices[0]!.address.toLowerCase()) throw new Error('bench signer mismatch');
   say(`setup: ${DEVICES} devices registered, ${TOTAL} readings pre-signed in ${((performance.now() - tSign) / 1000).toFixed(1)} s`);
-  const jobLines: string[] = [];
-  for (let s = 0; s < PER_DEVICE; s += BATCH) {
-    for (let di = 0; di < DEVICES; di++) {
-      jobLines.push(JSON.stringify({ topic: `ln/v1/${devices[di]!.pod}/readings`, payload: JSON.stringify({ v: 1, readings: byDevice[di]!.slice(s, s + BATCH) }) }));
-    }
-  }
   const jobsPath = join(dir, 'jobs.jsonl');
-  writeFileSync(jobsPath, jobLines.join('\n'));
+  writeFileSync(jobsPath, jobLines(byDevice, BATCH).join('\n'));
 
   // ---------------------------------------------------------------- the BAL
   const broker = BROKER === 'mosquitto' ? await startMosquitto(dir) : await startAedes();
@@ -191,13 +165,7 @@ try {
   const rounds = Math.max(1, Math.round(16_000 / sample.length));
   await pool.ceiling(sample, 1); // warm-up
   // Wall rate on 2 threads, and CPU µs per reading (process-wide: both workers + main).
-  const measureCeiling = async () => {
-    const cpu0 = process.cpuUsage();
-    const c = await pool.ceiling(sample, rounds);
-    const cpu = process.cpuUsage(cpu0);
-    return { perSec: c.verified / (c.ms / 1000), cpuUsPerReading: (cpu.user + cpu.system) / c.verified };
-  };
-  const ceilingBefore = await measureCeiling();
+  const ceilingBefore = await measureCeiling(pool, sample, rounds);
 
   // ---------------------------------------------------------------- replay
   const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [url, jobsPath, String(CONNECTIONS), String(TOTAL)], { execArgv: ['--import', 'tsx'] });
@@ -220,7 +188,7 @@ try {
   const ingestPerSec = result.acked / (result.ms / 1000);
   const ingestCpuUsPerReading = (balCpu.user + balCpu.system) / result.acked;
   // The machine is shared: measure the ceiling before and after the replay and use the mean.
-  const ceilingAfter = await measureCeiling();
+  const ceilingAfter = await measureCeiling(pool, sample, rounds);
   const ceilingPerSec = (ceilingBefore.perSec + ceilingAfter.perSec) / 2;
   const ceilingCpuUsPerReading = (ceilingBefore.cpuUsPerReading + ceilingAfter.cpuUsPerReading) / 2;
   const counts = await store.counts();

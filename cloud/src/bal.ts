@@ -27,6 +27,7 @@ import { listenApi } from './api/server.js';
 import { createVerifyPool } from './verify/pool.js';
 import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
+import { mqttReadingsSource } from './ingest/source.js';
 import { startCimIngest, type CimIngest } from './cim-import/cim-ingest.js';
 import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
@@ -201,7 +202,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       const b = config.broker;
       client = await mqtt.connectAsync(b.url, {
         username: b.username, ...(b.password !== null ? { password: b.password } : {}), clientId: b.clientId,
-        clean: false, reconnectPeriod: 1000, connectTimeout: 10_000, ...(b.caPath ? { ca: readFileSync(b.caPath) } : {}),
+        clean: b.clean, reconnectPeriod: 1000, connectTimeout: 10_000, ...(b.caPath ? { ca: readFileSync(b.caPath) } : {}),
       });
     }
     const mq = client;
@@ -290,7 +291,12 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       closers.push({ name: 'anchorer', close: () => a.stop() });
     }
 
-    // Statuses and readings are consumed by `ingest` instances only.
+    // Statuses and readings are consumed by `ingest` instances only. With `ingest.shareGroup`
+    // readings and the data-server feed are shared (each message to one instance of the group);
+    // statuses stay a plain subscription on every ingest instance: a status is retained, small
+    // and rare, and recording it is idempotent (the store keeps the newest by its `ts`), while
+    // a shared subscription would not get the retained statuses when an instance (re)subscribes.
+    const shareGroup = config.ingest.shareGroup;
     if (roles.has('ingest')) {
       const status = await attachStatusRecorder(mq, {
         store, metrics, log: log.child({ component: 'status' }), onRecorded: (s) => events.publish({ type: 'node', pod: s.pod }), ...(opts.now ? { now: opts.now } : {}),
@@ -298,7 +304,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       closers.push({ name: 'status', close: () => status.detach() });
     }
     const ingest = !roles.has('ingest') ? null : await startIngest({
-      mqtt: mq, store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
+      mqtt: mq, source: mqttReadingsSource(mq, { shareGroup }), store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
       config: {
         futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches,
         ackMode: config.ingest.ackMode, ackMaxDelayMs: config.ingest.ackMaxDelayMs, ackMaxReadings: config.ingest.ackMaxReadings,
@@ -319,7 +325,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       closers.push({ name: 'data-server-registry', close: () => dsMirror.stop() });
       const ci = await startCimIngest({
         mqtt: mq, store, mirror: dsMirror, domain: makeDomain(chain.chainId, chain.podRegistry), metrics, log: log.child({ component: 'cim-import' }),
-        futureSkewMs: config.ingest.futureSkewMs, onStored, ...(opts.now ? { now: opts.now } : {}),
+        futureSkewMs: config.ingest.futureSkewMs, onStored, shareGroup, ...(opts.now ? { now: opts.now } : {}),
       });
       cimIngest = ci;
       closers.push({ name: 'cim-ingest', close: () => ci.stop() });

@@ -80,7 +80,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       caPath: path('external: CA bundle to verify the broker\'s certificate'),
       dynsecUsername: { type: 'string', optional: true, env: true, doc: 'external: Mosquitto dynamic-security admin account the BAL uses to follow subscription decisions (`$CONTROL/dynamic-security/v1`); required with `dataAccess.enabled`' },
       dynsecPassword: { type: 'string', optional: true, secret: true, env: true, doc: 'external: password of `dynsecUsername`' },
-      clientId: { type: 'string', optional: true, defaultDoc: '<username>@<pid>', env: true, doc: 'external: MQTT client id, `<username>` or `<username>@<suffix>` (README "Client ids"); the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production' },
+      clientId: { type: 'string', optional: true, defaultDoc: '<username>@<pid>', env: true, doc: 'external: MQTT client id, `<username>` or `<username>@<suffix>` (README "Client ids"); the session is persistent (`clean: false`) so QoS 1 readings queue while the BAL restarts — set a fixed id in production. With `ingest.shareGroup` the id is `<username>@<instanceId>` and the session clean; another id here is refused' },
     },
   },
   store: {
@@ -126,6 +126,10 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       ackMode: { type: 'string', enum: ['per-reading', 'cumulative'], default: 'per-reading', doc: '`per-reading`: one v 1 ack per readings message; `cumulative`: one v 2 ack per PoD per window (fewer messages; needs agents that accept v 2 acks, see DESIGN §4 "Acks")' },
       ackMaxDelayMs: ms(1, 60_000, 1000, 'cumulative acks: longest a stored reading waits for its ack (keep well under the agents\' `mqtt.ackTimeoutSec`)'),
       ackMaxReadings: { type: 'integer', min: 1, max: 10_000, default: 500, unit: 'readings', doc: 'cumulative acks: a PoD\'s ack is sent at once when this many readings wait' },
+      shareGroup: {
+        type: 'string', pattern: /^[A-Za-z0-9._-]{1,64}$/, expected: '1..64 of [A-Za-z0-9._-] (one MQTT topic level)', nullable: true, optional: true, defaultDoc: '`null`', env: true,
+        doc: 'scale-out on one broker (see Scale-out on Mosquitto): every `ingest` instance with the same group shares `$share/<group>/ln/v1/+/readings` (and the data-server feed), so each reading goes to one of them; needs an external broker with shared subscriptions (Mosquitto), and makes the BAL\'s session clean with client id `<broker.username>@<instanceId>`. `null`: one plain subscription (one ingest instance per broker)',
+      },
     },
   },
   registry: {

@@ -67,11 +67,15 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     };
   }
 
+  const instanceId = c.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 50)}-${process.pid}`;
+  const shareGroup = c.ingest.shareGroup ?? null;
   const b = c.broker;
   let broker:
     | { kind: 'embedded'; host: string; port: number | null; tls: (TlsFiles & { port: number }) | null; credentialsPath: string | null; maxPayloadBytes: number }
-    | { kind: 'external'; url: string; username: string; password: string | null; caPath?: string; clientId: string; dynsec: { username: string; password: string } | null };
+    | { kind: 'external'; url: string; username: string; password: string | null; caPath?: string; clientId: string; clean: boolean; dynsec: { username: string; password: string } | null };
   if (b.kind === 'embedded') {
+    // aedes has no `$share` (aedes#228): a shared group would silently give every instance every reading.
+    if (shareGroup !== null) fail('ingest.shareGroup', 'null with the embedded broker (aedes has no shared subscriptions; use broker.kind external, Mosquitto)', shareGroup);
     const t = tls(b.tls);
     broker = {
       kind: 'embedded', host: b.host, port: b.port, tls: t && b.tls ? { ...t, port: b.tls.port } : null,
@@ -79,12 +83,19 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     };
     if (broker.port === null && !broker.tls) fail('broker.port', 'a port, or broker.tls', null);
   } else {
-    const clientId = b.clientId ?? suffixedClientId(b.username, process.pid);
+    // Shared ingest (issue 16): every instance needs its own id (the same id would take the other's
+    // session over) and a clean session (a dead member must leave the group at once, or Mosquitto
+    // keeps queueing its share for it: reference/scale-out.md §1).
+    const sharedId = suffixedClientId(b.username, instanceId);
+    if (shareGroup !== null && b.clientId !== undefined && b.clientId !== sharedId) {
+      fail('broker.clientId', `absent with ingest.shareGroup (the id is <broker.username>@<instanceId>, here ${sharedId})`, b.clientId);
+    }
+    const clientId = shareGroup !== null ? sharedId : b.clientId ?? suffixedClientId(b.username, process.pid);
     // The BAL's ids are reserved to its account (client-id.ts): another id could be a device's or a data user's.
     if (!clientIdAllowed('bal', b.username, clientId)) fail('broker.clientId', `broker.username (${b.username}) or ${b.username}@<suffix of [A-Za-z0-9._:-]>`, clientId);
     broker = {
       kind: 'external', url: b.url ?? fail('broker.url', 'mqtt(s):// or ws(s):// URL', undefined),
-      username: b.username, password: b.password ?? null, clientId,
+      username: b.username, password: b.password ?? null, clientId, clean: shareGroup !== null,
       dynsec: b.dynsecUsername ? { username: b.dynsecUsername, password: b.dynsecPassword ?? fail('broker.dynsecPassword', 'the password of broker.dynsecUsername', undefined) } : null,
       ...(b.caPath ? { caPath: path(b.caPath) } : {}),
     };
@@ -128,9 +139,8 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
   if (!(an.leaseRenewMs < an.leaseRenewDeadlineMs && an.leaseRenewDeadlineMs < an.leaseTtlMs)) {
     fail('anchoring.leaseRenewDeadlineMs', `between anchoring.leaseRenewMs (${an.leaseRenewMs}) and anchoring.leaseTtlMs (${an.leaseTtlMs}), exclusive`, an.leaseRenewDeadlineMs);
   }
-  const instanceId = c.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 50)}-${process.pid}`;
 
-  return { baseDir, allowPlaintext: c.allowPlaintext, roles, instanceId, chain, broker, store, retention, anchoring: c.anchoring, ingest: c.ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+  return { baseDir, allowPlaintext: c.allowPlaintext, roles, instanceId, chain, broker, store, retention, anchoring: c.anchoring, ingest: { ...c.ingest, shareGroup }, registry: c.registry, api, dataAccess, dashboard, log: c.log };
 }
 
 /** The roles of `bal run` (cloud/README "Roles and the anchor lease"). */

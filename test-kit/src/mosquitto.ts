@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
 export interface MosquittoProcess {
+  /** The process id (e.g. for its CPU time in /proc/<pid>/stat). */
+  pid: number;
   /** Everything mosquitto wrote to stdout and stderr so far (for failure messages). */
   log(): string;
   /** SIGTERM, then waits for the exit. */
@@ -51,5 +53,5 @@ export async function startMosquitto(configPath: string, port: number, timeoutMs
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { log: () => log, stop };
+  return { pid: child.pid!, log: () => log, stop };
 }

@@ -36,6 +36,11 @@ export interface CimIngestDeps {
   /** `Header.Source` of the replies; default `lightnode-bal`. */
   replySource?: string;
   now?: () => number;
+  /**
+   * Shared-subscription group (`ingest.shareGroup`): subscribe `$share/<group>/cim/v1/+/meter-readings`
+   * so each message goes to one ingest instance of the group; null/absent = a plain subscription.
+   */
+  shareGroup?: string | null;
   /** Called per PoD with the readings a message stored (certified delivery, dashboard), before the reply. */
   onStored?: (pod: string, stored: readonly StoredReadingNotice[]) => void;
 }
@@ -156,8 +161,9 @@ export async function startCimIngest(deps: CimIngestDeps): Promise<CimIngest> {
     });
   }
 
-  await mqtt.subscribeAsync(CIM_READINGS_FILTER, { qos: 1 });
-  log.info('data-server feed subscribed', { filter: CIM_READINGS_FILTER });
+  const filter = deps.shareGroup ? `$share/${deps.shareGroup}/${CIM_READINGS_FILTER}` : CIM_READINGS_FILTER;
+  await mqtt.subscribeAsync(filter, { qos: 1 });
+  log.info('data-server feed subscribed', { filter });
   const idle = (): Promise<void> => (queued === 0 ? Promise.resolve() : new Promise((res) => idleWaiters.push(res)));
   return {
     idle,
@@ -165,7 +171,7 @@ export async function startCimIngest(deps: CimIngestDeps): Promise<CimIngest> {
       stopped = true;
       mqtt.removeListener('message', onMessage);
       gate.remove();
-      await mqtt.unsubscribeAsync(CIM_READINGS_FILTER).catch(() => {});
+      await mqtt.unsubscribeAsync(filter).catch(() => {});
       await idle();
     },
   };

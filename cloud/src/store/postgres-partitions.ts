@@ -4,7 +4,8 @@
  *
  * A partitioned table's unique constraints must include the partition key, so `(device, seq)`
  * cannot be a table-wide UNIQUE any more. It is kept unique by the store itself — writes are
- * serialised in-process (one BAL owns a schema) and `storeBatch` looks each new `(device, seq)` up
+ * serialised (in-process, and across the BAL instances sharing the schema by a transaction
+ * advisory lock: postgres-store.ts `tx`) and `storeBatch` looks each new `(device, seq)` up
  * before it inserts — and, as a second line, by a UNIQUE `(device, seq)` index on every partition
  * (a day never holds a pair twice). Archived pairs are answered from `archived_ranges`.
  *

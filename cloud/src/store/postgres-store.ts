@@ -46,7 +46,14 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   const now = opts.now ?? Date.now;
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 4, options: `-c search_path=${schema}` });
   pool.on('error', () => { /* idle client lost: the next query reconnects */ });
+  // Instances starting at once on one schema (issue 16) would race on `CREATE … IF NOT EXISTS`
+  // ("duplicate key value violates unique constraint"): the DDL runs under a session advisory
+  // lock named after the schema, held by a client of its own (the pool may have one connection).
+  const ddlLock = new pg.Client({ connectionString: opts.url });
+  const ddlLockName = `lightnode-bal-store-open:${schema}`;
   try {
+    await ddlLock.connect();
+    await ddlLock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [ddlLockName]);
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await preparePartitionedReadings(pool);
     await pool.query(storeSchema(POSTGRES_TYPES, { readings: false }));
@@ -54,12 +61,22 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   } catch (err) {
     await pool.end();
     throw err;
+  } finally {
+    await ddlLock.end().catch(() => {}); // ends the session: the lock goes with it
   }
 
   /** Day partitions known to exist (created on demand by storeBatch and restoreReadings). */
   const partitions = new Set<number>();
 
-  // Serialise writes: ids are then assigned in commit order.
+  // Serialise writes: ids are then assigned in commit order. In this process by `exclusive`, and
+  // across processes (several BAL instances on one schema, issue 16 scale-out) by a transaction
+  // advisory lock named after the schema, taken first in every write transaction: the
+  // look-up-then-insert that keeps (device, seq) unique across day partitions, the creation of a
+  // day partition and the upserts of node rows then never interleave with another instance's
+  // (which gave duplicate rows across partitions, "relation already exists" and deadlocks:
+  // cloud/test/store/postgres-writers.test.ts). What instances do in parallel is everything
+  // before the store: verification, registry checks.
+  const writeLockName = `lightnode-bal-store-writes:${schema}`;
   let tail: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = tail.then(fn, fn);
@@ -71,6 +88,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
+        await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [writeLockName]);
         const out = await fn(c);
         await c.query('COMMIT');
         return out;

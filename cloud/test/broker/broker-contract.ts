@@ -158,7 +158,7 @@ export function brokerSecurityContract(name: string, start: StartBroker, opts: {
   });
 
   if (opts.sharedSubscriptions) {
-    t('the BAL account may read readings as a shared subscription ($share/<group>/…); a device may not', async () => {
+    t('the BAL account may read readings and the data-server feed as a shared subscription ($share/<group>/…); a device may not', async () => {
       const bal = await connect(broker.url, 'bal', undefined, { protocolVersion: 5 });
       clients.push(bal);
       const seen = collector(bal);
@@ -166,6 +166,11 @@ export function brokerSecurityContract(name: string, start: StartBroker, opts: {
       const a = await open(POD_A);
       await a.publishAsync(`ln/v1/${POD_A}/readings`, 'shared-A', { qos: 1 });
       assert.is(await seen.waitFor(`ln/v1/${POD_A}/readings`), 'shared-A');
+      // The data-server feed is shared in the same group (ingest.shareGroup).
+      assert.equal(granted(await bal.subscribeAsync('$share/bal/cim/v1/+/meter-readings', { qos: 1 })), [1]);
+      const ds = await open('dso-gr-01');
+      await ds.publishAsync('cim/v1/dso-gr-01/meter-readings', 'shared-cim', { qos: 1 });
+      assert.is(await seen.waitFor('cim/v1/dso-gr-01/meter-readings'), 'shared-cim');
       const snoop = await connect(broker.url, POD_B, undefined, { protocolVersion: 5 });
       clients.push(snoop);
       const snooped = collector(snoop);

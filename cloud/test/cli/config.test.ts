@@ -23,7 +23,7 @@ test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring ev
   assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000, leaseTtlMs: 5000, leaseRenewMs: 1500, leaseRenewDeadlineMs: 4000 });
   assert.equal(c.roles, ['ingest', 'api', 'anchor'], 'every role by default, as one BAL');
   assert.match(c.instanceId, /-\d+$/);
-  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2, ackMode: 'per-reading', ackMaxDelayMs: 1000, ackMaxReadings: 500 });
+  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2, ackMode: 'per-reading', ackMaxDelayMs: 1000, ackMaxReadings: 500, shareGroup: null });
   assert.equal(c.api, { host: '127.0.0.1', port: 8080, tls: null, clients: [], metricsPublic: true, maxPageSize: 1000 });
   assert.is(c.log.level, 'info');
 });
@@ -139,3 +139,20 @@ test('roles and instance: from the file, the env or --roles; bad lists and lease
 });
 
 test.run();
+
+test('ingest.shareGroup: off by default; with an external broker a clean session as <username>@<instanceId>; refused on aedes or as a bad level', () => {
+  const ext = { ...MIN, instanceId: 'ing-2', broker: { kind: 'external', url: 'mqtt://127.0.0.1:1883' } };
+  const plain = parseConfig(ext, '/etc/bal');
+  assert.ok(plain.broker.kind === 'external' && plain.broker.clean === false && plain.broker.clientId === `bal@${process.pid}`, 'no group: persistent session as before');
+  const shared = parseConfig({ ...ext, ingest: { shareGroup: 'ingest' } }, '/etc/bal');
+  assert.is(shared.ingest.shareGroup, 'ingest');
+  assert.ok(shared.broker.kind === 'external');
+  assert.is(shared.broker.clientId, 'bal@ing-2', 'each instance its own id');
+  assert.is(shared.broker.clean, true, 'a dead member leaves the group at once');
+  assert.is(parseConfig({ ...ext, ingest: { shareGroup: 'g' } }, '/etc/bal', { BAL_INGEST_SHARE_GROUP: 'g2' }).ingest.shareGroup, 'g2', 'env override');
+  // The id it derives is accepted when written out; another is refused (it would be the same on every instance).
+  assert.is(parseConfig({ ...ext, broker: { ...ext.broker, clientId: 'bal@ing-2' }, ingest: { shareGroup: 'g' } }, '/etc/bal').broker.kind, 'external');
+  fails({ ...ext, broker: { ...ext.broker, clientId: 'bal@fixed' }, ingest: { shareGroup: 'g' } }, /broker\.clientId: expected absent with ingest\.shareGroup/);
+  fails({ ...MIN, ingest: { shareGroup: 'g' } }, /ingest\.shareGroup: expected null with the embedded broker \(aedes has no shared subscriptions/);
+  for (const bad of ['', 'a/b', '+', '#', 'x'.repeat(65), '$share']) fails({ ...ext, ingest: { shareGroup: bad } }, /ingest\.shareGroup/);
+});
