@@ -30,7 +30,7 @@ import { startIngest, type Ingest } from './ingest/ingest.js';
 import { startCimIngest, type CimIngest } from './cim-import/cim-ingest.js';
 import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
-import { startLease, type Lease } from './anchor/lease.js';
+import { RETENTION_LEASE, startLease, type Lease } from './anchor/lease.js';
 import { createChainGuard } from './chain/chain-guard.js';
 import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
@@ -81,6 +81,8 @@ export interface RunningBal {
   anchorer: Anchorer | null;
   /** The anchor lease this instance competes for; null without anchoring. */
   lease: Lease | null;
+  /** The retention lease this instance competes for; null unless `retention.enabled`. */
+  retentionLease: Lease | null;
   /** This instance's id and roles (config `instanceId`, `roles`). */
   instance: { id: string; roles: readonly string[] };
   /** Data access management (users, subscriptions); null unless `dataAccess.enabled`. */
@@ -325,12 +327,23 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       closers.push({ name: 'cim-ingest', close: () => ci.stop() });
     }
 
+    let retentionLease: Lease | null = null;
     if (config.retention.enabled) {
+      // A singleton job: of the instances with retention enabled, only the holder of the
+      // `retention` lease archives and prunes (same timing as the anchor lease).
+      const an = config.anchoring;
+      const rl = startLease({
+        store, holder: config.instanceId, name: RETENTION_LEASE, clock: opts.now ? { ...systemClock, now: opts.now } : systemClock, log: log.child({ component: 'lease' }), metrics,
+        timing: { ttlMs: an.leaseTtlMs, renewMs: an.leaseRenewMs, renewDeadlineMs: an.leaseRenewDeadlineMs },
+      });
+      retentionLease = rl;
+      closers.push({ name: 'retention-lease', close: () => rl.stop() });
       const retention = createRetention(
         { days: config.retention.days, archiveDir: config.retention.archiveDir, deleteBatchSize: config.retention.deleteBatchSize },
-        { store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry }, metrics, log: log.child({ component: 'retention' }), ...(opts.now ? { now: opts.now } : {}) },
+        { store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry }, metrics, log: log.child({ component: 'retention' }),
+          active: () => rl.isLeader(), ...(opts.now ? { now: opts.now } : {}) },
       );
-      const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000);
+      const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000, { lease: rl, metrics });
       closers.push({ name: 'retention', close: () => rt.stop() });
     }
 
@@ -347,7 +360,11 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const instance = { id: config.instanceId, roles: [...config.roles] };
     const app = createApiApp({
       healthOnly: !roles.has('api'),
-      instance: () => ({ ...instance, ...(lease ? { anchor: { role: lease.status().role, epoch: lease.status().epoch } } : {}) }),
+      instance: () => ({
+        ...instance,
+        ...(lease ? { anchor: { role: lease.status().role, epoch: lease.status().epoch } } : {}),
+        ...(retentionLease ? { retention: { role: retentionLease.status().role, epoch: retentionLease.status().epoch } } : {}),
+      }),
       store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry },
       clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
       ...(config.dashboard.enabled ? {
@@ -377,7 +394,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
 
     let stopping: Promise<void> | null = null;
     return {
-      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, lease, instance, access, events,
+      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, lease, retentionLease, instance, access, events,
       reloadCredentials() {
         if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
         const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];

@@ -74,6 +74,8 @@ export interface InstanceHealth {
   roles: readonly string[];
   /** Present with the `anchor` role: this instance's standing in the anchor lease. */
   anchor?: { role: 'leader' | 'follower'; epoch: number | null };
+  /** Present with `retention.enabled`: this instance's standing in the retention lease (one instance archives). */
+  retention?: { role: 'leader' | 'follower'; epoch: number | null };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
