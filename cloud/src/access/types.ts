@@ -125,6 +125,17 @@ export interface AccessStore {
   sessionByTokenHash(tokenHash: string, nowMs: number): Promise<SessionRecord | null>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteSessionsOf(userId: number): Promise<void>;
+
+  /**
+   * Failed logins (login-limiter.ts), shared by every API instance on the store. `key` names one
+   * window (`user:<name>` or `addr:<address>`). Records a failure at `atMs` and forgets the key's
+   * failures at or before `forgetBeforeMs` (and, now and then, every key's).
+   */
+  addLoginFailure(key: string, atMs: number, forgetBeforeMs: number): Promise<void>;
+  /** The key's failure times after `sinceMs`, ascending: the latest `limit` of them. */
+  loginFailures(key: string, sinceMs: number, limit: number): Promise<number[]>;
+  /** Forget the key's failures (a successful login). */
+  clearLoginFailures(key: string): Promise<void>;
 }
 
 /** A decision as signed (EIP-712 `Decision`) and relayed. */

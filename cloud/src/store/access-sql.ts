@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms);
+CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at_ms ${big} NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at_ms);
+CREATE INDEX IF NOT EXISTS login_failures_at ON login_failures (at_ms);
 `;
 }
 
@@ -78,6 +81,9 @@ CREATE OR REPLACE FUNCTION subscription_events_append_only() RETURNS trigger LAN
 CREATE OR REPLACE TRIGGER subscription_events_append_only BEFORE UPDATE OR DELETE ON subscription_events
   FOR EACH ROW EXECUTE FUNCTION subscription_events_append_only();
 `;
+
+/** At most one purge of every key's forgotten login failures per this many ms. */
+export const LOGIN_FAILURE_PURGE_INTERVAL_MS = 60_000;
 
 /** At most one opportunistic purge of expired sessions per this many ms. */
 export const SESSION_PURGE_INTERVAL_MS = 60_000;
@@ -112,6 +118,13 @@ export function checkWallet(v: unknown, field = 'wallet'): Hex {
 export const checkUsername = (v: unknown, field = 'username'): string => checkText(v, field, 256);
 /** A session's token hash as a lookup key. */
 export const checkTokenHash = (v: unknown): string => checkText(v, 'tokenHash', 256);
+/** A login-failure window's key (`user:…`, `addr:…`). */
+export const checkFailureKey = (v: unknown): string => checkText(v, 'key', 600);
+/** How many failure times to read back (1..10,000). */
+export function checkLimit(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 10_000) throw invalid('limit', 'integer 1..10000', v);
+  return v;
+}
 /** A topic as a lookup key. */
 export const checkTopic = (v: unknown, field = 'topic'): string => checkText(v, field, 512);
 

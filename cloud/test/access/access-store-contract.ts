@@ -284,6 +284,33 @@ export function accessStoreContract(name: string, factory: AccessStoreFactory): 
     await rejects(store.sessionByTokenHash(h(6), Number.NaN), 'BAL_STORE_INVALID', 'nowMs');
   });
 
+  t('login failures: recorded per key, read back after a time (latest `limit`, ascending), forgotten, cleared; a second connection sees them', async () => {
+    await store.addLoginFailure('user:carol', 1_000, 0);
+    await store.addLoginFailure('user:carol', 2_000, 0);
+    await store.addLoginFailure('user:carol', 3_000, 0);
+    await store.addLoginFailure('addr:192.0.2.1', 2_500, 0);
+    assert.equal(await store.loginFailures('user:carol', 0, 10), [1_000, 2_000, 3_000]);
+    assert.equal(await store.loginFailures('user:carol', 0, 2), [2_000, 3_000], 'the latest two');
+    assert.equal(await store.loginFailures('user:carol', 1_000, 10), [2_000, 3_000], 'after sinceMs only');
+    assert.equal(await store.loginFailures('addr:192.0.2.1', 0, 10), [2_500]);
+    assert.equal(await store.loginFailures('user:nobody', 0, 10), []);
+    // Another instance's connection to the same store counts the same failures.
+    const other = await factory.open();
+    try {
+      await other.addLoginFailure('user:carol', 4_000, 0);
+      assert.equal(await store.loginFailures('user:carol', 0, 10), [1_000, 2_000, 3_000, 4_000]);
+      // forgetBeforeMs drops the key's old failures (and, at the first add of a purge interval, every key's).
+      await other.addLoginFailure('user:carol', 200_000, 2_000);
+      assert.equal(await store.loginFailures('user:carol', 0, 10), [3_000, 4_000, 200_000]);
+      await other.clearLoginFailures('user:carol');
+    } finally { await other.close(); }
+    assert.equal(await store.loginFailures('user:carol', 0, 10), []);
+    assert.equal(await store.loginFailures('addr:192.0.2.1', 0, 10), [2_500], 'other keys stay');
+    await rejects(store.addLoginFailure('', 1, 0), 'BAL_STORE_INVALID', 'key');
+    await rejects(store.loginFailures('user:x', 0, 0), 'BAL_STORE_INVALID', 'limit');
+    await rejects(store.addLoginFailure('user:x', -1, 0), 'BAL_STORE_INVALID', 'atMs');
+  });
+
   t('the history is append-only: the database itself refuses UPDATE and DELETE', async () => {
     const sub = (await store.listSubscriptions())[0]!;
     const before = await store.historyOf(sub.id);
