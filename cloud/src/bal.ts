@@ -43,6 +43,7 @@ import { createEmbeddedEnforcer } from './broker/embedded-enforcer.js';
 import { startDynsecEnforcer } from './broker/dynsec-enforcer.js';
 import { createCertifiedPublisher } from './delivery/certified-publisher.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
+import { startStoreFeed } from './events/store-feed.js';
 import type { StoredReadingNotice } from './ingest/ingest.js';
 import type { AnchorRecord } from './store/types.js';
 
@@ -243,8 +244,13 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         readings: stored.map((s) => ({ id: s.id, seq: s.reading.seq, timestampMs: s.reading.timestamp, digest: s.digest, signer: s.signer, values: s.reading.values })),
       });
     };
+    // An api instance that is not the whole BAL (not all three roles) learns what other instances
+    // stored and anchored from the store (events/store-feed.ts): readings and node changes when it
+    // does not ingest, anchors always (the anchor leader may be another instance).
+    const allRoles = roles.has('ingest') && roles.has('api') && roles.has('anchor');
+    const storeFeed = config.dashboard.enabled && roles.has('api') && !allRoles;
     const onConfirmed = async (a: AnchorRecord): Promise<void> => {
-      events.publish({ type: 'anchor', index: a.index, root: a.root, leafCount: a.leafCount, transaction: a.transaction, blockNumber: a.blockNumber });
+      if (!storeFeed) events.publish({ type: 'anchor', index: a.index, root: a.root, leafCount: a.leafCount, transaction: a.transaction, blockNumber: a.blockNumber });
       await publisher?.publishAnchor(a);
     };
     if (da.enabled) {
@@ -345,6 +351,14 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       );
       const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000, { lease: rl, metrics });
       closers.push({ name: 'retention', close: () => rt.stop() });
+    }
+
+    if (storeFeed) {
+      const feed = startStoreFeed({
+        store, bus: events, log: log.child({ component: 'events' }), metrics,
+        readings: !roles.has('ingest'), nodes: !roles.has('ingest'), anchors: true,
+      });
+      closers.push({ name: 'store-feed', close: () => feed.stop() });
     }
 
     const readingsGauge = metrics.gauge('bal_store_readings', 'Readings in the store');

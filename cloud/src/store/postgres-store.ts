@@ -90,6 +90,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   }
   // The database clock decides expiry: candidates on several hosts then agree on it.
   const DB_NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+  /** Mark a node's row changed (status or counters), on the database clock. */
+  const NODE_CHANGED = `INSERT INTO node_changes (pod, changed_ms) VALUES ($1, ${DB_NOW_MS})
+    ON CONFLICT (pod) DO UPDATE SET changed_ms = GREATEST(node_changes.changed_ms, excluded.changed_ms)`;
   const one = async (sql: string, args: unknown[]): Promise<Row | undefined> => (await pool.query(sql, args)).rows[0] as Row | undefined;
   const all = async (sql: string, args: unknown[] = []): Promise<Row[]> => (await pool.query(sql, args)).rows as Row[];
 
@@ -435,7 +438,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return { reading, anchor, leaves: await leavesOf(reading.anchorIndex), leafIndex: reading.leafIndex };
     },
     async recordNodeStatus(s, receivedAtMs) {
-      await exclusive(() => pool.query(
+      await tx(async (c) => { await c.query(
         `INSERT INTO nodes (pod, device, state, last_seen_ms, last_status_ms, reported_last_seq, spool_depth, quarantined, agent_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (pod) DO UPDATE SET device = excluded.device, state = excluded.state,
@@ -443,7 +446,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
            reported_last_seq = excluded.reported_last_seq, spool_depth = excluded.spool_depth,
            quarantined = excluded.quarantined, agent_version = excluded.agent_version
          WHERE excluded.last_status_ms >= COALESCE(nodes.last_status_ms, 0)`,
-        [s.pod, s.device.toLowerCase(), s.state, receivedAtMs, s.ts, s.lastSeq, s.spoolDepth, s.quarantined, s.agentVersion]));
+        [s.pod, s.device.toLowerCase(), s.state, receivedAtMs, s.ts, s.lastSeq, s.spoolDepth, s.quarantined, s.agentVersion]);
+      await c.query(NODE_CHANGED, [s.pod]);
+      });
     },
     async addNodeCounters(pod, delta) {
       const d = checkCounterDelta(delta);
@@ -459,7 +464,16 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
              ON CONFLICT (pod, code) DO UPDATE SET cnt = node_rejections.cnt + excluded.cnt`,
             [pod, d.byCode.map(([code]) => code), d.byCode.map(([, n]) => n)]);
         }
+        await c.query(NODE_CHANGED, [pod]);
       });
+    },
+    async nodeChanges(afterMs, limit) {
+      return (await all('SELECT pod, changed_ms FROM node_changes WHERE changed_ms > $1 ORDER BY changed_ms LIMIT $2',
+        [checkId(afterMs, 'afterMs'), checkLimit(limit, 'limit', 10_000)])).map((r) => ({ pod: String(r.pod), changedMs: Number(r.changed_ms) }));
+    },
+    async liveFeedStart() {
+      const r = (await one('SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n', []))!;
+      return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n) };
     },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = await one(`${NODE_SELECT} WHERE n.pod = $1`, [pod]);

@@ -213,11 +213,20 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     return true;
   });
 
+  const nodeChanged = db.prepare(`INSERT INTO node_changes (pod, changed_ms) VALUES (?, ?)
+    ON CONFLICT (pod) DO UPDATE SET changed_ms = MAX(node_changes.changed_ms, excluded.changed_ms)`);
   const counterTx = db.transaction((pod: string, delta: NodeCounterDelta) => {
     const d = checkCounterDelta(delta);
     st.counters.run({ pod, rejected: d.rejected, duplicates: d.duplicates, equivocations: d.equivocations });
     for (const [code, n] of d.byCode) st.rejection.run(pod, code, n);
+    nodeChanged.run(pod, now());
   });
+  const statusTx = db.transaction((s: NodeStatusInput, receivedAtMs: number) => {
+    st.status.run({ ...s, device: s.device.toLowerCase(), receivedAtMs });
+    nodeChanged.run(s.pod, now());
+  });
+  const nodeChangesSt = db.prepare('SELECT pod, changed_ms FROM node_changes WHERE changed_ms > ? ORDER BY changed_ms LIMIT ?');
+  const feedStartSt = db.prepare('SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n');
 
   /** Record the day (state pruning), its seq runs and the full leaves of anchors it splits: before any delete. */
   const beginPruneTx = db.transaction((plan: PrunePlan): void => {
@@ -329,10 +338,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       const anchor = rowToAnchor(st.anchorByIdx.get(reading.anchorIndex) as Record<string, unknown>);
       return { reading, anchor, leaves: leavesOf(reading.anchorIndex), leafIndex: reading.leafIndex };
     },
-    async recordNodeStatus(s: NodeStatusInput, receivedAtMs: number) {
-      st.status.run({ ...s, device: s.device.toLowerCase(), receivedAtMs });
-    },
+    async recordNodeStatus(s: NodeStatusInput, receivedAtMs: number) { statusTx(s, receivedAtMs); },
     async addNodeCounters(pod, delta) { counterTx(pod, delta); },
+    async nodeChanges(afterMs, limit) {
+      return (nodeChangesSt.all(checkId(afterMs, 'afterMs'), checkLimit(limit, 'limit', 10_000)) as Record<string, unknown>[])
+        .map((r) => ({ pod: String(r.pod), changedMs: Number(r.changed_ms) }));
+    },
+    async liveFeedStart() { const r = feedStartSt.get() as { m: number; n: number }; return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n) }; },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = st.node.get(pod) as Record<string, unknown> | undefined;
       return row ? withRejections([rowToNode(row)], st.rejectionsOf.all(pod) as Record<string, unknown>[])[0]! : null;

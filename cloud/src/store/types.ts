@@ -300,6 +300,14 @@ export interface BalStore extends AccessStore {
   nodeByPod(pod: string): Promise<NodeRecord | null>;
   /** Nodes ascending by PoD. */
   listNodes(q?: NodeQuery): Promise<NodeRecord[]>;
+  /**
+   * Nodes whose row changed through `recordNodeStatus` or `addNodeCounters` after `afterMs` (store
+   * clock: the database's for PostgreSQL), ascending time, at most `limit` (the live view of an
+   * instance that did not make the change: events/store-feed.ts).
+   */
+  nodeChanges(afterMs: number, limit: number): Promise<{ pod: string; changedMs: number }[]>;
+  /** Where a live feed starts: the highest reading id (0 when none) and the latest `nodeChanges` time (0 when none). */
+  liveFeedStart(): Promise<{ maxReadingId: number; lastNodeChangeMs: number }>;
   /** Rejected readings of all nodes by ack reason code (Σ of the nodes' `rejectedByCode`). */
   rejectionsByCode(): Promise<Record<string, number>>;
 
