@@ -91,6 +91,8 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       url: { type: 'string', pattern: /^postgres(ql)?:\/\//, expected: 'postgres:// URL', unit: 'URL', optional: true, secret: true, env: true, doc: 'postgres: `postgres://user@host:5432/db` (required with `postgres`)' },
       schema: { type: 'string', pattern: /^[a-z_][a-z0-9_]{0,62}$/, expected: 'lower-case SQL identifier', default: 'public', env: true, doc: 'postgres: schema (created if missing)' },
       poolSize: { type: 'integer', min: 1, max: 100, default: 4, unit: 'connections', doc: 'postgres: pool size' },
+      connectTimeoutMs: ms(500, 300_000, 10_000, 'postgres: a new connection (TCP and login) fails after this long'),
+      queryTimeoutMs: ms(1000, 3_600_000, 60_000, 'postgres: a query without an answer fails after this long and its connection is dropped (a database cut off by the network, not refusing: the BAL recovers once it is back)'),
     },
   },
   retention: {

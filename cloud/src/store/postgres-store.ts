@@ -34,6 +34,15 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size; default 4. */
   poolSize?: number;
+  /** A new connection (TCP and login) fails after this long; default 10,000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * A query without an answer fails after this long, and its connection is dropped; default
+   * 60,000 ms. A database cut off by the network (packets dropped, not refused) would otherwise
+   * hang the store's calls, and the serialised write queue behind them, until TCP gives up.
+   * Not applied while the store opens (a one-time table conversion may take minutes).
+   */
+  queryTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -44,17 +53,20 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   const schema = opts.schema ?? 'public';
   if (!SCHEMA_NAME_RE.test(schema)) throw new ValidationError(BAL_STORE_INVALID, 'store.schema', 'lower-case SQL identifier', schema);
   const now = opts.now ?? Date.now;
-  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 4, options: `-c search_path=${schema}` });
-  pool.on('error', () => { /* idle client lost: the next query reconnects */ });
+  const base = { connectionString: opts.url, options: `-c search_path=${schema}`, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, keepAlive: true };
+  // Schema setup on its own connection without the query timeout; the pool's queries have it.
+  const setup = new pg.Pool({ ...base, max: 1 });
+  setup.on('error', () => {});
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await preparePartitionedReadings(pool);
-    await pool.query(storeSchema(POSTGRES_TYPES, { readings: false }));
-    await pool.query(POSTGRES_ACCESS_SCHEMA);
-  } catch (err) {
-    await pool.end();
-    throw err;
+    await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await preparePartitionedReadings(setup);
+    await setup.query(storeSchema(POSTGRES_TYPES, { readings: false }));
+    await setup.query(POSTGRES_ACCESS_SCHEMA);
+  } finally {
+    await setup.end();
   }
+  const pool = new pg.Pool({ ...base, max: opts.poolSize ?? 4, query_timeout: opts.queryTimeoutMs ?? 60_000 });
+  pool.on('error', () => { /* idle client lost: the next query reconnects */ });
 
   /** Day partitions known to exist (created on demand by storeBatch and restoreReadings). */
   const partitions = new Set<number>();
@@ -69,16 +81,18 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   async function tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     return exclusive(async () => {
       const c = await pool.connect();
+      let broken: Error | undefined;
       try {
         await c.query('BEGIN');
         const out = await fn(c);
         await c.query('COMMIT');
         return out;
       } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
+        // A connection that timed out or failed is dropped, not handed out again.
+        await c.query('ROLLBACK').catch((e: unknown) => { broken = e as Error; });
         throw err;
       } finally {
-        c.release();
+        c.release(broken);
       }
     });
   }

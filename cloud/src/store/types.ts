@@ -387,7 +387,7 @@ export interface PruneOptions {
 /** Which store to open (config `store`). */
 export type StoreConfig =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
+  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number; connectTimeoutMs?: number; queryTimeoutMs?: number };
 
 /**
  * The epoch a write claims: anchoring writes (recordAnchor, confirmAnchor, abandonAnchor) given a
