@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { ensurePrivateSqlite } from '../private-files.js';
+import { ensurePrivateSqlite } from '@lightnode/shared/private-files';
 import {
   BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
   checkLeaseArgs, fenced,
