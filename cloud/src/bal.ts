@@ -32,6 +32,7 @@ import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
 import { RETENTION_LEASE, startLease, type Lease } from './anchor/lease.js';
 import { createChainGuard } from './chain/chain-guard.js';
+import type { ExpectedChain } from './chain/identity.js';
 import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
 import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
@@ -126,6 +127,18 @@ export function resolveChain(config: BalConfig): ResolvedChain {
   };
 }
 
+/** What the chain guard checks: chain id, deploy block and every configured contract's code. */
+export function expectedChain(chain: ResolvedChain): ExpectedChain {
+  return {
+    chainId: chain.chainId, deployBlock: chain.deployBlock, deployBlockHash: chain.deployBlockHash,
+    contracts: {
+      PodRegistry: chain.podRegistry, ReadingAnchor: chain.readingAnchor,
+      ...(chain.subscriptionRegistry ? { SubscriptionRegistry: chain.subscriptionRegistry } : {}),
+      ...(chain.dataServerRegistry ? { DataServerRegistry: chain.dataServerRegistry } : {}),
+    },
+  };
+}
+
 /** The anchoring private key (env BAL_ANCHOR_KEY or chain.anchorKeyPath), or null if none. */
 export function resolveAnchorKey(config: BalConfig): string | null {
   return resolveAccountKey(config.chain.anchorKey, config.chain.anchorKeyPath, 'chain.anchorKey');
@@ -215,16 +228,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const provider = jsonRpcProvider(chain.rpcUrl, chain.chainId, { timeoutMs: config.chain.rpcTimeoutMs });
     closers.push({ name: 'provider', close: async () => provider.destroy() });
     // Is the RPC still serving our chain (not a reset one on the same URL)? /healthz and the anchorer ask.
-    const chainGuard = createChainGuard({
-      reader: provider, log: log.child({ component: 'chain' }), metrics,
-      expected: {
-        chainId: chain.chainId, deployBlock: chain.deployBlock, deployBlockHash: chain.deployBlockHash,
-        contracts: {
-          PodRegistry: chain.podRegistry, ReadingAnchor: chain.readingAnchor,
-          ...(chain.subscriptionRegistry ? { SubscriptionRegistry: chain.subscriptionRegistry } : {}),
-        },
-      },
-    });
+    const chainGuard = createChainGuard({ reader: provider, log: log.child({ component: 'chain' }), metrics, expected: expectedChain(chain) });
     const mirror = await startRegistryMirror({
       provider, podRegistry: chain.podRegistry, fromBlock: chain.deployBlock, pollIntervalMs: config.registry.pollIntervalMs,
       maxBlockRange: config.registry.maxBlockRange, confirmations: config.registry.confirmations, log: log.child({ component: 'registry' }), metrics,
