@@ -228,6 +228,12 @@ export class DataAccessService {
     return s ? this.viewOf(s.user) : null;
   }
 
+  /** The same from the token's SHA-256 (hex), as an event ticket in the store names the session. */
+  async resolveTokenHash(tokenHash: string): Promise<AccessUser | null> {
+    const s = await this.sessions.resolveHash(tokenHash);
+    return s ? this.viewOf(s.user) : null;
+  }
+
   /** End a session (unknown tokens are ignored). */
   async logout(token: string): Promise<void> {
     await this.sessions.revoke(token);

@@ -136,6 +136,18 @@ export interface AccessStore {
   loginFailures(key: string, sinceMs: number, limit: number): Promise<number[]>;
   /** Forget the key's failures (a successful login). */
   clearLoginFailures(key: string): Promise<void>;
+
+  /**
+   * One-use tickets of the live event stream (api/event-stream.ts), shared by every API instance:
+   * `POST /api/events/ticket` on one may open `GET /api/events` on another. `principal` says
+   * whose (a config client's name or a session's token hash, never a token). Throws
+   * BAL_STORE_CONFLICT for a hash already stored.
+   */
+  createEventTicket(t: { ticketHash: string; principal: string; expiresAtMs: number }): Promise<void>;
+  /** Take the ticket (deleted: single use, expired or not); its principal, or null when unknown or expired. */
+  takeEventTicket(ticketHash: string, nowMs: number): Promise<string | null>;
+  /** Unused live tickets (the cap on outstanding tickets). */
+  countEventTickets(nowMs: number): Promise<number>;
 }
 
 /** A decision as signed (EIP-712 `Decision`) and relayed. */

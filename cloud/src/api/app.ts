@@ -231,8 +231,10 @@ export function createApiApp(deps: ApiDeps): express.Express {
   if (events) {
     mountEventStream(app, {
       bus: events, store: deps.store, metrics: deps.metrics, principal, wrap,
+      // Tickets live in the store, naming the principal by reference: any API instance opens the stream.
+      refOf: (p) => auth.refOf(p),
       // A session principal is re-resolved (expiry, logout, disable, new PoDs); config clients do not end.
-      revalidate: async (p) => (p.token ? auth.authenticate({ authorization: `Bearer ${p.token}` }, deps.access).catch(() => null) : p),
+      fromRef: (ref) => auth.fromRef(ref, deps.access).catch(() => null),
       ...(deps.dashboard?.eventHeartbeatMs !== undefined ? { heartbeatMs: deps.dashboard.eventHeartbeatMs } : {}),
     });
   }

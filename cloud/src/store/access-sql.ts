@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms);
+CREATE TABLE IF NOT EXISTS event_tickets (ticket_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_ms ${big} NOT NULL);
+CREATE INDEX IF NOT EXISTS event_tickets_expiry ON event_tickets (expires_ms);
 CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at_ms ${big} NOT NULL);
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at_ms);
 CREATE INDEX IF NOT EXISTS login_failures_at ON login_failures (at_ms);
@@ -118,6 +120,11 @@ export function checkWallet(v: unknown, field = 'wallet'): Hex {
 export const checkUsername = (v: unknown, field = 'username'): string => checkText(v, field, 256);
 /** A session's token hash as a lookup key. */
 export const checkTokenHash = (v: unknown): string => checkText(v, 'tokenHash', 256);
+/** An event ticket's hash and principal reference. */
+export function checkTicket(t: { ticketHash: string; principal: string; expiresAtMs: number }): { ticketHash: string; principal: string; expiresAtMs: number } {
+  return { ticketHash: checkText(t.ticketHash, 'ticketHash', 256), principal: checkText(t.principal, 'principal', 1024), expiresAtMs: checkMs(t.expiresAtMs, 'expiresAtMs') };
+}
+export const checkTicketHash = (v: unknown): string => checkText(v, 'ticketHash', 256);
 /** A login-failure window's key (`user:…`, `addr:…`). */
 export const checkFailureKey = (v: unknown): string => checkText(v, 'key', 600);
 /** How many failure times to read back (1..10,000). */

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { checkId, conflict } from './common.js';
 import {
   ACCEPTED_GRANTS_SELECT, POSTGRES_HISTORY_GUARD, SESSION_PURGE_INTERVAL_MS, accessSchema, checkEnabled, checkMs, checkNewUser,
-  checkFailureKey, checkLimit, LOGIN_FAILURE_PURGE_INTERVAL_MS, checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
+  checkFailureKey, checkLimit, checkTicket, checkTicketHash, LOGIN_FAILURE_PURGE_INTERVAL_MS, checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
   listSubscriptionsSql, rowToEvent, rowToSession, rowToStream, rowToSubscription, rowToUser, topicExists, topicUnknown,
   transitionConflict, userExists, userUnknown,
 } from './access-sql.js';
@@ -216,6 +216,25 @@ export function postgresAccessStore({ pool, tx, exclusive }: PostgresAccessDeps)
     },
     async clearLoginFailures(key) {
       await pool.query('DELETE FROM login_failures WHERE key = $1', [checkFailureKey(key)]);
+    },
+
+    // Tickets: single statements, off the write queue (independent rows, several instances).
+    async createEventTicket(t) {
+      const c = checkTicket(t);
+      const ins = await pool.query('INSERT INTO event_tickets (ticket_hash, principal, expires_ms) VALUES ($1, $2, $3) ON CONFLICT (ticket_hash) DO NOTHING',
+        [c.ticketHash, c.principal, c.expiresAtMs]);
+      if (ins.rowCount !== 1) throw conflict('an event ticket with this hash exists');
+    },
+    async takeEventTicket(ticketHash, nowMs) {
+      checkMs(nowMs, 'nowMs');
+      const row = await one('DELETE FROM event_tickets WHERE ticket_hash = $1 RETURNING principal, expires_ms', [checkTicketHash(ticketHash)]);
+      return row && Number(row.expires_ms) > nowMs ? String(row.principal) : null;
+    },
+    async countEventTickets(nowMs) {
+      checkMs(nowMs, 'nowMs');
+      const r = await one(`WITH gone AS (DELETE FROM event_tickets WHERE expires_ms <= $1)
+        SELECT COUNT(*) AS n FROM event_tickets WHERE expires_ms > $1`, [nowMs]);
+      return Number(r!.n);
     },
   };
 }

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { checkId, conflict } from './common.js';
 import {
   ACCEPTED_GRANTS_SELECT, SESSION_PURGE_INTERVAL_MS, SQLITE_HISTORY_GUARD, accessSchema, checkEnabled, checkMs, checkNewUser,
-  checkFailureKey, checkLimit, LOGIN_FAILURE_PURGE_INTERVAL_MS, checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
+  checkFailureKey, checkLimit, checkTicket, checkTicketHash, LOGIN_FAILURE_PURGE_INTERVAL_MS, checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
   listSubscriptionsSql, rowToEvent, rowToSession, rowToStream, rowToSubscription, rowToUser, topicExists, topicUnknown,
   transitionConflict, userUnknown, type TransitionInput,
 } from './access-sql.js';
@@ -55,6 +55,10 @@ export function sqliteAccessStore(db: Database.Database): AccessStore {
     addFailure: db.prepare('INSERT INTO login_failures (key, at_ms) VALUES (?, ?)'),
     failures: db.prepare('SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT ?'),
     clearFailures: db.prepare('DELETE FROM login_failures WHERE key = ?'),
+    insertTicket: db.prepare('INSERT INTO event_tickets (ticket_hash, principal, expires_ms) VALUES (?, ?, ?) ON CONFLICT (ticket_hash) DO NOTHING'),
+    takeTicket: db.prepare('DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING principal, expires_ms'),
+    purgeTickets: db.prepare('DELETE FROM event_tickets WHERE expires_ms <= ?'),
+    countTickets: db.prepare('SELECT COUNT(*) AS n FROM event_tickets WHERE expires_ms > ?'),
   };
   const get = (s: Database.Statement, ...args: unknown[]): Row | undefined => s.get(...args) as Row | undefined;
 
@@ -189,5 +193,19 @@ export function sqliteAccessStore(db: Database.Database): AccessStore {
       return rows.map((r) => Number(r.at_ms)).reverse();
     },
     async clearLoginFailures(key) { st.clearFailures.run(checkFailureKey(key)); },
+
+    async createEventTicket(t) {
+      const c = checkTicket(t);
+      if (st.insertTicket.run(c.ticketHash, c.principal, c.expiresAtMs).changes !== 1) throw conflict('an event ticket with this hash exists');
+    },
+    async takeEventTicket(ticketHash, nowMs) {
+      checkMs(nowMs, 'nowMs');
+      const row = get(st.takeTicket, checkTicketHash(ticketHash));
+      return row && Number(row.expires_ms) > nowMs ? String(row.principal) : null;
+    },
+    async countEventTickets(nowMs) {
+      st.purgeTickets.run(checkMs(nowMs, 'nowMs'));
+      return Number(get(st.countTickets, nowMs)!.n);
+    },
   };
 }

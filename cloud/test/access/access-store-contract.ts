@@ -311,6 +311,25 @@ export function accessStoreContract(name: string, factory: AccessStoreFactory): 
     await rejects(store.addLoginFailure('user:x', -1, 0), 'BAL_STORE_INVALID', 'atMs');
   });
 
+  t('event tickets: taken once (expired or not), seen from another connection, counted while live', async () => {
+    const h = (n: number) => `t${n}`.padEnd(64, '0');
+    await store.createEventTicket({ ticketHash: h(1), principal: '{"c":"dso"}', expiresAtMs: 50_000 });
+    await store.createEventTicket({ ticketHash: h(2), principal: '{"s":"abc"}', expiresAtMs: 10_000 });
+    await rejects(store.createEventTicket({ ticketHash: h(1), principal: 'x', expiresAtMs: 60_000 }), 'BAL_STORE_CONFLICT');
+    assert.is(await store.countEventTickets(9_000), 2);
+    const other = await factory.open();
+    try {
+      assert.is(await other.takeEventTicket(h(1), 20_000), '{"c":"dso"}', 'another instance takes it');
+    } finally { await other.close(); }
+    assert.is(await store.takeEventTicket(h(1), 20_000), null, 'single use');
+    assert.is(await store.takeEventTicket(h(2), 10_000), null, 'expired at expiresAtMs');
+    assert.is(await store.takeEventTicket(h(2), 1), null, 'and gone');
+    await store.createEventTicket({ ticketHash: h(3), principal: 'p', expiresAtMs: 30_000 });
+    assert.is(await store.countEventTickets(20_000), 1);
+    assert.is(await store.countEventTickets(30_000), 0, 'expired ones are not counted (and purged)');
+    await rejects(store.createEventTicket({ ticketHash: '', principal: 'p', expiresAtMs: 1 }), 'BAL_STORE_INVALID', 'ticketHash');
+  });
+
   t('the history is append-only: the database itself refuses UPDATE and DELETE', async () => {
     const sub = (await store.listSubscriptions())[0]!;
     const before = await store.historyOf(sub.id);

@@ -2,7 +2,8 @@
 // PostgreSQL schema (and a real anvil). The api instance stores and anchors nothing itself; its
 // dashboard stream (GET /api/events) still shows the readings the other instance stored, their
 // node's row, a status change, and the anchor the other confirmed — fed from the store
-// (events/store-feed.ts). Nothing from before the stream's feed started is replayed.
+// (events/store-feed.ts). Nothing from before the stream's feed started is replayed. A ticket
+// issued by one api instance opens the stream on another, once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -65,10 +66,14 @@ async function bal(instanceId: string, roles: string[]): Promise<RunningBal> {
 }
 
 type Ev = { type: string; data: any; atMs: number };
-async function stream(api: string): Promise<{ events: Ev[]; stop(): void }> {
-  const t = await (await fetch(`${api}/api/events/ticket`, { method: 'POST', headers: { 'x-api-key': KEY } })).json() as { ticket: string };
+async function ticketOf(api: string): Promise<string> {
+  return (await (await fetch(`${api}/api/events/ticket`, { method: 'POST', headers: { 'x-api-key': KEY } })).json() as { ticket: string }).ticket;
+}
+
+async function stream(api: string, ticketFrom = api): Promise<{ events: Ev[]; stop(): void }> {
+  const ticket = await ticketOf(ticketFrom);
   const ctl = new AbortController();
-  const res = await fetch(`${api}/api/events?ticket=${t.ticket}`, { signal: ctl.signal });
+  const res = await fetch(`${api}/api/events?ticket=${ticket}`, { signal: ctl.signal });
   assert.is(res.status, 200);
   const events: Ev[] = [];
   void (async () => {
@@ -139,6 +144,22 @@ test('an api-only instance streams readings, node changes and anchors that anoth
   assert.not.ok(s.events.some((e) => e.type === 'readings' && e.data.pod === 'IT001E00000041'), 'nothing from before');
   process.stdout.write(`live feed on the api instance: readings after ${readingLatency} ms, a status change after ${nodeLatency} ms (poll 1000 ms)\n`);
   assert.match(api.metrics.render(), /bal_events_feed_events_total\{instance_id="bal-api-1",roles="api",type="anchor"\} 1/);
+  s.stop();
+});
+
+test('a ticket from one api instance opens the stream on another (tickets live in the store), once', async () => {
+  const api1 = bals.find((b) => b.instance.id === 'bal-api-1')!;
+  const api2 = await bal('bal-api-2', ['api']);
+  const s = await stream(api2.endpoints.api, api1.endpoints.api);
+  await until('hello on api-2', () => s.events.some((e) => e.type === 'hello'));
+  assert.equal(s.events.find((e) => e.type === 'hello')!.data, { user: 'dso', role: 'dso', pods: null });
+  const t = await ticketOf(api2.endpoints.api);
+  const first = await fetch(`${api1.endpoints.api}/api/events?ticket=${t}`);
+  assert.is(first.status, 200);
+  await first.body?.cancel();
+  const again = await fetch(`${api2.endpoints.api}/api/events?ticket=${t}`);
+  assert.is(again.status, 401, 'used on api-1: refused on api-2');
+  assert.is((await again.json() as { code: string }).code, 'BAL_API_EVENT_TICKET_INVALID');
   s.stop();
 });
 
