@@ -98,7 +98,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
   retention: {
     type: 'object', doc: 'two months online (D3.2 §5.2.1): days of arrival older than `days`, once all their readings are confirmed, go to day archives (JSON Lines with receipts) and leave the store (see Retention)',
     fields: {
-      enabled: { type: 'boolean', default: false, env: true, doc: 'run the retention pass inside `bal run` (`bal archive` works either way)' },
+      enabled: { type: 'boolean', default: false, env: true, doc: 'run the retention pass inside `bal run` (`bal archive` works either way); of several instances with it, only the holder of the `retention` lease runs passes (same timing as the anchor lease)' },
       days: { type: 'integer', min: 1, max: 36_500, default: 60, unit: 'days', env: true, doc: 'whole UTC days of arrival kept in the store before today' },
       archiveDir: { type: 'string', unit: 'path', default: 'data/archive', env: true, doc: 'folder of the day archives (0700; files 0600)' },
       intervalMs: ms(60_000, 86_400_000, 3_600_000, 'period of the retention pass in `bal run` (the first runs a minute after start)'),
@@ -114,7 +114,7 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
       confirmations: { type: 'integer', min: 0, max: 1000, default: 1, unit: 'blocks', doc: 'blocks (incl. the tx\'s) before an anchor is `confirmed`' },
       pollIntervalMs: ms(10, 600_000, 1000, 'anchoring loop period'),
       rebroadcastMs: ms(100, 3_600_000, 30_000, 're-broadcast a recorded tx without a receipt after this'),
-      leaseTtlMs: ms(500, 600_000, 5000, 'the anchor lease lasts this long on the store\'s clock (PostgreSQL: the database\'s) after its last renewal; a dead leader is replaced within it plus `leaseRenewMs`'),
+      leaseTtlMs: ms(500, 600_000, 5000, 'the anchor lease (and the retention lease) lasts this long on the store\'s clock (PostgreSQL: the database\'s) after its last renewal; a dead leader is replaced within it plus `leaseRenewMs`'),
       leaseRenewMs: ms(100, 300_000, 1500, 'every anchor candidate tries to take or renew the lease this often'),
       leaseRenewDeadlineMs: ms(200, 599_000, 4000, 'a leader stops anchoring this long after its last successful renewal was sent (must be between `leaseRenewMs` and `leaseTtlMs`): it stops before another can take over'),
     },
