@@ -37,7 +37,7 @@ import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
 import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
 import { createDataAccessService, type DataAccessService } from './access/service.js';
-import { createChainCertifier } from './access/chain-certifier.js';
+import { createChainCertifier, serialisedCertifier } from './access/chain-certifier.js';
 import { loadOrCreateMasterKey } from './access/wallets.js';
 import type { AccessEnforcer } from './access/types.js';
 import { createEmbeddedEnforcer } from './broker/embedded-enforcer.js';
@@ -260,7 +260,8 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     if (da.enabled) {
       const alog = log.child({ component: 'access' });
       const relay = new Wallet(relayKey!, provider);
-      const certifier = await createChainCertifier(subscriptionRegistryClient(chain.subscriptionRegistry!, relay));
+      // One relay transaction at a time across every instance on the store (nonces).
+      const certifier = serialisedCertifier(await createChainCertifier(subscriptionRegistryClient(chain.subscriptionRegistry!, relay)), (fn) => store.withLock('relay', fn));
       let enforcer: AccessEnforcer;
       if (broker) enforcer = createEmbeddedEnforcer({ broker, log: alog });
       else {

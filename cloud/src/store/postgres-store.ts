@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
 import {
-  BAL_STORE_INVALID, BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict,
+  BAL_STORE_INVALID, BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, createProcessLocks, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict,
   checkLeaseArgs, fenced, isCimInput, keyOf, leavesToText, planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors,
   textToLeaves, withRejections,
 } from './common.js';
@@ -68,6 +68,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   const pool = new pg.Pool({ ...base, max: opts.poolSize ?? 4, query_timeout: opts.queryTimeoutMs ?? 60_000 });
   pool.on('error', () => { /* idle client lost: the next query reconnects */ });
 
+  const processLocks = createProcessLocks();
   /** Day partitions known to exist (created on demand by storeBatch and restoreReadings). */
   const partitions = new Set<number>();
 
@@ -527,6 +528,20 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return row ? rowToArchivedDay(row) : null;
     },
     restoreReadings,
+    async withLock(name, fn) {
+      if (!/^[\w.:-]{1,64}$/.test(name)) throw new ValidationError(BAL_STORE_INVALID, 'lock.name', '[\\w.:-]{1,64}', name);
+      // In this process first (one connection per waiter at most), then across instances.
+      return processLocks.run(name, async () => {
+        const c = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bal:${schema}:${name}`]);
+          try { return await fn(); } finally {
+            await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`bal:${schema}:${name}`]).catch((e: unknown) => { broken = e as Error; });
+          }
+        } catch (err) { broken ??= err as Error; throw err; } finally { c.release(broken); }
+      });
+    },
     async ping() { await pool.query('SELECT 1'); },
     async close() { if (closed) return; closed = true; await tail.catch(() => {}); await pool.end().catch(() => {}); },
   };

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { ensurePrivateSqlite } from '@lightnode/shared/private-files';
 import {
-  BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
+  BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, createProcessLocks, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
   checkLeaseArgs, fenced,
   planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors, textToLeaves, withRejections,
 } from './common.js';
@@ -215,6 +215,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
 
   const nodeChanged = db.prepare(`INSERT INTO node_changes (pod, changed_ms) VALUES (?, ?)
     ON CONFLICT (pod) DO UPDATE SET changed_ms = MAX(node_changes.changed_ms, excluded.changed_ms)`);
+  const processLocks = createProcessLocks();
   const counterTx = db.transaction((pod: string, delta: NodeCounterDelta) => {
     const d = checkCounterDelta(delta);
     st.counters.run({ pod, rejected: d.rejected, duplicates: d.duplicates, equivocations: d.equivocations });
@@ -403,6 +404,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       const restored = rows.length ? restoreTx(rows) : 0;
       return { restored, present: rows.length - restored };
     },
+    withLock: (name, fn) => processLocks.run(name, fn),
     async ping() { st.ping.get(); },
     async close() { if (!closed) { closed = true; db.close(); } },
   };

@@ -334,6 +334,12 @@ export interface BalStore extends AccessStore {
   /** Put archived readings back with their ids, statuses and leaf positions; rows already present are left. */
   restoreReadings(rows: StoredReading[]): Promise<{ restored: number; present: number }>;
 
+  /**
+   * Run `fn` holding the lock `name` against every instance on this store (PostgreSQL: a session
+   * advisory lock on a connection of its own; SQLite: within this process). For what must not run
+   * twice at once across instances, e.g. the relay account's transactions (their nonces).
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
