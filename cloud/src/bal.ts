@@ -391,7 +391,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry },
       clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
       ...(config.dashboard.enabled ? {
-        events,
+        events, decisionsFromStore: storeFeed,
         dashboard: {
           offlineAfterMs: config.dashboard.offlineAfterMs, explorerBaseUrl: config.dashboard.explorerBaseUrl, eventHeartbeatMs: config.dashboard.eventHeartbeatMs,
           chainHead: () => withTimeout(provider.getBlockNumber(), 2000, 'rpc'),

@@ -55,6 +55,8 @@ export interface ApiDeps {
    * certified subscription decisions made through this API.
    */
   events?: EventBus;
+  /** The live feed (events/store-feed.ts) publishes subscription decisions from the store: do not publish them again. */
+  decisionsFromStore?: boolean;
   /** The web dashboard (`/ui/`); absent: not served. */
   dashboard?: {
     offlineAfterMs: number;
@@ -226,7 +228,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const events = deps.events;
   mountAccessRoutes(app, {
     access: deps.access, principal, wrap,
-    ...(events ? { onDecision: (v) => events.publish({ type: 'subscription', id: v.id, topic: v.topic, pod: v.pod, consumer: v.consumer, producer: v.producer, status: v.status }) } : {}),
+    // Decisions reach the bus here, unless the instance's live feed reads them from the store (several instances).
+    ...(events && !deps.decisionsFromStore ? { onDecision: (v) => events.publish({ type: 'subscription', id: v.id, topic: v.topic, pod: v.pod, consumer: v.consumer, producer: v.producer, status: v.status }) } : {}),
   });
   if (events) {
     mountEventStream(app, {

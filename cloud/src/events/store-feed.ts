@@ -8,7 +8,8 @@
  * - readings: by id after a watermark (`listReadings({ afterId })`, the primary key);
  * - anchors: the next anchor index, published once confirmed (`anchorByIndex`);
  * - nodes: `nodeChanges` (status messages and counters, on the store clock), and the PoDs of new
- *   readings.
+ *   readings;
+ * - subscription decisions: `subscription_events` by id (another API instance may have certified them).
  *
  * Polling, not PostgreSQL LISTEN/NOTIFY: a NOTIFY in the ingest transaction takes a database-wide
  * lock at commit (commits of all instances that notify are serialised), and the feed also works
@@ -26,7 +27,7 @@ import type { BalStore } from '../store/types.js';
 import type { EventBus, ReadingsEvent } from './event-bus.js';
 
 export interface StoreFeedOptions {
-  store: Pick<BalStore, 'listReadings' | 'liveFeedStart' | 'anchorByIndex' | 'latestAnchor' | 'nodeChanges'>;
+  store: Pick<BalStore, 'listReadings' | 'liveFeedStart' | 'anchorByIndex' | 'latestAnchor' | 'nodeChanges' | 'subscriptionEventsAfter'>;
   bus: EventBus;
   log: Logger;
   metrics?: MetricsRegistry;
@@ -43,6 +44,8 @@ export interface StoreFeedOptions {
   readings?: boolean;
   anchors?: boolean;
   nodes?: boolean;
+  /** Subscription decisions (certified by whichever instance); default true. */
+  subscriptions?: boolean;
   /** Local clock, ms; default Date.now. */
   now?: () => number;
 }
@@ -62,7 +65,7 @@ export function startStoreFeed(opts: StoreFeedOptions): StoreFeed {
   const lateMs = opts.lateMs ?? 10_000;
   const nodeLookbackMs = opts.nodeLookbackMs ?? 1000;
   const now = opts.now ?? Date.now;
-  const want = { readings: opts.readings ?? true, anchors: opts.anchors ?? true, nodes: opts.nodes ?? true };
+  const want = { readings: opts.readings ?? true, anchors: opts.anchors ?? true, nodes: opts.nodes ?? true, subscriptions: opts.subscriptions ?? true };
   const polls = opts.metrics?.counter('bal_events_feed_polls_total', 'Store polls of the live-view feed (instances that do not write what they show), by outcome', ['outcome']);
   const fed = opts.metrics?.counter('bal_events_feed_events_total', 'Events the live-view feed read from the store and published, by type', ['type']);
 
@@ -75,6 +78,8 @@ export function startStoreFeed(opts: StoreFeedOptions): StoreFeed {
   // Nodes: last change published per PoD, and the store-clock time polled from.
   let nodesFrom: number | null = null;
   let nodesStart = 0;
+  // Subscription decisions: the last event id published (ids of an append-only table).
+  let subscriptionsAfter = 0;
   const nodeSeen = new Map<string, number>();
 
   async function init(): Promise<void> {
@@ -83,6 +88,7 @@ export function startStoreFeed(opts: StoreFeedOptions): StoreFeed {
     const last = want.anchors ? await store.latestAnchor() : null;
     nextAnchor = last === null ? 0 : last.status === 'confirmed' ? last.index + 1 : last.index;
     nodesFrom = nodesStart = start.lastNodeChangeMs;
+    subscriptionsAfter = start.maxSubscriptionEventId;
     watermark = start.maxReadingId;
   }
 
@@ -142,6 +148,14 @@ export function startStoreFeed(opts: StoreFeedOptions): StoreFeed {
     for (const [pod, ms] of nodeSeen) if (ms < nodesFrom! - 2 * nodeLookbackMs) nodeSeen.delete(pod);
   }
 
+  async function pollSubscriptions(): Promise<void> {
+    for (const e of await store.subscriptionEventsAfter(subscriptionsAfter, 1000)) {
+      bus.publish({ type: 'subscription', id: e.id, topic: e.topic, pod: e.pod, consumer: e.consumer, producer: e.producer, status: e.status });
+      fed?.inc({ type: 'subscription' });
+      subscriptionsAfter = e.eventId;
+    }
+  }
+
   let running: Promise<void> | null = null;
   let stopped = false;
   const poll = (): Promise<void> => {
@@ -151,6 +165,7 @@ export function startStoreFeed(opts: StoreFeedOptions): StoreFeed {
         if (want.readings) await pollReadings();
         if (want.anchors) await pollAnchors();
         if (want.nodes) await pollNodes();
+        if (want.subscriptions) await pollSubscriptions();
         polls?.inc({ outcome: 'ok' });
       } catch (err) {
         polls?.inc({ outcome: 'error' });

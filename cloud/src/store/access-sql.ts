@@ -215,6 +215,17 @@ export function listSubscriptionsSql(q: SubscriptionQuery, args: SqlArgs): strin
   return `SELECT s.* FROM subscriptions s JOIN streams st ON st.topic = s.topic ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.id`;
 }
 
+/** Subscription decisions after an event id, for the live feed (`subscriptionEventsAfter`); placeholders for after-id and limit. */
+export const subscriptionFeedSql = (afterId: string, limit: string): string => `SELECT e.id AS event_id, s.id, s.topic, st.pod,
+  cu.username AS consumer, pu.username AS producer, e.to_status AS status
+  FROM subscription_events e JOIN subscriptions s ON s.id = e.subscription_id JOIN streams st ON st.topic = s.topic
+  JOIN users cu ON cu.id = s.consumer_id JOIN users pu ON pu.id = st.producer_id
+  WHERE e.id > ${afterId} ORDER BY e.id LIMIT ${limit}`;
+
+export function rowToFeedEvent(r: Row): { eventId: number; id: number; topic: string; pod: string; consumer: string; producer: string; status: SubscriptionStatus } {
+  return { eventId: num(r.event_id), id: num(r.id), topic: String(r.topic), pod: String(r.pod), consumer: String(r.consumer), producer: String(r.producer), status: String(r.status) as SubscriptionStatus };
+}
+
 /** Grants of enabled consumers (a disabled user keeps its subscriptions but gets no delivery). */
 export const ACCEPTED_GRANTS_SELECT = `SELECT u.username, s.topic FROM subscriptions s JOIN users u ON u.id = s.consumer_id
   WHERE s.status = 'accepted' AND u.enabled = 1 ORDER BY u.username, s.topic`;

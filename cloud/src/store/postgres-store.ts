@@ -14,6 +14,7 @@ import {
 } from './common.js';
 import { dayOf, ensurePartition, partitionExists, partitionName, preparePartitionedReadings } from './postgres-partitions.js';
 import { POSTGRES_ACCESS_SCHEMA, postgresAccessStore } from './postgres-access.js';
+import { rowToFeedEvent, subscriptionFeedSql } from './access-sql.js';
 import {
   COUNTS_SELECT, DAY_MS, POSTGRES_TYPES, REJECTION_TOTALS_SELECT, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage,
   retentionDaysSql, storeSchema,
@@ -487,8 +488,12 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
         [checkId(afterMs, 'afterMs'), checkLimit(limit, 'limit', 10_000)])).map((r) => ({ pod: String(r.pod), changedMs: Number(r.changed_ms) }));
     },
     async liveFeedStart() {
-      const r = (await one('SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n', []))!;
-      return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n) };
+      const r = (await one(`SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n,
+        (SELECT COALESCE(MAX(id), 0) FROM subscription_events) AS s`, []))!;
+      return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n), maxSubscriptionEventId: Number(r.s) };
+    },
+    async subscriptionEventsAfter(afterId, limit) {
+      return (await all(subscriptionFeedSql('$1', '$2'), [checkId(afterId, 'afterId'), checkLimit(limit, 'limit', 10_000)])).map(rowToFeedEvent);
     },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = await one(`${NODE_SELECT} WHERE n.pod = $1`, [pod]);

@@ -15,6 +15,7 @@ import {
   planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors, textToLeaves, withRejections,
 } from './common.js';
 import { sqliteAccessStore } from './sqlite-access.js';
+import { rowToFeedEvent, subscriptionFeedSql } from './access-sql.js';
 import {
   COUNTS_SELECT, DAY_MS, REJECTION_TOTALS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage,
   retentionDaysSql, storeSchema,
@@ -227,7 +228,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     nodeChanged.run(s.pod, now());
   });
   const nodeChangesSt = db.prepare('SELECT pod, changed_ms FROM node_changes WHERE changed_ms > ? ORDER BY changed_ms LIMIT ?');
-  const feedStartSt = db.prepare('SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n');
+  const feedStartSt = db.prepare(`SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n,
+    (SELECT COALESCE(MAX(id), 0) FROM subscription_events) AS s`);
+  const subFeedSt = db.prepare(subscriptionFeedSql('?', '?'));
 
   /** Record the day (state pruning), its seq runs and the full leaves of anchors it splits: before any delete. */
   const beginPruneTx = db.transaction((plan: PrunePlan): void => {
@@ -345,7 +348,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       return (nodeChangesSt.all(checkId(afterMs, 'afterMs'), checkLimit(limit, 'limit', 10_000)) as Record<string, unknown>[])
         .map((r) => ({ pod: String(r.pod), changedMs: Number(r.changed_ms) }));
     },
-    async liveFeedStart() { const r = feedStartSt.get() as { m: number; n: number }; return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n) }; },
+    async liveFeedStart() {
+      const r = feedStartSt.get() as { m: number; n: number; s: number };
+      return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n), maxSubscriptionEventId: Number(r.s) };
+    },
+    async subscriptionEventsAfter(afterId, limit) {
+      return (subFeedSt.all(checkId(afterId, 'afterId'), checkLimit(limit, 'limit', 10_000)) as Record<string, unknown>[]).map(rowToFeedEvent);
+    },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = st.node.get(pod) as Record<string, unknown> | undefined;
       return row ? withRejections([rowToNode(row)], st.rejectionsOf.all(pod) as Record<string, unknown>[])[0]! : null;

@@ -15,7 +15,7 @@
 
 import type { Hex } from '@lightnode/shared/hex';
 import type { SignedReading } from '@lightnode/shared/reading';
-import type { AccessStore } from '../access/types.js';
+import type { AccessStore, SubscriptionStatus } from '../access/types.js';
 
 /** A reading that passed verification, ready to store. */
 export interface StoredReadingInput {
@@ -306,8 +306,17 @@ export interface BalStore extends AccessStore {
    * instance that did not make the change: events/store-feed.ts).
    */
   nodeChanges(afterMs: number, limit: number): Promise<{ pod: string; changedMs: number }[]>;
-  /** Where a live feed starts: the highest reading id (0 when none) and the latest `nodeChanges` time (0 when none). */
-  liveFeedStart(): Promise<{ maxReadingId: number; lastNodeChangeMs: number }>;
+  /**
+   * Where a live feed starts: the highest reading id, the latest `nodeChanges` time and the highest
+   * subscription event id (each 0 when none).
+   */
+  liveFeedStart(): Promise<{ maxReadingId: number; lastNodeChangeMs: number; maxSubscriptionEventId: number }>;
+  /**
+   * Subscription decisions stored after the event id `afterId`, ascending, at most `limit`, with
+   * the topic's PoD and the usernames of consumer and producer (the live view of an instance that
+   * did not certify them).
+   */
+  subscriptionEventsAfter(afterId: number, limit: number): Promise<{ eventId: number; id: number; topic: string; pod: string; consumer: string; producer: string; status: SubscriptionStatus }[]>;
   /** Rejected readings of all nodes by ack reason code (Σ of the nodes' `rejectedByCode`). */
   rejectionsByCode(): Promise<Record<string, number>>;
 

@@ -311,6 +311,30 @@ export function accessStoreContract(name: string, factory: AccessStoreFactory): 
     await rejects(store.addLoginFailure('user:x', -1, 0), 'BAL_STORE_INVALID', 'atMs');
   });
 
+  t('subscriptionEventsAfter: every decision in order with PoD and usernames; liveFeedStart names the last', async () => {
+    const subs = await store.listSubscriptions();
+    const histories = await Promise.all(subs.map(async (s) => ({ s, h: await store.historyOf(s.id) })));
+    const total = histories.reduce((n, x) => n + x.h.length, 0);
+    assert.ok(total >= 2, 'the suite made decisions');
+    const all = await store.subscriptionEventsAfter(0, 1000);
+    assert.is(all.length, total);
+    assert.equal(all.map((e) => e.eventId), [...all.map((e) => e.eventId)].sort((a, b) => a - b), 'ascending');
+    const users = new Map((await store.listUsers()).map((x) => [x.id, x.username]));
+    const streams = new Map((await store.listStreams()).map((x) => [x.topic, x]));
+    for (const e of all) {
+      const sub = subs.find((s) => s.id === e.id)!;
+      assert.is(e.topic, sub.topic);
+      assert.is(e.consumer, users.get(sub.consumerId));
+      assert.is(e.producer, users.get(streams.get(sub.topic)!.producerId));
+      assert.is(e.pod, streams.get(sub.topic)!.pod);
+    }
+    const last = all[all.length - 1]!;
+    assert.is(last.status, histories.find((x) => x.s.id === last.id)!.h.at(-1)!.to, 'the event says the status it moved to');
+    assert.equal(await store.subscriptionEventsAfter(all[0]!.eventId, 1000), all.slice(1));
+    assert.is((await store.subscriptionEventsAfter(0, 1)).length, 1);
+    assert.is((await store.liveFeedStart()).maxSubscriptionEventId, last.eventId);
+  });
+
   t('event tickets: taken once (expired or not), seen from another connection, counted while live', async () => {
     const h = (n: number) => `t${n}`.padEnd(64, '0');
     await store.createEventTicket({ ticketHash: h(1), principal: '{"c":"dso"}', expiresAtMs: 50_000 });

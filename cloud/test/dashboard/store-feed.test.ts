@@ -2,7 +2,8 @@
 // after what is stored (nothing replayed), publishes new readings grouped by PoD with a node
 // event, each once; a reading id committed late (below one already published, as with two ingest
 // instances) is still published; a gap that never fills is given up after `lateMs`; anchors are
-// published once confirmed, in index order; status and counter changes become node events.
+// published once confirmed, in index order; status and counter changes become node events;
+// subscription decisions are published once each, in order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Wallet } from 'ethers';
@@ -79,6 +80,22 @@ test('readings once each, late commits shown, gaps given up, anchors when confir
   await feed.poll();
   await feed.poll();
   assert.equal(seen, [{ type: 'node', pod: 'IT001E00000009' }, { type: 'node', pod: 'IT001E00000009' }], 'each change once');
+
+  // Subscription decisions (certified by another instance): each once, in order.
+  seen.length = 0;
+  const prod = await real.createUser({ username: 'prod', role: 'producer', passwordHash: 'h', wallet: `0x${'01'.repeat(20)}`, custody: 'external', encryptedKey: null }, 1);
+  const cons = await real.createUser({ username: 'cons', role: 'consumer', passwordHash: 'h', wallet: `0x${'02'.repeat(20)}`, custody: 'external', encryptedKey: null }, 1);
+  const topic = 'certified/v1/IT001E00000009/readings';
+  await real.createStream({ topic, pod: 'IT001E00000009', producerId: prod.id }, 1);
+  const txh = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
+  const sub = await real.applyTransition({ consumerId: cons.id, topic, event: { action: 'request', from: null, to: 'requested', actorId: cons.id, atMs: 2, transaction: txh(1), block: 1 } });
+  await real.applyTransition({ consumerId: cons.id, topic, event: { action: 'accept', from: 'requested', to: 'accepted', actorId: prod.id, atMs: 3, transaction: txh(2), block: 2 } });
+  await feed.poll();
+  await feed.poll();
+  assert.equal(seen, [
+    { type: 'subscription', id: sub.id, topic, pod: 'IT001E00000009', consumer: 'cons', producer: 'prod', status: 'requested' },
+    { type: 'subscription', id: sub.id, topic, pod: 'IT001E00000009', consumer: 'cons', producer: 'prod', status: 'accepted' },
+  ]);
   await feed.stop();
   await real.close();
 });
