@@ -327,6 +327,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await rejects(store.nodeChanges(0, 0), 'BAL_STORE_INVALID');
   });
 
+  t('withLock: holders of one name run one after the other; other names do not wait; a failure releases it', async () => {
+    const log: string[] = [];
+    const job = (tag: string, name = 'job') => store.withLock(name, async () => { log.push(`${tag}+`); await new Promise((r) => setTimeout(r, 20)); log.push(`${tag}-`); return tag; });
+    assert.equal(await Promise.all([job('a'), job('b'), job('c')]), ['a', 'b', 'c']);
+    assert.equal(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
+    log.length = 0;
+    await Promise.all([job('x', 'one'), job('y', 'two')]);
+    assert.equal(log.slice(0, 2).sort(), ['x+', 'y+'], 'two names at once');
+    let thrown: unknown = null;
+    try { await store.withLock('job', async () => { throw new Error('boom'); }); } catch (err) { thrown = err; }
+    assert.match(String(thrown), /boom/);
+    assert.is(await job('d'), 'd', 'released after the failure');
+  });
+
   t('storeCimMessage: message and readings in one transaction; a resend is duplicates; an equivocation writes nothing', async () => {
     const hash = `0x${'c1'.repeat(32)}` as Hex;
     const cim = (n: number, value?: number): StoredReadingInput => {
