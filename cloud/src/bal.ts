@@ -31,19 +31,21 @@ import { mqttReadingsSource } from './ingest/source.js';
 import { startCimIngest, type CimIngest } from './cim-import/cim-ingest.js';
 import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
-import { startLease, type Lease } from './anchor/lease.js';
+import { RETENTION_LEASE, startLease, type Lease } from './anchor/lease.js';
 import { createChainGuard } from './chain/chain-guard.js';
+import type { ExpectedChain } from './chain/identity.js';
 import { createRetention, startRetentionTimer } from './retention/retention.js';
 import { systemClock } from './clock.js';
 import { subscriptionRegistryClient } from '@lightnode/contracts/subscriptions/client';
 import { createDataAccessService, type DataAccessService } from './access/service.js';
-import { createChainCertifier } from './access/chain-certifier.js';
+import { createChainCertifier, serialisedCertifier } from './access/chain-certifier.js';
 import { loadOrCreateMasterKey } from './access/wallets.js';
 import type { AccessEnforcer } from './access/types.js';
 import { createEmbeddedEnforcer } from './broker/embedded-enforcer.js';
 import { startDynsecEnforcer } from './broker/dynsec-enforcer.js';
 import { createCertifiedPublisher } from './delivery/certified-publisher.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
+import { startStoreFeed } from './events/store-feed.js';
 import type { StoredReadingNotice } from './ingest/ingest.js';
 import type { AnchorRecord } from './store/types.js';
 
@@ -82,6 +84,8 @@ export interface RunningBal {
   anchorer: Anchorer | null;
   /** The anchor lease this instance competes for; null without anchoring. */
   lease: Lease | null;
+  /** The retention lease this instance competes for; null unless `retention.enabled`. */
+  retentionLease: Lease | null;
   /** This instance's id and roles (config `instanceId`, `roles`). */
   instance: { id: string; roles: readonly string[] };
   /** Data access management (users, subscriptions); null unless `dataAccess.enabled`. */
@@ -121,6 +125,18 @@ export function resolveChain(config: BalConfig): ResolvedChain {
     rpcUrl: c.rpcUrl ?? d.rpcUrl, chainId: d.chainId, podRegistry: d.podRegistry, readingAnchor: d.readingAnchor, deployBlock: d.deployBlock,
     deployBlockHash: d.deployBlockHash ?? null, subscriptionRegistry: c.subscriptionRegistry ?? d.subscriptionRegistry,
     dataServerRegistry: c.dataServerRegistry ?? d.dataServerRegistry,
+  };
+}
+
+/** What the chain guard checks: chain id, deploy block and every configured contract's code. */
+export function expectedChain(chain: ResolvedChain): ExpectedChain {
+  return {
+    chainId: chain.chainId, deployBlock: chain.deployBlock, deployBlockHash: chain.deployBlockHash,
+    contracts: {
+      PodRegistry: chain.podRegistry, ReadingAnchor: chain.readingAnchor,
+      ...(chain.subscriptionRegistry ? { SubscriptionRegistry: chain.subscriptionRegistry } : {}),
+      ...(chain.dataServerRegistry ? { DataServerRegistry: chain.dataServerRegistry } : {}),
+    },
   };
 }
 
@@ -213,16 +229,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const provider = jsonRpcProvider(chain.rpcUrl, chain.chainId, { timeoutMs: config.chain.rpcTimeoutMs });
     closers.push({ name: 'provider', close: async () => provider.destroy() });
     // Is the RPC still serving our chain (not a reset one on the same URL)? /healthz and the anchorer ask.
-    const chainGuard = createChainGuard({
-      reader: provider, log: log.child({ component: 'chain' }), metrics,
-      expected: {
-        chainId: chain.chainId, deployBlock: chain.deployBlock, deployBlockHash: chain.deployBlockHash,
-        contracts: {
-          PodRegistry: chain.podRegistry, ReadingAnchor: chain.readingAnchor,
-          ...(chain.subscriptionRegistry ? { SubscriptionRegistry: chain.subscriptionRegistry } : {}),
-        },
-      },
-    });
+    const chainGuard = createChainGuard({ reader: provider, log: log.child({ component: 'chain' }), metrics, expected: expectedChain(chain) });
     const mirror = await startRegistryMirror({
       provider, podRegistry: chain.podRegistry, fromBlock: chain.deployBlock, pollIntervalMs: config.registry.pollIntervalMs,
       maxBlockRange: config.registry.maxBlockRange, confirmations: config.registry.confirmations, log: log.child({ component: 'registry' }), metrics,
@@ -242,14 +249,20 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
         readings: stored.map((s) => ({ id: s.id, seq: s.reading.seq, timestampMs: s.reading.timestamp, digest: s.digest, signer: s.signer, values: s.reading.values })),
       });
     };
+    // An api instance that is not the whole BAL (not all three roles) learns what other instances
+    // stored and anchored from the store (events/store-feed.ts): readings and node changes when it
+    // does not ingest, anchors always (the anchor leader may be another instance).
+    const allRoles = roles.has('ingest') && roles.has('api') && roles.has('anchor');
+    const storeFeed = config.dashboard.enabled && roles.has('api') && !allRoles;
     const onConfirmed = async (a: AnchorRecord): Promise<void> => {
-      events.publish({ type: 'anchor', index: a.index, root: a.root, leafCount: a.leafCount, transaction: a.transaction, blockNumber: a.blockNumber });
+      if (!storeFeed) events.publish({ type: 'anchor', index: a.index, root: a.root, leafCount: a.leafCount, transaction: a.transaction, blockNumber: a.blockNumber });
       await publisher?.publishAnchor(a);
     };
     if (da.enabled) {
       const alog = log.child({ component: 'access' });
       const relay = new Wallet(relayKey!, provider);
-      const certifier = await createChainCertifier(subscriptionRegistryClient(chain.subscriptionRegistry!, relay));
+      // One relay transaction at a time across every instance on the store (nonces).
+      const certifier = serialisedCertifier(await createChainCertifier(subscriptionRegistryClient(chain.subscriptionRegistry!, relay)), (fn) => store.withLock('relay', fn));
       let enforcer: AccessEnforcer;
       if (broker) enforcer = createEmbeddedEnforcer({ broker, log: alog });
       else {
@@ -331,13 +344,32 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       closers.push({ name: 'cim-ingest', close: () => ci.stop() });
     }
 
+    let retentionLease: Lease | null = null;
     if (config.retention.enabled) {
+      // A singleton job: of the instances with retention enabled, only the holder of the
+      // `retention` lease archives and prunes (same timing as the anchor lease).
+      const an = config.anchoring;
+      const rl = startLease({
+        store, holder: config.instanceId, name: RETENTION_LEASE, clock: opts.now ? { ...systemClock, now: opts.now } : systemClock, log: log.child({ component: 'lease' }), metrics,
+        timing: { ttlMs: an.leaseTtlMs, renewMs: an.leaseRenewMs, renewDeadlineMs: an.leaseRenewDeadlineMs },
+      });
+      retentionLease = rl;
+      closers.push({ name: 'retention-lease', close: () => rl.stop() });
       const retention = createRetention(
         { days: config.retention.days, archiveDir: config.retention.archiveDir, deleteBatchSize: config.retention.deleteBatchSize },
-        { store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry }, metrics, log: log.child({ component: 'retention' }), ...(opts.now ? { now: opts.now } : {}) },
+        { store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry }, metrics, log: log.child({ component: 'retention' }),
+          active: () => rl.isLeader(), ...(opts.now ? { now: opts.now } : {}) },
       );
-      const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000);
+      const rt = startRetentionTimer(retention, config.retention.intervalMs, opts.retentionFirstDelayMs ?? 60_000, { lease: rl, metrics });
       closers.push({ name: 'retention', close: () => rt.stop() });
+    }
+
+    if (storeFeed) {
+      const feed = startStoreFeed({
+        store, bus: events, log: log.child({ component: 'events' }), metrics,
+        readings: !roles.has('ingest'), nodes: !roles.has('ingest'), anchors: true,
+      });
+      closers.push({ name: 'store-feed', close: () => feed.stop() });
     }
 
     const readingsGauge = metrics.gauge('bal_store_readings', 'Readings in the store');
@@ -345,19 +377,27 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
     const refresh = async (): Promise<void> => {
       try { const c = await store.counts(); readingsGauge.set(c.readings); pendingGauge.set(c.pending); } catch { /* store down: /healthz says so */ }
     };
-    await refresh();
-    const timer = setInterval(() => { void refresh(); }, 5000);
-    timer.unref();
-    closers.push({ name: 'gauges', close: async () => clearInterval(timer) });
+    // Store-wide counts (COUNT(*) over readings: ~70 ms per million rows on PostgreSQL, cloud/README
+    // "Running several instances"): not on ingest-only instances, the many; api and anchor ones say them.
+    if (roles.has('api') || roles.has('anchor')) {
+      await refresh();
+      const timer = setInterval(() => { void refresh(); }, 5000);
+      timer.unref();
+      closers.push({ name: 'gauges', close: async () => clearInterval(timer) });
+    }
 
     const instance = { id: config.instanceId, roles: [...config.roles] };
     const app = createApiApp({
       healthOnly: !roles.has('api'),
-      instance: () => ({ ...instance, ...(lease ? { anchor: { role: lease.status().role, epoch: lease.status().epoch } } : {}) }),
+      instance: () => ({
+        ...instance,
+        ...(lease ? { anchor: { role: lease.status().role, epoch: lease.status().epoch } } : {}),
+        ...(retentionLease ? { retention: { role: retentionLease.status().role, epoch: retentionLease.status().epoch } } : {}),
+      }),
       store, deployment: { chainId: chain.chainId, podRegistry: chain.podRegistry, readingAnchor: chain.readingAnchor, dataServerRegistry: chain.dataServerRegistry },
       clients: config.api.clients, metrics, ...(access ? { access } : {}), log: log.child({ component: 'api' }), metricsPublic: config.api.metricsPublic, maxPageSize: config.api.maxPageSize,
       ...(config.dashboard.enabled ? {
-        events,
+        events, decisionsFromStore: storeFeed,
         dashboard: {
           offlineAfterMs: config.dashboard.offlineAfterMs, explorerBaseUrl: config.dashboard.explorerBaseUrl, eventHeartbeatMs: config.dashboard.eventHeartbeatMs,
           chainHead: () => withTimeout(provider.getBlockNumber(), 2000, 'rpc'),
@@ -383,7 +423,7 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
 
     let stopping: Promise<void> | null = null;
     return {
-      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, lease, instance, access, events,
+      endpoints, chain, store, metrics, ingest, cimIngest, anchorer, lease, retentionLease, instance, access, events,
       reloadCredentials() {
         if (config.broker.kind !== 'embedded' || !broker) throw new ValidationError(CONFIG_INVALID, 'broker.kind', "'embedded' to reload credentials", config.broker.kind);
         const accounts = config.broker.credentialsPath ? loadCredentialsFile(config.broker.credentialsPath).accounts : [];

@@ -104,7 +104,8 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
   const s = c.store;
   const store: StoreConfig = s.kind === 'sqlite'
     ? { kind: 'sqlite', path: s.path === ':memory:' ? ':memory:' : path(s.path) }
-    : { kind: 'postgres', url: s.url ?? fail('store.url', 'postgres:// URL', undefined), schema: s.schema, poolSize: s.poolSize };
+    : { kind: 'postgres', url: s.url ?? fail('store.url', 'postgres:// URL', undefined), schema: s.schema, poolSize: s.poolSize,
+      connectTimeoutMs: s.connectTimeoutMs, queryTimeoutMs: s.queryTimeoutMs };
 
   const names = new Set<string>();
   const clients = c.api.clients.map((x, n) => {

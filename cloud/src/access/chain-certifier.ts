@@ -21,6 +21,20 @@ async function mapped<T>(fn: () => Promise<T>): Promise<T> {
 
 const code = (s: SubscriptionStatus): DecisionStatusCode => STATUS_CODE[s] as DecisionStatusCode;
 
+/**
+ * `certifier` with its transactions (`setTopicProvider`, `record`) run one at a time under `lock`
+ * (the store's `withLock('relay', …)`): every API instance with data access sends from the one
+ * relay account, and two sends at once would pick the same nonce. Each send waits for its receipt
+ * inside the lock, so the next one sees the account's new nonce.
+ */
+export function serialisedCertifier(certifier: DecisionCertifier, lock: <T>(fn: () => Promise<T>) => Promise<T>): DecisionCertifier {
+  return {
+    ...certifier,
+    setTopicProvider: (topic, provider) => lock(() => certifier.setTopicProvider(topic, provider)),
+    record: (d, signature) => lock(() => certifier.record(d, signature)),
+  };
+}
+
 /** A DecisionCertifier over `client` (connected to the relay signer); reads the chain id once. */
 export async function createChainCertifier(client: SubscriptionRegistryClient): Promise<DecisionCertifier> {
   const domain: Eip712Domain = await client.domain();

@@ -27,17 +27,17 @@ export class PasswordGate {
   async check(username: unknown, password: unknown, remoteAddress: string, opts: { remember?: boolean; channel: 'api' | 'mqtt' }): Promise<UserRecord> {
     const name = typeof username === 'string' ? username.slice(0, 64) : '';
     const pw = typeof password === 'string' && password.length <= 1024 ? password : '';
-    this.limiter.assertAllowed(name, remoteAddress);
+    await this.limiter.assertAllowed(name, remoteAddress);
     const user = name ? await this.store.userByName(name) : null;
     const key = user ? `${user.id}\0${user.passwordHash}` : '';
     const digest = opts.remember ? createHash('sha256').update(key).update('\0').update(pw).digest('hex') : null;
     const ok = (user !== null && digest !== null && this.remembered.get(key) === digest) || await verifyPassword(pw, user?.passwordHash ?? null);
     if (!user || !ok || !user.enabled) {
-      this.limiter.failure(name, remoteAddress);
+      await this.limiter.failure(name, remoteAddress);
       this.log.warn('access login failed', { username: name, remoteAddress, channel: opts.channel });
       throw refuse('BAL_ACCESS_LOGIN_FAILED', 'unknown user, wrong password or disabled user');
     }
-    this.limiter.success(name);
+    await this.limiter.success(name);
     if (digest !== null) {
       if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
       this.remembered.set(key, digest);

@@ -28,7 +28,7 @@ import { newCustodialWallet } from './wallets.js';
 import { checkAddress, checkPods, checkSignature, checkTopic, invalid, refuse, signCustodial } from './decision-signing.js';
 import { createSessions, type Sessions } from './sessions.js';
 import { PasswordGate } from './logins.js';
-import { createLoginLimiter, type LimitRule, type LoginLimiter } from './login-limiter.js';
+import { createLoginLimiter, storeFailureLog, type LimitRule, type LoginLimiter } from './login-limiter.js';
 
 export type { AccessUser, CertificationView, DecisionTypedData, ProducerRow, SignedDecision, SubscriptionEventView, SubscriptionView } from './service-views.js';
 
@@ -106,7 +106,8 @@ export class DataAccessService {
     this.sessions = createSessions({ store: opts.store, clock, ...(opts.sessionTtlMs !== undefined ? { ttlMs: opts.sessionTtlMs } : {}) });
     this.deadlineSec = opts.deadlineSec ?? 600;
     this.passwordParams = opts.passwordParams;
-    this.limiter = createLoginLimiter({ clock, ...opts.loginLimits });
+    // In the store: every API instance on it counts the same failures (cloud/README "Running several instances").
+    this.limiter = createLoginLimiter({ clock, ...opts.loginLimits, log: storeFailureLog(opts.store) });
     this.passwords = new PasswordGate(opts.store, this.limiter, this.log);
     this.refusals = opts.metrics.counter('bal_access_refusals_total', 'Data-access requests refused, by code', ['code']);
     this.decisions = opts.metrics.counter('bal_access_decisions_total', 'Subscription decisions certified on chain, by action', ['action']);
@@ -224,6 +225,12 @@ export class DataAccessService {
   /** The enabled user of a live session token, or null. */
   async resolveToken(token: string): Promise<AccessUser | null> {
     const s = await this.sessions.resolve(token);
+    return s ? this.viewOf(s.user) : null;
+  }
+
+  /** The same from the token's SHA-256 (hex), as an event ticket in the store names the session. */
+  async resolveTokenHash(tokenHash: string): Promise<AccessUser | null> {
+    const s = await this.sessions.resolveHash(tokenHash);
     return s ? this.viewOf(s.user) : null;
   }
 

@@ -35,6 +35,8 @@ export interface Sessions {
   issue(userId: number): Promise<IssuedSession>;
   /** The session's user, or null when the token is malformed, unknown, expired, or its user is disabled or gone. */
   resolve(token: string): Promise<ResolvedSession | null>;
+  /** The same, from the token's stored hash (`hashToken`): another instance's event ticket names only that. */
+  resolveHash(tokenHash: string): Promise<ResolvedSession | null>;
   /** End one session (logout); unknown or malformed tokens are a no-op. */
   revoke(token: string): Promise<void>;
   /** End every session of a user (password change, disable). */
@@ -45,6 +47,14 @@ export interface Sessions {
 export function createSessions(opts: SessionsOptions): Sessions {
   const { store, clock } = opts;
   const ttlMs = opts.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  const resolveHash = async (tokenHash: string): Promise<ResolvedSession | null> => {
+    if (typeof tokenHash !== 'string' || !/^[0-9a-f]{64}$/.test(tokenHash)) return null;
+    const session = await store.sessionByTokenHash(tokenHash, clock.now());
+    if (!session) return null;
+    const user = await store.userById(session.userId);
+    if (!user || !user.enabled) return null;
+    return { user, expiresAtMs: session.expiresAtMs };
+  };
   return {
     async issue(userId) {
       const token = randomBytes(32).toString('base64url');
@@ -54,12 +64,9 @@ export function createSessions(opts: SessionsOptions): Sessions {
     },
     async resolve(token) {
       if (typeof token !== 'string' || !TOKEN_RE.test(token)) return null;
-      const session = await store.sessionByTokenHash(hashToken(token), clock.now());
-      if (!session) return null;
-      const user = await store.userById(session.userId);
-      if (!user || !user.enabled) return null;
-      return { user, expiresAtMs: session.expiresAtMs };
+      return resolveHash(hashToken(token));
     },
+    resolveHash,
     async revoke(token) {
       if (typeof token === 'string' && TOKEN_RE.test(token)) await store.deleteSession(hashToken(token));
     },

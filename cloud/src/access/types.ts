@@ -125,6 +125,29 @@ export interface AccessStore {
   sessionByTokenHash(tokenHash: string, nowMs: number): Promise<SessionRecord | null>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteSessionsOf(userId: number): Promise<void>;
+
+  /**
+   * Failed logins (login-limiter.ts), shared by every API instance on the store. `key` names one
+   * window (`user:<name>` or `addr:<address>`). Records a failure at `atMs` and forgets the key's
+   * failures at or before `forgetBeforeMs` (and, now and then, every key's).
+   */
+  addLoginFailure(key: string, atMs: number, forgetBeforeMs: number): Promise<void>;
+  /** The key's failure times after `sinceMs`, ascending: the latest `limit` of them. */
+  loginFailures(key: string, sinceMs: number, limit: number): Promise<number[]>;
+  /** Forget the key's failures (a successful login). */
+  clearLoginFailures(key: string): Promise<void>;
+
+  /**
+   * One-use tickets of the live event stream (api/event-stream.ts), shared by every API instance:
+   * `POST /api/events/ticket` on one may open `GET /api/events` on another. `principal` says
+   * whose (a config client's name or a session's token hash, never a token). Throws
+   * BAL_STORE_CONFLICT for a hash already stored.
+   */
+  createEventTicket(t: { ticketHash: string; principal: string; expiresAtMs: number }): Promise<void>;
+  /** Take the ticket (deleted: single use, expired or not); its principal, or null when unknown or expired. */
+  takeEventTicket(ticketHash: string, nowMs: number): Promise<string | null>;
+  /** Unused live tickets (the cap on outstanding tickets). */
+  countEventTickets(nowMs: number): Promise<number>;
 }
 
 /** A decision as signed (EIP-712 `Decision`) and relayed. */

@@ -107,6 +107,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   const pendingGauge = r.gauge('bal_anchor_pending_readings', 'Readings waiting for an anchor (last seen)');
   const skipped = r.counter('bal_anchor_skipped_passes_total', 'Anchoring passes that did nothing on purpose, by reason (chain_mismatch: the RPC serves another chain; follower: another instance holds the anchor lease)', ['reason']);
   const timeouts = chainTimeoutCounter(r);
+  const unrecorded = r.counter('bal_anchor_unrecorded_total', 'Anchors found on chain without a record in the store (a stale leader\'s transaction landed), by outcome: adopted (root = the pending readings\' window) or reanchored (left unrecorded; its readings go in the next window)', ['outcome']);
   const fencedWrites = r.counter('bal_anchor_fenced_total', 'Anchoring steps refused because this instance no longer holds the anchor lease (store epoch check, or lease lost before broadcast)');
   let fence: LeaseFence | undefined; // of the running pass
   const raw = new Map<Hex, { tx: string; sentAtMs: number }>();
@@ -142,6 +143,14 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
   }
 
   async function resendOrAbandon(a: AnchorRecord): Promise<void> {
+    // Another transaction holds the index on chain (a stale leader's, landed after this one was
+    // built): this one can only revert or be dropped. Its readings go back to pending, and
+    // `adoptUnrecorded` records the landed anchor when its root is theirs.
+    const count = Number(await contract.getFunction('anchorCount')());
+    if (count > a.index) {
+      const landed = await anchoredTransaction(a.index);
+      if (landed !== null && landed !== a.transaction) { await abandon(a, `index ${a.index} taken on chain by ${landed}`); return; }
+    }
     const known = await provider.getTransaction(a.transaction);
     const mine = raw.get(a.transaction);
     if (known) {
@@ -150,7 +159,6 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
     }
     if (mine) { await broadcast(a.transaction, mine.tx); return; }
     // Not in the node and we no longer hold the signed tx (restart): is it on chain anyway?
-    const count = Number(await contract.getFunction('anchorCount')());
     if (count > a.index) {
       const onChain = await contract.getFunction('getAnchor')(a.index);
       if ((onChain.root as string).toLowerCase() === a.root) return; // mined; receipt will appear
@@ -173,6 +181,46 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
       if (!/already known|nonce too low|already imported/i.test(msg)) throw err;
     }
     raw.set(hash, { tx: signed, sentAtMs: now() });
+  }
+
+  /** The transaction whose `Anchored` event has this index, null if none is found. */
+  async function anchoredTransaction(index: number): Promise<Hex | null> {
+    const onChain = await contract.getFunction('getAnchor')(index);
+    const block = Number(onChain.blockNumber);
+    const logs = await contract.queryFilter(contract.filters.Anchored!(index), block, block);
+    return logs.length ? (logs[0]!.transactionHash.toLowerCase() as Hex) : null;
+  }
+
+  /**
+   * Anchors on chain below `count` that the store has no record of (a stale leader's transaction
+   * landed after the current leader had abandoned its record): each is adopted when its root is
+   * the Merkle root of the oldest pending readings (the window that leader had taken: they went
+   * back to pending), so the store's anchors stay contiguous and no reading is anchored twice;
+   * otherwise it is left unrecorded and the readings are anchored again in the next window.
+   * Returns whether an anchor was adopted (the pass then ends: the next one confirms it).
+   */
+  async function adoptUnrecorded(count: number): Promise<boolean> {
+    const latest = await store.latestAnchor();
+    const next = latest === null ? 0 : latest.index + 1;
+    if (next >= count) return false;
+    const on = await contract.getFunction('getAnchor')(next);
+    const root = (on.root as string).toLowerCase() as Hex;
+    const leafCount = Number(on.leafCount);
+    const tx = await anchoredTransaction(next);
+    const window = await store.pendingForAnchoring(leafCount);
+    const rebuilt = window.length === leafCount ? buildMerkleTree(window.map((p) => Buffer.from(p.digest.slice(2), 'hex'))).root.toLowerCase() : null;
+    if (tx === null || rebuilt !== root) {
+      unrecorded.inc({ outcome: 'reanchored' });
+      log.error('an anchor on chain has no record in the store and its root is not that of the pending readings: they are anchored again in the next window', { index: next, root, leafCount, tx });
+      return false;
+    }
+    await store.recordAnchor(
+      { index: next, root, leafCount, fromMs: Number(on.fromMs), toMs: Number(on.toMs), prevHash: (on.prevHash as string).toLowerCase() as Hex, anchorHash: (on.anchorHash as string).toLowerCase() as Hex },
+      window.map((p) => p.id), { transaction: tx, blockNumber: null }, fence,
+    );
+    unrecorded.inc({ outcome: 'adopted' });
+    log.warn('adopted an anchor that landed on chain without a record (a stale leader\'s transaction)', { index: next, tx, leaves: leafCount });
+    return true;
   }
 
   function anchoredEvent(receipt: TransactionReceipt): { index: number; anchorHash: Hex } | null {
@@ -204,6 +252,7 @@ export function startAnchorer(deps: AnchorerDeps): Anchorer {
     const tree = buildMerkleTree(pending.map((p) => Buffer.from(p.digest.slice(2), 'hex')));
     const { fromMs, toMs } = windowBounds(pending.map((p) => p.timestampMs));
     const index = Number(await contract.getFunction('anchorCount')());
+    if (await adoptUnrecorded(index)) return 0;
     const prevHash = index === 0 ? ZERO32 : (((await contract.getFunction('lastAnchorHash')()) as string).toLowerCase() as Hex);
     const root = tree.root.toLowerCase() as Hex;
     const anchorHash = computeAnchorHash(prevHash, root, pending.length, fromMs, toMs);

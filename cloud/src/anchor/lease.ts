@@ -1,8 +1,10 @@
 /**
- * The anchor lease (cloud/README "Roles and the anchor lease"): among the instances with the
- * `anchor` role, exactly one anchors at a time. Each candidate asks the store every `renewMs` to
- * take or renew the lease `anchor` for `ttlMs`; a grant carries an epoch (fencing token) that every
- * anchoring write names, so a stale leader's write fails in the store (`BAL_LEASE_FENCED`).
+ * Named leases in the store (cloud/README "Roles and the anchor lease", "Running several
+ * instances"): among the candidates for a lease, exactly one leads at a time. `anchor` (the
+ * instances with the `anchor` role: exactly one anchors) and `retention` (the day archiver). Each
+ * candidate asks the store every `renewMs` to take or renew the lease for `ttlMs`; a grant carries
+ * an epoch (fencing token) that every anchoring write names, so a stale leader's write fails in
+ * the store (`BAL_LEASE_FENCED`).
  *
  * A leader counts itself leader only until `renewDeadlineMs` (< `ttlMs`) after it *sent* its last
  * successful renewal: the store dated the lease's end later than that send, so a leader that cannot
@@ -16,6 +18,8 @@ import type { MetricsRegistry } from '../metrics.js';
 import type { BalStore, LeaseFence } from '../store/types.js';
 
 export const ANCHOR_LEASE = 'anchor';
+/** The lease of the retention pass (retention/retention.ts): one instance archives and prunes. */
+export const RETENTION_LEASE = 'retention';
 
 export interface LeaseTiming {
   /** Lease length on the store clock. */
@@ -71,11 +75,14 @@ export function startLease(deps: LeaseDeps): Lease {
   const name = deps.name ?? ANCHOR_LEASE;
   const t = checkLeaseTiming(deps.timing ?? DEFAULT_LEASE_TIMING);
   const m = deps.metrics;
-  const leaderGauge = m.gauge('bal_lease_leader', 'Whether this instance holds the anchor lease (1) or not (0)');
-  const epochGauge = m.gauge('bal_lease_epoch', 'Epoch (fencing token) of the anchor lease this instance last held');
-  const takeovers = m.counter('bal_lease_takeovers_total', 'Anchor lease grants that started a new epoch for this instance');
-  const renewErrors = m.counter('bal_lease_renew_errors_total', 'Failed anchor lease take/renew attempts (store unreachable)');
-  const lost = m.counter('bal_lease_lost_total', 'Times this instance stopped being the anchor leader (renewal refused or past its deadline)');
+  // One series per lease name (`anchor`, `retention`): an instance may compete for several.
+  const L = { lease: name };
+  const leaderGauge = m.gauge('bal_lease_leader', 'Whether this instance holds the lease (1) or not (0), by lease name', ['lease']);
+  const epochGauge = m.gauge('bal_lease_epoch', 'Epoch (fencing token) of the lease this instance last held, by lease name', ['lease']);
+  const takeovers = m.counter('bal_lease_takeovers_total', 'Lease grants that started a new epoch for this instance, by lease name', ['lease']);
+  const renewErrors = m.counter('bal_lease_renew_errors_total', 'Failed lease take/renew attempts (store unreachable), by lease name', ['lease']);
+  const lost = m.counter('bal_lease_lost_total', 'Times this instance stopped being the leader (renewal refused or past its deadline), by lease name', ['lease']);
+  leaderGauge.set(0, L);
 
   let epoch: number | null = null;
   let lastEpoch: number | null = null;
@@ -88,9 +95,9 @@ export function startLease(deps: LeaseDeps): Lease {
   const isLeader = (): boolean => epoch !== null && clock.now() < validUntil;
   const observe = (): void => {
     const now = isLeader();
-    if (wasLeader && !now) { lost.inc(); log.warn('anchor lease lost; anchoring stops', { epoch: lastEpoch }); }
+    if (wasLeader && !now) { lost.inc(L); log.warn('lease lost; its jobs stop', { lease: name, epoch: lastEpoch }); }
     wasLeader = now;
-    leaderGauge.set(now ? 1 : 0);
+    leaderGauge.set(now ? 1 : 0, L);
   };
 
   async function attempt(): Promise<void> {
@@ -100,13 +107,13 @@ export function startLease(deps: LeaseDeps): Lease {
       if (stopped) return;
       if (grant === null) { epoch = null; validUntil = -Infinity; }
       else {
-        if (grant.takenOver || grant.epoch !== epoch) { takeovers.inc(); log.info('anchor lease taken; this instance anchors', { epoch: grant.epoch }); }
-        epoch = grant.epoch; lastEpoch = grant.epoch; epochGauge.set(grant.epoch);
+        if (grant.takenOver || grant.epoch !== epoch) { takeovers.inc(L); log.info('lease taken; this instance leads', { lease: name, epoch: grant.epoch }); }
+        epoch = grant.epoch; lastEpoch = grant.epoch; epochGauge.set(grant.epoch, L);
         validUntil = sentAt + t.renewDeadlineMs;
       }
     } catch (err) {
-      renewErrors.inc();
-      log.warn('anchor lease renewal failed', { err: (err as Error).message });
+      renewErrors.inc(L);
+      log.warn('lease renewal failed', { lease: name, err: (err as Error).message });
     }
     observe();
   }
@@ -132,7 +139,7 @@ export function startLease(deps: LeaseDeps): Lease {
       await running?.catch(() => {});
       const held = epoch !== null;
       epoch = null; validUntil = -Infinity; observe();
-      if (held) await store.releaseLease(name, holder).catch((err: unknown) => log.warn('anchor lease release failed', { err: (err as Error).message }));
+      if (held) await store.releaseLease(name, holder).catch((err: unknown) => log.warn('lease release failed', { lease: name, err: (err as Error).message }));
     },
   };
 }

@@ -55,6 +55,8 @@ export interface ApiDeps {
    * certified subscription decisions made through this API.
    */
   events?: EventBus;
+  /** The live feed (events/store-feed.ts) publishes subscription decisions from the store: do not publish them again. */
+  decisionsFromStore?: boolean;
   /** The web dashboard (`/ui/`); absent: not served. */
   dashboard?: {
     offlineAfterMs: number;
@@ -74,6 +76,8 @@ export interface InstanceHealth {
   roles: readonly string[];
   /** Present with the `anchor` role: this instance's standing in the anchor lease. */
   anchor?: { role: 'leader' | 'follower'; epoch: number | null };
+  /** Present with `retention.enabled`: this instance's standing in the retention lease (one instance archives). */
+  retention?: { role: 'leader' | 'follower'; epoch: number | null };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -224,13 +228,16 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const events = deps.events;
   mountAccessRoutes(app, {
     access: deps.access, principal, wrap,
-    ...(events ? { onDecision: (v) => events.publish({ type: 'subscription', id: v.id, topic: v.topic, pod: v.pod, consumer: v.consumer, producer: v.producer, status: v.status }) } : {}),
+    // Decisions reach the bus here, unless the instance's live feed reads them from the store (several instances).
+    ...(events && !deps.decisionsFromStore ? { onDecision: (v) => events.publish({ type: 'subscription', id: v.id, topic: v.topic, pod: v.pod, consumer: v.consumer, producer: v.producer, status: v.status }) } : {}),
   });
   if (events) {
     mountEventStream(app, {
       bus: events, store: deps.store, metrics: deps.metrics, principal, wrap,
+      // Tickets live in the store, naming the principal by reference: any API instance opens the stream.
+      refOf: (p) => auth.refOf(p),
       // A session principal is re-resolved (expiry, logout, disable, new PoDs); config clients do not end.
-      revalidate: async (p) => (p.token ? auth.authenticate({ authorization: `Bearer ${p.token}` }, deps.access).catch(() => null) : p),
+      fromRef: (ref) => auth.fromRef(ref, deps.access).catch(() => null),
       ...(deps.dashboard?.eventHeartbeatMs !== undefined ? { heartbeatMs: deps.dashboard.eventHeartbeatMs } : {}),
     });
   }

@@ -10,6 +10,7 @@ import type { ApiClient, ApiRole } from '../config.js';
 import type { UserRole } from '../access/types.js';
 import type { AccessUser, DataAccessService } from '../access/service.js';
 import { unauthorized } from './api-error.js';
+import { hashToken } from '../access/sessions.js';
 
 export type PrincipalRole = ApiRole | UserRole;
 
@@ -18,10 +19,20 @@ export interface Principal {
   role: PrincipalRole;
   /** null = all PoDs (dso, admin). */
   pods: ReadonlySet<string> | null;
-  /** The data user and its session token, for a login session (absent for config clients). */
+  /**
+   * The data user, its session token (when the request carried it: logout) and the token's
+   * SHA-256 (hex, what the store keeps), for a login session (absent for config clients).
+   */
   user?: AccessUser;
   token?: string;
+  tokenHash?: string;
 }
+
+/**
+ * What names a principal outside this process (an event ticket in the store): a config client's
+ * name, or a login session's token hash — never a secret.
+ */
+export type PrincipalRef = { client: string } | { session: string };
 
 const BEARER_RE = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
@@ -39,12 +50,14 @@ export function newSecret(): { secret: string; hash: string } {
 export class ApiAuth {
   private readonly byKey = new Map<string, Principal>();
   private readonly byToken = new Map<string, Principal>();
+  private readonly byName = new Map<string, Principal>();
 
   constructor(clients: readonly ApiClient[]) {
     for (const c of clients) {
       const p: Principal = { name: c.name, role: c.role, pods: null };
       if (c.apiKeyHash) this.byKey.set(c.apiKeyHash, p);
       if (c.tokenHash) this.byToken.set(c.tokenHash, p);
+      this.byName.set(c.name, p);
     }
   }
 
@@ -67,10 +80,27 @@ export class ApiAuth {
       const user = access ? await access.resolveToken(m[1]!) : null;
       if (user) {
         const pods = await access!.visiblePods(user);
-        return { name: user.username, role: user.role, pods: pods === null ? null : new Set(pods), user, token: m[1]! };
+        return { name: user.username, role: user.role, pods: pods === null ? null : new Set(pods), user, token: m[1]!, tokenHash: hashToken(m[1]!) };
       }
     }
     throw unauthorized();
+  }
+
+  /** The reference to store for `p`. */
+  refOf(p: Principal): PrincipalRef {
+    return p.tokenHash ? { session: p.tokenHash } : { client: p.name };
+  }
+
+  /**
+   * The principal a reference names now: a config client (null if no longer configured), or the
+   * session's user with its PoDs resolved again (null once the session ended).
+   */
+  async fromRef(ref: PrincipalRef, access?: DataAccessService): Promise<Principal | null> {
+    if ('client' in ref) return this.byName.get(ref.client) ?? null;
+    const user = access ? await access.resolveTokenHash(ref.session) : null;
+    if (!user) return null;
+    const pods = await access!.visiblePods(user);
+    return { name: user.username, role: user.role, pods: pods === null ? null : new Set(pods), user, tokenHash: ref.session };
   }
 }
 

@@ -1,5 +1,7 @@
 /**
- * Live updates for the dashboard (issue 12) as server-sent events. EventSource cannot send an
+ * Live updates for the dashboard (issue 12) as server-sent events. Tickets live in the store
+ * (`event_tickets`, naming the principal by a config client's name or a session's token hash), so
+ * a ticket from one API instance opens the stream on another. EventSource cannot send an
  * Authorization header, and a bearer token in a URL ends up in logs and history, so the page
  * first asks `POST /api/events/ticket` (authenticated as any API call) for a ticket: random,
  * single use, valid `ticketTtlMs`, worth nothing but opening one stream. `GET /api/events?ticket=`
@@ -21,18 +23,20 @@ import type { BalStore } from '../store/types.js';
 import type { EventBus, BalEvent } from '../events/event-bus.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { ApiError } from './api-error.js';
-import { canSeePod, type Principal } from './auth.js';
+import { canSeePod, type Principal, type PrincipalRef } from './auth.js';
 import { checkQueryKeys } from './query.js';
 import { nodeView } from './views.js';
 
 export interface EventStreamDeps {
   bus: EventBus;
-  store: Pick<BalStore, 'nodeByPod'>;
+  store: Pick<BalStore, 'nodeByPod' | 'createEventTicket' | 'takeEventTicket' | 'countEventTickets'>;
   metrics: MetricsRegistry;
   /** The caller of a request (401 when none). */
   principal(req: Request): Promise<Principal>;
-  /** The same principal again, or null once its session is over (config clients never end). */
-  revalidate(p: Principal): Promise<Principal | null>;
+  /** How a ticket in the store names the principal (a client name or a session's token hash). */
+  refOf(p: Principal): PrincipalRef;
+  /** The principal a reference names now, or null once its session is over (config clients never end). */
+  fromRef(ref: PrincipalRef): Promise<Principal | null>;
   wrap(fn: (req: Request, res: Response) => Promise<void>): express.RequestHandler;
   /** Validity of a ticket, ms; default 30 s. */
   ticketTtlMs?: number;
@@ -54,20 +58,16 @@ export function mountEventStream(app: express.Express, deps: EventStreamDeps): {
   const ttlMs = deps.ticketTtlMs ?? 30_000;
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const maxStreams = deps.maxStreams ?? 200;
-  const tickets = new Map<string, { principal: Principal; expiresAtMs: number }>();
   const open = new Set<() => void>();
   deps.metrics.gauge('bal_api_event_streams', 'Live dashboard event streams open', [], () => open.size);
   const sent = deps.metrics.counter('bal_api_events_sent_total', 'Server-sent events written, by type', ['type']);
 
-  const purge = (now: number): void => { for (const [k, t] of tickets) if (t.expiresAtMs <= now) tickets.delete(k); };
-
   app.post('/api/events/ticket', deps.wrap(async (req, res) => {
     const principal = await deps.principal(req);
     const now = Date.now();
-    purge(now);
-    if (tickets.size >= MAX_TICKETS) throw new ApiError(503, 'BAL_API_EVENT_STREAMS_FULL', 'too many unused event tickets');
+    if (await deps.store.countEventTickets(now) >= MAX_TICKETS) throw new ApiError(503, 'BAL_API_EVENT_STREAMS_FULL', 'too many unused event tickets');
     const ticket = randomBytes(32).toString('base64url');
-    tickets.set(sha256(ticket), { principal, expiresAtMs: now + ttlMs });
+    await deps.store.createEventTicket({ ticketHash: sha256(ticket), principal: JSON.stringify(deps.refOf(principal)), expiresAtMs: now + ttlMs });
     res.status(201).set('Cache-Control', 'no-store').json({ ticket, expiresAt: now + ttlMs });
   }));
 
@@ -75,11 +75,11 @@ export function mountEventStream(app: express.Express, deps: EventStreamDeps): {
     const q = (req.query ?? {}) as Record<string, unknown>;
     checkQueryKeys(q, ['ticket']);
     const key = typeof q.ticket === 'string' && TICKET_RE.test(q.ticket) ? sha256(q.ticket) : null;
-    const t = key ? tickets.get(key) : undefined;
-    if (key) tickets.delete(key); // single use, even when expired
-    if (!t || t.expiresAtMs <= Date.now()) throw new ApiError(401, 'BAL_API_EVENT_TICKET_INVALID', 'unknown, used or expired event ticket');
+    const stored = key ? await deps.store.takeEventTicket(key, Date.now()) : null; // single use, even when expired
+    if (stored === null) throw new ApiError(401, 'BAL_API_EVENT_TICKET_INVALID', 'unknown, used or expired event ticket');
     if (open.size >= maxStreams) throw new ApiError(503, 'BAL_API_EVENT_STREAMS_FULL', `${maxStreams} event streams are open`);
-    let principal: Principal | null = await deps.revalidate(t.principal);
+    const ref = JSON.parse(stored) as PrincipalRef;
+    let principal: Principal | null = await deps.fromRef(ref);
     if (!principal) throw new ApiError(401, 'BAL_API_EVENT_TICKET_INVALID', 'the session of this ticket has ended');
 
     res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
@@ -95,7 +95,7 @@ export function mountEventStream(app: express.Express, deps: EventStreamDeps): {
     };
     const expire = (): void => { write('expired', { reason: 'session ended' }); close(); };
     const recheck = async (): Promise<void> => {
-      const p = principal && await deps.revalidate(principal).catch(() => null);
+      const p = principal && await deps.fromRef(ref).catch(() => null);
       if (closed) return;
       if (!p) expire(); else principal = p;
     };

@@ -43,6 +43,11 @@ export interface RetentionDeps {
   metrics: MetricsRegistry;
   log: Logger;
   now?: () => number;
+  /**
+   * Asked before each day of a pass (the retention lease's `isLeader`): false ends the pass there,
+   * so an instance that lost the lease mid-pass does not go on archiving beside the new leader.
+   */
+  active?: () => boolean;
   /** Test hooks: called after a day's archive is committed (before removal) and after each delete batch. */
   hooks?: { afterArchive?: (dayMs: number) => void | Promise<void>; onDeleteBatch?: (deleted: number) => void | Promise<void> };
 }
@@ -212,6 +217,7 @@ export function createRetention(settings: RetentionSettings, deps: RetentionDeps
       return res;
     }
     for (const d of todo) {
+      if (deps.active && !deps.active()) { log.warn('retention lease lost; pass ends', { next: dayName(d) }); break; }
       try {
         if (!stored.has(d)) {
           // Nothing of the day left in the store: finish its record from the archive.
@@ -322,14 +328,32 @@ function checkArchiveLineFast(text: string, dayMs: number, ctx: { anchor(i: numb
   };
 }
 
-/** Run `retention.pass()` every `intervalMs` (first after `firstDelayMs`), one at a time; `stop` waits for a running pass. */
-export function startRetentionTimer(retention: Retention, intervalMs: number, firstDelayMs = 60_000): { stop(): Promise<void> } {
+export interface RetentionTimerOptions {
+  /**
+   * The `retention` lease (anchor/lease.ts) when several instances could run retention: a pass
+   * runs only while this instance leads it, else it is skipped (`bal_retention_skipped_passes_total`).
+   */
+  lease?: { isLeader(): boolean };
+  metrics?: MetricsRegistry;
+}
+
+/**
+ * Run `retention.pass()` every `intervalMs` (first after `firstDelayMs`), one at a time; `stop` waits
+ * for a running pass. With a lease, only its leader runs passes (a pass started as leader finishes
+ * the day it is on, then stops if the lease was lost: see `RetentionDeps.active`).
+ */
+export function startRetentionTimer(retention: Retention, intervalMs: number, firstDelayMs = 60_000, opts: RetentionTimerOptions = {}): { stop(): Promise<void> } {
+  const skipped = opts.metrics?.counter('bal_retention_skipped_passes_total', 'Retention passes not run because another instance holds the retention lease', ['reason']);
   let running: Promise<unknown> | null = null;
   let stopped = false;
   let timer: NodeJS.Timeout;
+  const once = async (): Promise<unknown> => {
+    if (opts.lease && !opts.lease.isLeader()) { skipped?.inc({ reason: 'follower' }); return null; }
+    return retention.pass();
+  };
   const schedule = (ms: number): void => {
     timer = setTimeout(() => {
-      running = retention.pass().finally(() => { running = null; if (!stopped) schedule(intervalMs); });
+      running = once().finally(() => { running = null; if (!stopped) schedule(intervalMs); });
     }, ms);
     timer.unref();
   };

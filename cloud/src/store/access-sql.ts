@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_ms);
+CREATE TABLE IF NOT EXISTS event_tickets (ticket_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_ms ${big} NOT NULL);
+CREATE INDEX IF NOT EXISTS event_tickets_expiry ON event_tickets (expires_ms);
+CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at_ms ${big} NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at_ms);
+CREATE INDEX IF NOT EXISTS login_failures_at ON login_failures (at_ms);
 `;
 }
 
@@ -78,6 +83,9 @@ CREATE OR REPLACE FUNCTION subscription_events_append_only() RETURNS trigger LAN
 CREATE OR REPLACE TRIGGER subscription_events_append_only BEFORE UPDATE OR DELETE ON subscription_events
   FOR EACH ROW EXECUTE FUNCTION subscription_events_append_only();
 `;
+
+/** At most one purge of every key's forgotten login failures per this many ms. */
+export const LOGIN_FAILURE_PURGE_INTERVAL_MS = 60_000;
 
 /** At most one opportunistic purge of expired sessions per this many ms. */
 export const SESSION_PURGE_INTERVAL_MS = 60_000;
@@ -112,6 +120,18 @@ export function checkWallet(v: unknown, field = 'wallet'): Hex {
 export const checkUsername = (v: unknown, field = 'username'): string => checkText(v, field, 256);
 /** A session's token hash as a lookup key. */
 export const checkTokenHash = (v: unknown): string => checkText(v, 'tokenHash', 256);
+/** An event ticket's hash and principal reference. */
+export function checkTicket(t: { ticketHash: string; principal: string; expiresAtMs: number }): { ticketHash: string; principal: string; expiresAtMs: number } {
+  return { ticketHash: checkText(t.ticketHash, 'ticketHash', 256), principal: checkText(t.principal, 'principal', 1024), expiresAtMs: checkMs(t.expiresAtMs, 'expiresAtMs') };
+}
+export const checkTicketHash = (v: unknown): string => checkText(v, 'ticketHash', 256);
+/** A login-failure window's key (`user:…`, `addr:…`). */
+export const checkFailureKey = (v: unknown): string => checkText(v, 'key', 600);
+/** How many failure times to read back (1..10,000). */
+export function checkLimit(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 10_000) throw invalid('limit', 'integer 1..10000', v);
+  return v;
+}
 /** A topic as a lookup key. */
 export const checkTopic = (v: unknown, field = 'topic'): string => checkText(v, field, 512);
 
@@ -193,6 +213,17 @@ export function listSubscriptionsSql(q: SubscriptionQuery, args: SqlArgs): strin
   if (q.producerId !== undefined) where.push(`st.producer_id = ${args.add(checkId(q.producerId, 'producerId'))}`);
   if (q.status !== undefined) where.push(`s.status = ${args.add(checkStatus(q.status))}`);
   return `SELECT s.* FROM subscriptions s JOIN streams st ON st.topic = s.topic ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.id`;
+}
+
+/** Subscription decisions after an event id, for the live feed (`subscriptionEventsAfter`); placeholders for after-id and limit. */
+export const subscriptionFeedSql = (afterId: string, limit: string): string => `SELECT e.id AS event_id, s.id, s.topic, st.pod,
+  cu.username AS consumer, pu.username AS producer, e.to_status AS status
+  FROM subscription_events e JOIN subscriptions s ON s.id = e.subscription_id JOIN streams st ON st.topic = s.topic
+  JOIN users cu ON cu.id = s.consumer_id JOIN users pu ON pu.id = st.producer_id
+  WHERE e.id > ${afterId} ORDER BY e.id LIMIT ${limit}`;
+
+export function rowToFeedEvent(r: Row): { eventId: number; id: number; topic: string; pod: string; consumer: string; producer: string; status: SubscriptionStatus } {
+  return { eventId: num(r.event_id), id: num(r.id), topic: String(r.topic), pod: String(r.pod), consumer: String(r.consumer), producer: String(r.producer), status: String(r.status) as SubscriptionStatus };
 }
 
 /** Grants of enabled consumers (a disabled user keeps its subscriptions but gets no delivery). */

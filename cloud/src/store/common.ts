@@ -16,6 +16,20 @@ export const BAL_STORE_CONFLICT = 'BAL_STORE_CONFLICT';
 /** An argument to a store method is out of range. */
 export const BAL_STORE_INVALID = 'BAL_STORE_INVALID';
 
+/** Named mutexes within this process (`withLock` of a store): waiters run one after the other. */
+export function createProcessLocks(): { run<T>(name: string, fn: () => Promise<T>): Promise<T> } {
+  const tails = new Map<string, Promise<void>>();
+  return {
+    async run(name, fn) {
+      const prev = tails.get(name) ?? Promise.resolve();
+      const run = prev.then(fn);
+      const tail = run.then(() => undefined, () => undefined);
+      tails.set(name, tail);
+      try { return await run; } finally { if (tails.get(name) === tail) tails.delete(name); }
+    },
+  };
+}
+
 /** An anchoring write claimed a lease epoch that another holder has since replaced. */
 export const BAL_LEASE_FENCED = 'BAL_LEASE_FENCED';
 

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { checkId, conflict } from './common.js';
 import {
   ACCEPTED_GRANTS_SELECT, POSTGRES_HISTORY_GUARD, SESSION_PURGE_INTERVAL_MS, accessSchema, checkEnabled, checkMs, checkNewUser,
-  checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
+  checkFailureKey, checkLimit, checkTicket, checkTicketHash, LOGIN_FAILURE_PURGE_INTERVAL_MS, checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
   listSubscriptionsSql, rowToEvent, rowToSession, rowToStream, rowToSubscription, rowToUser, topicExists, topicUnknown,
   transitionConflict, userExists, userUnknown,
 } from './access-sql.js';
@@ -40,6 +40,7 @@ export function postgresAccessStore({ pool, tx, exclusive }: PostgresAccessDeps)
   const all = async (sql: string, args: unknown[] = []): Promise<Row[]> => (await pool.query(sql, args)).rows as Row[];
   const exists = async (c: pg.PoolClient, sql: string, arg: unknown): Promise<boolean> => ((await c.query(sql, [arg])).rowCount ?? 0) > 0;
   let lastPurgeMs = -Infinity;
+  let lastFailurePurgeMs = -Infinity;
 
   return {
     async createUser(u, nowMs) {
@@ -194,6 +195,46 @@ export function postgresAccessStore({ pool, tx, exclusive }: PostgresAccessDeps)
     async deleteSessionsOf(userId) {
       const id = checkId(userId, 'userId');
       await exclusive(() => pool.query('DELETE FROM sessions WHERE user_id = $1', [id]));
+    },
+
+    // Not on the serialised write queue: a login must not wait behind an ingest batch, and
+    // these rows are independent (another instance writes them concurrently anyway).
+    async addLoginFailure(key, atMs, forgetBeforeMs) {
+      const k = checkFailureKey(key);
+      checkMs(atMs, 'atMs');
+      checkMs(forgetBeforeMs, 'forgetBeforeMs');
+      const purgeAll = atMs - lastFailurePurgeMs >= LOGIN_FAILURE_PURGE_INTERVAL_MS;
+      if (purgeAll) lastFailurePurgeMs = atMs;
+      await pool.query(
+        `WITH gone AS (DELETE FROM login_failures WHERE at_ms <= $3 AND ($4 OR key = $1))
+         INSERT INTO login_failures (key, at_ms) VALUES ($1, $2)`, [k, atMs, forgetBeforeMs, purgeAll]);
+    },
+    async loginFailures(key, sinceMs, limit) {
+      const rows = await all('SELECT at_ms FROM login_failures WHERE key = $1 AND at_ms > $2 ORDER BY at_ms DESC LIMIT $3',
+        [checkFailureKey(key), checkMs(sinceMs, 'sinceMs'), checkLimit(limit)]);
+      return rows.map((r) => Number(r.at_ms)).reverse();
+    },
+    async clearLoginFailures(key) {
+      await pool.query('DELETE FROM login_failures WHERE key = $1', [checkFailureKey(key)]);
+    },
+
+    // Tickets: single statements, off the write queue (independent rows, several instances).
+    async createEventTicket(t) {
+      const c = checkTicket(t);
+      const ins = await pool.query('INSERT INTO event_tickets (ticket_hash, principal, expires_ms) VALUES ($1, $2, $3) ON CONFLICT (ticket_hash) DO NOTHING',
+        [c.ticketHash, c.principal, c.expiresAtMs]);
+      if (ins.rowCount !== 1) throw conflict('an event ticket with this hash exists');
+    },
+    async takeEventTicket(ticketHash, nowMs) {
+      checkMs(nowMs, 'nowMs');
+      const row = await one('DELETE FROM event_tickets WHERE ticket_hash = $1 RETURNING principal, expires_ms', [checkTicketHash(ticketHash)]);
+      return row && Number(row.expires_ms) > nowMs ? String(row.principal) : null;
+    },
+    async countEventTickets(nowMs) {
+      checkMs(nowMs, 'nowMs');
+      const r = await one(`WITH gone AS (DELETE FROM event_tickets WHERE expires_ms <= $1)
+        SELECT COUNT(*) AS n FROM event_tickets WHERE expires_ms > $1`, [nowMs]);
+      return Number(r!.n);
     },
   };
 }

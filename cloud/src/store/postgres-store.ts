@@ -8,12 +8,13 @@
 import pg from 'pg';
 import { ValidationError } from '@lightnode/shared/errors';
 import {
-  BAL_STORE_INVALID, BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict,
+  BAL_STORE_INVALID, BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, createProcessLocks, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict,
   checkLeaseArgs, fenced, isCimInput, keyOf, leavesToText, planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors,
   textToLeaves, withRejections,
 } from './common.js';
 import { dayOf, ensurePartition, partitionExists, partitionName, preparePartitionedReadings } from './postgres-partitions.js';
 import { POSTGRES_ACCESS_SCHEMA, postgresAccessStore } from './postgres-access.js';
+import { rowToFeedEvent, subscriptionFeedSql } from './access-sql.js';
 import {
   COUNTS_SELECT, DAY_MS, POSTGRES_TYPES, REJECTION_TOTALS_SELECT, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage,
   retentionDaysSql, storeSchema,
@@ -34,6 +35,15 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size; default 4. */
   poolSize?: number;
+  /** A new connection (TCP and login) fails after this long; default 10,000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * A query without an answer fails after this long, and its connection is dropped; default
+   * 60,000 ms. A database cut off by the network (packets dropped, not refused) would otherwise
+   * hang the store's calls, and the serialised write queue behind them, until TCP gives up.
+   * Not applied while the store opens (a one-time table conversion may take minutes).
+   */
+  queryTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -44,27 +54,31 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   const schema = opts.schema ?? 'public';
   if (!SCHEMA_NAME_RE.test(schema)) throw new ValidationError(BAL_STORE_INVALID, 'store.schema', 'lower-case SQL identifier', schema);
   const now = opts.now ?? Date.now;
-  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 4, options: `-c search_path=${schema}` });
-  pool.on('error', () => { /* idle client lost: the next query reconnects */ });
+  const base = { connectionString: opts.url, options: `-c search_path=${schema}`, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, keepAlive: true };
+  // Schema setup on its own connection without the query timeout; the pool's queries have it.
   // Instances starting at once on one schema (issue 16) would race on `CREATE … IF NOT EXISTS`
   // ("duplicate key value violates unique constraint"): the DDL runs under a session advisory
-  // lock named after the schema, held by a client of its own (the pool may have one connection).
-  const ddlLock = new pg.Client({ connectionString: opts.url });
+  // lock named after the schema, held by a client of its own.
+  const setup = new pg.Pool({ ...base, max: 1 });
+  setup.on('error', () => {});
+  const ddlLock = new pg.Client(base);
+  ddlLock.on('error', () => {});
   const ddlLockName = `lightnode-bal-store-open:${schema}`;
   try {
     await ddlLock.connect();
     await ddlLock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [ddlLockName]);
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await preparePartitionedReadings(pool);
-    await pool.query(storeSchema(POSTGRES_TYPES, { readings: false }));
-    await pool.query(POSTGRES_ACCESS_SCHEMA);
-  } catch (err) {
-    await pool.end();
-    throw err;
+    await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await preparePartitionedReadings(setup);
+    await setup.query(storeSchema(POSTGRES_TYPES, { readings: false }));
+    await setup.query(POSTGRES_ACCESS_SCHEMA);
   } finally {
+    await setup.end();
     await ddlLock.end().catch(() => {}); // ends the session: the lock goes with it
   }
+  const pool = new pg.Pool({ ...base, max: opts.poolSize ?? 4, query_timeout: opts.queryTimeoutMs ?? 60_000 });
+  pool.on('error', () => { /* idle client lost: the next query reconnects */ });
 
+  const processLocks = createProcessLocks();
   /** Day partitions known to exist (created on demand by storeBatch and restoreReadings). */
   const partitions = new Set<number>();
 
@@ -86,6 +100,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   async function tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     return exclusive(async () => {
       const c = await pool.connect();
+      let broken: Error | undefined;
       try {
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [writeLockName]);
@@ -93,10 +108,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
         await c.query('COMMIT');
         return out;
       } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
+        // A connection that timed out or failed is dropped, not handed out again.
+        await c.query('ROLLBACK').catch((e: unknown) => { broken = e as Error; });
         throw err;
       } finally {
-        c.release();
+        c.release(broken);
       }
     });
   }
@@ -108,6 +124,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
   }
   // The database clock decides expiry: candidates on several hosts then agree on it.
   const DB_NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+  /** Mark a node's row changed (status or counters), on the database clock. */
+  const NODE_CHANGED = `INSERT INTO node_changes (pod, changed_ms) VALUES ($1, ${DB_NOW_MS})
+    ON CONFLICT (pod) DO UPDATE SET changed_ms = GREATEST(node_changes.changed_ms, excluded.changed_ms)`;
   const one = async (sql: string, args: unknown[]): Promise<Row | undefined> => (await pool.query(sql, args)).rows[0] as Row | undefined;
   const all = async (sql: string, args: unknown[] = []): Promise<Row[]> => (await pool.query(sql, args)).rows as Row[];
 
@@ -453,7 +472,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return { reading, anchor, leaves: await leavesOf(reading.anchorIndex), leafIndex: reading.leafIndex };
     },
     async recordNodeStatus(s, receivedAtMs) {
-      await exclusive(() => pool.query(
+      await tx(async (c) => { await c.query(
         `INSERT INTO nodes (pod, device, state, last_seen_ms, last_status_ms, reported_last_seq, spool_depth, quarantined, agent_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (pod) DO UPDATE SET device = excluded.device, state = excluded.state,
@@ -461,7 +480,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
            reported_last_seq = excluded.reported_last_seq, spool_depth = excluded.spool_depth,
            quarantined = excluded.quarantined, agent_version = excluded.agent_version
          WHERE excluded.last_status_ms >= COALESCE(nodes.last_status_ms, 0)`,
-        [s.pod, s.device.toLowerCase(), s.state, receivedAtMs, s.ts, s.lastSeq, s.spoolDepth, s.quarantined, s.agentVersion]));
+        [s.pod, s.device.toLowerCase(), s.state, receivedAtMs, s.ts, s.lastSeq, s.spoolDepth, s.quarantined, s.agentVersion]);
+      await c.query(NODE_CHANGED, [s.pod]);
+      });
     },
     async addNodeCounters(pod, delta) {
       const d = checkCounterDelta(delta);
@@ -477,7 +498,20 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
              ON CONFLICT (pod, code) DO UPDATE SET cnt = node_rejections.cnt + excluded.cnt`,
             [pod, d.byCode.map(([code]) => code), d.byCode.map(([, n]) => n)]);
         }
+        await c.query(NODE_CHANGED, [pod]);
       });
+    },
+    async nodeChanges(afterMs, limit) {
+      return (await all('SELECT pod, changed_ms FROM node_changes WHERE changed_ms > $1 ORDER BY changed_ms LIMIT $2',
+        [checkId(afterMs, 'afterMs'), checkLimit(limit, 'limit', 10_000)])).map((r) => ({ pod: String(r.pod), changedMs: Number(r.changed_ms) }));
+    },
+    async liveFeedStart() {
+      const r = (await one(`SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n,
+        (SELECT COALESCE(MAX(id), 0) FROM subscription_events) AS s`, []))!;
+      return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n), maxSubscriptionEventId: Number(r.s) };
+    },
+    async subscriptionEventsAfter(afterId, limit) {
+      return (await all(subscriptionFeedSql('$1', '$2'), [checkId(afterId, 'afterId'), checkLimit(limit, 'limit', 10_000)])).map(rowToFeedEvent);
     },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = await one(`${NODE_SELECT} WHERE n.pod = $1`, [pod]);
@@ -517,6 +551,20 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Bal
       return row ? rowToArchivedDay(row) : null;
     },
     restoreReadings,
+    async withLock(name, fn) {
+      if (!/^[\w.:-]{1,64}$/.test(name)) throw new ValidationError(BAL_STORE_INVALID, 'lock.name', '[\\w.:-]{1,64}', name);
+      // In this process first (one connection per waiter at most), then across instances.
+      return processLocks.run(name, async () => {
+        const c = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bal:${schema}:${name}`]);
+          try { return await fn(); } finally {
+            await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`bal:${schema}:${name}`]).catch((e: unknown) => { broken = e as Error; });
+          }
+        } catch (err) { broken ??= err as Error; throw err; } finally { c.release(broken); }
+      });
+    },
     async ping() { await pool.query('SELECT 1'); },
     async close() { if (closed) return; closed = true; await tail.catch(() => {}); await pool.end().catch(() => {}); },
   };

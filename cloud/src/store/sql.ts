@@ -104,6 +104,10 @@ CREATE TABLE IF NOT EXISTS cim_messages (
 CREATE TABLE IF NOT EXISTS node_rejections (
   pod TEXT NOT NULL, code TEXT NOT NULL, cnt ${big} NOT NULL, PRIMARY KEY (pod, code)
 );
+-- When a node's row last changed through a status message or its counters (not through stored
+-- readings: those are found by id). An api-only instance's live view polls it (events/store-feed.ts).
+CREATE TABLE IF NOT EXISTS node_changes (pod TEXT PRIMARY KEY, changed_ms ${big} NOT NULL);
+CREATE INDEX IF NOT EXISTS node_changes_ms ON node_changes (changed_ms);
 `;
 }
 

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { checkId, conflict } from './common.js';
 import {
   ACCEPTED_GRANTS_SELECT, SESSION_PURGE_INTERVAL_MS, SQLITE_HISTORY_GUARD, accessSchema, checkEnabled, checkMs, checkNewUser,
-  checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
+  checkFailureKey, checkLimit, checkTicket, checkTicketHash, LOGIN_FAILURE_PURGE_INTERVAL_MS, checkPasswordHash, checkRole, checkSession, checkTokenHash, checkTopic, checkTransition, checkUsername, checkWallet, clashOf,
   listSubscriptionsSql, rowToEvent, rowToSession, rowToStream, rowToSubscription, rowToUser, topicExists, topicUnknown,
   transitionConflict, userUnknown, type TransitionInput,
 } from './access-sql.js';
@@ -50,6 +50,15 @@ export function sqliteAccessStore(db: Database.Database): AccessStore {
     purgeSessions: db.prepare('DELETE FROM sessions WHERE expires_ms <= ?'),
     deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
     deleteSessionsOf: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
+    forgetFailures: db.prepare('DELETE FROM login_failures WHERE key = ? AND at_ms <= ?'),
+    purgeFailures: db.prepare('DELETE FROM login_failures WHERE at_ms <= ?'),
+    addFailure: db.prepare('INSERT INTO login_failures (key, at_ms) VALUES (?, ?)'),
+    failures: db.prepare('SELECT at_ms FROM login_failures WHERE key = ? AND at_ms > ? ORDER BY at_ms DESC LIMIT ?'),
+    clearFailures: db.prepare('DELETE FROM login_failures WHERE key = ?'),
+    insertTicket: db.prepare('INSERT INTO event_tickets (ticket_hash, principal, expires_ms) VALUES (?, ?, ?) ON CONFLICT (ticket_hash) DO NOTHING'),
+    takeTicket: db.prepare('DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING principal, expires_ms'),
+    purgeTickets: db.prepare('DELETE FROM event_tickets WHERE expires_ms <= ?'),
+    countTickets: db.prepare('SELECT COUNT(*) AS n FROM event_tickets WHERE expires_ms > ?'),
   };
   const get = (s: Database.Statement, ...args: unknown[]): Row | undefined => s.get(...args) as Row | undefined;
 
@@ -86,6 +95,12 @@ export function sqliteAccessStore(db: Database.Database): AccessStore {
   });
 
   let lastPurgeMs = -Infinity;
+  let lastFailurePurgeMs = -Infinity;
+  const addFailureTx = db.transaction((key: string, atMs: number, forgetBeforeMs: number): void => {
+    if (atMs - lastFailurePurgeMs >= LOGIN_FAILURE_PURGE_INTERVAL_MS) { lastFailurePurgeMs = atMs; st.purgeFailures.run(forgetBeforeMs); }
+    else st.forgetFailures.run(key, forgetBeforeMs);
+    st.addFailure.run(key, atMs);
+  });
 
   return {
     async createUser(u, nowMs) {
@@ -169,5 +184,28 @@ export function sqliteAccessStore(db: Database.Database): AccessStore {
     },
     async deleteSession(tokenHash) { st.deleteSession.run(checkTokenHash(tokenHash)); },
     async deleteSessionsOf(userId) { st.deleteSessionsOf.run(checkId(userId, 'userId')); },
+
+    async addLoginFailure(key, atMs, forgetBeforeMs) {
+      addFailureTx(checkFailureKey(key), checkMs(atMs, 'atMs'), checkMs(forgetBeforeMs, 'forgetBeforeMs'));
+    },
+    async loginFailures(key, sinceMs, limit) {
+      const rows = st.failures.all(checkFailureKey(key), checkMs(sinceMs, 'sinceMs'), checkLimit(limit)) as Row[];
+      return rows.map((r) => Number(r.at_ms)).reverse();
+    },
+    async clearLoginFailures(key) { st.clearFailures.run(checkFailureKey(key)); },
+
+    async createEventTicket(t) {
+      const c = checkTicket(t);
+      if (st.insertTicket.run(c.ticketHash, c.principal, c.expiresAtMs).changes !== 1) throw conflict('an event ticket with this hash exists');
+    },
+    async takeEventTicket(ticketHash, nowMs) {
+      checkMs(nowMs, 'nowMs');
+      const row = get(st.takeTicket, checkTicketHash(ticketHash));
+      return row && Number(row.expires_ms) > nowMs ? String(row.principal) : null;
+    },
+    async countEventTickets(nowMs) {
+      st.purgeTickets.run(checkMs(nowMs, 'nowMs'));
+      return Number(get(st.countTickets, nowMs)!.n);
+    },
   };
 }

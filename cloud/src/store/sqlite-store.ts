@@ -8,13 +8,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { ensurePrivateSqlite } from '../private-files.js';
+import { ensurePrivateSqlite } from '@lightnode/shared/private-files';
 import {
-  BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
+  BatchBook, NODE_SELECT, RollbackWith, archivedCimClash, createProcessLocks, checkAnchorArgs, checkCounterDelta, checkDay, checkId, checkLeaves, checkLimit, checkPlan, conflict, leavesToText,
   checkLeaseArgs, fenced,
   planBounds, readingBody, rejectionTotals, rowToAnchor, rowToArchivedDay, rowToCimMessage, rowToNode, rowToReading, splitAnchors, textToLeaves, withRejections,
 } from './common.js';
 import { sqliteAccessStore } from './sqlite-access.js';
+import { rowToFeedEvent, subscriptionFeedSql } from './access-sql.js';
 import {
   COUNTS_SELECT, DAY_MS, REJECTION_TOTALS_SELECT, SQLITE_TYPES, SqlArgs, listNodesSql, listReadingsSql, nodeRejectionsSql, readingPage,
   retentionDaysSql, storeSchema,
@@ -213,11 +214,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
     return true;
   });
 
+  const nodeChanged = db.prepare(`INSERT INTO node_changes (pod, changed_ms) VALUES (?, ?)
+    ON CONFLICT (pod) DO UPDATE SET changed_ms = MAX(node_changes.changed_ms, excluded.changed_ms)`);
+  const processLocks = createProcessLocks();
   const counterTx = db.transaction((pod: string, delta: NodeCounterDelta) => {
     const d = checkCounterDelta(delta);
     st.counters.run({ pod, rejected: d.rejected, duplicates: d.duplicates, equivocations: d.equivocations });
     for (const [code, n] of d.byCode) st.rejection.run(pod, code, n);
+    nodeChanged.run(pod, now());
   });
+  const statusTx = db.transaction((s: NodeStatusInput, receivedAtMs: number) => {
+    st.status.run({ ...s, device: s.device.toLowerCase(), receivedAtMs });
+    nodeChanged.run(s.pod, now());
+  });
+  const nodeChangesSt = db.prepare('SELECT pod, changed_ms FROM node_changes WHERE changed_ms > ? ORDER BY changed_ms LIMIT ?');
+  const feedStartSt = db.prepare(`SELECT (SELECT COALESCE(MAX(id), 0) FROM readings) AS m, (SELECT COALESCE(MAX(changed_ms), 0) FROM node_changes) AS n,
+    (SELECT COALESCE(MAX(id), 0) FROM subscription_events) AS s`);
+  const subFeedSt = db.prepare(subscriptionFeedSql('?', '?'));
 
   /** Record the day (state pruning), its seq runs and the full leaves of anchors it splits: before any delete. */
   const beginPruneTx = db.transaction((plan: PrunePlan): void => {
@@ -329,10 +342,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       const anchor = rowToAnchor(st.anchorByIdx.get(reading.anchorIndex) as Record<string, unknown>);
       return { reading, anchor, leaves: leavesOf(reading.anchorIndex), leafIndex: reading.leafIndex };
     },
-    async recordNodeStatus(s: NodeStatusInput, receivedAtMs: number) {
-      st.status.run({ ...s, device: s.device.toLowerCase(), receivedAtMs });
-    },
+    async recordNodeStatus(s: NodeStatusInput, receivedAtMs: number) { statusTx(s, receivedAtMs); },
     async addNodeCounters(pod, delta) { counterTx(pod, delta); },
+    async nodeChanges(afterMs, limit) {
+      return (nodeChangesSt.all(checkId(afterMs, 'afterMs'), checkLimit(limit, 'limit', 10_000)) as Record<string, unknown>[])
+        .map((r) => ({ pod: String(r.pod), changedMs: Number(r.changed_ms) }));
+    },
+    async liveFeedStart() {
+      const r = feedStartSt.get() as { m: number; n: number; s: number };
+      return { maxReadingId: Number(r.m), lastNodeChangeMs: Number(r.n), maxSubscriptionEventId: Number(r.s) };
+    },
+    async subscriptionEventsAfter(afterId, limit) {
+      return (subFeedSt.all(checkId(afterId, 'afterId'), checkLimit(limit, 'limit', 10_000)) as Record<string, unknown>[]).map(rowToFeedEvent);
+    },
     async nodeByPod(pod): Promise<NodeRecord | null> {
       const row = st.node.get(pod) as Record<string, unknown> | undefined;
       return row ? withRejections([rowToNode(row)], st.rejectionsOf.all(pod) as Record<string, unknown>[])[0]! : null;
@@ -391,6 +413,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
       const restored = rows.length ? restoreTx(rows) : 0;
       return { restored, present: rows.length - restored };
     },
+    withLock: (name, fn) => processLocks.run(name, fn),
     async ping() { st.ping.get(); },
     async close() { if (!closed) { closed = true; db.close(); } },
   };

@@ -15,7 +15,7 @@
 
 import type { Hex } from '@lightnode/shared/hex';
 import type { SignedReading } from '@lightnode/shared/reading';
-import type { AccessStore } from '../access/types.js';
+import type { AccessStore, SubscriptionStatus } from '../access/types.js';
 
 /** A reading that passed verification, ready to store. */
 export interface StoredReadingInput {
@@ -300,6 +300,23 @@ export interface BalStore extends AccessStore {
   nodeByPod(pod: string): Promise<NodeRecord | null>;
   /** Nodes ascending by PoD. */
   listNodes(q?: NodeQuery): Promise<NodeRecord[]>;
+  /**
+   * Nodes whose row changed through `recordNodeStatus` or `addNodeCounters` after `afterMs` (store
+   * clock: the database's for PostgreSQL), ascending time, at most `limit` (the live view of an
+   * instance that did not make the change: events/store-feed.ts).
+   */
+  nodeChanges(afterMs: number, limit: number): Promise<{ pod: string; changedMs: number }[]>;
+  /**
+   * Where a live feed starts: the highest reading id, the latest `nodeChanges` time and the highest
+   * subscription event id (each 0 when none).
+   */
+  liveFeedStart(): Promise<{ maxReadingId: number; lastNodeChangeMs: number; maxSubscriptionEventId: number }>;
+  /**
+   * Subscription decisions stored after the event id `afterId`, ascending, at most `limit`, with
+   * the topic's PoD and the usernames of consumer and producer (the live view of an instance that
+   * did not certify them).
+   */
+  subscriptionEventsAfter(afterId: number, limit: number): Promise<{ eventId: number; id: number; topic: string; pod: string; consumer: string; producer: string; status: SubscriptionStatus }[]>;
   /** Rejected readings of all nodes by ack reason code (Σ of the nodes' `rejectedByCode`). */
   rejectionsByCode(): Promise<Record<string, number>>;
 
@@ -326,6 +343,12 @@ export interface BalStore extends AccessStore {
   /** Put archived readings back with their ids, statuses and leaf positions; rows already present are left. */
   restoreReadings(rows: StoredReading[]): Promise<{ restored: number; present: number }>;
 
+  /**
+   * Run `fn` holding the lock `name` against every instance on this store (PostgreSQL: a session
+   * advisory lock on a connection of its own; SQLite: within this process). For what must not run
+   * twice at once across instances, e.g. the relay account's transactions (their nonces).
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -379,7 +402,7 @@ export interface PruneOptions {
 /** Which store to open (config `store`). */
 export type StoreConfig =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
+  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number; connectTimeoutMs?: number; queryTimeoutMs?: number };
 
 /**
  * The epoch a write claims: anchoring writes (recordAnchor, confirmAnchor, abandonAnchor) given a

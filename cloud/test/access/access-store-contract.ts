@@ -284,6 +284,76 @@ export function accessStoreContract(name: string, factory: AccessStoreFactory): 
     await rejects(store.sessionByTokenHash(h(6), Number.NaN), 'BAL_STORE_INVALID', 'nowMs');
   });
 
+  t('login failures: recorded per key, read back after a time (latest `limit`, ascending), forgotten, cleared; a second connection sees them', async () => {
+    await store.addLoginFailure('user:carol', 1_000, 0);
+    await store.addLoginFailure('user:carol', 2_000, 0);
+    await store.addLoginFailure('user:carol', 3_000, 0);
+    await store.addLoginFailure('addr:192.0.2.1', 2_500, 0);
+    assert.equal(await store.loginFailures('user:carol', 0, 10), [1_000, 2_000, 3_000]);
+    assert.equal(await store.loginFailures('user:carol', 0, 2), [2_000, 3_000], 'the latest two');
+    assert.equal(await store.loginFailures('user:carol', 1_000, 10), [2_000, 3_000], 'after sinceMs only');
+    assert.equal(await store.loginFailures('addr:192.0.2.1', 0, 10), [2_500]);
+    assert.equal(await store.loginFailures('user:nobody', 0, 10), []);
+    // Another instance's connection to the same store counts the same failures.
+    const other = await factory.open();
+    try {
+      await other.addLoginFailure('user:carol', 4_000, 0);
+      assert.equal(await store.loginFailures('user:carol', 0, 10), [1_000, 2_000, 3_000, 4_000]);
+      // forgetBeforeMs drops the key's old failures (and, at the first add of a purge interval, every key's).
+      await other.addLoginFailure('user:carol', 200_000, 2_000);
+      assert.equal(await store.loginFailures('user:carol', 0, 10), [3_000, 4_000, 200_000]);
+      await other.clearLoginFailures('user:carol');
+    } finally { await other.close(); }
+    assert.equal(await store.loginFailures('user:carol', 0, 10), []);
+    assert.equal(await store.loginFailures('addr:192.0.2.1', 0, 10), [2_500], 'other keys stay');
+    await rejects(store.addLoginFailure('', 1, 0), 'BAL_STORE_INVALID', 'key');
+    await rejects(store.loginFailures('user:x', 0, 0), 'BAL_STORE_INVALID', 'limit');
+    await rejects(store.addLoginFailure('user:x', -1, 0), 'BAL_STORE_INVALID', 'atMs');
+  });
+
+  t('subscriptionEventsAfter: every decision in order with PoD and usernames; liveFeedStart names the last', async () => {
+    const subs = await store.listSubscriptions();
+    const histories = await Promise.all(subs.map(async (s) => ({ s, h: await store.historyOf(s.id) })));
+    const total = histories.reduce((n, x) => n + x.h.length, 0);
+    assert.ok(total >= 2, 'the suite made decisions');
+    const all = await store.subscriptionEventsAfter(0, 1000);
+    assert.is(all.length, total);
+    assert.equal(all.map((e) => e.eventId), [...all.map((e) => e.eventId)].sort((a, b) => a - b), 'ascending');
+    const users = new Map((await store.listUsers()).map((x) => [x.id, x.username]));
+    const streams = new Map((await store.listStreams()).map((x) => [x.topic, x]));
+    for (const e of all) {
+      const sub = subs.find((s) => s.id === e.id)!;
+      assert.is(e.topic, sub.topic);
+      assert.is(e.consumer, users.get(sub.consumerId));
+      assert.is(e.producer, users.get(streams.get(sub.topic)!.producerId));
+      assert.is(e.pod, streams.get(sub.topic)!.pod);
+    }
+    const last = all[all.length - 1]!;
+    assert.is(last.status, histories.find((x) => x.s.id === last.id)!.h.at(-1)!.to, 'the event says the status it moved to');
+    assert.equal(await store.subscriptionEventsAfter(all[0]!.eventId, 1000), all.slice(1));
+    assert.is((await store.subscriptionEventsAfter(0, 1)).length, 1);
+    assert.is((await store.liveFeedStart()).maxSubscriptionEventId, last.eventId);
+  });
+
+  t('event tickets: taken once (expired or not), seen from another connection, counted while live', async () => {
+    const h = (n: number) => `t${n}`.padEnd(64, '0');
+    await store.createEventTicket({ ticketHash: h(1), principal: '{"c":"dso"}', expiresAtMs: 50_000 });
+    await store.createEventTicket({ ticketHash: h(2), principal: '{"s":"abc"}', expiresAtMs: 10_000 });
+    await rejects(store.createEventTicket({ ticketHash: h(1), principal: 'x', expiresAtMs: 60_000 }), 'BAL_STORE_CONFLICT');
+    assert.is(await store.countEventTickets(9_000), 2);
+    const other = await factory.open();
+    try {
+      assert.is(await other.takeEventTicket(h(1), 20_000), '{"c":"dso"}', 'another instance takes it');
+    } finally { await other.close(); }
+    assert.is(await store.takeEventTicket(h(1), 20_000), null, 'single use');
+    assert.is(await store.takeEventTicket(h(2), 10_000), null, 'expired at expiresAtMs');
+    assert.is(await store.takeEventTicket(h(2), 1), null, 'and gone');
+    await store.createEventTicket({ ticketHash: h(3), principal: 'p', expiresAtMs: 30_000 });
+    assert.is(await store.countEventTickets(20_000), 1);
+    assert.is(await store.countEventTickets(30_000), 0, 'expired ones are not counted (and purged)');
+    await rejects(store.createEventTicket({ ticketHash: '', principal: 'p', expiresAtMs: 1 }), 'BAL_STORE_INVALID', 'ticketHash');
+  });
+
   t('the history is append-only: the database itself refuses UPDATE and DELETE', async () => {
     const sub = (await store.listSubscriptions())[0]!;
     const before = await store.historyOf(sub.id);

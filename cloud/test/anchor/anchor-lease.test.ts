@@ -106,7 +106,7 @@ test('one leader anchors; the leader cut off stops before its lease ends, the ot
   assert.is(sent(b.metrics), 0, 'b, the follower, sent nothing');
   assert.ok(b.metrics.counter('bal_anchor_skipped_passes_total', '', ['reason']).get({ reason: 'follower' }) > 0, 'b skipped its passes as follower');
   assert.is(b.lease.status().role, 'follower');
-  assert.match(a.metrics.render(), /bal_lease_leader\{instance_id="bal-a",roles="anchor"\} 1/);
+  assert.match(a.metrics.render(), /bal_lease_leader\{instance_id="bal-a",roles="anchor",lease="anchor"\} 1/);
 
   // a loses PostgreSQL (as dead, for the store); more readings arrive through another instance.
   a.cut(true);
@@ -125,7 +125,7 @@ test('one leader anchors; the leader cut off stops before its lease ends, the ot
   assert.ok(gapMs <= 10_000, `takeover within 10 s of a's last renewal (${gapMs} ms)`);
   await until('all readings anchored by b', () => settled(b.store));
   assert.ok(sent(b.metrics) >= 3, 'b anchored the rest');
-  assert.ok(a.metrics.counter('bal_lease_lost_total', '').get() >= 1);
+  assert.ok(a.metrics.counter('bal_lease_lost_total', '', ['lease']).get({ lease: 'anchor' }) >= 1);
 
   // Contiguous: store and chain agree on every index 0..n-1, each chained to the one before, and
   // every reading is in exactly one anchor.

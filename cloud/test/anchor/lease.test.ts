@@ -67,8 +67,8 @@ test('a cut-off leader stops before its lease ends; the other takes over after i
   assert.ok(bLeads! >= endOfLease, 'b only after the lease ended');
   assert.ok(bLeads! - (endOfLease - TIMING.ttlMs) <= TIMING.ttlMs + TIMING.renewMs + STEP, 'b within ttl + renew period of a\'s last renewal');
   assert.is(lb.status().epoch, 2);
-  assert.ok(metricsA.counter('bal_lease_renew_errors_total', '').get() >= 1);
-  assert.is(metricsA.counter('bal_lease_lost_total', '').get(), 1);
+  assert.ok(metricsA.counter('bal_lease_renew_errors_total', '', ['lease']).get({ lease: 'anchor' }) >= 1);
+  assert.is(metricsA.counter('bal_lease_lost_total', '', ['lease']).get({ lease: 'anchor' }), 1);
 
   // a is back: it stays follower while b renews.
   a.cut(false);

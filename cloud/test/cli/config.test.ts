@@ -41,7 +41,7 @@ test('full config: external broker, postgres, TLS, clients; secrets from env', (
   assert.is(pinned.chain.kind === 'direct' && pinned.chain.deployBlockHash, `0x${'ee'.repeat(32)}`);
   assert.is(pinned.chain.rpcTimeoutMs, 500);
   assert.is(c.broker.kind === 'external' && c.broker.password, 's3cret');
-  assert.equal(c.store, { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal', poolSize: 4 });
+  assert.equal(c.store, { kind: 'postgres', url: 'postgres://bal@db/bal', schema: 'bal', poolSize: 4, connectTimeoutMs: 10_000, queryTimeoutMs: 60_000 });
   assert.equal(c.api.tls, { certPath: '/srv/tls/api.crt', keyPath: '/srv/tls/api.key' });
   assert.equal(c.api.clients[1], { name: 'ops', role: 'dso', tokenHash: H });
 });
@@ -87,7 +87,7 @@ test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => 
   const e = parseConfig({ ...MIN, broker: { kind: 'external', url: 'mqtts://b' } }, '/etc/bal', { BAL_BROKER_PASSWORD: 'pw', BAL_STORE_KIND: 'postgres', BAL_STORE_URL: 'postgres://db/bal' });
   assert.is(e.broker.kind === 'external' && e.broker.password, 'pw');
   assert.is(e.broker.kind === 'external' && e.broker.clientId, `bal@${process.pid}`, 'default client id: <username>@<pid>');
-  assert.equal(e.store, { kind: 'postgres', url: 'postgres://db/bal', schema: 'public', poolSize: 4 });
+  assert.equal(e.store, { kind: 'postgres', url: 'postgres://db/bal', schema: 'public', poolSize: 4, connectTimeoutMs: 10_000, queryTimeoutMs: 60_000 });
   fails({ ...MIN, anchorKey: '0x11' }, /anchorKey: expected absent from the file \(set BAL_ANCHOR_KEY in the environment\), found "a value \(not shown\)"/);
 });
 

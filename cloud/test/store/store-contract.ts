@@ -303,6 +303,44 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.is(n1.readings, 4);
   });
 
+  t('live feed: liveFeedStart names the highest reading id; nodeChanges lists status and counter changes after a time', async () => {
+    const start = await store.liveFeedStart();
+    const page = await store.listReadings({ limit: 1000 });
+    let max = 0;
+    for (let p: typeof page | null = page; p; p = p.nextAfterId === null ? null : await store.listReadings({ afterId: p.nextAfterId, limit: 1000 })) for (const r of p.items) max = Math.max(max, r.id);
+    assert.is(start.maxReadingId, max);
+    const dev = `0x${'c7'.repeat(20)}` as Hex;
+    await store.recordNodeStatus({ pod: 'IT001E00000777', device: dev, state: 'online', ts: 9000, lastSeq: 1, spoolDepth: 0, quarantined: 0, agentVersion: '0.1.0' }, 9001);
+    const c1 = await store.nodeChanges(start.lastNodeChangeMs, 100);
+    assert.ok(c1.some((c) => c.pod === 'IT001E00000777'), 'a status change is listed');
+    const t1 = c1.find((c) => c.pod === 'IT001E00000777')!.changedMs;
+    assert.ok(t1 >= start.lastNodeChangeMs);
+    await new Promise((r) => setTimeout(r, 5));
+    await store.addNodeCounters('IT001E00000778', { rejected: 1 });
+    const c2 = await store.nodeChanges(t1, 100);
+    assert.equal(c2.map((c) => c.pod), ['IT001E00000778'], 'after t1: only the counter change');
+    assert.ok(c2[0]!.changedMs > t1);
+    const all = await store.nodeChanges(0, 100);
+    assert.equal(all.map((c) => c.changedMs), [...all.map((c) => c.changedMs)].sort((a, b) => a - b), 'ascending');
+    assert.is((await store.nodeChanges(0, 1)).length, 1, 'limited');
+    assert.ok((await store.liveFeedStart()).lastNodeChangeMs >= c2[0]!.changedMs);
+    await rejects(store.nodeChanges(0, 0), 'BAL_STORE_INVALID');
+  });
+
+  t('withLock: holders of one name run one after the other; other names do not wait; a failure releases it', async () => {
+    const log: string[] = [];
+    const job = (tag: string, name = 'job') => store.withLock(name, async () => { log.push(`${tag}+`); await new Promise((r) => setTimeout(r, 20)); log.push(`${tag}-`); return tag; });
+    assert.equal(await Promise.all([job('a'), job('b'), job('c')]), ['a', 'b', 'c']);
+    assert.equal(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
+    log.length = 0;
+    await Promise.all([job('x', 'one'), job('y', 'two')]);
+    assert.equal(log.slice(0, 2).sort(), ['x+', 'y+'], 'two names at once');
+    let thrown: unknown = null;
+    try { await store.withLock('job', async () => { throw new Error('boom'); }); } catch (err) { thrown = err; }
+    assert.match(String(thrown), /boom/);
+    assert.is(await job('d'), 'd', 'released after the failure');
+  });
+
   t('storeCimMessage: message and readings in one transaction; a resend is duplicates; an equivocation writes nothing', async () => {
     const hash = `0x${'c1'.repeat(32)}` as Hex;
     const cim = (n: number, value?: number): StoredReadingInput => {

@@ -8,7 +8,7 @@
  */
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ensurePrivateDir } from '../ops/private-files.js';
+import { ensurePrivateDir } from '@lightnode/shared/private-files';
 import { SETPOINT_SIGNERS_CALL, decodeSetpointSigners } from '@lightnode/contracts/registry/calls';
 import { LightNodeError } from '@lightnode/shared/errors';
 import type { Hex } from '@lightnode/shared/hex';

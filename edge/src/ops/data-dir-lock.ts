@@ -7,7 +7,7 @@
  * (pids are reused after a reboot: the boot id and the process start time are recorded too).
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { ensurePrivateDir } from './private-files.js';
+import { ensurePrivateDir } from '@lightnode/shared/private-files';
 import { join } from 'node:path';
 import { LightNodeError } from '@lightnode/shared/errors';
 

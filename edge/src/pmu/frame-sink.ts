@@ -6,7 +6,7 @@
  * C37.118 parser reads back, frames being self-delimiting (SYNC, FRAMESIZE).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { ensurePrivateDir } from '../ops/private-files.js';
+import { ensurePrivateDir } from '@lightnode/shared/private-files';
 import { dirname } from 'node:path';
 
 export interface FrameSink {

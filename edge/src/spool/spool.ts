@@ -14,7 +14,7 @@
  *   IMMEDIATE, so they wait `busyTimeoutMs` for the lock instead of failing at once on a
  *   read-to-write upgrade, and a lock held longer becomes EDGE_SPOOL_BUSY — the caller retries.
  */
-import { ensurePrivateSqlite } from '../ops/private-files.js';
+import { ensurePrivateSqlite } from '@lightnode/shared/private-files';
 import Database from 'better-sqlite3';
 import { validateReading, type Reading, type SignedReading } from '@lightnode/shared/reading';
 import { LightNodeError } from '@lightnode/shared/errors';

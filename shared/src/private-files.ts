@@ -1,9 +1,11 @@
 /**
- * The agent's data stays readable by its own user only (issue 17: spool.db and the signer cache
- * were 0644 in 0755 folders): files 0600, folders this agent creates 0700. SQLite gives the
- * -wal/-shm files it creates the database file's mode, so making the database file 0600 before
- * SQLite opens it covers them too. A folder that already exists keeps its mode (it may be shared,
- * like /tmp); `lightnode run` also sets umask 077 and the systemd unit `UMask=0077`.
+ * Node only (node:fs; not for the dashboard bundle). Data stays readable by its own user only
+ * (issue 17: the BAL's bal.db and the agent's spool.db and signer cache were 0644 in 0755
+ * folders): files 0600, folders created here 0700. SQLite gives the -wal/-shm files it creates the
+ * database file's mode, so making the database file 0600 before SQLite opens it covers them too.
+ * A folder that already exists keeps its mode (it may be shared, like /tmp). `bal run` and
+ * `lightnode run` also set umask 077, and their systemd units `UMask=0077`. Used by the BAL's
+ * SQLite store and the agent's spool, signer cache, PMU frame sink and data-dir lock.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
