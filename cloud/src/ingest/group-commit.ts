@@ -5,9 +5,6 @@
  * hundreds of small commits per second into a few large ones; with no load it adds nothing.
  * Two inputs with the same (signer, seq) never share a transaction: the later one waits for
  * the next, so each is judged against a committed state by every store implementation.
- * With `lingerMs` the first batch of a group waits up to that long for others (issue 15): at one
- * reading per message a commit of 64 readings from 64 devices writes a page of every index per
- * reading; a few ms more per commit merge several worker results into one larger transaction.
  */
 import type { BalStore, StoreBatchResult, StoredReadingInput } from '../store/types.js';
 
@@ -18,14 +15,6 @@ export interface GroupCommitOptions {
   maxReadings?: number;
   /** Run `fn` after the current event-loop turn; default setImmediate (tests step turns by hand). */
   defer?: (fn: () => void) => void;
-  /**
-   * Wait up to this many ms after the first waiting batch before committing, so that batches
-   * of the next turns join its transaction (a group reaching `maxReadings` goes at once);
-   * default 0 = only batches of the same turn (or ready during a commit) are merged.
-   */
-  lingerMs?: number;
-  /** Timer for `lingerMs`; default setTimeout. Returns a cancel function. */
-  setTimer?: (fn: () => void, ms: number) => () => void;
 }
 
 export interface GroupCommitter {
@@ -37,24 +26,16 @@ export interface GroupCommitter {
 export function createGroupCommitter(store: Pick<BalStore, 'storeBatch'>, opts: GroupCommitOptions = {}): GroupCommitter {
   const maxReadings = opts.maxReadings ?? 20_000;
   const defer = opts.defer ?? ((fn: () => void) => { setImmediate(fn); });
-  const lingerMs = opts.lingerMs ?? 0;
-  const setTimer = opts.setTimer ?? ((fn: () => void, ms: number) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); });
   const queue: Job[] = [];
-  let queuedReadings = 0;
   let running = false;
 
   // better-sqlite3 commits synchronously, so without a pause no two batches would ever meet:
-  // drain after the current event-loop turn (or the linger), merging every batch ready by then.
+  // drain after the current event-loop turn, merging every batch that became ready in it.
   let scheduled = false;
-  let cancelLinger: (() => void) | null = null;
-  const fire = (): void => { scheduled = false; cancelLinger = null; void drain(); };
   function schedule(): void {
-    if (running) return;
-    if (cancelLinger && queuedReadings >= maxReadings) { cancelLinger(); cancelLinger = null; defer(fire); return; } // full: no more waiting
-    if (scheduled) return;
+    if (running || scheduled) return;
     scheduled = true;
-    if (lingerMs > 0 && queuedReadings < maxReadings) cancelLinger = setTimer(fire, lingerMs);
-    else defer(fire);
+    defer(() => { scheduled = false; void drain(); });
   }
 
   async function drain(): Promise<void> {
@@ -73,7 +54,6 @@ export function createGroupCommitter(store: Pick<BalStore, 'storeBatch'>, opts: 
           group.push(job);
           n += job.inputs.length;
           queue.splice(i, 1);
-          queuedReadings -= job.inputs.length;
         }
         const all = group.length === 1 ? group[0]!.inputs : group.flatMap((j) => j.inputs);
         let res: StoreBatchResult;
@@ -103,7 +83,6 @@ export function createGroupCommitter(store: Pick<BalStore, 'storeBatch'>, opts: 
     submit(inputs) {
       return new Promise((resolve, reject) => {
         queue.push({ inputs, resolve, reject });
-        queuedReadings += inputs.length;
         schedule();
       });
     },

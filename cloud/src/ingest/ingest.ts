@@ -57,8 +57,6 @@ export interface IngestConfig {
    * reading is lost, only delayed. Ignored when `source` is given.
    */
   readingsQos?: 0 | 1;
-  /** Group commit (./group-commit.ts): ms a store transaction waits for more batches to join it; default 0. */
-  commitLingerMs?: number;
 }
 
 /** A reading the store has just committed (for `onStored`). */
@@ -124,7 +122,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   deps.metrics.gauge('bal_verify_queued_jobs', 'Readings batches waiting for a verify worker', [], () => pool.queued());
   deps.metrics.gauge('bal_verify_worker_restarts', 'Verify workers replaced after dying', [], () => pool.restarts());
   const lastSeq = new Map<Hex, number>();
-  const committer = createGroupCommitter(store, { lingerMs: deps.config?.commitLingerMs ?? 0 });
+  const committer = createGroupCommitter(store);
   const ackWindow = deps.config?.ackMode === 'cumulative'
     ? createAckWindow({ maxDelayMs: deps.config.ackMaxDelayMs ?? 1000, maxReadings: deps.config.ackMaxReadings ?? 500, publish: (pod, ack) => publishAck(pod, ack) })
     : null;
