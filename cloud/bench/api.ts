@@ -135,7 +135,7 @@ try {
     const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [url, jobs.path, '10', String(jobs.count), String(rate)], { execArgv: ['--import', 'tsx'] });
     pub.on('message', (m: { kind: string; ms: number; acked: number }) => {
       if (m.kind === 'ready') pub.send('go');
-      else if (m.kind === 'done') resolve(m);
+      else if (m.kind === 'done') { pub.send('end'); resolve(m); }
       else if (m.kind === 'timeout') reject(new Error(`publisher timed out at ${m.acked}/${jobs.count}`));
     });
     pub.on('exit', (code) => { if (code) reject(new Error(`publisher exited with ${code}`)); });

@@ -19,7 +19,9 @@
  * BENCH_GATHER_MS (verify pool micro-batching window, 2), BENCH_PROFILE (file: CPU profile of
  * the main thread during the replay), BENCH_BROKER (aedes | mosquitto: a local
  * `mosquitto` binary started on a free port; its CPU is reported separately), BENCH_STORE
- * (sqlite | postgres, BENCH_PG_URL default postgres://postgres@127.0.0.1:5432/test, own schema).
+ * (sqlite | postgres, BENCH_PG_URL default postgres://postgres@127.0.0.1:5432/test, own schema),
+ * BENCH_WARMUP (5 readings per device first, not measured), BENCH_QOS (1: the BAL's readings
+ * subscription QoS), BENCH_MAX_IN_FLIGHT (64: ingest.maxInFlightBatches).
  */
 import { Session } from 'node:inspector';
 import { createServer, type AddressInfo } from 'node:net';
@@ -46,7 +48,7 @@ import { createVerifyPool } from '../src/verify/pool.js';
 import { keccakImpl } from '../src/verify/keccak.js';
 import { startRegistryMirror } from '../src/registry/mirror.js';
 import { startIngest } from '../src/ingest/ingest.js';
-import { mainThreadCpuUs, procCpuUs } from './proc-cpu.js';
+import { mainThreadCpuUs, procCpuUs, threadCpuUs, threadIds } from './proc-cpu.js';
 import { jobLines, measureCeiling, presignReadings } from './bench-kit.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -62,6 +64,10 @@ const BROKER = process.env.BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'aedes';
 const STORE = process.env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite';
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOTAL = DEVICES * PER_DEVICE;
+/** Readings per device replayed first and not measured (JIT, caches, WAL: the steady state is measured, as the ceiling's is after its warm-up). */
+const WARMUP = env('BENCH_WARMUP', 5);
+/** QoS of the BAL's readings subscription (ingest.readingsQos); default 1. */
+const READINGS_QOS = process.env.BENCH_QOS === '0' ? 0 : 1;
 /** `per-reading` (v 1 ack per message) or `cumulative` (v 2 ack per PoD per window). */
 const ACKS = process.env.BENCH_ACKS === 'cumulative' ? 'cumulative' : 'per-reading';
 
@@ -143,11 +149,16 @@ try {
 
   // ---------------------------------------------------------------- pre-signed readings (native signer, bench only)
   const tSign = performance.now();
-  const byDevice: SignedReading[][] = presignReadings(domain, devices, 0, PER_DEVICE, ts0);
+  const byDevice: SignedReading[][] = presignReadings(domain, devices, 0, WARMUP + PER_DEVICE, ts0);
   if (recoverReadingSigner(domain, byDevice[0]![0]!) !== devices[0]!.address.toLowerCase()) throw new Error('bench signer mismatch');
   say(`setup: ${DEVICES} devices registered, ${TOTAL} readings pre-signed in ${((performance.now() - tSign) / 1000).toFixed(1)} s`);
-  const jobsPath = join(dir, 'jobs.jsonl');
-  writeFileSync(jobsPath, jobLines(byDevice, BATCH).join('\n'));
+  /** Messages of seqs [from, to) of every device, `BATCH` readings each, device after device per round. */
+  const writeJobs = (file: string, from: number, to: number): string => {
+    writeFileSync(join(dir, file), jobLines(byDevice.map((rs) => rs.slice(from, to)), BATCH).join('\n'));
+    return join(dir, file);
+  };
+  const warmPath = writeJobs('warmup.jsonl', 0, WARMUP);
+  const jobsPath = writeJobs('jobs.jsonl', WARMUP, WARMUP + PER_DEVICE);
 
   // ---------------------------------------------------------------- the BAL
   const broker = BROKER === 'mosquitto' ? await startMosquitto(dir) : await startAedes();
@@ -155,10 +166,14 @@ try {
   const metrics = new MetricsRegistry();
   const pgSchema = `bal_bench_${Date.now().toString(36)}`;
   const store = STORE === 'postgres' ? await openPostgresStore({ url: PG_URL, schema: pgSchema }) : openSqliteStore({ path: join(dir, 'bal.db') });
+  // The threads that appear while the pool starts are its workers: their CPU is reported apart.
+  const tasksBeforePool = new Set(threadIds());
   const pool = await createVerifyPool({ domain, threads: THREADS, gatherMs: env('BENCH_GATHER_MS', 2) });
+  const workerTids = threadIds().filter((t) => !tasksBeforePool.has(t));
+  const workersCpuUs = (): number => workerTids.reduce((a, t) => a + threadCpuUs(t), 0);
   const mirror = await startRegistryMirror({ provider: jsonRpcProvider(anvil.rpcUrl, anvil.chainId), podRegistry: dep.podRegistry, fromBlock: dep.deployBlock, log, metrics });
   const balClient = await mqtt.connectAsync(url, { clientId: 'bal' });
-  const ingest = await startIngest({ mqtt: balClient, store, mirror, pool, metrics, log, config: { ackMode: ACKS } });
+  const ingest = await startIngest({ mqtt: balClient, store, mirror, pool, metrics, log, config: { ackMode: ACKS, readingsQos: READINGS_QOS, maxInFlightBatches: env('BENCH_MAX_IN_FLIGHT', 64) } });
 
   // Ceiling first, on an idle machine: digest + recover on the pool's threads.
   const sample = byDevice.slice(0, 40).flat().slice(0, 2000);
@@ -168,14 +183,16 @@ try {
   const ceilingBefore = await measureCeiling(pool, sample, rounds);
 
   // ---------------------------------------------------------------- replay
-  const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [url, jobsPath, String(CONNECTIONS), String(TOTAL)], { execArgv: ['--import', 'tsx'] });
+  const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [url, jobsPath, String(CONNECTIONS), String(TOTAL), '0', warmPath, String(DEVICES * WARMUP)], { execArgv: ['--import', 'tsx'] });
   const profiler = process.env.BENCH_PROFILE ? mainThreadProfiler(process.env.BENCH_PROFILE) : null;
   let balCpu0 = process.cpuUsage();
   let brokerCpu0 = 0;
   let mainCpu0 = 0;
+  let workersCpu0 = 0;
   const result = await new Promise<{ ms: number; acked: number; rejected: number; ackMessages: number; cpuUs: number }>((resolve, reject) => {
     pub.on('message', (m: { kind: string; ms: number; acked: number; rejected: number; ackMessages: number; cpuUs: number }) => {
-      if (m.kind === 'ready') { balCpu0 = process.cpuUsage(); mainCpu0 = mainThreadCpuUs(); brokerCpu0 = broker.cpuUs(); void profiler?.start(); pub.send('go'); }
+      if (m.kind === 'ready') pub.send(WARMUP > 0 ? 'warmup' : 'go');
+      if ((m.kind === 'ready' && WARMUP === 0) || m.kind === 'warm') { balCpu0 = process.cpuUsage(); mainCpu0 = mainThreadCpuUs(); workersCpu0 = workersCpuUs(); brokerCpu0 = broker.cpuUs(); void profiler?.start(); pub.send('go'); }
       else if (m.kind === 'done') { void profiler?.stop(); resolve(m); }
       else if (m.kind === 'timeout') reject(new Error(`bench timed out: ${m.acked}/${TOTAL} acked`));
     });
@@ -184,6 +201,7 @@ try {
   });
   const balCpu = process.cpuUsage(balCpu0);
   const mainCpuUs = mainThreadCpuUs() - mainCpu0;
+  const workersCpuUsSpent = workersCpuUs() - workersCpu0;
   const brokerCpuUs = broker.cpuUs() - brokerCpu0;
   const ingestPerSec = result.acked / (result.ms / 1000);
   const ingestCpuUsPerReading = (balCpu.user + balCpu.system) / result.acked;
@@ -193,6 +211,41 @@ try {
   const ceilingCpuUsPerReading = (ceilingBefore.cpuUsPerReading + ceilingAfter.cpuUsPerReading) / 2;
   const counts = await store.counts();
   await ingest.stop();
+
+  // ---------------------------------------------------------------- same-conditions ceiling
+  // The crypto ceiling above runs alone; the BAL shares the 2 cores with the publisher and the
+  // broker. So also: the same publisher replays the same messages through the same broker to a
+  // minimal consumer (subscription at the BAL's QoS, parse + digest + recover on the SAME pool
+  // threads; no store, no registry, no ack): the fair wall-clock bound for this machine.
+  const consumer = await mqtt.connectAsync(url, { clientId: 'bench-ceiling-consumer' });
+  const sameRun = await new Promise<{ ms: number; cpuUs: number; mainUs: number; workersUs: number; verified: number }>((resolve, reject) => {
+    let verified = 0;
+    let t0 = 0;
+    let cpu0 = process.cpuUsage();
+    let main0 = 0;
+    let workers0 = 0;
+    consumer.on('message', (topic, payload) => {
+      const pod = topic.split('/')[2]!;
+      pool.verifyBatch(pod, payload).then((r) => {
+        for (const it of r.items) if (it.ok) verified++;
+        if (verified >= TOTAL) {
+          const cpu = process.cpuUsage(cpu0);
+          resolve({ ms: performance.now() - t0, cpuUs: cpu.user + cpu.system, mainUs: mainThreadCpuUs() - main0, workersUs: workersCpuUs() - workers0, verified });
+        }
+      }, reject);
+    });
+    consumer.subscribeAsync('ln/v1/+/readings', { qos: READINGS_QOS }).then(() => {
+      pub.on('message', (m: { kind: string }) => { if (m.kind === 'sent' && verified < TOTAL) setTimeout(() => reject(new Error(`same-conditions ceiling: ${verified}/${TOTAL} verified`)), 30_000).unref(); });
+      t0 = performance.now();
+      cpu0 = process.cpuUsage();
+      main0 = mainThreadCpuUs();
+      workers0 = workersCpuUs();
+      pub.send('replay');
+    }, reject);
+  });
+  pub.send('end');
+  await consumer.endAsync(true);
+  const sameRunPerSec = sameRun.verified / (sameRun.ms / 1000);
   await balClient.endAsync(true);
   await mirror.stop();
   await pool.close();
@@ -203,7 +256,7 @@ try {
     try { await c.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`); } finally { await c.end(); }
   }
   await broker.close();
-  if (counts.readings !== TOTAL || result.rejected !== 0) throw new Error(`bench integrity: stored ${counts.readings}/${TOTAL}, rejected ${result.rejected}`);
+  if (counts.readings !== TOTAL + DEVICES * WARMUP || result.rejected !== 0) throw new Error(`bench integrity: stored ${counts.readings}/${TOTAL + DEVICES * WARMUP}, rejected ${result.rejected}`);
 
   // ---------------------------------------------------------------- naive baseline (same run)
   const db = new Database(join(dir, 'naive.db'));
@@ -243,13 +296,23 @@ try {
     externalBrokerCpuUsPerReading: BROKER === 'mosquitto' ? Number((brokerCpuUs / result.acked).toFixed(1)) : null,
     projectedIngestPerSec2Cores: Math.round(2e6 / ingestCpuUsPerReading), projectedCeilingPerSec2Cores: Math.round(2e6 / ceilingCpuUsPerReading),
     cpuRatioToCeiling: Number((ceilingCpuUsPerReading / ingestCpuUsPerReading).toFixed(2)),
+    // The fair wall-clock bound: same publisher, broker and pool threads, consumer doing only parse + digest + recover.
+    sameConditionsCeilingPerSec: Math.round(sameRunPerSec), ratioToSameConditionsCeiling: Number((ingestPerSec / sameRunPerSec).toFixed(2)),
+    sameConditionsCeilingCpuUsPerReading: Number((sameRun.cpuUs / sameRun.verified).toFixed(1)),
+    sameConditionsMainUsPerReading: Number((sameRun.mainUs / sameRun.verified).toFixed(1)), sameConditionsWorkersUsPerReading: Number((sameRun.workersUs / sameRun.verified).toFixed(1)),
+    warmupReadings: DEVICES * WARMUP, readingsQos: READINGS_QOS,
     acks: ACKS, ackMessages: result.ackMessages, mainThreadCpuUsPerReading: Number((mainCpuUs / result.acked).toFixed(1)),
+    // The rest of the BAL's CPU: its verify worker threads, and the others (V8's GC and compiler
+    // helpers, libuv) = total − main − workers.
+    workersCpuUsPerReading: Number((workersCpuUsSpent / result.acked).toFixed(1)),
+    otherThreadsCpuUsPerReading: Number(((balCpu.user + balCpu.system - mainCpuUs - workersCpuUsSpent) / result.acked).toFixed(1)),
   };
-  say(`ingest  : ${out.ingestPerSec} readings/s verified+stored+acked (${TOTAL} readings, batches of ${BATCH}, ${BROKER}, ${STORE}, ${(result.ms / 1000).toFixed(2)} s)`);
-  say(`ceiling : ${out.ceilingPerSec} readings/s digest+recover on ${THREADS} threads (${pool.secp} secp256k1, ${keccakImpl} keccak)`);
+  say(`ingest  : ${out.ingestPerSec} readings/s verified+stored+acked (${TOTAL} readings after ${DEVICES * WARMUP} warm-up, batches of ${BATCH}, ${BROKER}, ${STORE}, readings QoS ${READINGS_QOS}, ${(result.ms / 1000).toFixed(2)} s)`);
+  say(`ceiling : ${out.ceilingPerSec} readings/s digest+recover on ${THREADS} threads (${pool.secp} secp256k1, ${keccakImpl} keccak), alone (the issue's ceiling)`);
+  say(`same-run: ${out.sameConditionsCeilingPerSec} readings/s, ${out.sameConditionsCeilingCpuUsPerReading} µs CPU/reading (main ${out.sameConditionsMainUsPerReading}, workers ${out.sameConditionsWorkersUsPerReading}): same publisher + broker → a consumer doing only parse + digest + recover on the same ${THREADS} pool threads (QoS ${READINGS_QOS}, no store, no ack); BAL wall ratio to it ${out.ratioToSameConditionsCeiling}`);
   say(`naive   : ${out.naivePerSec} readings/s on 1 thread, ${out.naiveCpuUsPerReading} µs CPU/reading (ethers verifyTypedData + one INSERT per reading)`);
   say(`ratio   : ${out.ratioToCeiling} × ceiling (wall); ${out.speedupVsNaivePerCore} × naive per core (CPU µs/reading; wall ${out.speedupVsNaiveWall} ×, 1 thread vs ${THREADS}) (ceiling before/after ${out.ceilingBefore}/${out.ceilingAfter}; load average ${out.loadAvg1m} on ${out.cpus} CPUs)`);
-  say(`acks    : ${out.ackMessages} ack messages for ${TOTAL} readings (${ACKS}); BAL main thread ${out.mainThreadCpuUsPerReading} µs CPU/reading`);
+  say(`acks    : ${out.ackMessages} ack messages for ${TOTAL} readings (${ACKS}); BAL threads µs CPU/reading: main ${out.mainThreadCpuUsPerReading}, verify workers ${out.workersCpuUsPerReading} (${THREADS}), other ${out.otherThreadsCpuUsPerReading}`);
   say(`cpu     : BAL ${out.ingestCpuUsPerReading} µs CPU/reading (all threads) vs ceiling ${out.ceilingCpuUsPerReading} µs → projected on 2 free cores ${out.projectedIngestPerSec2Cores} vs ${out.projectedCeilingPerSec2Cores} readings/s (${out.cpuRatioToCeiling} ×); publisher ${out.publisherCpuUsPerReading} µs/reading (not counted)${out.externalBrokerCpuUsPerReading === null ? '' : `; mosquitto ${out.externalBrokerCpuUsPerReading} µs/reading (separate process, not counted)`}`);
   say(`BENCH ${JSON.stringify(out)}`);
 } finally {

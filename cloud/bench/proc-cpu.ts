@@ -1,5 +1,5 @@
 /** CPU time of a process or thread from /proc (Linux), for the benches: user + system, µs. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** µs per clock tick (USER_HZ = 100 on Linux). */
 const TICK_US = 1e6 / 100;
@@ -18,4 +18,14 @@ export function procCpuUs(pid: number): number {
 /** CPU µs used so far by this process's main thread only (the rest is workers, GC, libuv). */
 export function mainThreadCpuUs(): number {
   return statCpuUs(`/proc/self/task/${process.pid}/stat`);
+}
+
+/** CPU µs used so far by one thread of this process (/proc/self/task/<tid>/stat); 0 once it is gone. */
+export function threadCpuUs(tid: number | string): number {
+  try { return statCpuUs(`/proc/self/task/${tid}/stat`); } catch { return 0; }
+}
+
+/** This process's thread ids (to tell the worker threads a pool started from the others). */
+export function threadIds(): string[] {
+  return readdirSync('/proc/self/task');
 }

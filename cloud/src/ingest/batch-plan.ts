@@ -51,6 +51,7 @@ export function planBatch(
       continue;
     }
     const input = toInput(item, nowMs);
+    if (items.length === 1) { plan.toStore.push(input); continue; } // nothing to repeat
     const key = `${item.signer}|${r.seq}`;
     if (seen.has(key)) plan.repeats.push(input);
     else { seen.add(key); plan.toStore.push(input); }
@@ -86,6 +87,8 @@ const MAX_REASON = 512;
  * first rejection. Lists are sorted; reasons are cut to the message limit.
  */
 export function finalizeAck(ack: AckMessage): void {
+  // Common case (one reading per message, or a clean batch): only stored seqs, ascending, once each.
+  if (ack.duplicate.length === 0 && ack.rejected.length === 0 && isStrictlyAscending(ack.stored)) return;
   const stored = new Set(ack.stored);
   const duplicate = new Set([...ack.duplicate].filter((s) => !stored.has(s)));
   const rejected = new Map<number, AckRejection>();
@@ -96,4 +99,9 @@ export function finalizeAck(ack: AckMessage): void {
   ack.stored = [...stored].sort((a, b) => a - b);
   ack.duplicate = [...duplicate].sort((a, b) => a - b);
   ack.rejected = [...rejected.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function isStrictlyAscending(seqs: readonly number[]): boolean {
+  for (let i = 1; i < seqs.length; i++) if (seqs[i]! <= seqs[i - 1]!) return false;
+  return true;
 }

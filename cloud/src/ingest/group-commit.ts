@@ -47,14 +47,15 @@ export function createGroupCommitter(store: Pick<BalStore, 'storeBatch'>, opts: 
         let n = 0;
         for (let i = 0; i < queue.length && n < maxReadings; ) {
           const job = queue[i]!;
+          if (group.length > 0 && n + job.inputs.length > maxReadings) { i++; continue; }
           const jobKeys = job.inputs.map((x) => `${x.signer}|${x.reading.seq}`);
-          if (group.length > 0 && (n + job.inputs.length > maxReadings || jobKeys.some((k) => keys.has(k)))) { i++; continue; }
-          jobKeys.forEach((k) => keys.add(k));
+          if (group.length > 0 && jobKeys.some((k) => keys.has(k))) { i++; continue; }
+          for (const k of jobKeys) keys.add(k);
           group.push(job);
           n += job.inputs.length;
           queue.splice(i, 1);
         }
-        const all = group.flatMap((j) => j.inputs);
+        const all = group.length === 1 ? group[0]!.inputs : group.flatMap((j) => j.inputs);
         let res: StoreBatchResult;
         try {
           res = await store.storeBatch(all);
@@ -62,13 +63,13 @@ export function createGroupCommitter(store: Pick<BalStore, 'storeBatch'>, opts: 
           group.forEach((j) => j.reject(err));
           continue;
         }
+        if (group.length === 1) { group[0]!.resolve(res); continue; }
         let off = 0;
         for (const j of group) {
           const k = j.inputs.length;
-          const outcomes = res.outcomes.slice(off, off + k);
-          const ids = res.ids.slice(off, off + k);
-          const pick = (o: string) => j.inputs.filter((_, i) => outcomes[i] === o).map((x) => x.reading.seq);
-          j.resolve({ outcomes, ids, stored: pick('stored'), duplicate: pick('duplicate'), equivocation: pick('equivocation') });
+          const part: StoreBatchResult = { outcomes: res.outcomes.slice(off, off + k), ids: res.ids.slice(off, off + k), stored: [], duplicate: [], equivocation: [] };
+          for (let i = 0; i < k; i++) part[part.outcomes[i]!].push(j.inputs[i]!.reading.seq);
+          j.resolve(part);
           off += k;
         }
       }

@@ -50,6 +50,13 @@ export interface IngestConfig {
   ackMaxDelayMs?: number;
   /** Cumulative acks: a PoD's ack goes at once when this many seqs wait; default 500. */
   ackMaxReadings?: number;
+  /**
+   * QoS of the default source's readings subscription; default 1. 0 spares a PUBACK per readings
+   * message (BAL and broker CPU) at the cost of messages in flight to the BAL being lost when it
+   * disconnects: the devices resend whatever has no ack after their `mqtt.ackTimeoutSec`, so no
+   * reading is lost, only delayed. Ignored when `source` is given.
+   */
+  readingsQos?: 0 | 1;
 }
 
 /** A reading the store has just committed (for `onStored`). */
@@ -98,6 +105,9 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
+/** The registry verdict of a signer the mirror knows (shared: never mutated). */
+const LOCAL_OK: RegistryVerdict = Object.freeze({ ok: true as const });
+
 /** The ingest's subscription: readings of every PoD (`ln/v1/+/readings`). */
 export { READINGS_FILTER };
 
@@ -121,7 +131,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
-  const source = deps.source ?? mqttReadingsSource(mqtt);
+  const source = deps.source ?? mqttReadingsSource(mqtt, { qos: deps.config?.readingsQos ?? 1 });
   const handle = (pod: string, payload: Buffer): Promise<boolean> => {
     if (stopped) return Promise.resolve(false);
     inFlight++;
@@ -146,7 +156,9 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     }
     if (core.items.length === 0) return true; // nothing attributable: counted, cannot be acked
 
-    const verdicts = await registryVerdicts(pod, core.items);
+    // Usually every signer is known to the mirror: no promise, no extra turn.
+    const local = registryVerdicts(pod, core.items);
+    const verdicts = Array.isArray(local) ? local : await local;
     const plan = planBatch(core.items, verdicts, now(), futureSkewMs);
     const ack: AckMessage = { v: 1, stored: [], duplicate: [], rejected: plan.rejected };
 
@@ -161,7 +173,7 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
       }
       addStoreOutcomes(ack, plan.toStore, res);
       notifyStored(pod, plan.toStore, res);
-      countGaps(plan.toStore.filter((_, i) => res.outcomes[i] === 'stored').map((x) => [x.signer, x.reading.seq] as const));
+      countGaps(plan.toStore, res);
     }
     if (plan.repeats.length > 0) {
       // Same (device, seq) twice in one batch: settled against the copy just stored, so an
@@ -175,19 +187,24 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
         log.error('store of repeated seqs failed', { pod, err });
       }
     }
-    const equivocations = ack.rejected.filter((r) => r.code === 'BAL_EQUIVOCATION').length;
+    let equivocations = 0;
     // Every refused reading, before seqs are merged: the metric (this process) and the node's
     // per-code counts in the store (kept across restarts).
     const rejectedByCode: Record<string, number> = {};
-    for (const r of ack.rejected) { m.rejected.inc({ code: r.code }); rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1; }
+    for (const r of ack.rejected) {
+      m.rejected.inc({ code: r.code });
+      rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
+      if (r.code === 'BAL_EQUIVOCATION') equivocations++;
+    }
     const rejectedCount = ack.rejected.length;
     finalizeAck(ack);
 
-    m.readings.inc({ outcome: 'stored' }, ack.stored.length);
-    m.readings.inc({ outcome: 'duplicate' }, ack.duplicate.length);
-    m.readings.inc({ outcome: 'rejected' }, ack.rejected.length);
-    m.readings.inc({ outcome: 'deferred' }, plan.deferred);
-    m.readings.inc({ outcome: 'unattributable' }, plan.unattributable);
+    // Counters only for the outcomes that happened (one reading per message: mostly just `stored`).
+    if (ack.stored.length > 0) m.readings.inc({ outcome: 'stored' }, ack.stored.length);
+    if (ack.duplicate.length > 0) m.readings.inc({ outcome: 'duplicate' }, ack.duplicate.length);
+    if (ack.rejected.length > 0) m.readings.inc({ outcome: 'rejected' }, ack.rejected.length);
+    if (plan.deferred > 0) m.readings.inc({ outcome: 'deferred' }, plan.deferred);
+    if (plan.unattributable > 0) m.readings.inc({ outcome: 'unattributable' }, plan.unattributable);
     if (ack.rejected.length > 0) log.info('readings rejected', { pod, rejected: ack.rejected.slice(0, 10).map((r) => `${r.seq}:${r.code}`), count: ack.rejected.length });
 
     if (rejectedCount + ack.duplicate.length + equivocations > 0) {
@@ -210,37 +227,44 @@ export async function startIngest(deps: IngestDeps): Promise<Ingest> {
     try { deps.onStored(pod, stored); } catch (err) { m.internalErrors.inc(); log.error('onStored hook failed', { pod, err }); }
   }
 
-  async function registryVerdicts(pod: string, items: readonly CoreItem[]): Promise<(RegistryVerdict | null)[]> {
+  /** The verdicts, at once when the mirror knows every signer; else a promise (registry look-ups). */
+  function registryVerdicts(pod: string, items: readonly CoreItem[]): (RegistryVerdict | null)[] | Promise<(RegistryVerdict | null)[]> {
     const out: (RegistryVerdict | null)[] = new Array(items.length).fill(null);
-    const misses: Promise<void>[] = [];
-    const memo = new Map<string, Promise<RegistryVerdict>>();
+    let misses: Promise<void>[] | null = null;
+    let memo: Map<string, Promise<RegistryVerdict>> | null = null;
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (!it.ok) continue;
       const ts = it.reading.timestamp;
-      if (mirror.checkLocal(pod, it.signer, ts) === null) { out[i] = { ok: true }; continue; }
+      if (mirror.checkLocal(pod, it.signer, ts) === null) { out[i] = LOCAL_OK; continue; }
       const key = `${it.signer}|${ts}`;
+      memo ??= new Map();
       let p = memo.get(key);
       if (!p) { p = mirror.checkSigner(pod, it.signer, ts); memo.set(key, p); }
-      misses.push(p.then((v) => { out[i] = v; }));
+      (misses ??= []).push(p.then((v) => { out[i] = v; }));
     }
-    await Promise.all(misses);
-    return out;
+    return misses === null ? out : Promise.all(misses).then(() => out);
   }
 
-  function countGaps(stored: (readonly [Hex, number])[]): void {
-    // Gaps seen on arrival, per device (the store's node table keeps the exact count).
-    const bySigner = new Map<Hex, number[]>();
-    for (const [s, seq] of stored) (bySigner.get(s) ?? bySigner.set(s, []).get(s)!).push(seq);
-    for (const [signer, seqs] of bySigner) {
-      seqs.sort((a, b) => a - b);
-      let last = lastSeq.get(signer);
-      for (const seq of seqs) {
-        if (last !== undefined && seq > last + 1) m.gaps.inc(undefined, seq - last - 1);
-        if (last === undefined || seq > last) last = seq;
-      }
-      if (last !== undefined) lastSeq.set(signer, last);
+  /** Gaps seen on arrival, per device, among the inputs the store just stored (the store's node table keeps the exact count). */
+  function countGaps(inputs: readonly StoredReadingInput[], res: StoreBatchResult): void {
+    if (inputs.length === 1) { // one reading per message: no grouping
+      if (res.outcomes[0] === 'stored') gapsOf(inputs[0]!.signer, [inputs[0]!.reading.seq]);
+      return;
     }
+    const bySigner = new Map<Hex, number[]>();
+    inputs.forEach((x, i) => { if (res.outcomes[i] === 'stored') (bySigner.get(x.signer) ?? bySigner.set(x.signer, []).get(x.signer)!).push(x.reading.seq); });
+    for (const [signer, seqs] of bySigner) gapsOf(signer, seqs);
+  }
+
+  function gapsOf(signer: Hex, seqs: number[]): void {
+    if (seqs.length > 1) seqs.sort((a, b) => a - b);
+    let last = lastSeq.get(signer);
+    for (const seq of seqs) {
+      if (last !== undefined && seq > last + 1) m.gaps.inc(undefined, seq - last - 1);
+      if (last === undefined || seq > last) last = seq;
+    }
+    if (last !== undefined) lastSeq.set(signer, last);
     if (lastSeq.size > 1_000_000) lastSeq.clear();
   }
 

@@ -41,6 +41,12 @@ export function openSqliteStore(opts: SqliteStoreOptions): BalStore {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB (issue 15): at one reading per
+  // message each commit rewrites index pages of many devices, and a page rewritten by many
+  // commits is copied back once per checkpoint; measured −8 µs CPU and −12 µs wall per reading
+  // (bench/ingest.ts, batch 1). The file is cut back to 64 MB after a checkpoint.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('journal_size_limit = 67108864');
   db.exec(storeSchema(SQLITE_TYPES));
   const access = sqliteAccessStore(db);
   const now = opts.now ?? Date.now;

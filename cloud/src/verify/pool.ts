@@ -133,13 +133,19 @@ export async function createVerifyPool(opts: VerifyPoolOptions): Promise<VerifyP
   };
 
   const pump = (): void => {
+    // Spread what is waiting over the workers that can take a message: with the ingest's 64
+    // batches in flight and 64 jobs per message, one message would otherwise carry everything
+    // and one worker would verify while the other idles (issue 15, one reading per message).
+    let free = 0;
+    for (const s of slots) if (s.ready && s.inFlight.size < maxInFlight) free++;
+    const share = free > 1 ? Math.ceil(queue.length / free) : maxJobs;
     while (queue.length > 0) {
       let best: Slot | null = null;
       for (const s of slots) if (s.ready && s.inFlight.size < maxInFlight && (!best || s.inFlight.size < best.inFlight.size)) best = s;
       if (!best) return;
       const take: Pending[] = [];
       let bytes = 0;
-      while (queue.length > 0 && take.length < maxJobs && (take.length === 0 || bytes + queue[0]!.bytes <= maxBytes)) {
+      while (queue.length > 0 && take.length < maxJobs && take.length < share && (take.length === 0 || bytes + queue[0]!.bytes <= maxBytes)) {
         const p = queue.shift()!;
         bytes += p.bytes;
         take.push(p);

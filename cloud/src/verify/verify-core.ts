@@ -13,7 +13,6 @@ import { isLightNodeError } from '@lightnode/shared/errors';
 import { splitReadingsBatch, MAX_BATCH_READINGS } from '@lightnode/shared/messages';
 import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
 import { ingestEip712 } from './digest.js';
-import { readingBody } from '../store/common.js';
 import { createRecoverer, type Recoverer, type SecpImpl } from './recover.js';
 
 /** Max MQTT payload of a readings batch (docs/interfaces.md). */
@@ -95,7 +94,9 @@ export function createBatchVerifier(separator: Uint8Array, secp: 'auto' | SecpIm
     if (signer === null) {
       return { ok: false, seq: reading.seq, code: 'BAL_SIGNATURE_INVALID', reason: 'signature does not recover (bad r/s/v, high s, or not on the curve)' };
     }
-    return { ok: true, reading, digest: `0x${Buffer.from(digest).toString('hex')}`, signer: signer as `0x${string}`, body: readingBody(reading) };
+    // `reading` comes from validateSignedReading, a fresh object in the stored body's key order,
+    // so its JSON is `readingBody(reading)` without rebuilding it (test/verify/verify-core.test.ts).
+    return { ok: true, reading, digest: `0x${Buffer.from(digest).toString('hex')}`, signer: signer as `0x${string}`, body: JSON.stringify(reading) };
   }
 
   return {

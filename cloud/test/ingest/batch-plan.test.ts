@@ -38,6 +38,23 @@ test('finalizeAck: each seq once, stored > duplicate > rejected, sorted, reasons
   assert.equal(ack.rejected.map((r) => [r.seq, r.code, r.reason.length]), [[8, 'BAL_EQUIVOCATION', 512]]);
 });
 
+test('finalizeAck: a clean ascending stored list is kept as is; an unsorted or repeated one is still sorted and deduplicated', () => {
+  const clean: AckMessage = { v: 1, stored: [1, 2, 9], duplicate: [], rejected: [] };
+  finalizeAck(clean);
+  assert.equal(clean.stored, [1, 2, 9]);
+  for (const stored of [[4, 2], [3, 3], [1, 5, 5, 2]]) {
+    const ack: AckMessage = { v: 1, stored, duplicate: [], rejected: [] };
+    finalizeAck(ack);
+    assert.equal(ack.stored, [...new Set(stored)].sort((a, b) => a - b), String(stored));
+  }
+});
+
+test('planBatch: a single-reading batch goes to toStore (no repeats to look for)', () => {
+  const plan = planBatch([ok(4, 1000)], [{ ok: true }], 1000, 10_000);
+  assert.equal(plan.toStore.map((x) => x.reading.seq), [4]);
+  assert.equal(plan.repeats, []);
+});
+
 test('addStoreOutcomes maps store outcomes (equivocation → BAL_EQUIVOCATION) and refuses a short result', () => {
   const now = 1_800_000_000_000;
   const plan = planBatch([ok(1, now), ok(2, now), ok(3, now)], [{ ok: true }, { ok: true }, { ok: true }], now, 0);

@@ -12,6 +12,7 @@ import { createBatchVerifier, type CoreItem } from '../../src/verify/verify-core
 import { createRecoverer, nativeSecpAvailable } from '../../src/verify/recover.js';
 import { keccak256Into, keccak256Native, keccak256Noble, keccakImpl } from '../../src/verify/keccak.js';
 import { createVerifyPool } from '../../src/verify/pool.js';
+import { readingBody } from '../../src/store/common.js';
 import { MAX_BATCH_READINGS, serializeAck } from '@lightnode/shared/messages';
 import { MAX_MESSAGE_BYTES } from '@lightnode/shared/message-codec';
 
@@ -90,6 +91,19 @@ const CODE_MAP: Record<string, string> = {
   PROTO_SIGNATURE_INVALID: 'BAL_SIGNATURE_INVALID',
   PROTO_SIGNER_MISMATCH: 'SIGNER_MISMATCH',
 };
+
+test('a verified item carries the stored body: exactly readingBody(reading), even when the device wrote keys in another order, an upper-case signature or -0', () => {
+  const v = good.vectors[0]!;
+  const verifier = createBatchVerifier(ingestEip712.domainSeparator(v.domain), 'noble');
+  const r = v.reading as unknown as Record<string, unknown>;
+  const shuffled = { signature: v.signature.toUpperCase().replace('0X', '0x'), values: (v.reading.values as unknown as Record<string, unknown>[]).map((m) => ({ unit: m.unit, scale: m.scale === 0 ? -0 : m.scale, value: m.value, quantity: m.quantity })), source: r.source, timestamp: r.timestamp, seq: r.seq, meter: r.meter, pod: r.pod };
+  for (const reading of [{ ...v.reading, signature: v.signature }, shuffled]) {
+    const res = verifier.verifyPayload(v.reading.pod, JSON.stringify({ v: 1, readings: [reading] }));
+    const item = res.items[0]!;
+    assert.ok(item.ok, v.name);
+    if (item.ok) assert.is(item.body, readingBody(item.reading));
+  }
+});
 
 test('hostile.json: every case refused, same verdict from native and noble', () => {
   const sep = ingestEip712.domainSeparator(hostile.domain);
