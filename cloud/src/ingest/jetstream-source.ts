@@ -99,11 +99,19 @@ export async function ensureReadingsStream(jsm: JetStreamManager, o: { stream: s
       }
       return;
     } catch (err) {
-      // Another instance created it between our info and add, or the cluster is electing a leader.
-      if (attempt >= 20) throw err;
+      // Another instance created it between our info and add, or the cluster is electing a leader:
+      // try again; a refusal (subjects overlapping another stream, bad settings) is final.
+      if (attempt >= 20 || !transient(err)) throw err;
       await sleep(Math.min(250 * (attempt + 1), 2000));
     }
   }
+}
+
+/** A JetStream API error worth retrying: no answer yet, unavailable, or a create race lost. */
+function transient(err: unknown): boolean {
+  const api = (err as { api_error?: { code?: number; err_code?: number } })?.api_error;
+  if (!api) return true; // timeout, no responders, disconnected
+  return api.code === 503 || api.code === 408 || api.err_code === 10058 /* stream name in use */ || api.err_code === 10148 /* consumer exists */;
 }
 
 function isNotFound(err: unknown): boolean {
