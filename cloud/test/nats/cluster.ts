@@ -85,44 +85,50 @@ export async function startNatsCluster(opts: {
       const text = readFileSync(configPath, 'utf8').replace('  users: [\n', `  users: [\n    { user: ${JSON.stringify(u.username)}, password: ${JSON.stringify(bcrypt.hashSync(u.password, 4))} }\n`);
       writeFileSync(configPath, text);
     }
-    let child: ChildProcess | null = null;
-    let log = '';
-    const start = (): void => {
-      const c = spawn(NATS_SERVER, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.add(c);
-      c.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-      c.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-200_000); });
-      c.on('error', (err) => { log += `\n${err.message}`; });
-      c.on('exit', () => children.delete(c));
-      child = c;
-    };
-    start();
-    return {
-      name, url: `nats://127.0.0.1:${p.client}`, mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`, mqttPort: p.mqtt, monitorPort: p.monitor, configPath,
-      running: () => child !== null && child.exitCode === null && child.signalCode === null,
-      pid: () => child?.pid,
-      log: () => log,
-      async kill(signal = 'SIGTERM') {
-        const c = child;
-        if (!c || c.exitCode !== null || c.signalCode !== null) return;
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill(signal);
-        await exited;
-      },
-      async restart() { start(); await waitReady(this, opts.timeoutMs ?? 30_000); },
-    };
+    return natsNode(name, configPath, { client: p.client, mqtt: p.mqtt, monitor: p.monitor }, opts.timeoutMs ?? 30_000);
   });
   const cluster: NatsCluster = {
     nodes, servers: nodes.map((n) => n.url),
     async stop() { for (const n of nodes) await n.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); },
   };
   try {
-    await Promise.all(nodes.map((n) => waitReady(n, opts.timeoutMs ?? 30_000)));
+    await Promise.all(nodes.map((n) => waitNatsReady(n, opts.timeoutMs ?? 30_000)));
   } catch (err) { await cluster.stop(); throw err; }
   return cluster;
 }
 
-async function waitReady(n: NatsNode, timeoutMs: number): Promise<void> {
+/** A nats-server process on a config already written (ports as in the config); not started yet ready: call `waitNatsReady`. */
+export function natsNode(name: string, configPath: string, ports: { client: number; mqtt: number; monitor: number }, timeoutMs = 30_000): NatsNode {
+  let child: ChildProcess | null = null;
+  let log = '';
+  const start = (): void => {
+    const c = spawn(NATS_SERVER, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(c);
+    c.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
+    c.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-200_000); });
+    c.on('error', (err) => { log += `\n${err.message}`; });
+    c.on('exit', () => children.delete(c));
+    child = c;
+  };
+  start();
+  return {
+    name, url: `nats://127.0.0.1:${ports.client}`, mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`, mqttPort: ports.mqtt, monitorPort: ports.monitor, configPath,
+    running: () => child !== null && child.exitCode === null && child.signalCode === null,
+    pid: () => child?.pid,
+    log: () => log,
+    async kill(signal = 'SIGTERM') {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill(signal);
+      await exited;
+    },
+    async restart() { start(); await waitNatsReady(this, timeoutMs); },
+  };
+}
+
+/** Resolves when the node's MQTT port accepts and its JetStream is healthy. */
+export async function waitNatsReady(n: NatsNode, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!((await accepts(n.mqttPort)) && (await healthy(n.monitorPort)))) {
     if (!n.running() || Date.now() > deadline) throw new Error(`nats-server ${n.name} not ready: ${n.log().slice(-3000) || 'no output'}`);
