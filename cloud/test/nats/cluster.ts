@@ -60,8 +60,8 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /** JetStream on this node answers (`/healthz` 200: meta leader known, streams current). */
-async function healthy(monitorPort: number): Promise<boolean> {
-  try { return (await fetch(`http://127.0.0.1:${monitorPort}/healthz`)).ok; } catch { return false; }
+async function healthy(monitorPort: number, jsEnabledOnly = false): Promise<boolean> {
+  try { return (await fetch(`http://127.0.0.1:${monitorPort}/healthz${jsEnabledOnly ? '?js-enabled-only=true' : ''}`)).ok; } catch { return false; }
 }
 
 /** Start `size` nodes (1, or 3 for a cluster) with these accounts; resolves when all are healthy. */
@@ -123,14 +123,15 @@ export function natsNode(name: string, configPath: string, ports: { client: numb
       c.kill(signal);
       await exited;
     },
-    async restart() { start(); await waitNatsReady(this, timeoutMs); },
+    // A restarted node catches up in the background (its MQTT consumers are "not current" for a while).
+    async restart() { start(); await waitNatsReady(this, timeoutMs, true); },
   };
 }
 
 /** Resolves when the node's MQTT port accepts and its JetStream is healthy. */
-export async function waitNatsReady(n: NatsNode, timeoutMs: number): Promise<void> {
+export async function waitNatsReady(n: NatsNode, timeoutMs: number, jsEnabledOnly = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!((await accepts(n.mqttPort)) && (await healthy(n.monitorPort)))) {
+  while (!((await accepts(n.mqttPort)) && (await healthy(n.monitorPort, jsEnabledOnly)))) {
     if (!n.running() || Date.now() > deadline) throw new Error(`nats-server ${n.name} not ready: ${n.log().slice(-3000) || 'no output'}`);
     await new Promise((r) => setTimeout(r, 100));
   }
