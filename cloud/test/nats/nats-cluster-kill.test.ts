@@ -95,7 +95,11 @@ test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, s
   await sleep(2000);
   await cluster.nodes[2]!.kill('SIGKILL'); // a third of the devices lose their broker; JetStream keeps 2 of 3
   await sleep(3000);
-  a.child.kill('SIGKILL'); // its unacked messages go to b after ackWait; its unsent acks: devices resend
+  // Instance a stalls (its pulled messages sit unacked in its socket), then dies: they go to b
+  // after ackWait; the acks a never sent make the devices resend (duplicates in the store).
+  a.child.kill('SIGSTOP');
+  await sleep(1500);
+  a.child.kill('SIGKILL');
   await a.exited;
   await sleep(3000);
   await cluster.nodes[2]!.restart();
@@ -118,6 +122,7 @@ test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, s
     });
   } finally { await c.end(); }
   const redelivered = await metric(apiB, 'bal_jetstream_redelivered_total');
+  assert.ok(redelivered > 0, 'the stalled instance\'s messages were redelivered to the survivor');
   process.stdout.write(`stored ${made.reduce((x, y) => x + y, 0)} readings of ${DEVICES} devices; survivor saw ${redelivered} redelivered messages, ${await metric(apiB, 'bal_ingest_readings_total', 'outcome="duplicate"')} duplicate readings\n`);
 });
 
