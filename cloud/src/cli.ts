@@ -53,7 +53,7 @@ const USAGE = `usage:
   bal run --config <file> [--roles ingest,api,anchor]
   bal check-config --config <file>
   bal mosquitto-config --config <file> --out <dir> [--cert <f> --key <f> [--ca <f>] [--tls-port 8883]] [--port 1883] [--host <addr>] [--no-plain] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
-  bal nats-config --config <file>|--credentials <file> --out <dir> --name <server> [--host <addr>] [--port 4222] [--mqtt-port 1883] [--cert <f> --key <f> [--ca <f>]] [--store-dir <d>] [--monitor-port <p>] [--cluster <name> [--cluster-port 6222] [--routes nats-route://h:p,...]]
+  bal nats-config --config <file>|--credentials <file> --out <dir> --name <server> [--host <addr>] [--port 4222] [--mqtt-port 1883] [--cert <f> --key <f> [--ca <f>]] [--store-dir <d>] [--monitor-port <p>] [--mqtt-ack-wait <s>] [--cluster <name> [--cluster-port 6222] [--routes nats-route://h:p,...]]
   bal passwd --credentials <file> --user <name> --role device|bal|operator|data-server [--password <p>]
   bal api-key --name <name> [--role dso] [--token]
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
@@ -241,6 +241,7 @@ async function cmdNatsConfig(v: Record<string, string | boolean | undefined>): P
     serverName: v.name, storeDir: typeof v['store-dir'] === 'string' ? v['store-dir'] : resolve(outDir, 'jetstream'),
     listen: { host, port: int(v.port as string | undefined, 'port') ?? 4222 }, mqtt,
     monitorPort: int(v['monitor-port'] as string | undefined, 'monitor-port') ?? null,
+    ...(v['mqtt-ack-wait'] !== undefined ? { mqttAckWaitMs: 1000 * int(v['mqtt-ack-wait'] as string, 'mqtt-ack-wait')! } : {}),
     cluster: typeof v.cluster === 'string' ? { name: v.cluster, listen: { host, port: int(v['cluster-port'] as string | undefined, 'cluster-port') ?? 6222 }, routes } : null,
     accounts: creds.accounts,
   });
@@ -442,7 +443,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
         config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
         cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' }, 'dynsec-admin': { type: 'string' },
         credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
-        'mqtt-port': { type: 'string' }, 'store-dir': { type: 'string' }, 'monitor-port': { type: 'string' }, cluster: { type: 'string' }, 'cluster-port': { type: 'string' }, routes: { type: 'string' },
+        'mqtt-port': { type: 'string' }, 'store-dir': { type: 'string' }, 'monitor-port': { type: 'string' }, cluster: { type: 'string' }, 'cluster-port': { type: 'string' }, routes: { type: 'string' }, 'mqtt-ack-wait': { type: 'string' },
         name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' }, days: { type: 'string' }, roles: { type: 'string' },
       },
     });

@@ -75,6 +75,9 @@ export function invalidMessage(subject: string, payloadBytes: number): { code: s
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** How long one pull request waits on the server for messages. */
+const FETCH_EXPIRES_MS = 5000;
+
 /** Create the stream and the durable consumer, or bring their settings up to date (idempotent). */
 export async function ensureReadingsStream(jsm: JetStreamManager, o: { stream: string; consumer: string; replicas: number; ackWaitMs: number; maxAckPending: number; maxAgeMs: number }): Promise<void> {
   const want = {
@@ -133,7 +136,9 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
     acks: r.counter('bal_jetstream_acks_total', 'Messages acked (ack), nak\'ed for redelivery (nak) or terminated as invalid (term)', ['kind']),
     invalid: r.counter('bal_jetstream_invalid_total', 'Messages terminated without reaching the ingest, by reason code', ['code']),
     pullErrors: r.counter('bal_jetstream_pull_errors_total', 'Failed pulls (server gone, consumer unavailable); retried'),
+    stalled: r.counter('bal_jetstream_pulls_abandoned_total', 'Pulls abandoned after a reconnect or past their expiry (asked again)'),
   };
+  const stalled = m.stalled;
   let nc: NatsConnection | null = null;
   let stopped = false;
   let loop: Promise<void> | null = null;
@@ -181,14 +186,19 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
       if (free <= 0) { await new Promise<void>((res) => { slotWaiter = res; }); continue; }
       requested = free;
       try {
-        const iter = await consumer.fetch({ max_messages: free, expires: 5000 });
+        const iter = await consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
         fetching = iter;
         if (stopped) iter.stop();
-        for await (const msg of iter) {
-          requested = Math.max(0, requested - 1);
-          if (stopped) { settle(msg, 'nak', 0); continue; }
-          dispatch(msg, handle);
-        }
+        // A pull lives at most FETCH_EXPIRES_MS on the server; one that outlives it (its server
+        // died, the client moved to another) is abandoned and asked again.
+        const watchdog = setTimeout(() => { stalled.inc(); iter.stop(); }, FETCH_EXPIRES_MS + 2000);
+        try {
+          for await (const msg of iter) {
+            requested = Math.max(0, requested - 1);
+            if (stopped) { settle(msg, 'nak', 0); continue; }
+            dispatch(msg, handle);
+          }
+        } finally { clearTimeout(watchdog); }
         failures = 0;
       } catch (err) {
         m.pullErrors.inc();
@@ -216,6 +226,8 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
       void (async () => {
         for await (const s of conn.status()) {
           if (s.type === 'disconnect' || s.type === 'reconnect') log.info(`jetstream ${s.type}`, { server: s.data });
+          // The pending pull lived on the old connection: ask the new server at once.
+          if (s.type === 'reconnect' && fetching) { stalled.inc(); fetching.stop(); }
           else if (s.type === 'error') log.warn('jetstream connection error', { err: s.data });
         }
       })().catch(() => {});

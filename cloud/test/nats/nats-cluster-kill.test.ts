@@ -94,11 +94,15 @@ test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, s
   await until('both instances ingest', async () => (await metric(apiA, 'bal_jetstream_acks_total')) > 0 && (await metric(apiB, 'bal_jetstream_acks_total')) > 0, 60_000);
   await sleep(2000);
   await cluster.nodes[2]!.kill('SIGKILL'); // a third of the devices lose their broker; JetStream keeps 2 of 3
-  await sleep(3000);
+  await sleep(2000);
+  // a pulls again (its NATS connection may have been on the dead node)
+  const acksA = await metric(apiA, 'bal_jetstream_acks_total');
+  await until('instance a pulls again', async () => (await metric(apiA, 'bal_jetstream_acks_total')) > acksA + 10, 30_000)
+    .catch((err: unknown) => { process.stderr.write(`instance a:\n${a.stderr().slice(-4000)}\n`); throw err; });
   // Instance a stalls (its pulled messages sit unacked in its socket), then dies: they go to b
   // after ackWait; the acks a never sent make the devices resend (duplicates in the store).
   a.child.kill('SIGSTOP');
-  await sleep(1500);
+  await sleep(2000);
   a.child.kill('SIGKILL');
   await a.exited;
   await sleep(3000);
