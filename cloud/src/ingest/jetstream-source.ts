@@ -136,6 +136,7 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
     acks: r.counter('bal_jetstream_acks_total', 'Messages acked (ack), nak\'ed for redelivery (nak) or terminated as invalid (term)', ['kind']),
     invalid: r.counter('bal_jetstream_invalid_total', 'Messages terminated without reaching the ingest, by reason code', ['code']),
     pullErrors: r.counter('bal_jetstream_pull_errors_total', 'Failed pulls (server gone, consumer unavailable); retried'),
+    pulls: r.counter('bal_jetstream_pulls_total', 'Pull requests that ended, by result (messages, empty: expired with none)', ['result']),
     stalled: r.counter('bal_jetstream_pulls_abandoned_total', 'Pulls abandoned after a reconnect or past their expiry (asked again)'),
   };
   const stalled = m.stalled;
@@ -182,23 +183,34 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
   async function pullLoop(consumer: Consumer, handle: ReadingsHandler, maxInFlight: number): Promise<void> {
     let failures = 0;
     while (!stopped) {
+      if (nc?.isClosed()) { log.warn('jetstream connection closed; no more pulls', { stream, consumer: durable }); return; }
       const free = maxInFlight - inFlight - requested;
       if (free <= 0) { await new Promise<void>((res) => { slotWaiter = res; }); continue; }
       requested = free;
       try {
-        const iter = await consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
+        // The pull request itself can hang while the client moves to another server: bounded too.
+        const pending = consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
+        const iter = await Promise.race([pending, sleep(FETCH_EXPIRES_MS).then(() => null)]);
+        if (iter === null) {
+          stalled.inc();
+          void pending.then((it) => it.stop(), () => {});
+          continue;
+        }
         fetching = iter;
         if (stopped) iter.stop();
         // A pull lives at most FETCH_EXPIRES_MS on the server; one that outlives it (its server
         // died, the client moved to another) is abandoned and asked again.
         const watchdog = setTimeout(() => { stalled.inc(); iter.stop(); }, FETCH_EXPIRES_MS + 2000);
+        let got = 0;
         try {
           for await (const msg of iter) {
+            got++;
             requested = Math.max(0, requested - 1);
             if (stopped) { settle(msg, 'nak', 0); continue; }
             dispatch(msg, handle);
           }
         } finally { clearTimeout(watchdog); }
+        m.pulls.inc({ result: got > 0 ? 'messages' : 'empty' });
         failures = 0;
       } catch (err) {
         m.pullErrors.inc();

@@ -1,6 +1,7 @@
 // The JetStream readings source alone, on a real nats-server 2.9 (own process, free ports) with
 // the config `bal nats-config` writes; devices publish through NATS's MQTT listener. Proves:
-// a message whose handler fails is redelivered (nak) and acked once it succeeds; two sources on
+// a message whose handler fails is redelivered (nak) and acked once it succeeds; the message of
+// an instance that dies unacked goes to another after ack wait; two sources on
 // the one durable consumer share the messages, each handled once; no more than maxInFlight
 // unsettled; bad subjects and payloads are counted with their code and not redelivered; the
 // source goes on after the server is SIGKILLed and restarted (file storage keeps the stream).
@@ -115,6 +116,24 @@ test('two sources on one durable consumer share the messages, each handled once;
   assert.ok([...seen.values()].every((n) => n === 1), 'each message handled once');
   assert.ok(by[0]! > 0 && by[1]! > 0, `both instances got a share (${by.join('/')})`);
   assert.ok(maxBusy <= 4, `at most 2 in flight per source (saw ${maxBusy} across two)`);
+});
+
+test('an instance that dies with a message unacked: the message goes to another instance after ack wait', async () => {
+  const name = `T${++stream}`;
+  const dying = jetStreamReadingsSource({ servers: cluster.servers, username: 'bal', password: 'balpw', stream: name, consumer: 'ingest', ackWaitMs: 1000, metrics: new MetricsRegistry(), log: silentLogger });
+  let took = 0;
+  await dying.start(async () => { took++; return new Promise<boolean>(() => {}); }, { maxInFlight: 4 }); // never settles
+  await publish('orphan');
+  await until('the first instance took it', () => took === 1);
+  await dying.connection()!.close(); // dies: no ack, no more "working"
+  const m = new MetricsRegistry();
+  const survivor = source(m, { stream: name });
+  const got: string[] = [];
+  await survivor.start(async (_pod, payload) => { got.push(payload.toString()); return true; }, { maxInFlight: 4 });
+  await until('the survivor got it', () => got.length === 1, 10_000);
+  assert.equal(got, ['orphan']);
+  assert.is(value(m, 'bal_jetstream_redelivered_total'), 1);
+  await dying.stop();
 });
 
 test('bad subjects and payloads are counted with a code and not redelivered', async () => {
