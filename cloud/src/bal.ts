@@ -12,7 +12,7 @@ import { LightNodeError, ValidationError } from '@lightnode/shared/errors';
 import { makeDomain } from '@lightnode/shared/eip712';
 import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { readDeployment } from '@lightnode/contracts/deploy';
-import { CONFIG_INVALID, type BalConfig } from './config.js';
+import { CONFIG_INVALID, type BalConfig, type JetStreamConfig } from './config.js';
 import type { Hex } from '@lightnode/shared/hex';
 import { MetricsRegistry } from './metrics.js';
 import { createLogger, type Logger } from './log.js';
@@ -28,6 +28,7 @@ import { createVerifyPool } from './verify/pool.js';
 import { startRegistryMirror } from './registry/mirror.js';
 import { startIngest, type Ingest } from './ingest/ingest.js';
 import { mqttReadingsSource } from './ingest/source.js';
+import { jetStreamReadingsSource } from './ingest/jetstream-source.js';
 import { startCimIngest, type CimIngest } from './cim-import/cim-ingest.js';
 import { startDataServerMirror } from './registry/data-server-mirror.js';
 import { startAnchorer, type Anchorer } from './anchor/anchorer.js';
@@ -165,6 +166,15 @@ function resolveAccountKey(inline: string | undefined, file: string | undefined,
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
   return Promise.race([p, new Promise<never>((_, rej) => { t = setTimeout(() => rej(new LightNodeError('BAL_TIMEOUT', `${what} timed out`)), ms); })]).finally(() => clearTimeout(t));
+}
+
+/** The NATS password of `ingest.jetstream` (inline, or read from `passwordPath`), or null. */
+function jetstreamPassword(js: JetStreamConfig): string | null {
+  if (js.password !== null) return js.password;
+  if (js.passwordPath === null) return null;
+  try { return readFileSync(js.passwordPath, 'utf8').replace(/\r?\n$/, ''); } catch (err) {
+    throw new ValidationError(CONFIG_INVALID, 'ingest.jetstream.passwordPath', 'a readable file', (err as Error).message);
+  }
 }
 
 /** Start the whole BAL from a validated config. */
@@ -316,8 +326,15 @@ export async function startBal(config: BalConfig, opts: StartBalOptions = {}): P
       });
       closers.push({ name: 'status', close: () => status.detach() });
     }
+    // With ingest.jetstream, readings come from the durable JetStream consumer, not from the MQTT client.
+    const js = config.ingest.jetstream;
+    const source = js && roles.has('ingest') ? jetStreamReadingsSource({
+      servers: js.servers, stream: js.stream, consumer: js.consumer, replicas: js.replicas, ackWaitMs: js.ackWaitMs, maxAckPending: js.maxAckPending, nakDelayMs: js.nakDelayMs,
+      ...(js.username ? { username: js.username } : {}), ...(jetstreamPassword(js) !== null ? { password: jetstreamPassword(js)! } : {}),
+      name: `bal-ingest:${config.instanceId}`, metrics, log: log.child({ component: 'jetstream' }),
+    }) : null;
     const ingest = !roles.has('ingest') ? null : await startIngest({
-      mqtt: mq, source: mqttReadingsSource(mq, { shareGroup }), store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
+      mqtt: mq, source: source ?? mqttReadingsSource(mq, { shareGroup }), store, mirror, pool, metrics, log: log.child({ component: 'ingest' }),
       config: {
         futureSkewMs: config.ingest.futureSkewMs, maxInFlightBatches: config.ingest.maxInFlightBatches,
         ackMode: config.ingest.ackMode, ackMaxDelayMs: config.ingest.ackMaxDelayMs, ackMaxReadings: config.ingest.ackMaxReadings,

@@ -8,6 +8,9 @@
  *   bal mosquitto-config --config bal.json --out dir [--cert f --key f [--ca f] [--tls-port 8883]] [--port 1883] [--host h] [--no-plain] [--run-as-user u] [--dynsec plugin.so [--dynsec-admin u]]
  *                                             write mosquitto.conf + passwd + acl for a production broker:
  *                                             MQTTS with --cert/--key, else plain on 127.0.0.1 only (warned)
+ *   bal nats-config --config bal.json --out dir --name n1 [--cluster ln --routes nats-route://h:6222,…] [--cert f --key f]
+ *                                             write nats-server.conf (JetStream + MQTT listener, users with
+ *                                             permissions from the ACL) for the JetStream transport
  *   bal passwd --credentials creds.json --user U --role device|bal|operator|data-server [--password P]
  *                                             add/replace a broker account (prints a generated password)
  *   bal api-key --name N [--role dso] [--token]
@@ -35,7 +38,8 @@ import { loadConfig, withRoles, type BalConfig } from './config.js';
 import { createLogger, parseLogLevel } from './log.js';
 import { loadCredentialsFile, parseCredentials, type CredentialsFile } from './broker/credentials.js';
 import { ROLES, type Role } from './broker/acl.js';
-import { hashPassword } from './broker/password-hash.js';
+import { hashNatsPassword, hashPassword } from './broker/password-hash.js';
+import { writeNatsConfig } from './broker/nats-config.js';
 import { writeMosquittoConfig } from './broker/mosquitto-config.js';
 import { isLoopback } from './plaintext.js';
 import { BAL_BROKER_DYNSEC_HASH } from './broker/mosquitto-dynsec.js';
@@ -49,6 +53,7 @@ const USAGE = `usage:
   bal run --config <file> [--roles ingest,api,anchor]
   bal check-config --config <file>
   bal mosquitto-config --config <file> --out <dir> [--cert <f> --key <f> [--ca <f>] [--tls-port 8883]] [--port 1883] [--host <addr>] [--no-plain] [--run-as-user <u>] [--dynsec <mosquitto_dynamic_security.so> [--dynsec-admin <user>]]
+  bal nats-config --config <file>|--credentials <file> --out <dir> --name <server> [--host <addr>] [--port 4222] [--mqtt-port 1883] [--cert <f> --key <f> [--ca <f>]] [--store-dir <d>] [--monitor-port <p>] [--mqtt-ack-wait <s>] [--cluster <name> [--cluster-port 6222] [--routes nats-route://h:p,...]]
   bal passwd --credentials <file> --user <name> --role device|bal|operator|data-server [--password <p>]
   bal api-key --name <name> [--role dso] [--token]
   bal users add <username> --config <file> --role admin|producer|consumer [--pod <PoD> ...] [--wallet 0x...] [--wallet-key <file>] [--password-file <file>]
@@ -175,17 +180,19 @@ function mosquittoListeners(v: Record<string, string | boolean | undefined>, tls
   return { listener, tls, warnings };
 }
 
+/** The accounts of `--credentials`, or of the config's `broker.credentialsPath`. */
+function credentialsFromArgs(v: Record<string, string | boolean | undefined>): CredentialsFile {
+  if (typeof v.credentials === 'string') return loadCredentialsFile(v.credentials);
+  if (typeof v.config !== 'string') throw new UsageError('--config <file> or --credentials <file> is required');
+  const config = loadConfig(v.config);
+  if (config.broker.kind !== 'embedded' || !config.broker.credentialsPath) throw new UsageError('the config has no broker.credentialsPath; pass --credentials');
+  return loadCredentialsFile(config.broker.credentialsPath);
+}
+
 async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined>): Promise<number> {
   const outDir = v.out as string | undefined;
   if (!outDir) throw new UsageError('--out <dir> is required');
-  let creds: CredentialsFile;
-  if (typeof v.credentials === 'string') creds = loadCredentialsFile(v.credentials);
-  else {
-    if (typeof v.config !== 'string') throw new UsageError('--config <file> or --credentials <file> is required');
-    const config = loadConfig(v.config);
-    if (config.broker.kind !== 'embedded' || !config.broker.credentialsPath) throw new UsageError('the config has no broker.credentialsPath; pass --credentials');
-    creds = loadCredentialsFile(config.broker.credentialsPath);
-  }
+  const creds = credentialsFromArgs(v);
   const tlsPort = int(v['tls-port'] as string | undefined, 'tls-port');
   if (tlsPort !== undefined && (typeof v.cert !== 'string' || typeof v.key !== 'string')) throw new UsageError('--tls-port needs --cert and --key');
   if ((typeof v.cert === 'string') !== (typeof v.key === 'string')) throw new UsageError('--cert and --key go together');
@@ -214,6 +221,35 @@ async function cmdMosquittoConfig(v: Record<string, string | boolean | undefined
   return 0;
 }
 
+/**
+ * `bal nats-config`: a nats-server 2.9 config (JetStream transport, cloud/README) with the same
+ * accounts and rules as `bal mosquitto-config`; one run per node of a cluster (`--name`).
+ */
+async function cmdNatsConfig(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const outDir = v.out as string | undefined;
+  if (!outDir) throw new UsageError('--out <dir> is required');
+  if (typeof v.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(v.name)) throw new UsageError('--name <server name>: 1..64 of [A-Za-z0-9._-], unique in the cluster');
+  const creds = credentialsFromArgs(v);
+  const host = typeof v.host === 'string' ? v.host : '127.0.0.1';
+  if ((typeof v.cert === 'string') !== (typeof v.key === 'string')) throw new UsageError('--cert and --key go together');
+  const routes = typeof v.routes === 'string' ? v.routes.split(',').map((r) => r.trim()).filter(Boolean) : [];
+  if (routes.some((r) => !/^nats-route:\/\/[^\s]+:\d+$/.test(r))) throw new UsageError('--routes: comma-separated nats-route://host:port');
+  if ((routes.length > 0 || v['cluster-port'] !== undefined) && typeof v.cluster !== 'string') throw new UsageError('--routes and --cluster-port need --cluster <name>');
+  const tls = typeof v.cert === 'string' && typeof v.key === 'string' ? { certPath: v.cert, keyPath: v.key, ...(typeof v.ca === 'string' ? { caPath: v.ca } : {}) } : null;
+  const mqtt = { host, port: int(v['mqtt-port'] as string | undefined, 'mqtt-port') ?? (tls ? 8883 : 1883), tls };
+  const { configPath } = writeNatsConfig(outDir, {
+    serverName: v.name, storeDir: typeof v['store-dir'] === 'string' ? v['store-dir'] : resolve(outDir, 'jetstream'),
+    listen: { host, port: int(v.port as string | undefined, 'port') ?? 4222 }, mqtt,
+    monitorPort: int(v['monitor-port'] as string | undefined, 'monitor-port') ?? null,
+    ...(v['mqtt-ack-wait'] !== undefined ? { mqttAckWaitMs: 1000 * int(v['mqtt-ack-wait'] as string, 'mqtt-ack-wait')! } : {}),
+    cluster: typeof v.cluster === 'string' ? { name: v.cluster, listen: { host, port: int(v['cluster-port'] as string | undefined, 'cluster-port') ?? 6222 }, routes } : null,
+    accounts: creds.accounts,
+  });
+  if (!tls && !isLoopback(host)) io.err(`WARNING plain MQTT on ${host}:${mqtt.port}: device passwords and readings cross the network unencrypted (S-BAP-01); use --cert/--key\n`);
+  out(JSON.stringify({ configPath, accounts: creds.accounts.length, mqtt: { host, port: mqtt.port, tls: tls !== null }, cluster: typeof v.cluster === 'string' ? v.cluster : null }));
+  return 0;
+}
+
 async function cmdPasswd(v: Record<string, string | boolean | undefined>): Promise<number> {
   const file = v.credentials;
   const user = v.user;
@@ -223,7 +259,8 @@ async function cmdPasswd(v: Record<string, string | boolean | undefined>): Promi
   const creds: CredentialsFile = existsSync(file) ? loadCredentialsFile(file) : { v: 1, accounts: [] };
   const generated = typeof v.password !== 'string';
   const password = generated ? randomBytes(18).toString('base64url') : (v.password as string);
-  const account = { username: user, role: role as Role, passwordHash: await hashPassword(password) };
+  // Both hashes of the one password: mosquitto / the embedded broker, and NATS (bcrypt).
+  const account = { username: user, role: role as Role, passwordHash: await hashPassword(password), natsPasswordHash: await hashNatsPassword(password) };
   const next = parseCredentials({ v: 1, accounts: [...creds.accounts.filter((a) => a.username !== user), account] }, file);
   const tmp = `${resolve(file)}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
@@ -406,6 +443,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
         config: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'tls-port': { type: 'string' },
         cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, 'run-as-user': { type: 'string' }, 'no-plain': { type: 'boolean' }, dynsec: { type: 'string' }, 'dynsec-admin': { type: 'string' },
         credentials: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' },
+        'mqtt-port': { type: 'string' }, 'store-dir': { type: 'string' }, 'monitor-port': { type: 'string' }, cluster: { type: 'string' }, 'cluster-port': { type: 'string' }, routes: { type: 'string' }, 'mqtt-ack-wait': { type: 'string' },
         name: { type: 'string' }, pods: { type: 'string' }, token: { type: 'boolean' }, help: { type: 'boolean' }, days: { type: 'string' }, roles: { type: 'string' },
       },
     });
@@ -415,6 +453,7 @@ export async function main(argv: string[], cliIo: CliIo = stdio): Promise<number
       case 'run': return await cmdRun(needConfig(), values.roles);
       case 'check-config': return await cmdCheckConfig(needConfig());
       case 'mosquitto-config': return await cmdMosquittoConfig(values);
+      case 'nats-config': return await cmdNatsConfig(values);
       case 'passwd': return await cmdPasswd(values);
       case 'api-key': return await cmdApiKey(values);
       case 'archive': case 'restore': return await cmdRetention(cmd, needConfig(), values.days);

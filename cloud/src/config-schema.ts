@@ -132,6 +132,22 @@ export const BAL_CONFIG = defineConfig('cloud', 'BAL', {
         type: 'string', pattern: /^[A-Za-z0-9._-]{1,64}$/, expected: '1..64 of [A-Za-z0-9._-] (one MQTT topic level)', nullable: true, optional: true, defaultDoc: '`null`', env: true,
         doc: 'scale-out on one broker (see Scale-out on Mosquitto): every `ingest` instance with the same group shares `$share/<group>/ln/v1/+/readings` (and the data-server feed), so each reading goes to one of them; needs an external broker with shared subscriptions (Mosquitto), and makes the BAL\'s session clean with client id `<broker.username>@<instanceId>`. `null`: one plain subscription (one ingest instance per broker)',
       },
+      jetstream: {
+        type: 'object', optional: true, nullable: true,
+        doc: 'readings from a NATS JetStream stream instead of an MQTT subscription (cloud/README "JetStream transport"): devices publish MQTT to NATS\'s MQTT listener (`broker.kind: external`, `broker.url` = that listener); `ingest` instances pull through one durable consumer and ack after commit',
+        fields: {
+          servers: { type: 'array', maxItems: 32, doc: 'the NATS servers (`nats://host:port`); the client fails over among them', items: { type: 'string', pattern: /^(nats|tls):\/\/[^\s]+$/, expected: 'nats:// or tls:// URL', doc: 'a server' } },
+          stream: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,64}$/, expected: '1..64 of [A-Za-z0-9_-]', default: 'LN_READINGS', doc: 'stream capturing `ln.v1.*.readings` (work queue, file storage; created if missing)' },
+          consumer: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,64}$/, expected: '1..64 of [A-Za-z0-9_-]', default: 'bal-ingest', doc: 'the durable pull consumer every ingest instance shares' },
+          replicas: { type: 'integer', min: 1, max: 5, default: 1, unit: 'replicas', doc: 'stream replicas (3 on a 3-node cluster: a node may die)' },
+          ackWaitMs: ms(1000, 3_600_000, 30_000, 'a message not acked this long after delivery (its instance died) is redelivered to another instance'),
+          maxAckPending: { type: 'integer', min: 1, max: 1_000_000, default: 1000, unit: 'messages', doc: 'unacked messages across all instances before the server holds back' },
+          nakDelayMs: ms(0, 600_000, 1000, 'redelivery delay of a message whose store transaction failed'),
+          username: { type: 'string', optional: true, doc: 'NATS account (the `bal` account of `bal nats-config`)' },
+          password: { type: 'string', optional: true, secret: true, doc: 'its password (or `passwordPath`)' },
+          passwordPath: path('file holding the password (trailing newline ignored)'),
+        },
+      },
     },
   },
   registry: {

@@ -141,7 +141,11 @@ function deriveConfig(c: BalConfigFile, baseDir: string) {
     fail('anchoring.leaseRenewDeadlineMs', `between anchoring.leaseRenewMs (${an.leaseRenewMs}) and anchoring.leaseTtlMs (${an.leaseTtlMs}), exclusive`, an.leaseRenewDeadlineMs);
   }
 
-  return { baseDir, allowPlaintext: c.allowPlaintext, roles, instanceId, chain, broker, store, retention, anchoring: c.anchoring, ingest: { ...c.ingest, shareGroup }, registry: c.registry, api, dataAccess, dashboard, log: c.log };
+  const ingest = { ...c.ingest, shareGroup, jetstream: jetstreamConfig(c.ingest.jetstream, path) };
+  if (ingest.jetstream && broker.kind !== 'external') fail('broker.kind', "'external' with ingest.jetstream (the BAL's MQTT client connects to NATS's MQTT listener)", broker.kind);
+  if (ingest.jetstream && shareGroup !== null) fail('ingest.shareGroup', 'null with ingest.jetstream (readings come from the JetStream consumer, not from an MQTT subscription)', shareGroup);
+
+  return { baseDir, allowPlaintext: c.allowPlaintext, roles, instanceId, chain, broker, store, retention, anchoring: c.anchoring, ingest, registry: c.registry, api, dataAccess, dashboard, log: c.log };
 }
 
 /** The roles of `bal run` (cloud/README "Roles and the anchor lease"). */
@@ -179,4 +183,20 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
   let raw: unknown;
   try { raw = JSON.parse(text); } catch (err) { return fail('config', 'JSON', `${file}: ${(err as Error).message}`); }
   return parseConfig(raw, dirname(resolve(file)), env);
+}
+
+/** The runtime form of `ingest.jetstream` (null when absent): paths resolved, one password source. */
+export interface JetStreamConfig {
+  servers: string[]; stream: string; consumer: string; replicas: number; ackWaitMs: number; maxAckPending: number; nakDelayMs: number;
+  username: string | null; password: string | null; passwordPath: string | null;
+}
+
+function jetstreamConfig(j: BalConfigFile['ingest']['jetstream'], path: (p: string) => string): JetStreamConfig | null {
+  if (!j) return null;
+  if (j.servers.length === 0) fail('ingest.jetstream.servers', 'at least one nats:// URL', j.servers);
+  if (j.password !== undefined && j.passwordPath !== undefined) fail('ingest.jetstream.passwordPath', 'absent when ingest.jetstream.password is given', j.passwordPath);
+  return {
+    servers: [...j.servers], stream: j.stream, consumer: j.consumer, replicas: j.replicas, ackWaitMs: j.ackWaitMs, maxAckPending: j.maxAckPending, nakDelayMs: j.nakDelayMs,
+    username: j.username ?? null, password: j.password ?? null, passwordPath: j.passwordPath ? path(j.passwordPath) : null,
+  };
 }

@@ -63,6 +63,8 @@ export const BAL_ERRORS = {
   BAL_DEVICE_REVOKED: 'ack: the signing device was revoked before the reading',
   BAL_EQUIVOCATION: 'ack: another reading is stored under the same (signer, seq)',
   BAL_INTERNAL: 'an internal invariant of the ingest failed (a bug)',
+  BAL_JETSTREAM_PAYLOAD_INVALID: 'JetStream: a readings message with an empty payload or one over the size limit; terminated (never redelivered), counted',
+  BAL_JETSTREAM_SUBJECT_INVALID: 'JetStream: a message on the readings stream whose subject is not `ln.v1.<PoD>.readings`; terminated (never redelivered), counted',
   BAL_LEASE_FENCED: 'an anchoring write named a lease epoch another instance has replaced (a stale anchor leader); nothing was written',
   BAL_LEASE_TIMING: 'the anchor lease timing breaks renewMs < renewDeadlineMs < ttlMs',
   BAL_METRIC_INVALID: 'a metric or label is misdeclared or misused (a bug)',

@@ -1,7 +1,8 @@
 /**
  * Broker accounts: one JSON credentials file
  * `{ "v": 1, "accounts": [{ "username", "role": "device"|"bal"|"operator", "passwordHash" }] }`
- * with mosquitto-compatible hashes (password-hash.ts). A device's username is its PoD code,
+ * with mosquitto-compatible hashes (password-hash.ts), and optionally `natsPasswordHash` (bcrypt of
+ * the same password, for a NATS server: nats-config.ts). A device's username is its PoD code,
  * which the ACL substitutes for `%u`.
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,14 @@ import { POD_RE } from '@lightnode/shared/reading';
 import { ROLES, USERNAME_RE, type Role } from './acl.js';
 import { isPasswordHash, verifyPassword } from './password-hash.js';
 
-export interface BrokerAccount { username: string; role: Role; passwordHash: string }
+export interface BrokerAccount {
+  username: string; role: Role; passwordHash: string;
+  /** The same password as a bcrypt hash (`$2a$`/`$2b$`), for NATS (`bal nats-config`); written by `bal passwd`. */
+  natsPasswordHash?: string;
+}
+
+/** A bcrypt hash as nats-server 2.9 accepts in a `password` field. */
+export const BCRYPT_RE = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 export interface CredentialsFile { v: 1; accounts: BrokerAccount[] }
 
 const CODE = 'BAL_CREDENTIALS_INVALID';
@@ -26,14 +34,15 @@ export function parseCredentials(x: unknown, source = 'credentials'): Credential
   const accounts = o.accounts.map((a: unknown, i): BrokerAccount => {
     const f = `${source}.accounts[${i}]`;
     if (typeof a !== 'object' || a === null) throw new ValidationError(CODE, f, 'object', a);
-    const { username, role, passwordHash } = a as Record<string, unknown>;
+    const { username, role, passwordHash, natsPasswordHash } = a as Record<string, unknown>;
     if (typeof username !== 'string' || !USERNAME_RE.test(username)) throw new ValidationError(CODE, `${f}.username`, 'string of [A-Za-z0-9._:-], 1..128', username);
     if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new ValidationError(CODE, `${f}.role`, ROLES.join(' | '), role);
     if (role === 'device' && !POD_RE.test(username)) throw new ValidationError(CODE, `${f}.username`, 'a PoD code for a device account', username);
     if (typeof passwordHash !== 'string' || !isPasswordHash(passwordHash)) throw new ValidationError(CODE, `${f}.passwordHash`, 'mosquitto $7$ or $6$ hash', passwordHash);
+    if (natsPasswordHash !== undefined && (typeof natsPasswordHash !== 'string' || !BCRYPT_RE.test(natsPasswordHash))) throw new ValidationError(CODE, `${f}.natsPasswordHash`, 'bcrypt hash ($2a$/$2b$)', natsPasswordHash);
     if (seen.has(username)) throw new ValidationError(CODE, `${f}.username`, 'unique username', username);
     seen.add(username);
-    return { username, role: role as Role, passwordHash };
+    return { username, role: role as Role, passwordHash, ...(natsPasswordHash !== undefined ? { natsPasswordHash: natsPasswordHash as string } : {}) };
   });
   return { v: 1, accounts };
 }

@@ -52,3 +52,12 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   }
   return false;
 }
+
+/** bcrypt cost of `natsPasswordHash` (nats-server checks it at every connect). */
+export const NATS_BCRYPT_COST = 10;
+
+/** The same password as a bcrypt hash, the form nats-server 2.9 accepts (`bal nats-config`). */
+export async function hashNatsPassword(password: string, cost = NATS_BCRYPT_COST): Promise<string> {
+  const { default: bcrypt } = await import('bcryptjs');
+  return bcrypt.hash(password, cost);
+}

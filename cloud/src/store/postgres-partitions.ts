@@ -41,9 +41,14 @@ export function partitionName(dayMs: number): string {
   return `readings_d${new Date(dayMs).toISOString().slice(0, 10).replace(/-/g, '')}`;
 }
 
-/** Create the day's partition (and its per-day unique (device, seq) index) if missing. */
+/**
+ * Create the day's partition (and its per-day unique (device, seq) index) if missing. Inside a
+ * transaction, creators of one day's partition queue on a transaction advisory lock: two BAL
+ * instances creating it at once would otherwise fail one with `relation … already exists` (42P07).
+ */
 export async function ensurePartition(c: pg.PoolClient | pg.Pool, dayMs: number): Promise<void> {
   const name = partitionName(dayMs);
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`bal:partition:${name}`]);
   await c.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF readings FOR VALUES FROM (${dayMs}) TO (${dayMs + DAY_MS})`);
   await c.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${name}_device_seq ON ${name} (device, seq)`);
 }

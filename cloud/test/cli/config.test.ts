@@ -23,7 +23,7 @@ test('defaults: embedded broker 1883, SQLite data/bal.db, API 8080, anchoring ev
   assert.equal(c.anchoring, { enabled: true, windowMs: 60_000, maxLeaves: 10_000, confirmations: 1, pollIntervalMs: 1000, rebroadcastMs: 30_000, leaseTtlMs: 5000, leaseRenewMs: 1500, leaseRenewDeadlineMs: 4000 });
   assert.equal(c.roles, ['ingest', 'api', 'anchor'], 'every role by default, as one BAL');
   assert.match(c.instanceId, /-\d+$/);
-  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2, ackMode: 'per-reading', ackMaxDelayMs: 1000, ackMaxReadings: 500, shareGroup: null });
+  assert.equal(c.ingest, { futureSkewMs: 60_000, maxInFlightBatches: 64, verifyThreads: 2, ackMode: 'per-reading', ackMaxDelayMs: 1000, ackMaxReadings: 500, shareGroup: null, jetstream: null });
   assert.equal(c.api, { host: '127.0.0.1', port: 8080, tls: null, clients: [], metricsPublic: true, maxPageSize: 1000 });
   assert.is(c.log.level, 'info');
 });
@@ -72,6 +72,20 @@ test('retention: off by default, 60 days, archive folder resolved against the co
   assert.equal([c.retention.enabled, c.retention.days, c.retention.archiveDir], [true, 30, '/srv/archive']);
   fails({ ...MIN, retention: { days: 0 } }, /retention\.days/);
   fails({ ...MIN, retention: { intervalMs: 1000 } }, /retention\.intervalMs/);
+});
+
+test('ingest.jetstream: defaults, password file resolved; needs an external broker, servers and one password source', () => {
+  const ext = { kind: 'external', url: 'mqtt://127.0.0.1:1883', password: 'p' };
+  const c = parseConfig({ ...MIN, broker: ext, ingest: { jetstream: { servers: ['nats://127.0.0.1:4222'], username: 'bal', passwordPath: 'nats-pw' } } }, '/etc/bal');
+  assert.equal(c.ingest.jetstream, {
+    servers: ['nats://127.0.0.1:4222'], stream: 'LN_READINGS', consumer: 'bal-ingest', replicas: 1, ackWaitMs: 30_000, maxAckPending: 1000, nakDelayMs: 1000,
+    username: 'bal', password: null, passwordPath: '/etc/bal/nats-pw',
+  });
+  fails({ ...MIN, ingest: { jetstream: { servers: ['nats://127.0.0.1:4222'] } } }, /broker\.kind/);
+  fails({ ...MIN, broker: ext, ingest: { jetstream: { servers: [] } } }, /ingest\.jetstream\.servers/);
+  fails({ ...MIN, broker: ext, ingest: { jetstream: { servers: ['http://x'] } } }, /ingest\.jetstream\.servers/);
+  fails({ ...MIN, broker: ext, ingest: { jetstream: { servers: ['nats://x:4222'], password: 'a', passwordPath: 'b' } } }, /passwordPath/);
+  fails({ ...MIN, broker: ext, ingest: { jetstream: { servers: ['nats://x:4222'], replicas: 7 } } }, /replicas/);
 });
 
 test('env overrides: BAL_<PATH> for the env fields, typed by the schema', () => {

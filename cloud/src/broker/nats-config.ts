@@ -1,0 +1,130 @@
+/**
+ * A nats-server 2.9 configuration for the JetStream transport (issue 16; cloud/README
+ * "JetStream transport"): server name, JetStream store, the MQTT listener devices connect to, an
+ * optional cluster block, and one user per account of the credentials file with permissions
+ * mapped from the same rule table as the Mosquitto ACL (acl.ts). An MQTT topic maps to a NATS
+ * subject with `/` → `.`, `+` → `*`, `#` → `>`.
+ *
+ * Found by testing against nats-server 2.9.10 (cloud/test/nats/nats-permissions.test.ts):
+ * - An MQTT QoS 1 subscription is a JetStream consumer whose deliveries go to `$MQTT.sub.<id>`:
+ *   without subscribe permission on `$MQTT.sub.>` the SUBSCRIBE is refused. The MQTT listener
+ *   itself refuses MQTT subscriptions to `$MQTT/…` topics, and device accounts are MQTT-only
+ *   (`allowed_connection_types`), so `$MQTT.sub.>` does not let a device read others' messages.
+ * - Publishing (QoS 0/1, retained) needs only the subject itself; a publish outside the
+ *   permissions is dropped (and logged by the server) while the MQTT client still gets a PUBACK.
+ * - The BAL's ingest is a NATS client: JetStream API `$JS.API.>` (stream/consumer info and
+ *   create, pulls), acks on `$JS.ACK.>`, replies on `_INBOX.>`.
+ * - Passwords: nats-server accepts bcrypt (`$2a$`/`$2b$`) in `password`; the mosquitto `$7$`
+ *   hashes cannot be used, so accounts need `natsPasswordHash` (`bal passwd` writes it).
+ * - NATS 2.9 does not bind an MQTT client id to the username: a device can connect with another
+ *   device's client id and so disconnect it (not read its messages: permissions are the account's).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ValidationError } from '@lightnode/shared/errors';
+import { ACL, type Role } from './acl.js';
+import type { BrokerAccount } from './credentials.js';
+
+export interface HostPort { host: string; port: number }
+
+export interface NatsConfigOptions {
+  /** `server_name` (unique in the cluster; the MQTT listener needs one). */
+  serverName: string;
+  /** JetStream store folder (created). */
+  storeDir: string;
+  /** NATS client listener (the BAL's ingest connects here); default 127.0.0.1:4222. */
+  listen?: HostPort;
+  /** MQTT listener for devices and the BAL's MQTT client; default 127.0.0.1:1883. */
+  mqtt?: HostPort & { tls?: { certPath: string; keyPath: string; caPath?: string } | null };
+  /** Cluster block: name, route listener, routes to the other nodes (`nats-route://host:port`). */
+  cluster?: { name: string; listen: HostPort; routes: readonly string[] } | null;
+  /** HTTP monitoring port (varz, jsz); null = none. */
+  monitorPort?: number | null;
+  /** MQTT QoS 1 redelivery to subscribers (acks, certified readings); default 30 s. */
+  mqttAckWaitMs?: number;
+  /** Largest payload, bytes; default 2 MiB + 1 KiB. */
+  maxPayloadBytes?: number;
+  accounts: readonly BrokerAccount[];
+}
+
+export interface NatsPermissions { publish: string[]; subscribe: string[] }
+
+/** An MQTT topic filter as a NATS subject (`/`→`.`, `+`→`*`, `#`→`>`). */
+export function mqttToSubject(topic: string): string {
+  return topic.split('/').map((level) => (level === '+' ? '*' : level === '#' ? '>' : level)).join('.');
+}
+
+/** What an account may publish and subscribe to, as NATS subjects (pure). */
+export function natsPermissions(role: Role, username: string): NatsPermissions {
+  const expand = (t: string): string => mqttToSubject(t.split('%u').join(username));
+  const rules = ACL[role];
+  const publish = rules.publish.map(expand);
+  // Every MQTT QoS 1 subscription is delivered through `$MQTT.sub.<id>` (see the file comment).
+  const subscribe = [...rules.subscribe.map(expand), '$MQTT.sub.>'];
+  if (role === 'bal') {
+    publish.push('$JS.API.>', '$JS.ACK.>');
+    subscribe.push('_INBOX.>');
+  }
+  return { publish, subscribe };
+}
+
+/** Which connection types an account may use: devices and data servers only MQTT. */
+function connectionTypes(role: Role): string[] {
+  return role === 'bal' ? ['STANDARD', 'MQTT'] : role === 'operator' ? ['STANDARD', 'MQTT'] : ['MQTT'];
+}
+
+const q = (s: string): string => JSON.stringify(s);
+const list = (xs: readonly string[]): string => `[${xs.map(q).join(', ')}]`;
+
+/** The nats-server config text (pure). Throws for an account without `natsPasswordHash`. */
+export function natsConfigText(o: NatsConfigOptions): string {
+  const missing = o.accounts.filter((a) => !a.natsPasswordHash).map((a) => a.username);
+  if (missing.length > 0) {
+    throw new ValidationError('BAL_CREDENTIALS_INVALID', 'accounts[].natsPasswordHash', 'a bcrypt hash for every account (set each password again with `bal passwd`)',
+      `none for ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
+  }
+  const listen = o.listen ?? { host: '127.0.0.1', port: 4222 };
+  const mqtt = o.mqtt ?? { host: '127.0.0.1', port: 1883 };
+  const lines = [
+    '# Generated by `bal nats-config` (Light Node BAL) from the credentials file and cloud/src/broker/acl.ts.',
+    '# nats-server 2.9: MQTT 3.1.1, QoS 0/1. Edit the rule table or the accounts, not this file.',
+    `server_name: ${q(o.serverName)}`,
+    `listen: ${q(`${listen.host}:${listen.port}`)}`,
+    `max_payload: ${o.maxPayloadBytes ?? 2 * 1024 * 1024 + 1024}`,
+    ...(o.monitorPort != null ? [`http: ${q(`${listen.host}:${o.monitorPort}`)}`] : []),
+    `jetstream { store_dir: ${q(resolve(o.storeDir))} }`,
+    'mqtt {',
+    `  listen: ${q(`${mqtt.host}:${mqtt.port}`)}`,
+    `  ack_wait: ${q(`${Math.round((o.mqttAckWaitMs ?? 30_000) / 1000)}s`)}`,
+    ...(mqtt.tls ? [
+      '  tls {',
+      `    cert_file: ${q(resolve(mqtt.tls.certPath))}`,
+      `    key_file: ${q(resolve(mqtt.tls.keyPath))}`,
+      ...(mqtt.tls.caPath ? [`    ca_file: ${q(resolve(mqtt.tls.caPath))}`, '    verify: true'] : []),
+      '  }',
+    ] : []),
+    '}',
+  ];
+  if (o.cluster) {
+    lines.push('cluster {', `  name: ${q(o.cluster.name)}`, `  listen: ${q(`${o.cluster.listen.host}:${o.cluster.listen.port}`)}`, `  routes: ${list(o.cluster.routes)}`, '}');
+  }
+  lines.push('authorization {', '  users: [');
+  for (const a of o.accounts) {
+    const p = natsPermissions(a.role, a.username);
+    lines.push(`    { user: ${q(a.username)}, password: ${q(a.natsPasswordHash!)}, allowed_connection_types: ${list(connectionTypes(a.role))},`,
+      `      permissions: { publish: { allow: ${list(p.publish)} }, subscribe: { allow: ${list(p.subscribe)} } } }`);
+  }
+  lines.push('  ]', '}');
+  return lines.join('\n') + '\n';
+}
+
+/** Write `nats-server.conf` into `outDir` (0600: it holds password hashes); returns its path. */
+export function writeNatsConfig(outDir: string, o: NatsConfigOptions): { configPath: string } {
+  const text = natsConfigText(o);
+  const dir = resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(resolve(o.storeDir), { recursive: true });
+  const configPath = join(dir, 'nats-server.conf');
+  writeFileSync(configPath, text, { mode: 0o600 });
+  return { configPath };
+}
