@@ -333,7 +333,14 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.equal(await Promise.all([job('a'), job('b'), job('c')]), ['a', 'b', 'c']);
     assert.equal(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
     log.length = 0;
-    await Promise.all([job('x', 'one'), job('y', 'two')]);
+    // x holds 'one' until y got into 'two' (or 5 s pass): if names blocked each other, y would
+    // only get in after x left (x+ x- y+). Not timed, so a loaded machine cannot fail it.
+    let yEntered!: () => void;
+    const yIn = new Promise<void>((r) => { yEntered = r; });
+    await Promise.all([
+      store.withLock('one', async () => { log.push('x+'); await Promise.race([yIn, new Promise((r) => setTimeout(r, 5000))]); log.push('x-'); }),
+      store.withLock('two', async () => { log.push('y+'); yEntered(); log.push('y-'); }),
+    ]);
     assert.equal(log.slice(0, 2).sort(), ['x+', 'y+'], 'two names at once');
     let thrown: unknown = null;
     try { await store.withLock('job', async () => { throw new Error('boom'); }); } catch (err) { thrown = err; }
