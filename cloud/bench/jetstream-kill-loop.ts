@@ -3,7 +3,7 @@
  * transport", "The consumer leader's node dies"): a 3-node cluster (R3 stream), two sources `a`
  * and `b` in this process on the one durable consumer, a publisher at ~200 messages/s; each round
  * SIGKILLs the node `a` is connected to, prints how long until `a` handled 20 more messages (and
- * the consumer leader before the kill, and `a`'s pull metrics), then restarts the node.
+ * the consumer leader before the kill, and both sources' pull metrics), then restarts the node.
  * `node --import tsx bench/jetstream-kill-loop.ts [rounds]` (from cloud/).
  */
 import { connect } from 'nats';
@@ -38,8 +38,8 @@ for (let round = 0; round < Number(process.argv[2] ?? 6); round++) {
   await victim.kill('SIGKILL');
   const t0 = Date.now();
   while (counts.a < a0 + 20 && Date.now() - t0 < 60_000) await sleep(100);
-  const pulls = regs.a.render().split('\n').filter((l) => l.startsWith('bal_jetstream_pull')).join(' | ');
-  console.log(`round ${round}: killed ${victim.name} (a's server; consumer leader ${ci.cluster?.leader}); a resumed after ${Date.now() - t0} ms; counts ${JSON.stringify(counts)}; a: ${pulls}`);
+  const pulls = (r: MetricsRegistry): string => r.render().split('\n').filter((l) => l.startsWith('bal_jetstream_pull')).map((l) => l.replace('bal_jetstream_', '')).join(' ');
+  console.log(`round ${round}: killed ${victim.name} (a's server; consumer leader ${ci.cluster?.leader}); a resumed after ${Date.now() - t0} ms; handled ${JSON.stringify(counts)}; a: ${pulls(regs.a)}; b: ${pulls(regs.b)}`);
   await victim.restart();
 }
 stop = true;
