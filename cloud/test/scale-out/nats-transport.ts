@@ -6,8 +6,9 @@
  * work-queue stream; every BAL instance pulls from the one durable consumer
  * (`ingest.jetstream`, every node's client URL). Devices are spread over the three MQTT
  * listeners (device i on node i % 3); each BAL instance's MQTT client (acks, statuses) is on
- * node 1, which the fault never kills. The fault: SIGKILL node 3 (a third of the devices lose
- * their broker and spool until it is back; JetStream keeps 2 of 3 replicas), healed by a restart
+ * node 1, which the fault never kills. The fault: SIGKILL node 2 or 3 — the one leading the
+ * readings consumer if it is one of them (a third of the devices lose their broker and spool
+ * until it is back; JetStream keeps 2 of 3 replicas and elects new leaders), healed by a restart
  * on the same ports and store.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,8 +23,19 @@ import type { RunningTransport, Transport } from './rig.js';
 export interface NatsJetStreamOptions {
   /** Redelivery of a dead instance's unacked message, ms (`ingest.jetstream.ackWaitMs`); default 3000. */
   ackWaitMs?: number;
-  /** The node the fault kills (0-based; never 0, which holds the BAL's MQTT clients); default 2. */
+  /** The node the fault kills (0-based; never 0, which holds the BAL's MQTT clients); default: the readings consumer's leader if it is node 1 or 2, else 2. */
   faultNode?: number;
+}
+
+/** The server name of the readings consumer's leader (`/jsz` of a node), or null. */
+async function consumerLeader(monitorPort: number): Promise<string | null> {
+  try {
+    const r = await (await fetch(`http://127.0.0.1:${monitorPort}/jsz?consumers=true`, { signal: AbortSignal.timeout(3000) })).json() as {
+      account_details?: { stream_detail?: { name: string; consumer_detail?: { name: string; cluster?: { leader?: string } }[] }[] }[];
+    };
+    for (const a of r.account_details ?? []) for (const st of a.stream_detail ?? []) for (const c of st.consumer_detail ?? []) if (c.cluster?.leader) return c.cluster.leader;
+  } catch { /* no answer: the default node */ }
+  return null;
 }
 
 /** A 3-node NATS JetStream cluster (R3), configured by `bal nats-config`. */
@@ -58,7 +70,8 @@ export function natsJetStream(o: NatsJetStreamOptions = {}): Transport {
       const stop = async (): Promise<void> => { for (const n of nodes) await n.kill('SIGKILL'); };
       try { await Promise.all(nodes.map((n) => waitNatsReady(n, 60_000))); } catch (e) { await stop(); throw e; }
       const servers = nodes.map((n) => n.url);
-      const victim = nodes[faultNode]!;
+      let victim = nodes[faultNode]!;
+      let why = '';
       return {
         deviceUrl: nodes.map((n) => n.mqttUrl),
         deviceProtocol: 4,
@@ -69,8 +82,16 @@ export function natsJetStream(o: NatsJetStreamOptions = {}): Transport {
           env: { BAL_BROKER_PASSWORD: balPassword },
         }),
         fault: {
-          name: `SIGKILL nats node ${victim.name}`,
-          inject: () => victim.kill('SIGKILL'),
+          get name() { return `SIGKILL nats node ${victim.name}${why}`; },
+          async inject() {
+            // The harder case when it can be had: the node of the readings consumer's leader (its
+            // new leader is elected while pulls go on), unless that is node 1 (the BAL's MQTT clients).
+            const leader = await consumerLeader(nodes[0]!.monitorPort);
+            const hit = nodes.find((n, i) => i > 0 && n.name === leader);
+            if (o.faultNode === undefined && hit) { victim = hit; why = ' (the readings consumer\'s leader)'; }
+            else why = ` (consumer leader: ${leader ?? 'unknown'})`;
+            await victim.kill('SIGKILL');
+          },
           heal: () => victim.restart(),
         },
         cpuUs: () => nodes.reduce((us, n) => us + (n.pid() ? procCpuUs(n.pid()!) : 0), 0),

@@ -3,8 +3,9 @@
 // ingest instances pulling from one durable consumer, one api, two anchor candidates (real
 // `bal run --roles` processes, one PostgreSQL schema), 200 simulated devices (the edge's spool +
 // uplink, MQTT 3.1.1) spread over the three nodes' MQTT listeners, a reading every 2 s each.
-// SIGKILL one ingest instance, then the anchor leader, then one NATS node (every live ingest
-// instance must store again; the node is restarted later); then a rolling restart of every
+// SIGKILL one ingest instance, then the anchor leader, then one NATS node — the readings
+// consumer's leader unless it is node 1 — (every live ingest instance must store again within
+// 30 s; the node is restarted later); then a rolling restart of every
 // instance. After each: every (device, seq) stored exactly once with no gap, anchors
 // contiguous; the new leader within 10 s.
 import { test } from 'uvu';
