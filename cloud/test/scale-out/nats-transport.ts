@@ -27,7 +27,7 @@ export interface NatsJetStreamOptions {
    * Which node the fault kills (never node 1, which holds the BAL's MQTT clients): `follower` a
    * node that does not lead the readings consumer (default); `leader` the consumer leader's node
    * when it is node 2 or 3 (else node 3) — that case shows the known stall (cloud/README
-   * "JetStream transport"; in 1 of 1 run an ingest instance stored nothing for 60 s).
+   * "JetStream transport"; in 2 of 2 runs no ingest instance stored for 60 s).
    */
   fault?: 'follower' | 'leader';
 }
