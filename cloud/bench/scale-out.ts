@@ -91,7 +91,7 @@ try {
     await new Promise((res) => setTimeout(res, IDLE_MS));
     const idleUsPerSec = pidsIdle.reduce((a, pid, i) => a + procCpuUs(pid) - idle0[i]!, 0) / ((performance.now() - idleT0) / 1000);
 
-    const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [rig.broker.deviceUrl, jobsPath, String(CONNECTIONS), String(total)], { execArgv: ['--import', 'tsx'] });
+    const pub = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [[rig.broker.deviceUrl].flat()[0]!, jobsPath, String(CONNECTIONS), String(total)], { execArgv: ['--import', 'tsx'] });
     const pids = procs.map((p) => p.proc.child.pid!);
     let cpu0: number[] = [];
     let broker0 = 0;

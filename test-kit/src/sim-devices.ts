@@ -31,8 +31,8 @@ export interface SimDeviceSpec {
 }
 
 export interface SimDevicesOptions {
-  /** The broker URL devices connect to. */
-  url: string;
+  /** The broker URL devices connect to; several: device i connects to `url[i % url.length]` (the nodes of a cluster). */
+  url: string | readonly string[];
   /** Folder of the spools (one SQLite file per device). */
   dir: string;
   /** The EIP-712 domain: chain id and PodRegistry. */
@@ -68,13 +68,15 @@ export interface SimDevices {
 export function startSimDevices(o: SimDevicesOptions): SimDevices {
   mkdirSync(o.dir, { recursive: true });
   const metrics = new Metrics();
-  const devs = o.devices.map((d) => {
+  const urls = typeof o.url === 'string' ? [o.url] : o.url;
+  if (urls.length === 0) throw new Error('sim devices: no broker URL');
+  const devs = o.devices.map((d, i) => {
     const key = DeviceKey.fromSecret(hexToBytes(d.secret));
     const cfg = validateConfig({
       pod: d.pod, dataDir: o.dir, keystore: { path: 'unused.json' }, chain: { chainId: o.chainId, podRegistry: o.podRegistry },
       spool: { path: `${d.pod}.db`, synchronous: 'normal' },
       mqtt: {
-        url: o.url, protocolVersion: o.protocolVersion ?? 5, username: d.pod, password: d.password, batchSize: o.batchSize ?? 50,
+        url: urls[i % urls.length]!, protocolVersion: o.protocolVersion ?? 5, username: d.pod, password: d.password, batchSize: o.batchSize ?? 50,
         ackTimeoutSec: o.ackTimeoutSec, reconnectMinMs: 200, reconnectMaxMs: 2000, statusIntervalSec: 60,
       },
       meters: [],

@@ -78,6 +78,20 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** How long one pull request waits on the server for messages. */
 const FETCH_EXPIRES_MS = 5000;
 
+/** A consumer info answer's time limit, ms. */
+const INFO_TIMEOUT_MS = 3000;
+/** At most one stall check this often, ms. */
+const STALL_CHECK_GAP_MS = 5000;
+
+/**
+ * Whether an empty pull was a stall (pure): the consumer had messages to deliver (`num_pending`)
+ * and room to deliver them (fewer unacked than `max_ack_pending`), yet none came in a whole pull.
+ */
+export function stalledPull(info: { num_pending: number; num_ack_pending: number; config: { max_ack_pending?: number } }): boolean {
+  const max = info.config.max_ack_pending ?? -1;
+  return info.num_pending > 0 && (max <= 0 || info.num_ack_pending < max);
+}
+
 /** Create the stream and the durable consumer, or bring their settings up to date (idempotent). */
 export async function ensureReadingsStream(jsm: JetStreamManager, o: { stream: string; consumer: string; replicas: number; ackWaitMs: number; maxAckPending: number; maxAgeMs: number }): Promise<void> {
   const want = {
@@ -138,6 +152,7 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
     pullErrors: r.counter('bal_jetstream_pull_errors_total', 'Failed pulls (server gone, consumer unavailable); retried'),
     pulls: r.counter('bal_jetstream_pulls_total', 'Pull requests that ended, by result (messages, empty: expired with none)', ['result']),
     stalled: r.counter('bal_jetstream_pulls_abandoned_total', 'Pulls abandoned after a reconnect or past their expiry (asked again)'),
+    stalledPulls: r.counter('bal_jetstream_pulls_stalled_total', 'Empty pulls while the consumer had messages to deliver (or did not answer its info); checked at most every 5 s'),
   };
   const stalled = m.stalled;
   let nc: NatsConnection | null = null;
@@ -180,6 +195,30 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
       .finally(() => { working.delete(msg); inFlight--; release(); });
   }
 
+  let lastChecked = 0;
+  /**
+   * After a pull that came back empty, at most every STALL_CHECK_GAP_MS: ask the consumer whether
+   * it had messages this instance could have taken (pending, fewer unacked than
+   * max_ack_pending). If so the pull stalled: counted and logged, not acted on (cloud/README
+   * "JetStream transport": after the consumer leader's node dies, pulls stay empty for about
+   * 10 s, on every instance, while messages are pending; a reconnect does not shorten it).
+   */
+  async function checkStalled(consumer: Consumer): Promise<void> {
+    if (!nc || nc.isClosed() || Date.now() - lastChecked < STALL_CHECK_GAP_MS) return;
+    lastChecked = Date.now();
+    let reason: string | null = null;
+    try {
+      const info = await Promise.race([consumer.info(), sleep(INFO_TIMEOUT_MS).then(() => null)]);
+      if (info === null) reason = 'consumer info unanswered';
+      else if (stalledPull(info)) reason = `${info.num_pending} pending, ${info.num_ack_pending} unacked of ${info.config.max_ack_pending}`;
+    } catch (err) {
+      reason = `consumer info failed: ${(err as Error).message}`;
+    }
+    if (reason === null || stopped) return;
+    m.stalledPulls.inc();
+    log.warn('jetstream pull came back empty while the consumer had messages', { stream, consumer: durable, reason });
+  }
+
   async function pullLoop(consumer: Consumer, handle: ReadingsHandler, maxInFlight: number): Promise<void> {
     let failures = 0;
     while (!stopped) {
@@ -211,6 +250,7 @@ export function jetStreamReadingsSource(opts: JetStreamSourceOptions): ReadingsS
           }
         } finally { clearTimeout(watchdog); }
         m.pulls.inc({ result: got > 0 ? 'messages' : 'empty' });
+        if (got === 0 && !stopped) await checkStalled(consumer);
         failures = 0;
       } catch (err) {
         m.pullErrors.inc();

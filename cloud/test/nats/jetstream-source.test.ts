@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { connect, type NatsConnection } from 'nats';
 import { MetricsRegistry } from '../../src/metrics.js';
 import { silentLogger } from '../../src/log.js';
-import { jetStreamReadingsSource, invalidMessage, podOfSubject } from '../../src/ingest/jetstream-source.js';
+import { jetStreamReadingsSource, invalidMessage, podOfSubject, stalledPull } from '../../src/ingest/jetstream-source.js';
 import type { ReadingsSource } from '../../src/ingest/source.js';
 import { startNatsCluster, testAccount, type NatsCluster } from './cluster.js';
 
@@ -74,6 +74,15 @@ test('pure: the PoD of a subject, and what is refused', () => {
   assert.is(invalidMessage(`ln.v1.${POD}.readings`, 0)?.code, 'BAL_JETSTREAM_PAYLOAD_INVALID');
   assert.is(invalidMessage(`ln.v1.${POD}.readings`, 2_000_000)?.code, 'BAL_JETSTREAM_PAYLOAD_INVALID');
   assert.is(invalidMessage(`ln.v1.${POD}.readings`, 10), null);
+});
+
+test('pure: an empty pull stalled when the consumer had messages and room to deliver them', () => {
+  const info = (pending: number, unacked: number, max?: number) => ({ num_pending: pending, num_ack_pending: unacked, config: max === undefined ? {} : { max_ack_pending: max } });
+  assert.ok(stalledPull(info(5, 0, 1000)));
+  assert.ok(stalledPull(info(5, 999, 1000)));
+  assert.not.ok(stalledPull(info(0, 0, 1000)), 'nothing pending: a plain empty pull');
+  assert.not.ok(stalledPull(info(5, 1000, 1000)), 'max_ack_pending reached: the server holds back');
+  assert.ok(stalledPull(info(5, 1000, -1)), 'no limit');
 });
 
 test('a message whose handler fails is redelivered and acked once handled', async () => {

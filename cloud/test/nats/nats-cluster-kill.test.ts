@@ -1,6 +1,7 @@
 // Issue 16, transport 2 with real parts: a 3-node NATS cluster (JetStream R3, an MQTT listener
-// on each node, config from `bal nats-config`'s generator), simulated Light Nodes (the edge's
-// real uplink and spool) speaking MQTT to the three nodes, two `bal run --roles ingest`
+// on each node, config from `bal nats-config`'s generator), simulated Light Nodes
+// (@lightnode/test-kit/sim-devices: the edge's own uplink and spool) speaking MQTT 3.1.1 to the
+// three nodes, two `bal run --roles ingest`
 // processes pulling from one durable consumer into one PostgreSQL schema, anvil with the PoDs
 // registered. Mid-stream: SIGKILL one NATS node (restarted a few seconds later), then SIGKILL
 // one ingest instance. Proves: every (device, seq) made is stored exactly once, with no gap, and
@@ -12,12 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { Wallet } from 'ethers';
 import { writeDeployment } from '@lightnode/contracts/deploy';
 import { registerPod, startChain, type ChainFixture } from '@lightnode/test-kit/chain';
+import { startSimDevices, type SimDevices } from '@lightnode/test-kit/sim-devices';
+import type { Hex } from '@lightnode/shared/hex';
 import { startCli } from '../cli/run-cli.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { startNatsCluster, testAccount, type NatsCluster } from './cluster.js';
-import { fleetPod, makeFleet, type Fleet } from './devices.js';
 
 const url = process.env.BAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `bal_test_nats_${randomBytes(6).toString('hex')}`;
@@ -26,7 +29,7 @@ const DEVICES = 12;
 const password = (user: string): string => `pw-${user}`;
 let chain: ChainFixture;
 let cluster: NatsCluster;
-let fleet: Fleet | null = null;
+let fleet: SimDevices | null = null;
 const procs: ReturnType<typeof startCli>[] = [];
 
 test.before(async () => {
@@ -59,12 +62,13 @@ async function metric(api: string, name: string, label = ''): Promise<number> {
 }
 
 test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, seq) stored once, no gap, all acked', async () => {
-  const domain = chain.domain;
-  const pods = Array.from({ length: DEVICES }, (_, i) => fleetPod(i));
-  const accounts = [await testAccount('bal', 'bal', password('bal')), ...(await Promise.all(pods.map((p) => testAccount(p, 'device', password(p)))))];
+  const specs = Array.from({ length: DEVICES }, (_, i) => {
+    const pod = `IT001E${String(90_000_000 + i).padStart(8, '0')}`;
+    return { pod, secret: Wallet.createRandom().privateKey as Hex, password: password(pod) };
+  });
+  const accounts = [await testAccount('bal', 'bal', password('bal')), ...(await Promise.all(specs.map((d) => testAccount(d.pod, 'device', d.password))))];
   cluster = await startNatsCluster({ accounts, size: 3 });
-  fleet = makeFleet({ count: DEVICES, domain, url: (i) => cluster.nodes[i % 3]!.mqttUrl, password, ackTimeoutMs: 4000 });
-  for (const d of fleet.devices) await registerPod(chain, d.pod, d.address);
+  for (const d of specs) await registerPod(chain, d.pod, new Wallet(d.secret).address as Hex);
 
   const deploymentPath = join(dir, 'deployment.json');
   writeDeployment(deploymentPath, chain.deployment);
@@ -90,7 +94,12 @@ test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, s
   const apiA = await apiOf(a);
   const apiB = await apiOf(b);
 
-  fleet.startProducing(100); // 12 devices × 10 readings/s
+  // 12 devices × 10 readings/s, device i on node i % 3.
+  fleet = startSimDevices({
+    url: cluster.nodes.map((n) => n.mqttUrl), protocolVersion: 4, dir: join(dir, 'devices'), chainId: chain.deployment.chainId,
+    podRegistry: chain.deployment.podRegistry as Hex, devices: specs, intervalMs: 100, ackTimeoutSec: 4, batchSize: 20,
+  });
+  const sim = fleet;
   await until('both instances ingest', async () => (await metric(apiA, 'bal_jetstream_acks_total')) > 0 && (await metric(apiB, 'bal_jetstream_acks_total')) > 0, 60_000);
   await sleep(2000);
   await cluster.nodes[2]!.kill('SIGKILL'); // a third of the devices lose their broker; JetStream keeps 2 of 3
@@ -113,9 +122,10 @@ test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, s
   await sleep(3000);
   await cluster.nodes[2]!.restart();
   await sleep(4000);
-  fleet.stopProducing();
-  const made = fleet.devices.map((d) => d.made());
-  await until('every spool drained (all acked)', () => fleet!.unacked() === 0, 120_000);
+  await sim.stopProducing();
+  await until('every spool drained (all acked)', async () => (await sim.stats()).devices.every((d) => d.depth === 0), 120_000);
+  const devices = (await sim.stats()).devices;
+  const made = devices.map((d) => d.lastSeq + 1);
 
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -124,7 +134,7 @@ test('SIGKILL a NATS node, then an ingest instance, mid-stream: every (device, s
     const total = made.reduce((x, y) => x + y, 0);
     assert.ok(total > 500, `a real stream (${total} readings)`);
     assert.is(rows.filter((r) => r.n !== 1).length, 0, 'no (device, seq) stored twice');
-    fleet.devices.forEach((d, i) => {
+    devices.forEach((d, i) => {
       const seqs = rows.filter((r) => r.device === d.address).map((r) => r.seq).sort((x, y) => x - y);
       assert.is(seqs.length, made[i], `${d.pod}: every reading made is stored`);
       assert.equal(seqs, Array.from({ length: made[i]! }, (_, k) => k), `${d.pod}: no gap`);

@@ -10,7 +10,7 @@
  * A transport is what differs between Mosquitto `$share` and NATS JetStream: how its broker
  * starts for these device accounts, the `broker` + `ingest` sections (and secrets) of each BAL
  * instance's config, and the URL devices connect to. `mosquittoShared` is the first
- * (./mosquitto-transport.ts).
+ * (./mosquitto-transport.ts), a 3-node NATS JetStream cluster the second (./nats-transport.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,12 +44,17 @@ export interface Transport {
 }
 
 export interface RunningTransport {
-  /** The URL devices connect to (MQTT). */
-  deviceUrl: string;
+  /** The URL devices connect to (MQTT); several: device i connects to `deviceUrl[i % n]` (cluster nodes). */
+  deviceUrl: string | readonly string[];
   /** Device MQTT protocol level (NATS 2.9 speaks 3.1.1 only). */
   deviceProtocol: 4 | 5;
   /** The `broker` and `ingest` config sections of instance `id`, and the env it needs (secrets). */
   balConfig(instanceId: string): { broker: Record<string, unknown>; ingest: Record<string, unknown>; env: Record<string, string> };
+  /**
+   * A broker fault the scenario injects mid-stream (NATS: SIGKILL one cluster node) and heals
+   * later (restart it); absent when the transport has no such fault to survive (one Mosquitto).
+   */
+  fault?: { name: string; inject(): Promise<void>; heal(): Promise<void> };
   /** CPU µs the broker process(es) used so far (/proc). */
   cpuUs(): number;
   stop(): Promise<void>;
@@ -227,7 +232,14 @@ export class ScaleOutRig {
     const stats = await until('every device spool to empty (all acked)', async () => {
       const s = await sim.stats();
       return s.devices.every((d) => d.depth === 0) ? s : null;
-    }, timeoutMs, 250);
+    }, timeoutMs, 250).catch(async (err: Error) => {
+      // Which devices still hold readings (and on which broker URL, for a cluster), for the report.
+      const s = await sim.stats();
+      const urls = [this.broker.deviceUrl].flat();
+      const left = s.devices.map((d, i) => ({ ...d, url: i % urls.length })).filter((d) => d.depth > 0);
+      const byUrl = urls.map((_, u) => left.filter((d) => d.url === u).length);
+      throw new Error(`${err.message}: ${left.length} devices hold ${left.reduce((n, d) => n + d.depth, 0)} readings (${left.filter((d) => d.connected).length} connected; per broker URL ${byUrl.join('/')}; e.g. ${left.slice(0, 3).map((d) => `${d.pod} depth ${d.depth} last ${d.lastSeq}`).join(', ')})`);
+    });
     if (o.anchored !== false) await until('everything anchored and confirmed', async () => (await this.store.counts()).pending === 0 && (await this.store.unconfirmedAnchors()).length === 0, timeoutMs, 250);
     return stats;
   }

@@ -5,6 +5,8 @@
  *  1. SIGKILL one ingest instance, then the anchor leader, mid-stream; measure the takeover
  *     (wall clock from the SIGKILL to the lease row naming the new holder; and on the lease
  *     clock, as cloud/test/anchor/anchor-kill.test.ts does). Drain and check.
+ *     With a transport that has a broker fault (NATS: SIGKILL one of the three nodes), it is
+ *     injected after the leader kill, streamed through, and healed (node restarted) before the drain.
  *  2. Bring the killed ones back, stream again, restart every instance one at a time (SIGTERM,
  *     start, wait until it runs). Drain and check.
  * "Check" = every (device, seq) stored exactly once with no gap up to the device's last seq,
@@ -24,6 +26,8 @@ export interface ScenarioReport {
   epochs: { killed: number; taken: number };
   /** From the leader's SIGTERM in the rolling restart (it releases the lease) to the next leader, ms wall clock. */
   handoverMs: number | null;
+  /** The transport's broker fault, if any: its name, and ms from its injection until every live ingest instance stored again. */
+  brokerFault: { name: string; allIngestingAfterMs: number; healMs: number } | null;
   afterKills: PhaseReport;
   afterRollingRestart: PhaseReport;
   /**
@@ -76,6 +80,33 @@ export async function runScaleOutScenario(rig: ScaleOutRig, o: ScenarioOptions =
   rig.log(`scenario: ${taken.holder} leads (epoch ${taken.epoch}) ${takeoverMs} ms after the SIGKILL`);
   await sleep(streamMs);
   const alive = ingestIds.filter((id) => rig.procs.has(id));
+  let brokerFault: ScenarioReport['brokerFault'] = null;
+  const fault = rig.broker.fault;
+  if (fault) {
+    const before = await Promise.all(alive.map(stored));
+    const at = Date.now();
+    await fault.inject();
+    rig.log(`scenario: broker fault: ${fault.name}`);
+    // Every live ingest instance stores again (a stall of one instance shows here as a long wait).
+    await until('every live ingest instance storing after the broker fault', async () => (await Promise.all(alive.map(stored))).every((n, i) => n > before[i]! + 20), 60_000, 250)
+      .catch(async (err: Error) => {
+        // Which instance stalled, and what its JetStream source says (pulls by result, stalls).
+        const m = ['bal_jetstream_pulls_total', 'bal_jetstream_pulls_stalled_total', 'bal_jetstream_pulls_abandoned_total', 'bal_jetstream_pull_errors_total', 'bal_jetstream_redelivered_total'];
+        const per = await Promise.all(alive.map(async (id, i) => {
+          const empty = await rig.metric(id, 'bal_jetstream_pulls_total', 'result="empty"').catch(() => NaN);
+          const vals = await Promise.all(m.map((x) => rig.metric(id, x).catch(() => NaN)));
+          return `${id}: stored +${(await stored(id).catch(() => NaN)) - before[i]!}, ${m.map((x, k) => `${x.replace('bal_jetstream_', '')} ${vals[k]}`).join(', ')}, empty pulls ${empty}`;
+        }));
+        throw new Error(`${err.message} (${fault.name}): ${per.join('; ')}`);
+      });
+    const allIngestingAfterMs = Date.now() - at;
+    await sleep(streamMs);
+    const h0 = Date.now();
+    await fault.heal();
+    brokerFault = { name: fault.name, allIngestingAfterMs, healMs: Date.now() - h0 };
+    rig.log(`scenario: broker fault healed: ${JSON.stringify(brokerFault)}`);
+    await sleep(streamMs);
+  }
   const gapMetric = Object.fromEntries(await Promise.all(alive.map(async (id) => [id, await rig.metric(id, 'bal_ingest_gap_seqs_total')] as const)));
   const phase = async (): Promise<PhaseReport> => {
     const stats = await rig.drain(120_000);
@@ -105,6 +136,6 @@ export async function runScaleOutScenario(rig: ScaleOutRig, o: ScenarioOptions =
   const afterRollingRestart = await phase();
   return {
     storedBeforeKill, takeoverMs, takeoverLeaseClockMs, epochs: { killed: last.epoch, taken: taken.epoch }, handoverMs,
-    afterKills, afterRollingRestart, gapMetric, totalMs: Date.now() - t0,
+    brokerFault, afterKills, afterRollingRestart, gapMetric, totalMs: Date.now() - t0,
   };
 }

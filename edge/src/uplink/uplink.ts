@@ -68,6 +68,7 @@ export class Uplink {
       published: m.counter('uplink_readings_published_total', 'Readings published (including resends)'),
       batches: m.counter('uplink_batches_published_total', 'Reading batches published'),
       resends: m.counter('uplink_resends_total', 'Times the uplink rewound to the oldest unacked reading, by reason'),
+      subscribeFailures: m.counter('uplink_subscribe_failures_total', 'Ack/setpoint subscriptions refused or timed out (the session is dropped and made again)'),
       acks: m.counter('uplink_acks_total', 'Ack messages received, by result (ok|invalid)'),
       spoolErrors: m.counter('uplink_spool_errors_total', 'Spool calls of the uplink that failed and are retried (op: applyAck|pending), by code'),
     };
@@ -130,9 +131,19 @@ export class Uplink {
   async #announce(): Promise<void> {
     try {
       await this.#session.subscribe([this.#topics.ack, ...this.#handlers.keys()]);
+    } catch (err) {
+      // Without the ack subscription no reading is ever acked (the spool only grows): start a
+      // new session, which subscribes again (seen on NATS's MQTT listener under load: a SUBACK
+      // failure when its JetStream consumer could not be created in time).
+      this.#log.warn('mqtt subscribe failed; reconnecting', { err });
+      this.#m.subscribeFailures.inc();
+      this.#session.dropConnection();
+      return;
+    }
+    try {
       await this.#session.publishAsync(this.#statusMessage('online'));
     } catch (err) {
-      this.#log.warn('mqtt subscribe/status failed', { err });
+      this.#log.warn('mqtt status failed', { err });
     }
     this.#pump();
   }

@@ -1,6 +1,7 @@
 // The uplink over the in-memory spool port and a fake clock (timers: status interval, ack
 // timeout), against a real broker: acks drain the spool, a lost ack is resent after the
-// timeout, the status message is the shared codec's bytes.
+// timeout, the status message is the shared codec's bytes; a refused ack subscription makes a
+// new session (else nothing would ever be acked).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import mqtt from 'mqtt';
@@ -53,6 +54,29 @@ test('drains the in-memory spool in order; a withheld ack is resent after ackTim
   assert.is(bal.received.length, 39, 'the two readings sent again');
   assert.is(metrics.value('uplink_resends_total', { reason: 'ack_timeout' }), 1);
   assert.equal(bal.firstArrival.length, 37, 'the BAL saw the resend as duplicates');
+});
+
+test('a refused ack subscription: the session is made again until it subscribes, then the spool drains', async () => {
+  const pod = randomPod();
+  const { key, domain, spool } = memorySpool(pod);
+  const { broker, bal } = await startBrokerWithBal(pod, domain, key.address, cleanups);
+  // The broker refuses the device's first two ack subscriptions (SUBACK 0x80), as NATS's MQTT
+  // listener does when it cannot create the subscription's JetStream consumer in time.
+  let refused = 0;
+  const allow = broker.aedes.authorizeSubscribe;
+  broker.aedes.authorizeSubscribe = (client, sub, cb) => {
+    if (sub.topic === topicFor(pod, 'ack') && refused < 2) { refused++; cb(null, null); return; }
+    allow(client, sub, cb);
+  };
+  const metrics = new Metrics();
+  const uplink = new Uplink({ config: mqttConfig(broker.url), pod, device: key.address, agentVersion: 't', spool, metrics });
+  cleanups.push(() => uplink.stop());
+  spool.appendMany(Array.from({ length: 5 }, (_, i) => draft('m1', 1_700_000_000_000 + i)));
+  uplink.start();
+  await waitFor(() => spool.status().depth === 0, 10_000, 'acked after the subscription went through');
+  assert.is(refused, 2);
+  assert.is(metrics.value('uplink_subscribe_failures_total'), 2, 'each refusal counted');
+  assert.ok(bal.received.length >= 5);
 });
 
 test('mqtt.lingerMs: sparse readings wait on the fake clock and share one message; a full batch goes at once', async () => {
