@@ -23,7 +23,8 @@ import mqtt from 'mqtt';
 import { Wallet } from 'ethers';
 import { startAnvil, ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { deployAll } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt, readingAnchorAt } from '@lightnode/contracts/connect';
+import { jsonRpcProvider, readingAnchorAt } from '@lightnode/contracts/connect';
+import { registerBenchDevices } from './bench-kit.js';
 import { makeDomain } from '@lightnode/shared/eip712';
 import { buildMerkleTreeFlat } from '@lightnode/shared/merkle';
 import { hexToBytes } from '@lightnode/shared/hex';
@@ -59,18 +60,7 @@ try {
   const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
   const dep = await deployAll(admin);
   const domain = makeDomain(dep.chainId, dep.podRegistry);
-  const devices = Array.from({ length: DEVICES }, (_, i) => {
-    const w = Wallet.createRandom();
-    return { pod: `IT002E${String(10_000_000 + i).padStart(8, '0')}`, key: Buffer.from(w.privateKey.slice(2), 'hex'), address: w.address };
-  });
-  const reg = podRegistryAt(dep.podRegistry, admin);
-  let nonce = await admin.getNonce('pending');
-  const txs = [];
-  for (let i = 0; i < DEVICES; i += 200) {
-    const chunk = devices.slice(i, i + 200);
-    txs.push(await reg.getFunction('registerBatch')(chunk.map((d) => d.pod), chunk.map((d) => d.address), { nonce: nonce++ }));
-  }
-  await Promise.all(txs.map((t) => t.wait()));
+  const devices = await registerBenchDevices(admin, dep.podRegistry, DEVICES, 'IT002E', 10_000_000);
   const ts0 = (await admin.provider!.getBlock('latest'))!.timestamp * 1000 + 1000;
   const sep = ingestEip712.domainSeparator(domain);
   const sign = (di: number, s: number): SignedReading => {

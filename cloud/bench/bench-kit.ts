@@ -1,9 +1,12 @@
 /**
- * Parts the ingest benches share (bench/ingest.ts, bench/scale-out.ts): readings pre-signed with
- * the native signer (bench only: the devices' signing is not what is measured), and the same-run
- * crypto ceiling — digest + signer recovery alone on the verify pool's threads, no I/O.
+ * Parts the ingest benches share (bench/ingest.ts, bench/scale-out.ts, bench/scale-out-nats.ts,
+ * bench/api.ts): devices registered on the PodRegistry, readings pre-signed with the native
+ * signer (bench only: the devices' signing is not what is measured), and the same-run crypto
+ * ceiling — digest + signer recovery alone on the verify pool's threads, no I/O.
  */
 import { createRequire } from 'node:module';
+import { Wallet } from 'ethers';
+import { podRegistryAt } from '@lightnode/contracts/connect';
 import { ingestEip712 } from '../src/verify/digest.js';
 import type { Eip712Domain } from '@lightnode/shared/eip712';
 import type { Reading, SignedReading } from '@lightnode/shared/reading';
@@ -15,6 +18,23 @@ const secp = createRequire(import.meta.url)('secp256k1/bindings') as {
 
 /** A bench device: PoD code and raw private key. */
 export interface BenchDevice { pod: string; key: Uint8Array }
+
+/** `count` new random devices (PoDs `<prefix><podBase + i>`, 8 digits), registered on `podRegistry` by `admin` in batches of 200. */
+export async function registerBenchDevices(admin: Wallet, podRegistry: string, count: number, prefix = 'IT001E', podBase = 10_000_000): Promise<(BenchDevice & { address: string })[]> {
+  const devices = Array.from({ length: count }, (_, i) => {
+    const w = Wallet.createRandom();
+    return { pod: `${prefix}${String(podBase + i).padStart(8, '0')}`, key: Buffer.from(w.privateKey.slice(2), 'hex'), address: w.address };
+  });
+  const reg = podRegistryAt(podRegistry as `0x${string}`, admin);
+  let nonce = await admin.getNonce('pending');
+  const txs = [];
+  for (let i = 0; i < count; i += 200) {
+    const chunk = devices.slice(i, i + 200);
+    txs.push(await reg.getFunction('registerBatch')(chunk.map((d) => d.pod), chunk.map((d) => d.address), { nonce: nonce++ }));
+  }
+  await Promise.all(txs.map((t) => t.wait()));
+  return devices;
+}
 
 /** Readings `seqFrom .. seqFrom+count-1` of every device, 20 ms apart from `ts0`, signed (per device). */
 export function presignReadings(domain: Eip712Domain, devices: readonly BenchDevice[], seqFrom: number, count: number, ts0: number): SignedReading[][] {

@@ -36,7 +36,7 @@ import Database from 'better-sqlite3';
 import { Wallet, verifyTypedData } from 'ethers';
 import { startAnvil, ANVIL_PRIVATE_KEYS } from '@lightnode/contracts/anvil';
 import { deployAll } from '@lightnode/contracts/deploy';
-import { jsonRpcProvider, podRegistryAt } from '@lightnode/contracts/connect';
+import { jsonRpcProvider } from '@lightnode/contracts/connect';
 import { makeDomain, READING_TYPES, recoverReadingSigner } from '@lightnode/shared/eip712';
 import type { SignedReading } from '@lightnode/shared/reading';
 import pg from 'pg';
@@ -49,7 +49,7 @@ import { keccakImpl } from '../src/verify/keccak.js';
 import { startRegistryMirror } from '../src/registry/mirror.js';
 import { startIngest } from '../src/ingest/ingest.js';
 import { mainThreadCpuUs, procCpuUs, threadCpuUs, threadIds } from './proc-cpu.js';
-import { jobLines, measureCeiling, presignReadings } from './bench-kit.js';
+import { jobLines, measureCeiling, presignReadings, registerBenchDevices } from './bench-kit.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const DEVICES = env('BENCH_DEVICES', 1000);
@@ -131,18 +131,7 @@ try {
   const admin = new Wallet(ANVIL_PRIVATE_KEYS[0], jsonRpcProvider(anvil.rpcUrl, anvil.chainId));
   const dep = await deployAll(admin);
   const domain = makeDomain(dep.chainId, dep.podRegistry);
-  const devices = Array.from({ length: DEVICES }, (_, i) => {
-    const w = Wallet.createRandom();
-    return { pod: `IT001E${String(10_000_000 + i).padStart(8, '0')}`, key: Buffer.from(w.privateKey.slice(2), 'hex'), address: w.address };
-  });
-  const reg = podRegistryAt(dep.podRegistry, admin);
-  let nonce = await admin.getNonce('pending');
-  const txs = [];
-  for (let i = 0; i < DEVICES; i += 200) {
-    const chunk = devices.slice(i, i + 200);
-    txs.push(await reg.getFunction('registerBatch')(chunk.map((d) => d.pod), chunk.map((d) => d.address), { nonce: nonce++ }));
-  }
-  await Promise.all(txs.map((t) => t.wait()));
+  const devices = await registerBenchDevices(admin, dep.podRegistry, DEVICES, 'IT001E', 10_000_000);
   const regBlock = await admin.provider!.getBlock('latest');
   // Readings must postdate the registration and stay within the future-skew window.
   const ts0 = regBlock!.timestamp * 1000 + 1000;
